@@ -1,0 +1,147 @@
+// Where the local stack keeps its state, and the one env file it writes for tests, scripts and people.
+// Everything lives under .local/ in the checkout (git-ignored), so `down` plus `rm -rf .local` is a
+// complete reset and two checkouts never share a cluster.
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse } from 'dotenv';
+
+export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+export const stateDir = join(repoRoot, '.local');
+export const paths = {
+  stateDir,
+  postgresDir: join(stateDir, 'postgres'),
+  dataDir: join(stateDir, 'postgres', 'data'),
+  socketDir: join(stateDir, 'postgres', 'run'),
+  postgresLog: join(stateDir, 'logs', 'postgres.log'),
+  logsDir: join(stateDir, 'logs'),
+  pidsDir: join(stateDir, 'run'),
+  stackJson: join(stateDir, 'stack.json'),
+  envFile: join(stateDir, 'stack.env'),
+  functionsEnvFile: join(stateDir, 'functions.env'),
+  functionsDir: join(repoRoot, 'supabase', 'functions'),
+  migrationsDir: join(repoRoot, 'supabase', 'migrations'),
+  standinsDir: join(repoRoot, 'local', 'standins'),
+  demoDir: join(repoRoot, 'local', 'demo'),
+  bin: (name: string) => join(repoRoot, 'node_modules', '.bin', name),
+};
+
+export const LOOPBACK = '127.0.0.1';
+
+/** Ports and secrets chosen on the first `up`, kept so URLs stay stable across restarts. */
+export interface StackSettings {
+  dbPort: number;
+  dbPassword: string;
+  functionsPort: number;
+  saltoHttpPort: number;
+  saltoStpPort: number;
+  saltoShipKey: string;
+  mailPort: number;
+  /** Shared secret the database (via Vault) and pg_cron present to the edge functions. */
+  functionsSecret: string;
+}
+
+// Preferred ports: away from the Supabase CLI's Docker defaults (5432x), so `supabase ... --db-url`
+// never mistakes this cluster for its own container database.
+const preferredPorts = {
+  dbPort: 55432,
+  functionsPort: 55421,
+  saltoHttpPort: 55480,
+  saltoStpPort: 55465,
+  mailPort: 55425,
+} as const;
+
+const secret = () => randomBytes(24).toString('base64url');
+
+export async function loadOrCreateSettings(): Promise<StackSettings> {
+  if (existsSync(paths.stackJson)) {
+    return JSON.parse(readFileSync(paths.stackJson, 'utf8')) as StackSettings;
+  }
+  const taken = new Set<number>();
+  const pick = async (preferred: number) => {
+    const port = (await isPortFree(preferred)) && !taken.has(preferred) ? preferred : await freePort();
+    taken.add(port);
+    return port;
+  };
+  const settings: StackSettings = {
+    dbPort: await pick(preferredPorts.dbPort),
+    dbPassword: secret(),
+    functionsPort: await pick(preferredPorts.functionsPort),
+    saltoHttpPort: await pick(preferredPorts.saltoHttpPort),
+    saltoStpPort: await pick(preferredPorts.saltoStpPort),
+    saltoShipKey: secret(),
+    mailPort: await pick(preferredPorts.mailPort),
+    functionsSecret: secret(),
+  };
+  mkdirSync(stateDir, { recursive: true });
+  writeFileSync(paths.stackJson, JSON.stringify(settings, null, 2) + '\n', { mode: 0o600 });
+  return settings;
+}
+
+export function readSettings(): StackSettings | undefined {
+  return existsSync(paths.stackJson)
+    ? (JSON.parse(readFileSync(paths.stackJson, 'utf8')) as StackSettings)
+    : undefined;
+}
+
+export const databaseUrl = (s: StackSettings) =>
+  `postgresql://postgres:${encodeURIComponent(s.dbPassword)}@${LOOPBACK}:${s.dbPort}/postgres?sslmode=disable`;
+
+export const supabaseUrl = (s: StackSettings) => `http://${LOOPBACK}:${s.functionsPort}`;
+
+/** The variables everything outside the stack reads (tests, scripts, people with `source`). */
+export function stackEnv(s: StackSettings): Record<string, string> {
+  return {
+    SUPABASE_URL: supabaseUrl(s),
+    SUPABASE_DB_URL: databaseUrl(s),
+    DATABASE_URL: databaseUrl(s),
+    FUNCTIONS_URL: `${supabaseUrl(s)}/functions/v1`,
+    FUNCTIONS_SECRET: s.functionsSecret,
+    SALTO_SIMULATOR_HTTP_URL: `http://${LOOPBACK}:${s.saltoHttpPort}`,
+    SALTO_SIMULATOR_STP_PORT: String(s.saltoStpPort),
+    SALTO_SHIP_KEY: s.saltoShipKey,
+    MAIL_CAPTURE_URL: `http://${LOOPBACK}:${s.mailPort}`,
+  };
+}
+
+/** The environment hosted Supabase gives every edge function, plus this project's function secrets. */
+export function functionsEnv(s: StackSettings): Record<string, string> {
+  return {
+    SUPABASE_URL: supabaseUrl(s),
+    SUPABASE_DB_URL: databaseUrl(s),
+    FUNCTIONS_SECRET: s.functionsSecret,
+  };
+}
+
+export function writeEnvFile(file: string, env: Record<string, string>, header: string) {
+  const body = Object.entries(env)
+    .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+    .join('\n');
+  writeFileSync(file, `# ${header}\n${body}\n`, { mode: 0o600 });
+}
+
+export function readEnvFile(file: string): Record<string, string> {
+  return existsSync(file) ? parse(readFileSync(file)) : {};
+}
+
+export function isPortFree(port: number): Promise<boolean> {
+  return new Promise((done) => {
+    const server = createServer();
+    server.once('error', () => done(false));
+    server.listen(port, LOOPBACK, () => server.close(() => done(true)));
+  });
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((done, fail) => {
+    const server = createServer();
+    server.once('error', fail);
+    server.listen(0, LOOPBACK, () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => done(port));
+    });
+  });
+}

@@ -1,0 +1,194 @@
+// The local PostgreSQL 15 cluster: Debian's server with pg_cron, pgTAP and plpgsql_check, inside the
+// checkout. Hosted-only parts (auth, Vault, pg_net) are loaded from local/standins before the
+// migrations, which are applied by the pinned Supabase CLI exactly as they would be to a hosted project.
+import { execFileSync, spawnSync, type SpawnSyncOptions } from 'node:child_process';
+import { chownSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { databaseUrl, LOOPBACK, paths, repoRoot, type StackSettings } from './config.ts';
+import { step } from './output.ts';
+
+const pgBin = '/usr/lib/postgresql/15/bin';
+const debianPackages = [
+  'postgresql-15',
+  'postgresql-15-cron',
+  'postgresql-15-pgtap',
+  'postgresql-15-plpgsql-check',
+  'libtap-parser-sourcehandler-pgtap-perl', // pg_prove
+];
+
+const isRoot = () => process.getuid?.() === 0;
+
+/** PostgreSQL refuses to run as root; as root the cluster is owned and run by the `postgres` user. */
+function asClusterOwner(command: string, args: string[], options: SpawnSyncOptions = {}) {
+  const [cmd, argv] = isRoot() ? ['runuser', ['-u', 'postgres', '--', command, ...args]] : [command, args];
+  return spawnSync(cmd, argv, { encoding: 'utf8', ...options });
+}
+
+export function missingDebianPackages(): string[] {
+  return debianPackages.filter((name) => {
+    const result = spawnSync('dpkg-query', ['-W', '-f=${Status}', name], { encoding: 'utf8' });
+    return result.status !== 0 || !result.stdout.includes('install ok installed');
+  });
+}
+
+export function ensureDebianPackages() {
+  const missing = missingDebianPackages();
+  if (missing.length === 0) return;
+  const command = `apt-get update && apt-get install -y ${missing.join(' ')}`;
+  if (!isRoot()) {
+    throw new Error(`Missing Debian packages: ${missing.join(', ')}.\nInstall them with:\n  sudo sh -c '${command}'`);
+  }
+  step(`Installing Debian packages: ${missing.join(', ')}`);
+  execFileSync('sh', ['-c', `DEBIAN_FRONTEND=noninteractive ${command}`], { stdio: 'inherit' });
+}
+
+/** Installs the pg_net stand-in as a real (SQL-only) extension, so migrations can `create extension pg_net`. */
+export function ensurePgNetStandin() {
+  const shareDir = execFileSync(join(pgBin, 'pg_config'), ['--sharedir'], { encoding: 'utf8' }).trim();
+  const target = join(shareDir, 'extension');
+  const source = join(paths.standinsDir, 'pg_net');
+  const stale = readdirSync(source).filter(
+    (file) => !existsSync(join(target, file)) || !readFileSync(join(target, file)).equals(readFileSync(join(source, file))),
+  );
+  if (stale.length === 0) return;
+  if (!isRoot()) {
+    throw new Error(
+      `The pg_net stand-in is not installed in ${target}.\nInstall it with:\n  sudo cp ${source}/* ${target}/`,
+    );
+  }
+  for (const file of stale) copyFileSync(join(source, file), join(target, file));
+}
+
+function clusterConfig(settings: StackSettings) {
+  return `
+# Written by local/postgres.ts for the local stack.
+listen_addresses = '${LOOPBACK}'
+port = ${settings.dbPort}
+unix_socket_directories = '${paths.socketDir}'
+shared_preload_libraries = 'pg_cron'
+cron.database_name = 'postgres'
+# Jobs run in background workers, so pg_cron needs no password to connect to the cluster.
+cron.use_background_workers = on
+max_worker_processes = 32
+timezone = 'UTC'
+log_timezone = 'UTC'
+log_min_messages = warning
+`;
+}
+
+export function ensureCluster(settings: StackSettings) {
+  mkdirSync(paths.logsDir, { recursive: true });
+  mkdirSync(paths.socketDir, { recursive: true });
+  const owned = [paths.postgresDir, paths.socketDir, paths.logsDir];
+  if (isRoot()) {
+    const { uid, gid } = postgresUser();
+    for (const dir of owned) chownSync(dir, uid, gid);
+  }
+  if (existsSync(join(paths.dataDir, 'PG_VERSION'))) return;
+  step('Creating the PostgreSQL 15 cluster in .local/postgres');
+  const pwfile = join(paths.postgresDir, 'initdb-password');
+  writeFileSync(pwfile, settings.dbPassword + '\n', { mode: 0o600 });
+  if (isRoot()) chownSync(pwfile, postgresUser().uid, postgresUser().gid);
+  const result = asClusterOwner(join(pgBin, 'initdb'), [
+    '-D', paths.dataDir, '-U', 'postgres', '--encoding=UTF8', '--locale=C.UTF-8',
+    // The socket lives in the cluster's own directory: trusted locally for the stack's own tools;
+    // TCP (what everything else uses) needs the password.
+    '--auth-local=trust', '--auth-host=scram-sha-256', `--pwfile=${pwfile}`,
+  ]);
+  spawnSync('rm', ['-f', pwfile]);
+  if (result.status !== 0) throw new Error(`initdb failed:\n${result.stderr || result.stdout}`);
+  const conf = join(paths.dataDir, 'postgresql.conf');
+  writeFileSync(conf, readFileSync(conf, 'utf8') + clusterConfig(settings));
+}
+
+function postgresUser() {
+  const line = readFileSync('/etc/passwd', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('postgres:'));
+  if (!line) throw new Error('The postgres OS user does not exist; is postgresql-15 installed?');
+  const [, , uid, gid] = line.split(':');
+  return { uid: Number(uid), gid: Number(gid) };
+}
+
+export function isPostgresRunning(): boolean {
+  if (!existsSync(join(paths.dataDir, 'PG_VERSION'))) return false;
+  return asClusterOwner(join(pgBin, 'pg_ctl'), ['-D', paths.dataDir, 'status']).status === 0;
+}
+
+export function startPostgres() {
+  if (isPostgresRunning()) return;
+  step('Starting PostgreSQL');
+  const result = asClusterOwner(join(pgBin, 'pg_ctl'), ['-D', paths.dataDir, '-l', paths.postgresLog, '-w', '-t', '60', 'start']);
+  if (result.status !== 0) {
+    throw new Error(`PostgreSQL did not start (see ${paths.postgresLog}):\n${result.stderr || result.stdout}`);
+  }
+}
+
+export function stopPostgres() {
+  if (!isPostgresRunning()) return;
+  asClusterOwner(join(pgBin, 'pg_ctl'), ['-D', paths.dataDir, '-m', 'fast', '-w', 'stop']);
+}
+
+/** Runs SQL through psql on the cluster's socket, stopping at the first error. */
+export function psql(sql: { file: string } | { command: string }, settings: StackSettings) {
+  const args = ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-h', paths.socketDir, '-p', String(settings.dbPort), '-U', 'postgres', '-d', 'postgres'];
+  args.push(...('file' in sql ? ['-f', sql.file] : ['-c', sql.command]));
+  const result = spawnSync('psql', args, { encoding: 'utf8' });
+  if (result.status !== 0) {
+    const what = 'file' in sql ? sql.file : sql.command.slice(0, 80);
+    throw new Error(`psql failed on ${what}:\n${result.stderr}`);
+  }
+  return result.stdout;
+}
+
+export function loadStandins(settings: StackSettings) {
+  step('Loading the local stand-ins for hosted Supabase (auth, roles, Vault, pg_net)');
+  for (const file of readdirSync(paths.standinsDir).filter((f) => f.endsWith('.sql')).sort()) {
+    psql({ file: join(paths.standinsDir, file) }, settings);
+  }
+}
+
+function supabaseCli(args: string[], settings: StackSettings) {
+  const result = spawnSync(paths.bin('supabase'), [...args, '--db-url', databaseUrl(settings)], {
+    cwd: repoRoot,
+    encoding: 'utf8',
+    env: { ...process.env, SUPABASE_TELEMETRY_DISABLED: '1', DO_NOT_TRACK: '1' },
+  });
+  // The CLI prints the connection string on some errors: never let the password reach a log.
+  const output = `${result.stdout}${result.stderr}`.replaceAll(settings.dbPassword, '***');
+  if (result.status !== 0) throw new Error(`supabase ${args.join(' ')} failed:\n${output}`);
+  return output;
+}
+
+export function applyMigrations(settings: StackSettings) {
+  step('Applying supabase/migrations with `supabase migration up`');
+  supabaseCli(['migration', 'up', '--include-all'], settings);
+}
+
+export function lintDatabase(settings: StackSettings) {
+  step('Linting the database with `supabase db lint`');
+  return supabaseCli(['db', 'lint', '--level', 'warning', '--fail-on', 'warning'], settings);
+}
+
+/** Local values of the Vault secrets the migrations read (hosted: set once per project, see README). */
+export function upsertVaultSecrets(settings: StackSettings, secrets: Record<string, string>) {
+  for (const [name, value] of Object.entries(secrets)) {
+    psql(
+      {
+        command: `select case when exists (select from vault.secrets where name = ${literal(name)})
+          then (select vault.update_secret(id, ${literal(value)}) from vault.secrets where name = ${literal(name)})::text
+          else vault.create_secret(${literal(value)}, ${literal(name)})::text end`,
+      },
+      settings,
+    );
+  }
+}
+
+const literal = (value: string) => `'${value.replaceAll("'", "''")}'`;
+
+export function loadDemoData(settings: StackSettings) {
+  const seed = join(paths.demoDir, 'seed.sql');
+  if (!existsSync(seed)) return;
+  step('Loading the demo building (local/demo/seed.sql)');
+  psql({ file: seed }, settings);
+}

@@ -1,0 +1,236 @@
+// The local stack without Docker: `up`, `down`, `status`, and `start` (up, then keep running until
+// interrupted). Replaces `supabase start` + `functions serve` on machines without a Docker engine:
+// PostgreSQL 15 with the hosted-only parts stood in, the migrations applied by the Supabase CLI,
+// every edge function served by Deno behind a /functions/v1 gateway, the pg_net dispatcher, the SALTO
+// simulator. Idempotent: `up` on a running stack only fills in what is missing.
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  freePort,
+  functionsEnv,
+  LOOPBACK,
+  loadOrCreateSettings,
+  paths,
+  readEnvFile,
+  readSettings,
+  repoRoot,
+  stackEnv,
+  supabaseUrl,
+  writeEnvFile,
+  type StackSettings,
+} from './config.ts';
+import { step, warn } from './output.ts';
+import {
+  applyMigrations,
+  ensureCluster,
+  ensureDebianPackages,
+  ensurePgNetStandin,
+  isPostgresRunning,
+  lintDatabase,
+  loadDemoData,
+  loadStandins,
+  startPostgres,
+  stopPostgres,
+  upsertVaultSecrets,
+} from './postgres.ts';
+import { httpOk, knownServices, logFile, runningPid, startService, stopService, type ServiceSpec } from './processes.ts';
+
+/** Edge functions: every folder of supabase/functions with an index.ts, except _shared and friends. */
+export function functionNames(): string[] {
+  return readdirSync(paths.functionsDir, { withFileTypes: true })
+    .filter((d) => d.isDirectory() && !d.name.startsWith('_') && !d.name.startsWith('.'))
+    .filter((d) => existsSync(join(paths.functionsDir, d.name, 'index.ts')))
+    .map((d) => d.name)
+    .sort();
+}
+
+const logSays = (name: string, text: string) => async () => {
+  const { readFileSync } = await import('node:fs');
+  return existsSync(logFile(name)) && readFileSync(logFile(name), 'utf8').includes(text);
+};
+
+function tsx(script: string) {
+  return { command: paths.bin('tsx'), args: [join(repoRoot, script)] };
+}
+
+async function functionServices(settings: StackSettings): Promise<{ specs: ServiceSpec[]; ports: Record<string, number> }> {
+  const ports: Record<string, number> = {};
+  const specs: ServiceSpec[] = [];
+  for (const name of functionNames()) {
+    const port = await freePort();
+    ports[name] = port;
+    const dir = join(paths.functionsDir, name);
+    specs.push({
+      name: `function-${name}`,
+      command: paths.bin('deno'),
+      args: [
+        'run', '--allow-net', '--allow-env', '--allow-read', '--no-prompt',
+        `--config=${join(dir, 'deno.json')}`, `--env-file=${paths.functionsEnvFile}`, join(dir, 'index.ts'),
+      ],
+      // Deno.serve() with no options listens where DENO_SERVE_ADDRESS says: the entry files stay as
+      // they are deployed.
+      env: { DENO_SERVE_ADDRESS: `tcp:${LOOPBACK}:${port}`, NO_COLOR: '1' },
+      ready: () => httpOk(`http://${LOOPBACK}:${port}/${name}`),
+    });
+  }
+  void settings;
+  return { specs, ports };
+}
+
+function simulatorService(settings: StackSettings): ServiceSpec | undefined {
+  if (!existsSync(join(repoRoot, 'src/simulator/main.ts'))) return undefined;
+  return {
+    name: 'salto-simulator',
+    ...tsx('src/simulator/main.ts'),
+    args: [
+      join(repoRoot, 'src/simulator/main.ts'),
+      `--http-port=${settings.saltoHttpPort}`,
+      `--stp-port=${settings.saltoStpPort}`,
+      '--auth=key',
+      `--seed=${join(paths.demoDir, 'salto-site.json')}`,
+    ],
+    env: { SALTO_SHIP_KEY: settings.saltoShipKey },
+    ready: () => httpOk(`http://${LOOPBACK}:${settings.saltoHttpPort}/_simulator/state`),
+  };
+}
+
+export async function up() {
+  ensureDebianPackages();
+  ensurePgNetStandin();
+  const settings = await loadOrCreateSettings();
+  ensureCluster(settings);
+  startPostgres();
+  loadStandins(settings);
+  applyMigrations(settings);
+  lintDatabase(settings);
+  upsertVaultSecrets(settings, {
+    project_url: supabaseUrl(settings),
+    functions_secret: settings.functionsSecret,
+  });
+  loadDemoData(settings);
+
+  writeEnvFile(paths.envFile, stackEnv(settings), 'Written by `npm run stack up`: the local stack\'s URLs and ports. Source it or load it with dotenv.');
+  writeEnvFile(paths.functionsEnvFile, functionsEnv(settings), 'The environment the local edge functions get (hosted Supabase sets these itself).');
+
+  const env = { SUPABASE_DB_URL: stackEnv(settings).SUPABASE_DB_URL };
+  step('Starting the pg_net dispatcher');
+  await startService({ name: 'net-dispatcher', ...tsx('local/net-dispatcher.ts'), env, ready: logSays('net-dispatcher', 'net dispatcher:') });
+
+  const simulator = simulatorService(settings);
+  if (simulator) {
+    step('Starting the SALTO SHIP simulator');
+    await startService(simulator);
+  }
+
+  step(`Serving edge functions with Deno: ${functionNames().join(', ')}`);
+  const gatewayReady = () => httpOk(`${supabaseUrl(settings)}/`);
+  // Function ports are chosen per start; a running gateway keeps its routes, so both restart together.
+  if (!(runningPid('functions-gateway') && (await gatewayReady()) && (await functionsAnswer(settings)))) {
+    await stopFunctions();
+    const { specs, ports } = await functionServices(settings);
+    await Promise.all(specs.map((spec) => startService(spec, 120_000)));
+    await startService({
+      name: 'functions-gateway',
+      ...tsx('local/functions-gateway.ts'),
+      env: { GATEWAY_PORT: String(settings.functionsPort), FUNCTION_PORTS: JSON.stringify(ports) },
+      ready: gatewayReady,
+    });
+  }
+  return settings;
+}
+
+async function functionsAnswer(settings: StackSettings) {
+  const results = await Promise.all(
+    functionNames().map((name) => httpOk(`${supabaseUrl(settings)}/functions/v1/${name}`)),
+  );
+  return results.every(Boolean);
+}
+
+async function stopFunctions() {
+  for (const name of knownServices().filter((n) => n.startsWith('function-') || n === 'functions-gateway')) {
+    await stopService(name);
+  }
+}
+
+export async function down() {
+  for (const name of knownServices()) await stopService(name);
+  stopPostgres();
+}
+
+export async function status() {
+  const settings = readSettings();
+  const services = Object.fromEntries(knownServices().map((name) => [name, runningPid(name) ? 'running' : 'stopped']));
+  return {
+    postgres: isPostgresRunning() ? 'running' : 'stopped',
+    services,
+    env: settings ? readEnvFile(paths.envFile) : {},
+  };
+}
+
+export function isUp(report: Awaited<ReturnType<typeof status>>) {
+  return report.postgres === 'running' && Object.keys(report.services).length > 0 &&
+    Object.values(report.services).every((s) => s === 'running');
+}
+
+function printWhere(settings: StackSettings) {
+  const env = stackEnv(settings);
+  const masked = (url: string) => url.replace(settings.dbPassword, '<password in .local/stack.env>');
+  const lines = [
+    '',
+    'The local stack is up.',
+    `  Database            ${masked(env.DATABASE_URL!)}`,
+    `  Edge functions      ${env.FUNCTIONS_URL}/<name>   (${functionNames().join(', ')})`,
+    `  SALTO simulator     ${env.SALTO_SIMULATOR_HTTP_URL} (SHIP over HTTP), port ${env.SALTO_SIMULATOR_STP_PORT} (SHIP over TCP/STP)`,
+    `  Every URL and port  .local/stack.env (source it, or load it with dotenv)`,
+    `  Logs                .local/logs/`,
+    '',
+  ];
+  process.stdout.write(lines.join('\n') + '\n');
+}
+
+async function main(command = 'status', flags: string[]) {
+  switch (command) {
+    case 'up': {
+      const settings = await up();
+      printWhere(settings);
+      return;
+    }
+    case 'down':
+      await down();
+      step('The local stack is stopped.');
+      return;
+    case 'status': {
+      const report = await status();
+      if (flags.includes('--json')) {
+        process.stdout.write(JSON.stringify(report, null, 2) + '\n');
+      } else {
+        process.stdout.write(`postgres: ${report.postgres}\n`);
+        for (const [name, state] of Object.entries(report.services)) process.stdout.write(`${name}: ${state}\n`);
+      }
+      process.exitCode = isUp(report) ? 0 : 3;
+      return;
+    }
+    case 'start': {
+      const settings = await up();
+      printWhere(settings);
+      process.stdout.write('Running. Press Ctrl+C to stop the stack.\n');
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', resolve);
+        process.once('SIGTERM', resolve);
+      });
+      step('Stopping the local stack');
+      await down();
+      return;
+    }
+    default:
+      throw new Error(`Unknown command "${command}". Use: up | down | status [--json] | start`);
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const [command, ...flags] = process.argv.slice(2);
+  main(command, flags).catch((error: Error) => {
+    warn(error.message);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,23 @@
+// The health function proves the function server, routing and the database connection end to end.
+import { Hono } from 'hono';
+import { requireFunctionSecret } from '../../../src/shared/functions/auth.ts';
+
+export interface HealthDeps {
+  secret: string;
+  /** Answers one round trip to the database. */
+  database: () => Promise<{ serverVersion: string; now: string }>;
+}
+
+export function createHealthApp({ secret, database }: HealthDeps) {
+  const app = new Hono().basePath('/health');
+  app.use('*', requireFunctionSecret(secret));
+  // POST too, so pg_net and pg_cron (which only post) can probe it.
+  app.on(['GET', 'POST'], '/', async (c) => {
+    try {
+      return c.json({ status: 'ok', database: await database() });
+    } catch (error) {
+      return c.json({ status: 'degraded', database: { error: (error as Error).message } }, 503);
+    }
+  });
+  return app;
+}

@@ -1,0 +1,16 @@
+import { connectDatabase } from '../_shared/database.ts';
+import { readFunctionEnv } from '../_shared/env.ts';
+import { createHealthApp } from './app.ts';
+
+const env = readFunctionEnv();
+const sql = connectDatabase(env.SUPABASE_DB_URL, 1);
+
+const app = createHealthApp({
+  secret: env.FUNCTIONS_SECRET,
+  database: async () => {
+    const [row] = await sql`select current_setting('server_version') as server_version, now()::text as now`;
+    return { serverVersion: row.server_version, now: row.now };
+  },
+});
+
+Deno.serve(app.fetch);
