@@ -1,7 +1,8 @@
 // Where the local stack keeps its state, and the one env file it writes for tests, scripts and people.
 // Everything lives under .local/ in the checkout (git-ignored), so `down` plus `rm -rf .local` is a
 // complete reset and two checkouts never share a cluster.
-import { randomBytes } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
@@ -10,12 +11,28 @@ import { parse } from 'dotenv';
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const stateDir = join(repoRoot, '.local');
+
+/**
+ * As root the cluster runs as the `postgres` user, who must be able to reach it. When the checkout
+ * sits below a folder that user cannot enter, the cluster goes to PostgreSQL's own home instead
+ * (one per checkout, named after its path).
+ */
+function postgresHome(): string {
+  const inCheckout = join(stateDir, 'postgres');
+  if (process.getuid?.() !== 0) return inCheckout;
+  const reachable = spawnSync('runuser', ['-u', 'postgres', '--', 'test', '-x', repoRoot]).status === 0;
+  if (reachable) return inCheckout;
+  const id = createHash('sha256').update(repoRoot).digest('hex').slice(0, 12);
+  return join('/var/lib/postgresql', `connecx-salto-${id}`);
+}
+
+const postgresDir = postgresHome();
 export const paths = {
   stateDir,
-  postgresDir: join(stateDir, 'postgres'),
-  dataDir: join(stateDir, 'postgres', 'data'),
-  socketDir: join(stateDir, 'postgres', 'run'),
-  postgresLog: join(stateDir, 'logs', 'postgres.log'),
+  postgresDir,
+  dataDir: join(postgresDir, 'data'),
+  socketDir: join(postgresDir, 'run'),
+  postgresLog: join(postgresDir, 'postgres.log'),
   logsDir: join(stateDir, 'logs'),
   pidsDir: join(stateDir, 'run'),
   stackJson: join(stateDir, 'stack.json'),

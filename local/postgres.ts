@@ -77,15 +77,14 @@ log_min_messages = warning
 }
 
 export function ensureCluster(settings: StackSettings) {
-  mkdirSync(paths.logsDir, { recursive: true });
   mkdirSync(paths.socketDir, { recursive: true });
-  const owned = [paths.postgresDir, paths.socketDir, paths.logsDir];
+  const owned = [paths.postgresDir, paths.socketDir];
   if (isRoot()) {
     const { uid, gid } = postgresUser();
     for (const dir of owned) chownSync(dir, uid, gid);
   }
   if (existsSync(join(paths.dataDir, 'PG_VERSION'))) return;
-  step('Creating the PostgreSQL 15 cluster in .local/postgres');
+  step(`Creating the PostgreSQL 15 cluster in ${paths.postgresDir}`);
   const pwfile = join(paths.postgresDir, 'initdb-password');
   writeFileSync(pwfile, settings.dbPassword + '\n', { mode: 0o600 });
   if (isRoot()) chownSync(pwfile, postgresUser().uid, postgresUser().gid);
