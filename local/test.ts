@@ -66,10 +66,6 @@ function pgtap(env: Record<string, string>): Outcome {
 
 async function main() {
   const startedHere = !isUp(await status());
-  if (startedHere) {
-    step('The local stack is not running: bringing it up for the tests');
-    await up();
-  }
   const stop = async () => {
     if (startedHere) {
       step('Stopping the local stack the tests started');
@@ -78,6 +74,10 @@ async function main() {
   };
   process.once('SIGINT', () => void stop().then(() => process.exit(130)));
   try {
+    if (startedHere) {
+      step('The local stack is not running: bringing it up for the tests');
+      await up();
+    }
     const env = readEnvFile(paths.envFile);
     const outcomes = [typecheck(), vitest(env), pgtap(env)];
     const passed = outcomes.reduce((n, o) => n + o.passed, 0);
