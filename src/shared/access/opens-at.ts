@@ -1,0 +1,63 @@
+/**
+ * Does a permission open the door at a given local date-time?
+ *
+ * Why: this is SALTO's rule (salto-ship.md: date inside the period, and some interval of the
+ * timetable covers the time on that date's day type) written down once, so tests, the access status
+ * shown to managers and drift checks can all ask what a permission really grants.
+ */
+
+import {
+  dayOfLocalDate,
+  wallMsAt,
+  dayNumberOf,
+  localDateOfDay,
+  localTimeOfDayMs,
+  DAY_MS,
+  weekdayOfDay,
+  type LocalDate,
+  type LocalTime,
+} from './local-time.ts';
+import type { Period } from './period-and-timetable.ts';
+import { secondsOfLocalTime, type DayType, type Timetable } from './timetable.ts';
+
+export interface LocalDateTime {
+  date: LocalDate;
+  time: LocalTime;
+}
+
+export interface PermissionHours {
+  period: Period;
+  timetable: Timetable;
+}
+
+/**
+ * True when `permission` opens the door at the local date-time `at`. `dayType` defaults to the date's
+ * weekday; pass 'Holiday' (or a Special) for a date the site's calendar marks.
+ */
+export function opensAt(permission: PermissionHours, at: LocalDateTime, dayType?: DayType): boolean {
+  const day = dayOfLocalDate(at.date);
+  if (day === undefined) throw new RangeError(`not a date (YYYY-MM-DD): ${JSON.stringify(at.date)}`);
+  if (at.date < permission.period.startDate || at.date > permission.period.endDate) return false;
+  const timetable = permission.timetable;
+  if (timetable.kind === 'always') return true;
+  const seconds = secondsOfLocalTime(at.time);
+  const type = dayType ?? weekdayOfDay(day);
+  return timetable.intervals.some(
+    (interval) =>
+      interval.days.includes(type) &&
+      secondsOfLocalTime(interval.start) <= seconds &&
+      seconds < secondsOfLocalTime(interval.end),
+  );
+}
+
+/** The local date-time of an instant in a time zone (seconds precision). */
+export function localDateTimeAt(instant: Date, timeZone: string): LocalDateTime {
+  const wall = wallMsAt(instant.getTime(), timeZone);
+  const day = dayNumberOf(wall);
+  return { date: localDateOfDay(day), time: localTimeOfDayMs(wall - day * DAY_MS) };
+}
+
+/** True when `permission` opens the door at `instant` in the building's time zone (weekday day types). */
+export function opensAtInstant(permission: PermissionHours, instant: Date, timeZone: string): boolean {
+  return opensAt(permission, localDateTimeAt(instant, timeZone));
+}
