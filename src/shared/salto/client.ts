@@ -1,0 +1,310 @@
+/**
+ * Typed SHIP operations against one SALTO server. Every operation either resolves with validated values
+ * or rejects with a SaltoError; nothing else escapes. The client never retries: callers decide from
+ * `error.kind` (the sync engine re-queues transient failures with backoff).
+ */
+import { z } from 'zod';
+import {
+  buildRequest,
+  decodeAccessLevel,
+  decodeTimetable,
+  decodeZone,
+  encodeAccessLevel,
+  encodePermissionList,
+  encodeTimetable,
+  encodeZone,
+  readPage,
+  readReply,
+  within,
+} from './codec.ts';
+import { SaltoEndpointSchema, type SaltoEndpoint, type SaltoEndpointInput } from './endpoint.ts';
+import { SaltoError, ShipCode } from './errors.ts';
+import {
+  AccessLevelInputSchema,
+  ExtIdSchema,
+  TimetableSchema,
+  ZoneInputSchema,
+  ZonePermissionSchema,
+  type AccessLevel,
+  type AccessLevelInput,
+  type ServerInfo,
+  type Timetable,
+  type Zone,
+  type ZonePermission,
+} from './model.ts';
+import { createHttpTransport, type FetchLike } from './transport-http.ts';
+import { createStpTransport, type StpConnector } from './transport-stp.ts';
+import type { ShipTransport } from './transport.ts';
+import { branch, childText, leaf, type XmlElement } from './xml.ts';
+
+export interface SaltoClientOptions {
+  /** Required for transport 'stp': opens the TCP connection (node:net or Deno.connect adapter). */
+  readonly connector?: StpConnector;
+  /** For HTTP(S); defaults to the global fetch. Inject one to pin TLS roots (Deno.createHttpClient). */
+  readonly fetch?: FetchLike;
+  /** Entities per list page (MaxCount). */
+  readonly pageSize?: number;
+  /** Guards list reads against a server that never says EOF. */
+  readonly maxPages?: number;
+}
+
+export interface CallOptions {
+  readonly signal?: AbortSignal;
+}
+
+export interface SaltoClient {
+  readonly endpoint: SaltoEndpoint;
+  /** Health check. */
+  getInfo(options?: CallOptions): Promise<ServerInfo>;
+  /** Every zone, all pages. */
+  listZones(options?: CallOptions): Promise<Zone[]>;
+  /** One access level with its zone permissions; SaltoError code 11 when SALTO does not know it. */
+  readAccessLevel(accessLevelId: string, options?: CallOptions): Promise<AccessLevel>;
+  /** Every access level with its zone permissions, all pages. */
+  listAccessLevels(options?: CallOptions): Promise<AccessLevel[]>;
+  /**
+   * Replaces the whole zone permission list of an access level (SHIP: list present replaces). Prefer
+   * `setZonePermissions` (permissions.ts), which keeps the zones this product does not manage.
+   */
+  replaceZonePermissions(accessLevelId: string, permissions: readonly ZonePermission[], options?: CallOptions): Promise<void>;
+  /** Every timetable of the server's pool. */
+  listTimetables(options?: CallOptions): Promise<Timetable[]>;
+  /** Overwrites one numbered timetable slot. */
+  updateTimetable(timetable: Timetable, options?: CallOptions): Promise<void>;
+  /** Seeding and tests: create or update a zone. */
+  upsertZone(zone: Zone, options?: CallOptions): Promise<void>;
+  /** Seeding and tests: create an access level (SaltoError code 10 when it exists). */
+  insertAccessLevel(level: AccessLevelInput, options?: CallOptions): Promise<void>;
+  /** Seeding and tests: update an access level's name, description and (when given) zone list. */
+  updateAccessLevel(level: AccessLevelInput, options?: CallOptions): Promise<void>;
+  /** Seeding and tests: delete an access level. */
+  deleteAccessLevel(accessLevelId: string, options?: CallOptions): Promise<void>;
+  /** Sends any request and returns the reply's Params: the escape hatch for what is not typed here. */
+  call(requestName: string, params: readonly XmlElement[], options?: CallOptions): Promise<XmlElement>;
+  /** Closes an open STP connection. */
+  close(): Promise<void>;
+}
+
+function validInput<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw SaltoError.input(`invalid ${what}: ${z.prettifyError(parsed.error)}`);
+  return parsed.data;
+}
+
+/** A write naming a zone twice is refused here, as SALTO would (code 7), before anything is sent. */
+export function assertOneEntryPerZone(permissions: readonly ZonePermission[]): void {
+  const seen = new Set<string>();
+  for (const permission of permissions) {
+    if (seen.has(permission.zoneId)) {
+      throw SaltoError.input(
+        `zone ${permission.zoneId} appears twice: SALTO holds one permission per access level and zone`,
+        ShipCode.businessRuleViolation,
+      );
+    }
+    seen.add(permission.zoneId);
+  }
+}
+
+export function createSaltoClient(endpointInput: SaltoEndpointInput | SaltoEndpoint, options: SaltoClientOptions = {}): SaltoClient {
+  const endpoint = validInput(SaltoEndpointSchema, endpointInput, 'SALTO endpoint');
+  const pageSize = options.pageSize ?? 100;
+  const maxPages = options.maxPages ?? 10_000;
+  let transport: ShipTransport;
+  if (endpoint.transport === 'stp') {
+    if (!options.connector) throw SaltoError.input('transport "stp" needs a connector');
+    transport = createStpTransport(endpoint, options.connector);
+  } else {
+    transport = createHttpTransport(endpoint, options.fetch);
+  }
+
+  async function call(requestName: string, params: readonly (XmlElement | undefined)[], callOptions?: CallOptions): Promise<XmlElement> {
+    let request: string;
+    try {
+      request = buildRequest(requestName, params);
+    } catch (error) {
+      throw SaltoError.input(`cannot encode ${requestName}: ${(error as Error).message}`, undefined, requestName);
+    }
+    let reply: string;
+    try {
+      reply = await transport.exchange(request, callOptions?.signal);
+    } catch (error) {
+      if (error instanceof SaltoError) {
+        throw new SaltoError({
+          cause: error.reason,
+          kind: error.kind,
+          message: `${requestName}: ${error.message}`,
+          ...(error.code === undefined ? {} : { code: error.code }),
+          ...(error.httpStatus === undefined ? {} : { httpStatus: error.httpStatus }),
+          requestName,
+          underlying: error.cause,
+        });
+      }
+      throw SaltoError.transport(`${requestName}: ${String(error)}`, error, requestName);
+    }
+    return readReply(reply, requestName);
+  }
+
+  /** Reads a list page by page. Tolerates both inclusive and exclusive "StartingFrom" semantics. */
+  async function readAll<T>(
+    requestName: string,
+    listName: string,
+    entityName: string,
+    startingFrom: string,
+    extraParams: readonly XmlElement[],
+    decode: (element: XmlElement) => T,
+    keyOf: (entity: T) => string,
+    callOptions?: CallOptions,
+  ): Promise<T[]> {
+    const all: T[] = [];
+    let last: string | undefined;
+    for (let page = 0; page < maxPages; page++) {
+      const params = await call(
+        requestName,
+        [leaf('MaxCount', pageSize), last === undefined ? undefined : leaf(startingFrom, last), ...extraParams],
+        callOptions,
+      );
+      const { entities, eof } = within(requestName, () => readPage(params, listName, entityName));
+      let decoded = within(requestName, () => entities.map(decode));
+      // An inclusive server repeats the last entity of the previous page first.
+      if (last !== undefined && decoded.length > 0 && keyOf(decoded[0]!) === last) decoded = decoded.slice(1);
+      all.push(...decoded);
+      const done = eof ?? entities.length < pageSize;
+      if (done) return all;
+      if (decoded.length === 0) {
+        throw SaltoError.malformed(`${requestName}: page without new entries and without EOF`, undefined, requestName);
+      }
+      last = keyOf(decoded[decoded.length - 1]!);
+    }
+    throw SaltoError.malformed(`${requestName}: more than ${maxPages} pages`, undefined, requestName);
+  }
+
+  /** Writes echo the key; a different echo means the reply is not about our request. */
+  function checkEcho(params: XmlElement, field: string, expected: string, requestName: string): void {
+    within(requestName, () => {
+      const echoed = childText(params, field)?.trim();
+      if (echoed !== undefined && echoed !== expected) {
+        throw new Error(`reply echoes ${field} ${JSON.stringify(echoed)}, expected ${JSON.stringify(expected)}`);
+      }
+    });
+  }
+
+  return {
+    endpoint,
+
+    async getInfo(callOptions) {
+      const params = await call('GetInfo', [], callOptions);
+      return within('GetInfo', () =>
+        z
+          .object({
+            protocolId: z.string(),
+            protocolVersion: z.string(),
+            dateTime: z.string(),
+            defaultLanguage: z.string().default(''),
+          })
+          .parse({
+            protocolId: childText(params, 'ProtocolID')?.trim(),
+            protocolVersion: childText(params, 'ProtocolVersion')?.trim(),
+            dateTime: childText(params, 'DateTime')?.trim(),
+            defaultLanguage: childText(params, 'DefaultLanguage')?.trim(),
+          }),
+      );
+    },
+
+    listZones(callOptions) {
+      return readAll(
+        'SaltoDBZoneList.Read', 'SaltoDBZoneList', 'SaltoDBZone', 'StartingFromExtZoneID', [],
+        decodeZone, (zone) => zone.id, callOptions,
+      );
+    },
+
+    async readAccessLevel(accessLevelId, callOptions) {
+      const id = validInput(ExtIdSchema, accessLevelId, 'access level id');
+      const requestName = 'SaltoDBGroupList.Read';
+      // "StartingFrom" is inclusive (simulator README): the first entity is ours if SALTO knows it.
+      const params = await call(
+        requestName,
+        [leaf('MaxCount', 1), leaf('StartingFromExtGroupID', id), leaf('ReturnAccessPermissions_Group_Zone', true)],
+        callOptions,
+      );
+      const { entities } = within(requestName, () => readPage(params, 'SaltoDBGroupList', 'SaltoDBGroup'));
+      const levels = within(requestName, () => entities.map(decodeAccessLevel));
+      const level = levels.find((l) => l.id === id);
+      if (!level) throw SaltoError.ship(ShipCode.elementNotFound, `access level ${id} not found`, requestName);
+      return level;
+    },
+
+    listAccessLevels(callOptions) {
+      return readAll(
+        'SaltoDBGroupList.Read', 'SaltoDBGroupList', 'SaltoDBGroup', 'StartingFromExtGroupID',
+        [leaf('ReturnAccessPermissions_Group_Zone', true)],
+        decodeAccessLevel, (level) => level.id, callOptions,
+      );
+    },
+
+    async replaceZonePermissions(accessLevelId, permissions, callOptions) {
+      const id = validInput(ExtIdSchema, accessLevelId, 'access level id');
+      const list = validInput(z.array(ZonePermissionSchema), permissions, 'zone permissions');
+      assertOneEntryPerZone(list);
+      const requestName = 'SaltoDBGroup.Update';
+      const params = await call(
+        requestName,
+        [branch('SaltoDBGroup', [leaf('ExtGroupID', id), encodePermissionList(list)])],
+        callOptions,
+      );
+      checkEcho(params, 'ExtGroupID', id, requestName);
+    },
+
+    listTimetables(callOptions) {
+      return readAll(
+        'SaltoDBTimezoneTableList.Read', 'SaltoDBTimezoneTableList', 'SaltoDBTimezoneTable',
+        'StartingFromTimezoneTableID', [],
+        decodeTimetable, (timetable) => String(timetable.id), callOptions,
+      );
+    },
+
+    async updateTimetable(timetable, callOptions) {
+      const valid = validInput(TimetableSchema, timetable, 'timetable');
+      const requestName = 'SaltoDBTimezoneTable.Update';
+      const params = await call(requestName, [encodeTimetable(valid)], callOptions);
+      checkEcho(params, 'TimezoneTableID', String(valid.id), requestName);
+    },
+
+    async upsertZone(zone, callOptions) {
+      const valid = validInput(ZoneInputSchema, zone, 'zone');
+      const requestName = 'SaltoDBZone.InsertOrUpdate';
+      const params = await call(requestName, [encodeZone(valid)], callOptions);
+      checkEcho(params, 'ExtZoneID', valid.id, requestName);
+    },
+
+    async insertAccessLevel(level, callOptions) {
+      const valid = validInput(AccessLevelInputSchema, level, 'access level');
+      if (valid.zonePermissions) assertOneEntryPerZone(valid.zonePermissions);
+      const requestName = 'SaltoDBGroup.Insert';
+      const params = await call(requestName, [encodeAccessLevel(valid)], callOptions);
+      checkEcho(params, 'ExtGroupID', valid.id, requestName);
+    },
+
+    async updateAccessLevel(level, callOptions) {
+      const valid = validInput(AccessLevelInputSchema, level, 'access level');
+      if (valid.zonePermissions) assertOneEntryPerZone(valid.zonePermissions);
+      const requestName = 'SaltoDBGroup.Update';
+      const params = await call(requestName, [encodeAccessLevel(valid)], callOptions);
+      checkEcho(params, 'ExtGroupID', valid.id, requestName);
+    },
+
+    async deleteAccessLevel(accessLevelId, callOptions) {
+      const id = validInput(ExtIdSchema, accessLevelId, 'access level id');
+      const requestName = 'SaltoDBGroup.Delete';
+      const params = await call(requestName, [leaf('ExtGroupID', id)], callOptions);
+      checkEcho(params, 'ExtGroupID', id, requestName);
+    },
+
+    call(requestName, params, callOptions) {
+      return call(requestName, params, callOptions);
+    },
+
+    close() {
+      return transport.close();
+    },
+  };
+}

@@ -1,0 +1,11 @@
+/** SALTO SHIP client: runtime-neutral (Deno functions, Node tests). */
+export * from './client.ts';
+export * from './endpoint.ts';
+export * from './errors.ts';
+export * from './model.ts';
+export * from './permissions.ts';
+export type { StpConnection, StpConnector } from './transport-stp.ts';
+export type { FetchLike } from './transport-http.ts';
+export type { ShipTransport } from './transport.ts';
+export { encodeStpFrame, StpFrameDecoder, StpFramingError } from './stp-framing.ts';
+export { type XmlElement, escapeText, isXmlText, parseDocument, serializeElement, serializeDocument } from './xml.ts';
