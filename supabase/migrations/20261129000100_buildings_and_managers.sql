@@ -17,9 +17,9 @@ create schema if not exists private;
 comment on schema private is
   'Internals of the data model (validation, triggers, row-level security helpers). Not exposed through the API.';
 revoke all on schema private from public;
-
--- Functions are executable by PUBLIC by default; in this schema nothing is, unless granted explicitly.
-alter default privileges in schema private revoke execute on functions from public;
+-- Triggers and check constraints run as the writing role, which therefore needs to reach the helpers
+-- they call. anon writes nothing and gets nothing here.
+grant usage on schema private to authenticated, service_role;
 
 /*
  * Shared triggers
@@ -205,3 +205,8 @@ create index building_managers_user_id_idx on public.building_managers (user_id)
 comment on table public.building_managers is
   'Which users manage which building. A manager reads and edits the apartments, facilities and bookings of these buildings only; deleting the row revokes that immediately.';
 comment on column public.building_managers.user_id is 'The manager''s Supabase Auth user (auth.users.id).';
+
+-- Functions are executable by PUBLIC by default: here only what writers' checks call is granted.
+revoke execute on all functions in schema private from public;
+grant execute on function private.time_zone_problem(text), private.alert_emails_problem(text[])
+  to authenticated, service_role;

@@ -342,3 +342,12 @@ create trigger check_row
 create trigger set_updated_at
   before update on public.facilities
   for each row execute function private.set_updated_at();
+
+-- Functions are executable by PUBLIC by default: here only what writers' checks call is granted.
+revoke execute on all functions in schema private from public;
+grant execute on function
+  private.access_control_id_problem(text),
+  private.raise_if_bad_access_control_id(text, text, text, text, text, text),
+  private.raise_if_building_changed(uuid, uuid, text, text),
+  private.access_buffer_problem(interval)
+  to authenticated, service_role;

@@ -141,3 +141,6 @@ create trigger check_row
 create trigger set_updated_at
   before update on public.bookings
   for each row execute function private.set_updated_at();
+
+-- Functions are executable by PUBLIC by default; the trigger needs no grant to fire.
+revoke execute on all functions in schema private from public;

@@ -101,15 +101,6 @@ $$;
 comment on function private.is_building_manager(uuid) is
   'Whether the calling user manages the given building. For triggers; policies use managed_building_ids().';
 
-grant usage on schema private to authenticated, service_role;
-grant execute on function
-  private.managed_building_ids(),
-  private.managed_apartment_ids(),
-  private.resident_apartment_ids(),
-  private.resident_building_ids(),
-  private.is_building_manager(uuid)
-  to authenticated, service_role;
-
 /*
  * What a resident may change in a booking
  */
@@ -150,6 +141,16 @@ comment on function private.bookings_restrict_resident_changes() is
 create trigger restrict_resident_changes
   before update on public.bookings
   for each row execute function private.bookings_restrict_resident_changes();
+
+-- Policies call the membership helpers as the caller, and so does the trigger above.
+revoke execute on all functions in schema private from public;
+grant execute on function
+  private.managed_building_ids(),
+  private.managed_apartment_ids(),
+  private.resident_apartment_ids(),
+  private.resident_building_ids(),
+  private.is_building_manager(uuid)
+  to authenticated, service_role;
 
 /*
  * Grants. The stand-in and hosted projects grant everything in public to the API roles by default;
