@@ -1,0 +1,64 @@
+/**
+ * Effective access, from the site state alone: may a card of access level G open zone Z at the local
+ * wall time T of the SALTO server? Tests use this to prove a booking's exact access window.
+ *
+ * Rules (salto-ship.md, "Semantics to adopt"): G holds a permission for Z; the period (when used)
+ * contains T's date, date-granular and inclusive; the timetable (0 = always) has an interval on T's day
+ * type with start <= time < end, where an end of 24:00:00 is the end of the day. A date listed as a
+ * holiday uses the Holiday day type instead of its weekday.
+ */
+import type { DayTypes } from '../shared/salto/model.ts';
+import { formatLocalDate, formatLocalDateTime, parseLocalDateTime, toZoned, weekdayOf, type LocalDateTime } from '../shared/time/zoned.ts';
+import type { SiteState } from './state.ts';
+
+export interface AccessDecision {
+  readonly open: boolean;
+  /** Why, in words, for test failure messages and the control API. */
+  readonly reason: string;
+  /** The local wall time the decision was made for. */
+  readonly localTime: string;
+}
+
+const WEEKDAYS: (keyof DayTypes)[] = ['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday'];
+
+/** `at`: an instant (converted to the site's zone) or a local wall time `yyyy-MM-ddTHH:mm:ss`. */
+export function decideAccess(site: SiteState, accessLevelId: string, zoneId: string, at: Date | string | LocalDateTime): AccessDecision {
+  const local: LocalDateTime =
+    at instanceof Date ? toZoned(at, site.timeZone) : typeof at === 'string' ? parseLocalDateTime(at) : at;
+  const localTime = formatLocalDateTime(local);
+  const decide = (open: boolean, reason: string): AccessDecision => ({ open, reason, localTime });
+
+  const level = site.accessLevels.get(accessLevelId);
+  if (!level) return decide(false, `access level ${accessLevelId} does not exist`);
+  const permission = level.permissions.find((p) => p.zoneId === zoneId);
+  if (!permission) return decide(false, `${accessLevelId} has no permission for zone ${zoneId}`);
+
+  const date = formatLocalDate(local);
+  if (permission.usePeriod) {
+    const first = permission.startDate!.slice(0, 10);
+    const last = permission.endDate!.slice(0, 10);
+    if (date < first || date > last) return decide(false, `${date} is outside the period ${first}..${last}`);
+  }
+  if (permission.timetableId === 0) return decide(true, 'timetable 0 (always)');
+
+  const timetable = site.timetables.get(permission.timetableId);
+  if (!timetable) return decide(false, `timetable ${permission.timetableId} does not exist`);
+  const dayType: keyof DayTypes = site.holidays.has(date) ? 'holiday' : WEEKDAYS[weekdayOf(local)]!;
+  const time = localTime.slice(11);
+  const interval = timetable.intervals.find((i) => i.days[dayType] && i.start <= time && time < i.end);
+  return interval
+    ? decide(true, `timetable ${timetable.id} interval ${interval.start}-${interval.end} on ${dayType}`)
+    : decide(false, `no interval of timetable ${timetable.id} covers ${time} on ${dayType}`);
+}
+
+/** The door-level question: any zone of the door opens. */
+export function decideDoorAccess(site: SiteState, accessLevelId: string, doorId: string, at: Date | string): AccessDecision {
+  const door = site.doors.get(doorId);
+  if (!door) return { open: false, reason: `door ${doorId} does not exist`, localTime: '' };
+  let last: AccessDecision | undefined;
+  for (const zoneId of door.zoneIds) {
+    last = decideAccess(site, accessLevelId, zoneId, at);
+    if (last.open) return last;
+  }
+  return last ?? { open: false, reason: `door ${doorId} belongs to no zone`, localTime: '' };
+}
