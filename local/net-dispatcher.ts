@@ -35,7 +35,7 @@ async function send(request: QueuedRequest): Promise<Outcome> {
     const response = await fetch(request.url, {
       method: request.method,
       headers: request.headers,
-      body: request.body ?? undefined,
+      body: request.body ? new Uint8Array(request.body) : undefined,
       signal: AbortSignal.timeout(request.timeout_milliseconds),
     });
     return {

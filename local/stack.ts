@@ -89,7 +89,7 @@ function simulatorService(settings: StackSettings): ServiceSpec | undefined {
       '--auth=key',
       `--seed=${join(paths.demoDir, 'salto-site.json')}`,
     ],
-    env: { SALTO_SHIP_KEY: settings.saltoShipKey },
+    env: { SALTO_SIM_KEY: settings.saltoShipKey },
     ready: () => httpOk(`http://${LOOPBACK}:${settings.saltoHttpPort}/_simulator/state`),
   };
 }

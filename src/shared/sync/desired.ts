@@ -1,0 +1,93 @@
+/**
+ * From the database's answer "which access window should each zone of this access level open" to the
+ * SALTO zone permissions to write: period and timetable in the building's time zone, and the
+ * timetable each needs from the building's slot pool.
+ *
+ * Pure: the engine (engine.ts) allocates the slots and talks to SALTO and the database.
+ */
+import {
+  ALWAYS_TIMETABLE_ID,
+  periodAndTimetable,
+  timetableKey,
+  type Timetable as AccessTimetable,
+  type TimetableInterval as AccessInterval,
+} from '../access/index.ts';
+import { allDays, periodForDates, type TimetableInterval, type ZonePermission } from '../salto/index.ts';
+
+/** One row of integration.desired_permissions(). */
+export interface DesiredZoneWindow {
+  zoneId: string;
+  facilityId: string;
+  windowStart: Date;
+  windowEnd: Date;
+  bookingIds: string[];
+}
+
+/** A zone permission before its timetable has a slot. */
+export interface PlannedPermission {
+  zoneId: string;
+  facilityId: string;
+  bookingIds: string[];
+  windowStart: Date;
+  windowEnd: Date;
+  periodStart: string;
+  periodEnd: string;
+  /** `always` needs no slot (SALTO's timetable 0); otherwise the slot content. */
+  timetableKey: string;
+  intervals: TimetableInterval[];
+  exact: boolean;
+  /** Plain-language notes for managers (rounding, why not exact). */
+  notes: string[];
+}
+
+export const ALWAYS_KEY = 'always';
+
+const SHIP_DAY: Record<AccessInterval['days'][number], keyof ReturnType<typeof allDays>> = {
+  Monday: 'monday',
+  Tuesday: 'tuesday',
+  Wednesday: 'wednesday',
+  Thursday: 'thursday',
+  Friday: 'friday',
+  Saturday: 'saturday',
+  Sunday: 'sunday',
+  Holiday: 'holiday',
+  Special1: 'special1',
+  Special2: 'special2',
+};
+
+/** The access domain's timetable as SHIP intervals (day types as SaltoDBTimezone flags). */
+export function shipIntervals(timetable: AccessTimetable): TimetableInterval[] {
+  if (timetable.kind === 'always') return [];
+  return timetable.intervals.map((interval) => {
+    const days = allDays(false);
+    for (const day of interval.days) days[SHIP_DAY[day]] = true;
+    return { start: interval.start, end: interval.end, days };
+  });
+}
+
+export function planPermission(window: DesiredZoneWindow, timeZone: string): PlannedPermission {
+  const planned = periodAndTimetable({ start: window.windowStart, end: window.windowEnd }, timeZone);
+  return {
+    zoneId: window.zoneId,
+    facilityId: window.facilityId,
+    bookingIds: window.bookingIds,
+    windowStart: window.windowStart,
+    windowEnd: window.windowEnd,
+    periodStart: planned.period.startDate,
+    periodEnd: planned.period.endDate,
+    timetableKey: timetableKey(planned.timetable),
+    intervals: shipIntervals(planned.timetable),
+    exact: planned.exact,
+    notes: planned.notes,
+  };
+}
+
+/** The SALTO zone permission for a planned one, once its timetable has a slot (0 for always). */
+export function zonePermission(planned: PlannedPermission, timetableId: number): ZonePermission {
+  return {
+    zoneId: planned.zoneId,
+    timetableId: planned.timetableKey === ALWAYS_KEY ? ALWAYS_TIMETABLE_ID : timetableId,
+    usePeriod: true,
+    period: periodForDates(planned.periodStart, planned.periodEnd),
+  };
+}

@@ -1,0 +1,253 @@
+/**
+ * The sync engine: brings SALTO access levels in line with the bookings.
+ *
+ * Level-triggered and idempotent. For each access level in the outbox it computes the desired zone
+ * permissions from the database, reads the access level from SALTO, and writes the difference in one
+ * SaltoDBGroup.Update that keeps every zone permission this project does not manage. Safe to repeat,
+ * safe to crash at any point (the outbox row stays until the outcome is recorded, and a lease expires).
+ *
+ * Concurrency: an invocation leases whole buildings, so calls to one building's SALTO server are
+ * serialised across all invocations, while different buildings proceed in parallel.
+ */
+import { allocateTimetableSlots } from '../access/index.ts';
+import { isSaltoError, setZonePermissions, ShipCode, type SaltoClient, type SaltoEndpointInput, type ZonePermission } from '../salto/index.ts';
+import { MAX_RETRY_MS, nextAttemptDelayMs } from './backoff.ts';
+import { ALWAYS_KEY, planPermission, zonePermission, type PlannedPermission } from './desired.ts';
+import type { AlertInput, BookingFailure, BuildingContext, SyncStore, WorkItem, WrittenPermission } from './store.ts';
+
+export interface SyncOptions {
+  store: SyncStore;
+  /** Opens a SALTO client for a building's endpoint. */
+  saltoClient: (endpoint: SaltoEndpointInput) => SaltoClient;
+  invocationId: string;
+  /** Stop claiming new work after this long (the function's wall-clock budget). */
+  budgetMs?: number;
+  /** Buildings synced at once. */
+  concurrency?: number;
+  leaseSeconds?: number;
+  /** Access levels per building per pass. */
+  batchSize?: number;
+  log?: (line: string) => void;
+}
+
+export interface SyncReport {
+  buildings: number;
+  accessLevels: number;
+  writes: number;
+  unchanged: number;
+  retries: number;
+  failures: number;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export async function runSync(options: SyncOptions): Promise<SyncReport> {
+  const { store, budgetMs = 50_000, concurrency = 8 } = options;
+  const deadline = Date.now() + budgetMs;
+  const report: SyncReport = { buildings: 0, accessLevels: 0, writes: 0, unchanged: 0, retries: 0, failures: 0 };
+  const active = new Set<Promise<void>>();
+
+  while (Date.now() < deadline) {
+    const claimed = await store.claimBuildings(options.invocationId, options.leaseSeconds ?? 60);
+    for (const buildingId of claimed) {
+      report.buildings++;
+      const task = syncBuilding(buildingId, options, report, deadline).finally(() => active.delete(task));
+      active.add(task);
+      if (active.size >= concurrency) await Promise.race(active);
+    }
+    if (claimed.length > 0) continue;
+    if (active.size > 0) {
+      await Promise.race(active);
+      continue;
+    }
+    // Nothing claimable. Work in backoff that falls due within the budget is waited for here, so a
+    // SALTO server that comes back is written to within seconds, not at the next minute's wake-up.
+    const wait = await store.secondsUntilNextDue();
+    if (wait === null) break;
+    const waitMs = Math.max(wait * 1000, 200);
+    if (Date.now() + waitMs >= deadline) break;
+    await sleep(waitMs);
+  }
+  await Promise.all(active);
+  return report;
+}
+
+async function syncBuilding(buildingId: string, options: SyncOptions, report: SyncReport, deadline: number) {
+  const { store, invocationId, leaseSeconds = 60, batchSize = 50 } = options;
+  let client: SaltoClient | undefined;
+  try {
+    const building = await store.building(buildingId);
+    if (!building.endpoint) {
+      options.log?.(`building ${buildingId}: no SALTO server configured; work stays queued`);
+      await store.recordNoSaltoServer(buildingId, new Date(Date.now() + MAX_RETRY_MS));
+      return;
+    }
+    client = options.saltoClient(building.endpoint);
+    while (Date.now() < deadline) {
+      const work = await store.dueWork(buildingId, batchSize);
+      if (work.length === 0) break;
+      let stop = false;
+      for (const item of work) {
+        const outcome = await syncAccessLevel(building, item, client, options);
+        report.accessLevels++;
+        report[outcome]++;
+        if (outcome === 'retries') {
+          stop = true; // the server is failing: the rest of the building waits for the backoff
+          break;
+        }
+        if (!(await store.renewLease(buildingId, invocationId, leaseSeconds))) {
+          stop = true; // lease lost (we were too slow): another invocation owns the building now
+          break;
+        }
+      }
+      if (stop) break;
+    }
+  } finally {
+    await client?.close().catch(() => {});
+    await store.releaseLease(buildingId, invocationId);
+  }
+}
+
+type Outcome = 'writes' | 'unchanged' | 'retries' | 'failures';
+
+async function syncAccessLevel(
+  building: BuildingContext,
+  work: WorkItem,
+  client: SaltoClient,
+  options: SyncOptions,
+): Promise<Outcome> {
+  const { store } = options;
+  const { buildingId } = building;
+  const accessLevelId = work.accessLevelId;
+  try {
+    const [windows, managed] = await Promise.all([
+      store.desiredPermissions(buildingId, accessLevelId),
+      store.managedZones(buildingId, accessLevelId),
+    ]);
+    const planned = windows.map((w) => planPermission(w, building.timeZone));
+    const { slotOf, failures, alerts } = await assignTimetables(building, accessLevelId, planned, client, store);
+
+    const failedZones = new Set(failures.flatMap((f) => f.zoneIds));
+    let writable = planned.filter((p) => !failedZones.has(p.zoneId));
+    let permissions = writable.map((p) => zonePermission(p, slotOf.get(p.timetableKey) ?? 0));
+    let result;
+    try {
+      result = await setZonePermissions(client, accessLevelId, permissions, managed);
+    } catch (error) {
+      // Code 11 on the write: a Zone ID SALTO does not know. Find which, fail only its bookings, and
+      // write the others.
+      if (!(isSaltoError(error) && error.code === ShipCode.elementNotFound && error.requestName?.includes('Update'))) throw error;
+      const known = new Set((await client.listZones()).map((z) => z.id));
+      const unknown = writable.filter((p) => !known.has(p.zoneId));
+      if (unknown.length === 0) throw error;
+      for (const p of unknown) {
+        failures.push({
+          zoneIds: [p.zoneId],
+          bookingIds: p.bookingIds,
+          reason: `SALTO has no zone with the Zone ID "${p.zoneId}". Check the facility's Access Control Facility ID in Settings > Facilities: it must match the zone's ID in SALTO ProAccess SPACE.`,
+        });
+        alerts.push({
+          kind: 'unknown_salto_id',
+          dedupeKey: `unknown_salto_id:${buildingId}:zone:${p.zoneId}`,
+          details: { what: 'zone', zone_id: p.zoneId, facility_id: p.facilityId },
+        });
+      }
+      writable = writable.filter((p) => known.has(p.zoneId));
+      permissions = writable.map((p) => zonePermission(p, slotOf.get(p.timetableKey) ?? 0));
+      result = await setZonePermissions(client, accessLevelId, permissions, managed);
+    }
+
+    const written: WrittenPermission[] = writable.map((p, i) => ({
+      zoneId: p.zoneId,
+      timetableId: (permissions[i] as ZonePermission).timetableId,
+      periodStart: p.periodStart,
+      periodEnd: p.periodEnd,
+      bookingIds: p.bookingIds,
+      windowStart: p.windowStart,
+      windowEnd: p.windowEnd,
+      exact: p.exact,
+      notes: p.notes,
+    }));
+    await store.recordReconciled(buildingId, work, written, failures, alerts);
+    return result.written ? 'writes' : failures.length > 0 ? 'failures' : 'unchanged';
+  } catch (error) {
+    if (isSaltoError(error) && error.kind === 'transient') {
+      const retryAt = new Date(Date.now() + nextAttemptDelayMs(work.attempts));
+      await store.recordRetry(buildingId, work, retryAt, error.message);
+      options.log?.(`building ${buildingId}, access level ${accessLevelId}: ${error.message}; retry at ${retryAt.toISOString()}`);
+      return 'retries';
+    }
+    if (isSaltoError(error)) {
+      const unknownLevel = error.code === ShipCode.elementNotFound;
+      const reason = unknownLevel
+        ? `SALTO has no user access level with the EXT ID "${accessLevelId}". Check the apartment's Access Control ID in Building > Apartments: it must match the User Access Level EXT ID in SALTO ProAccess SPACE.`
+        : `SALTO refused the permission: ${error.message}`;
+      const alerts: AlertInput[] = unknownLevel
+        ? [{ kind: 'unknown_salto_id', dedupeKey: `unknown_salto_id:${buildingId}:access_level:${accessLevelId}`, details: { what: 'access_level', access_level_id: accessLevelId } }]
+        : [];
+      await store.recordAccessLevelFailed(buildingId, work, reason, alerts);
+      return 'failures';
+    }
+    throw error;
+  }
+}
+
+interface TimetableFailure extends BookingFailure {
+  zoneIds: string[];
+}
+
+/**
+ * Gives every timetable the access level needs a slot of the building's reserved range (reusing
+ * identical ones, recycling unused ones) and writes new slot contents to SALTO before any permission
+ * refers to them. A timetable that gets no slot fails its bookings, with an alert; it never crashes.
+ */
+async function assignTimetables(
+  building: BuildingContext,
+  accessLevelId: string,
+  planned: PlannedPermission[],
+  client: SaltoClient,
+  store: SyncStore,
+) {
+  const slotOf = new Map<string, number>();
+  const failures: TimetableFailure[] = [];
+  const alerts: AlertInput[] = [];
+  const neededHere = planned.map((p) => p.timetableKey).filter((k) => k !== ALWAYS_KEY);
+  if (neededHere.length === 0) return { slotOf, failures, alerts };
+
+  const [slots, usedByOthers] = await Promise.all([
+    store.timetableSlots(building.buildingId),
+    store.timetableKeysUsedByOthers(building.buildingId, accessLevelId),
+  ]);
+  const allocation = allocateTimetableSlots({
+    range: building.timetableRange,
+    // A slot recorded but never confirmed written may hold anything in SALTO: treat it as free.
+    inUse: slots.filter((s) => s.written).map(({ slot, key }) => ({ slot, key })),
+    needed: [...neededHere, ...usedByOthers],
+  });
+  for (const assignment of allocation.assignments) slotOf.set(assignment.key, assignment.slot);
+
+  const intervalsOf = new Map(planned.map((p) => [p.timetableKey, p.intervals]));
+  for (const write of allocation.writes) {
+    const intervals = intervalsOf.get(write.key);
+    if (!intervals) continue; // a key of another access level, already in SALTO
+    await store.saveTimetableSlot(building.buildingId, write.slot, write.key, intervals, false);
+    await client.updateTimetable({ id: write.slot, name: `connecX ${write.key}`.slice(0, 64), intervals });
+    await store.saveTimetableSlot(building.buildingId, write.slot, write.key, intervals, true);
+  }
+
+  const exhausted = new Set(allocation.exhausted);
+  for (const p of planned.filter((p) => exhausted.has(p.timetableKey))) {
+    failures.push({
+      zoneIds: [p.zoneId],
+      bookingIds: p.bookingIds,
+      reason: `No free SALTO timetable: all slots ${building.timetableRange.first}-${building.timetableRange.last} reserved for connecX are in use. They free up as bookings finish; a SALTO administrator can also widen the reserved range.`,
+    });
+    alerts.push({
+      kind: 'access_not_in_place',
+      dedupeKey: `timetables_exhausted:${building.buildingId}:${p.bookingIds[0]}`,
+      bookingId: p.bookingIds[0],
+      details: { reason: 'timetable_slots_exhausted', zone_id: p.zoneId, range: building.timetableRange },
+    });
+  }
+  return { slotOf, failures, alerts };
+}

@@ -1,0 +1,300 @@
+/**
+ * The sync engine's access to the database: the outbox, leases, desired permissions, timetable slots
+ * and the outcomes it records. Each method is one statement or one transaction; the SQL functions it
+ * calls live in supabase/migrations (integration schema).
+ */
+import type { Sql, TransactionSql } from 'postgres';
+import type { SaltoEndpointInput } from '../salto/index.ts';
+import type { DesiredZoneWindow } from './desired.ts';
+
+export interface WorkItem {
+  accessLevelId: string;
+  generation: number;
+  attempts: number;
+}
+
+export interface BuildingContext {
+  buildingId: string;
+  timeZone: string;
+  /** Undefined when no SALTO server is configured for the building. */
+  endpoint?: SaltoEndpointInput;
+  timetableRange: { first: number; last: number };
+}
+
+export interface TimetableSlotRow {
+  slot: number;
+  key: string;
+  written: boolean;
+}
+
+export interface WrittenPermission {
+  zoneId: string;
+  timetableId: number;
+  periodStart: string;
+  periodEnd: string;
+  bookingIds: string[];
+  windowStart: Date;
+  windowEnd: Date;
+  exact: boolean;
+  notes: string[];
+}
+
+export interface BookingFailure {
+  bookingIds: string[];
+  reason: string;
+}
+
+export interface AlertInput {
+  kind: 'double_booking' | 'access_not_in_place' | 'unknown_salto_id' | 'salto_unreachable';
+  dedupeKey: string;
+  bookingId?: string;
+  details: Record<string, unknown>;
+}
+
+export function createSyncStore(sql: Sql) {
+  return {
+    async claimBuildings(invocation: string, leaseSeconds: number): Promise<string[]> {
+      const rows = await sql<{ id: string }[]>`
+        select integration.claim_buildings(${invocation}, make_interval(secs => ${leaseSeconds})) as id`;
+      return rows.map((r) => r.id);
+    },
+
+    async renewLease(buildingId: string, invocation: string, leaseSeconds: number): Promise<boolean> {
+      const [row] = await sql<{ ok: boolean }[]>`
+        select integration.renew_lease(${buildingId}, ${invocation}, make_interval(secs => ${leaseSeconds})) as ok`;
+      return row?.ok ?? false;
+    },
+
+    async releaseLease(buildingId: string, invocation: string): Promise<void> {
+      await sql`select integration.release_lease(${buildingId}, ${invocation})`;
+    },
+
+    /** Seconds until the next pending work item becomes due (0 if due now), or null when none. */
+    async secondsUntilNextDue(): Promise<number | null> {
+      const [row] = await sql<{ seconds: number | null }[]>`
+        select extract(epoch from greatest(min(not_before) - integration.now(), interval '0'))::float8 as seconds
+        from integration.access_level_work`;
+      return row?.seconds ?? null;
+    },
+
+    async building(buildingId: string): Promise<BuildingContext> {
+      const [row] = await sql<
+        {
+          timezone: string;
+          transport: 'http' | 'https' | 'stp' | null;
+          host: string | null;
+          port: number | null;
+          auth_mode: 'none' | 'basic' | 'key' | null;
+          basic_user: string | null;
+          credential: string | null;
+          timetable_first: number | null;
+          timetable_last: number | null;
+          connect_timeout_ms: number | null;
+          reply_timeout_ms: number | null;
+        }[]
+      >`
+        select b.timezone, s.transport, s.host, s.port, s.auth_mode, s.basic_user,
+          (select v.decrypted_secret from vault.decrypted_secrets as v where v.name = s.credential_secret_name) as credential,
+          s.timetable_first, s.timetable_last, s.connect_timeout_ms, s.reply_timeout_ms
+        from public.buildings as b
+        left join integration.salto_servers as s on s.building_id = b.id
+        where b.id = ${buildingId}`;
+      if (!row) throw new Error(`building ${buildingId} does not exist`);
+      const base = {
+        buildingId,
+        timeZone: row.timezone,
+        timetableRange: { first: row.timetable_first ?? 200, last: row.timetable_last ?? 254 },
+      };
+      if (!row.transport || !row.host || !row.port || !row.auth_mode) return base;
+      const auth =
+        row.auth_mode === 'none'
+          ? { mode: 'none' as const }
+          : row.auth_mode === 'basic'
+            ? { mode: 'basic' as const, username: row.basic_user ?? '', password: row.credential ?? '' }
+            : { mode: 'key' as const, key: row.credential ?? '' };
+      return {
+        ...base,
+        endpoint: {
+          transport: row.transport,
+          host: row.host,
+          port: row.port,
+          auth,
+          connectTimeoutMs: row.connect_timeout_ms ?? undefined,
+          replyTimeoutMs: row.reply_timeout_ms ?? undefined,
+        },
+      };
+    },
+
+    async dueWork(buildingId: string, limit: number): Promise<WorkItem[]> {
+      const rows = await sql<{ access_level_id: string; generation: string; attempts: number }[]>`
+        select access_level_id, generation, attempts from integration.access_level_work
+        where building_id = ${buildingId} and not_before <= integration.now()
+        order by requested_at, access_level_id
+        limit ${limit}`;
+      return rows.map((r) => ({ accessLevelId: r.access_level_id, generation: Number(r.generation), attempts: r.attempts }));
+    },
+
+    async desiredPermissions(buildingId: string, accessLevelId: string): Promise<DesiredZoneWindow[]> {
+      const rows = await sql<
+        { zone_id: string; facility_id: string; window_start: Date; window_end: Date; booking_ids: string[] }[]
+      >`select * from integration.desired_permissions(${buildingId}, ${accessLevelId}) order by zone_id`;
+      return rows.map((r) => ({
+        zoneId: r.zone_id,
+        facilityId: r.facility_id,
+        windowStart: r.window_start,
+        windowEnd: r.window_end,
+        bookingIds: r.booking_ids,
+      }));
+    },
+
+    async managedZones(buildingId: string, accessLevelId: string): Promise<string[]> {
+      const rows = await sql<{ zone: string }[]>`select integration.managed_zones(${buildingId}, ${accessLevelId}) as zone`;
+      return rows.map((r) => r.zone);
+    },
+
+    async timetableSlots(buildingId: string): Promise<TimetableSlotRow[]> {
+      const rows = await sql<{ timetable_id: number; content_key: string; written_at: Date | null }[]>`
+        select timetable_id, content_key, written_at from integration.timetable_slots where building_id = ${buildingId}`;
+      return rows.map((r) => ({ slot: r.timetable_id, key: r.content_key, written: r.written_at !== null }));
+    },
+
+    /** Timetable keys that permissions of other access levels of the building still use in SALTO. */
+    async timetableKeysUsedByOthers(buildingId: string, accessLevelId: string): Promise<string[]> {
+      const rows = await sql<{ content_key: string }[]>`
+        select distinct ts.content_key
+        from integration.written_permissions as wp
+        join integration.timetable_slots as ts on ts.building_id = wp.building_id and ts.timetable_id = wp.timetable_id
+        where wp.building_id = ${buildingId} and wp.access_level_id <> ${accessLevelId}`;
+      return rows.map((r) => r.content_key);
+    },
+
+    /** Records a slot's new content; `written` once SALTO holds it. */
+    async saveTimetableSlot(buildingId: string, slot: number, key: string, intervals: unknown, written: boolean) {
+      // A slot left unwritten by an interrupted attempt may still claim the same content: drop it.
+      await sql`
+        delete from integration.timetable_slots
+        where building_id = ${buildingId} and content_key = ${key} and timetable_id <> ${slot} and written_at is null`;
+      await sql`
+        insert into integration.timetable_slots (building_id, timetable_id, content_key, intervals, written_at)
+        values (${buildingId}, ${slot}, ${key}, ${sql.json(intervals as never)}, ${written ? sql`now()` : null})
+        on conflict (building_id, timetable_id) do update set
+          content_key = excluded.content_key, intervals = excluded.intervals, written_at = excluded.written_at`;
+    },
+
+    /**
+     * After a successful reconciliation: what SALTO now holds for this access level's managed zones,
+     * the bookings it serves (active) or cannot serve (failed), and the work item done unless it was
+     * asked for again meanwhile.
+     */
+    async recordReconciled(
+      buildingId: string,
+      work: WorkItem,
+      written: WrittenPermission[],
+      failures: BookingFailure[],
+      alerts: AlertInput[],
+    ): Promise<void> {
+      await sql.begin(async (tx) => {
+        const zones = written.map((w) => w.zoneId);
+        await tx`
+          delete from integration.written_permissions
+          where building_id = ${buildingId} and access_level_id = ${work.accessLevelId}
+            and not (zone_id = any (${zones}::text[]))`;
+        for (const w of written) {
+          await tx`
+            insert into integration.written_permissions
+              (building_id, access_level_id, zone_id, timetable_id, period_start, period_end, written_at)
+            values (${buildingId}, ${work.accessLevelId}, ${w.zoneId}, ${w.timetableId}, ${w.periodStart}, ${w.periodEnd}, now())
+            on conflict (building_id, access_level_id, zone_id) do update set
+              timetable_id = excluded.timetable_id, period_start = excluded.period_start,
+              period_end = excluded.period_end, written_at = excluded.written_at`;
+          // Only bookings still served by exactly this window become active: a booking changed since
+          // the sync read the database has a newer state, and a newer work generation.
+          await tx`
+            update integration.booking_access set
+              state = 'active',
+              reason = ${w.exact ? (w.notes.length ? w.notes.join(' ') : null) : w.notes.join(' ')},
+              period_start = ${w.periodStart}, period_end = ${w.periodEnd},
+              timetable_id = ${w.timetableId}, exact = ${w.exact},
+              written_at = coalesce(written_at, now()), updated_at = now()
+            where booking_id = any (${w.bookingIds}::uuid[])
+              and state in ('scheduled', 'active', 'failed')
+              and window_start = ${w.windowStart} and window_end = ${w.windowEnd}`;
+        }
+        for (const failure of failures) {
+          await tx`
+            update integration.booking_access set state = 'failed', reason = ${failure.reason}, updated_at = now()
+            where booking_id = any (${failure.bookingIds}::uuid[]) and state in ('scheduled', 'active', 'failed')`;
+        }
+        await insertAlerts(tx, buildingId, alerts);
+        await finishWork(tx, buildingId, work);
+      });
+    },
+
+    /**
+     * A permanent failure for the whole access level (SALTO does not know it, or refuses the write):
+     * the bookings it would serve fail with the reason; retrying would not help until something changes.
+     */
+    async recordAccessLevelFailed(buildingId: string, work: WorkItem, reason: string, alerts: AlertInput[]) {
+      await sql.begin(async (tx) => {
+        await tx`
+          update integration.booking_access set state = 'failed', reason = ${reason}, updated_at = now()
+          where building_id = ${buildingId} and access_level_id = ${work.accessLevelId}
+            and state in ('scheduled', 'active')`;
+        await insertAlerts(tx, buildingId, alerts);
+        await finishWork(tx, buildingId, work);
+      });
+    },
+
+    /** No SALTO server is configured for the building: its work waits, and its bookings say why. */
+    async recordNoSaltoServer(buildingId: string, retryAt: Date) {
+      await sql.begin(async (tx) => {
+        await tx`
+          update integration.access_level_work set not_before = ${retryAt}, last_error = 'no SALTO server configured'
+          where building_id = ${buildingId}`;
+        await tx`
+          update integration.booking_access
+          set reason = 'No SALTO server is configured for this building yet; access will be written once it is.', updated_at = now()
+          where building_id = ${buildingId} and state = 'scheduled'`;
+      });
+    },
+
+    /**
+     * A transient failure (SALTO unreachable or busy): this access level is retried at `retryAt`, and
+     * the building's other due work waits too rather than hammering a server that is down.
+     */
+    async recordRetry(buildingId: string, work: WorkItem, retryAt: Date, error: string) {
+      await sql.begin(async (tx) => {
+        await tx`
+          update integration.access_level_work set attempts = attempts + 1, not_before = ${retryAt}, last_error = ${error}
+          where building_id = ${buildingId} and access_level_id = ${work.accessLevelId}`;
+        await tx`
+          update integration.access_level_work set not_before = ${retryAt}
+          where building_id = ${buildingId} and not_before < ${retryAt}`;
+        await tx`
+          update integration.booking_access set reason = ${`SALTO could not be reached (${error}); retrying.`}, updated_at = now()
+          where building_id = ${buildingId} and access_level_id = ${work.accessLevelId} and state = 'scheduled'`;
+      });
+    },
+  };
+}
+
+export type SyncStore = ReturnType<typeof createSyncStore>;
+
+async function insertAlerts(tx: TransactionSql, buildingId: string, alerts: AlertInput[]) {
+  for (const alert of alerts) {
+    await tx`
+      insert into integration.alerts (building_id, kind, booking_id, details, dedupe_key)
+      values (${buildingId}, ${alert.kind}, ${alert.bookingId ?? null}, ${tx.json(alert.details as never)}, ${alert.dedupeKey})
+      on conflict (dedupe_key) do nothing`;
+  }
+}
+
+async function finishWork(tx: TransactionSql, buildingId: string, work: WorkItem) {
+  // Done, unless someone asked again while we worked: then it stays, for another pass, without backoff.
+  await tx`
+    delete from integration.access_level_work
+    where building_id = ${buildingId} and access_level_id = ${work.accessLevelId} and generation = ${work.generation}`;
+  await tx`
+    update integration.access_level_work set attempts = 0, last_error = null
+    where building_id = ${buildingId} and access_level_id = ${work.accessLevelId}`;
+}
