@@ -83,6 +83,15 @@ describe('period and timetable of a booking', () => {
     expect(opensAt(permission, { date: '2026-05-12', time: '00:00:00' })).toBe(false);
   });
 
+  it('a season booking gets whole days from its first date to the last, not the date it ends at midnight', () => {
+    const permission = periodAndTimetable(
+      windowOf('2026-05-04T10:00:00+10:00', '2026-08-01T00:00:00+10:00'),
+      SYDNEY,
+    );
+    expect(permission.timetable).toEqual({ kind: 'always' });
+    expect(permission.period).toEqual({ startDate: '2026-05-04', endDate: '2026-07-31' });
+  });
+
   it('booking times off the whole minute are rounded outwards, and the note says so', () => {
     const window = windowOf('2026-05-04T18:00:30+10:00', '2026-05-04T18:59:10+10:00');
     const permission = periodAndTimetable(window, SYDNEY);

@@ -180,8 +180,14 @@ export function periodAndTimetable(
   const rounded = roundDown !== 0 || roundUp !== 0;
   const roundedWindow = { start: new Date(fromMs), end: new Date(untilMs) };
 
-  const coverage = wallCoverageByDate(fromMs, untilMs, timeZone);
-  const days = [...coverage.keys()].sort((a, b) => a - b);
+  // Long windows need only their first and last dates; walking their clock changes would cost an Intl
+  // call per hour. The margin of one date keeps windows near the limit on the precise path below.
+  const roughDates = dayNumberOf(endWall + roundUp - 1) - dayNumberOf(startWall - roundDown) + 1;
+  const coverage =
+    roughDates > MAX_EXACT_DATES + 1 ? undefined : wallCoverageByDate(fromMs, untilMs, timeZone);
+  const days = coverage
+    ? [...coverage.keys()].sort((a, b) => a - b)
+    : [dayNumberOf(startWall - roundDown), dayNumberOf(endWall + roundUp - 1)];
   const firstDay = days[0]!;
   const lastDay = days.at(-1)!;
   const period = { startDate: localDateOfDay(firstDay), endDate: localDateOfDay(lastDay) };
@@ -195,7 +201,7 @@ export function periodAndTimetable(
   }
 
   const dateCount = lastDay - firstDay + 1;
-  if (dateCount > MAX_EXACT_DATES) {
+  if (coverage === undefined || dateCount > MAX_EXACT_DATES) {
     notes.push(
       `windows spanning more than ${MAX_EXACT_DATES} days get whole-day access from ${period.startDate} ` +
         `to ${period.endDate} (this one covers ${dateCount} local dates, and a timetable can describe ` +
