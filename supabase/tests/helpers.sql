@@ -183,30 +183,52 @@ $$;
 revoke execute on function tests.create_two_buildings() from public, anon, authenticated, service_role;
 
 -- Lookups by name, readable in any role (security definer: they ignore row-level security, so a
--- test can name a row its current user must not see).
+-- test can name a row its current user must not see). Strict: a name matching no row or several
+-- (say, a clash with the demo data) fails the test loudly instead of picking one.
 create or replace function tests.building_id(building_name text)
 returns uuid
-language sql
+language plpgsql
 stable
 security definer
 set search_path = ''
-as $$ select b.id from public.buildings as b where b.name = building_name $$;
+as $$
+declare
+  found_id uuid;
+begin
+  select b.id into strict found_id from public.buildings as b where b.name = building_name;
+  return found_id;
+end;
+$$;
 
 create or replace function tests.apartment_id(apartment_label text)
 returns uuid
-language sql
+language plpgsql
 stable
 security definer
 set search_path = ''
-as $$ select a.id from public.apartments as a where a.label = apartment_label $$;
+as $$
+declare
+  found_id uuid;
+begin
+  select a.id into strict found_id from public.apartments as a where a.label = apartment_label;
+  return found_id;
+end;
+$$;
 
 create or replace function tests.facility_id(facility_name text)
 returns uuid
-language sql
+language plpgsql
 stable
 security definer
 set search_path = ''
-as $$ select f.id from public.facilities as f where f.name = facility_name $$;
+as $$
+declare
+  found_id uuid;
+begin
+  select f.id into strict found_id from public.facilities as f where f.name = facility_name;
+  return found_id;
+end;
+$$;
 
 -- The apartment's fixture booking (its earliest one).
 create or replace function tests.booking_of(apartment_label text)

@@ -11,16 +11,16 @@ select tests.create_two_buildings();
 -- Real IDs of the kinds SALTO sites use are accepted.
 select lives_ok(
   $$ insert into apartments (building_id, label, access_control_id) values
-       (tests.building_id('Alpha Towers'), '501/56', 'APT-501/56'),
-       (tests.building_id('Alpha Towers'), '502/56', 'Zone 3 & Spa <B>'),
-       (tests.building_id('Alpha Towers'), '503/56', '12345678901234567890123456789012'),
-       (tests.building_id('Alpha Towers'), '504/56', null) $$,
+       (tests.building_id('Alpha Towers'), 'A-501/56', 'APT-501/56'),
+       (tests.building_id('Alpha Towers'), 'A-502/56', 'Zone 3 & Spa <B>'),
+       (tests.building_id('Alpha Towers'), 'A-503/56', '12345678901234567890123456789012'),
+       (tests.building_id('Alpha Towers'), 'A-504/56', null) $$,
   'apartment IDs with slashes, inner spaces, XML characters, exactly 32 characters, or none are accepted'
 );
 select lives_ok(
   $$ insert into facilities (building_id, name, access_control_facility_id) values
-       (tests.building_id('Alpha Towers'), 'Pool room', 'GYM_1'),
-       (tests.building_id('Alpha Towers'), 'BBQ area', 'Zone 3') $$,
+       (tests.building_id('Alpha Towers'), 'Alpha pool room', 'GYM_1'),
+       (tests.building_id('Alpha Towers'), 'Alpha BBQ area', 'Zone 3') $$,
   'facility IDs such as GYM_1 and Zone 3 are accepted'
 );
 select is(
@@ -113,34 +113,34 @@ select throws_ok(
 
 -- Buffers.
 select is(
-  (select (access_buffer_before, access_buffer_after)::text from facilities where name = 'Pool room'),
+  (select (access_buffer_before, access_buffer_after)::text from facilities where name = 'Alpha pool room'),
   '(00:00:00,00:00:00)',
   'access buffers default to zero'
 );
 select lives_ok(
-  $$ update facilities set access_buffer_before = '10 minutes', access_buffer_after = '4 hours' where name = 'Pool room' $$,
+  $$ update facilities set access_buffer_before = '10 minutes', access_buffer_after = '4 hours' where name = 'Alpha pool room' $$,
   'buffers of whole minutes up to 4 hours are accepted'
 );
 select throws_ok(
-  $$ update facilities set access_buffer_before = '-5 minutes' where name = 'Pool room' $$,
+  $$ update facilities set access_buffer_before = '-5 minutes' where name = 'Alpha pool room' $$,
   '23514',
   'The access buffer before a booking (-00:05:00) is not valid: it is negative.',
   'a negative buffer is refused'
 );
 select throws_ok(
-  $$ update facilities set access_buffer_after = '10' where name = 'Pool room' $$,
+  $$ update facilities set access_buffer_after = '10' where name = 'Alpha pool room' $$,
   '23514',
   'The access buffer after a booking (00:00:10) is not valid: it is not a whole number of minutes (a bare number means seconds).',
   'a bare number (seconds) is refused with a hint at minutes'
 );
 select throws_ok(
-  $$ update facilities set access_buffer_after = '4 hours 1 minute' where name = 'Pool room' $$,
+  $$ update facilities set access_buffer_after = '4 hours 1 minute' where name = 'Alpha pool room' $$,
   '23514',
   'The access buffer after a booking (04:01:00) is not valid: it is longer than 4 hours.',
   'a buffer over 4 hours is refused'
 );
 select throws_ok(
-  $$ update facilities set access_buffer_before = '1 day' where name = 'Pool room' $$,
+  $$ update facilities set access_buffer_before = '1 day' where name = 'Alpha pool room' $$,
   '23514',
   'The access buffer before a booking (1 day) is not valid: write it in hours and minutes, not days or months.',
   'a buffer in days is refused'
@@ -154,7 +154,7 @@ select throws_ok(
   'an apartment cannot be moved to another building'
 );
 select throws_ok(
-  $$ update facilities set building_id = tests.building_id('Beta Court') where name = 'Pool room' $$,
+  $$ update facilities set building_id = tests.building_id('Beta Court') where name = 'Alpha pool room' $$,
   '23514',
   'A facility cannot be moved to another building.',
   'a facility cannot be moved to another building'
