@@ -4,16 +4,16 @@
  *
  * 1. Acting as users, after usebasejump/supabase-test-helpers: tests.create_supabase_user(),
  *    tests.get_supabase_uid(), tests.authenticate_as(), tests.authenticate_as_service_role(),
- *    tests.clear_authentication(), tests.rls_enabled(). They set the role and the
+ *    tests.clear_authentication(). They set the role and the
  *    `request.jwt.claims` setting transaction-locally, as PostgREST does for each request, so policies
  *    and auth.uid() see exactly what they see in production.
  * 2. A fixture for this project: tests.create_two_buildings() and name lookups.
  *
- * pgTAP is installed in the `extensions` schema as on hosted Supabase; test files put it on their
- * search_path with `set local search_path = public, extensions;`.
+ * Nothing here depends on pgTAP: each test file creates it inside its own transaction
+ * (`create extension if not exists pgtap with schema extensions`), so the rollback removes it again.
+ * Left installed, pgTAP's functions in `extensions` would fail `supabase db lint`, which checks them
+ * without `extensions` on the search_path.
  */
-
-create extension if not exists pgtap with schema extensions;
 
 create schema if not exists tests;
 grant usage on schema tests to anon, authenticated, service_role;
@@ -102,22 +102,6 @@ begin
   perform set_config('role', 'anon', true);
   perform set_config('request.jwt.claims', '{"role": "anon"}', true);
 end;
-$$;
-
--- pgTAP assertion: every table of the schema has row-level security enabled.
-create or replace function tests.rls_enabled(schema_name text)
-returns text
-language sql
-as $$
-  select extensions.is(
-    (select array_agg(c.relname::text order by c.relname)
-     from pg_catalog.pg_class as c
-     where c.relnamespace = schema_name::regnamespace
-       and c.relkind in ('r', 'p')
-       and not c.relrowsecurity),
-    null,
-    format('every table in schema %s has row-level security enabled', schema_name)
-  )
 $$;
 
 grant execute on all functions in schema tests to anon, authenticated, service_role;

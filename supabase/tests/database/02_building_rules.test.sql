@@ -1,6 +1,7 @@
 -- A building's time zone is an IANA name and its alert recipients are email addresses; mistakes are
 -- explained in words. The check constraints hold even when triggers are bypassed.
 begin;
+create extension if not exists pgtap with schema extensions;
 set local search_path = public, extensions;
 select plan(12);
 

@@ -3,6 +3,7 @@
 -- within a building (ignoring case) but free to repeat across buildings. Buffers are whole minutes.
 -- Rows stay in their building.
 begin;
+create extension if not exists pgtap with schema extensions;
 set local search_path = public, extensions;
 select plan(28);
 

@@ -1,6 +1,7 @@
 -- Who can read and change buildings: a manager reads and edits their own buildings only and never
 -- creates or deletes one; a resident reads their building; anon gets nothing; the service role all.
 begin;
+create extension if not exists pgtap with schema extensions;
 set local search_path = public, extensions;
 select plan(20);
 

@@ -2,6 +2,7 @@
 -- cannot appoint or remove anyone; residents and anon see nothing; the service role appoints. Removing
 -- a manager's row takes their access away at once.
 begin;
+create extension if not exists pgtap with schema extensions;
 set local search_path = public, extensions;
 select plan(15);
 

@@ -2,6 +2,7 @@
 -- none over another building's; a resident reads only their own apartment; anon gets nothing; the
 -- service role all.
 begin;
+create extension if not exists pgtap with schema extensions;
 set local search_path = public, extensions;
 select plan(21);
 

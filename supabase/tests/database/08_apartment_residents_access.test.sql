@@ -1,6 +1,7 @@
 -- Who can see and change who lives where: a manager adds and removes residents of their buildings'
 -- apartments only; a resident sees their own residency and cannot change any; anon gets nothing.
 begin;
+create extension if not exists pgtap with schema extensions;
 set local search_path = public, extensions;
 select plan(17);
 

@@ -2,6 +2,7 @@
 -- none over another building's; a resident reads their building's facilities only and changes none;
 -- anon gets nothing; the service role all.
 begin;
+create extension if not exists pgtap with schema extensions;
 set local search_path = public, extensions;
 select plan(20);
 

@@ -3,6 +3,7 @@
 -- may cancel its bookings but change nothing else and delete nothing; anon gets nothing; the service
 -- role all.
 begin;
+create extension if not exists pgtap with schema extensions;
 set local search_path = public, extensions;
 select plan(33);
 
