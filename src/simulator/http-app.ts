@@ -17,8 +17,8 @@ export interface SimulatorControl {
   reset(seed?: unknown): void;
   requests(): LoggedRequest[];
   clearRequests(): void;
-  setFaults(spec: FaultSpec): void;
-  clearFaults(): void;
+  setFaults(spec: FaultSpec): Promise<void>;
+  clearFaults(): Promise<void>;
   faults(): unknown;
   mayOpen(accessLevelId: string, zoneId: string, at: Date | string): AccessDecision;
   restart(options?: { downMs?: number }): Promise<void>;
@@ -130,11 +130,11 @@ export function createHttpApp(options: HttpAppOptions): Hono {
   api.post('/faults', async (c) => {
     const parsed = FaultSpecSchema.safeParse(await c.req.json().catch(() => undefined));
     if (!parsed.success) return c.json({ error: z.prettifyError(parsed.error) }, 400);
-    control.setFaults(parsed.data);
+    await control.setFaults(parsed.data);
     return c.json({ ok: true });
   });
-  api.delete('/faults', (c) => {
-    control.clearFaults();
+  api.delete('/faults', async (c) => {
+    await control.clearFaults();
     return c.json({ ok: true });
   });
   api.get('/may-open', (c) => {

@@ -57,8 +57,9 @@ export interface SimulatorHandle {
   mayOpenDoor(accessLevelId: string, doorId: string, at: Date | string): boolean;
   requests(filter?: { requestName?: string; transport?: 'http' | 'stp' }): LoggedRequest[];
   clearRequests(): void;
-  setFaults(spec: FaultSpec): void;
-  clearFaults(): void;
+  /** Resolves once listeners are up or down as the faults ask (refuseConnections). */
+  setFaults(spec: FaultSpec): Promise<void>;
+  clearFaults(): Promise<void>;
   setAuth(auth: SaltoAuth): void;
   /** Stop listening (connections refused), wait `downMs`, listen again on the same ports. State is kept. */
   restart(options?: { downMs?: number }): Promise<void>;
@@ -126,15 +127,14 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     },
     requests: () => engine.requests(),
     clearRequests: () => engine.clearRequests(),
-    setFaults(spec: FaultSpec) {
+    setFaults(spec: FaultSpec): Promise<void> {
       faults.set(spec);
       const refuse = FaultSpecSchema.parse(spec).refuseConnections;
-      if (refuse) void applyRefusal(refuse.transports, refuse.durationMs);
-      else void reopen();
+      return refuse ? applyRefusal(refuse.transports, refuse.durationMs) : reopen();
     },
-    clearFaults() {
+    clearFaults(): Promise<void> {
       faults.clear();
-      void reopen();
+      return reopen();
     },
     faults: () => faults.current(),
     mayOpen: (accessLevelId: string, zoneId: string, at: Date | string) => decideAccess(site, accessLevelId, zoneId, at),
@@ -175,32 +175,46 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     }
   }
 
-  async function applyRefusal(transports: ('http' | 'stp')[], durationMs?: number): Promise<void> {
-    for (const which of transports) await stop(which);
-    if (durationMs !== undefined) {
-      setTimeout(() => {
-        faults.set({ ...faults.current(), refuseConnections: undefined });
-        void reopen();
-      }, durationMs).unref();
-    }
+  // Listener changes run one at a time: overlapping open/stop calls would race for the same port.
+  let lifecycle: Promise<unknown> = Promise.resolve();
+  function serially(step: () => Promise<void>): Promise<void> {
+    const next = lifecycle.then(step);
+    lifecycle = next.catch(() => undefined);
+    return next;
   }
 
-  async function reopen(): Promise<void> {
-    if (closed) return;
-    await open('http');
-    await open('stp');
+  function applyRefusal(transports: ('http' | 'stp')[], durationMs?: number): Promise<void> {
+    return serially(async () => {
+      for (const which of transports) await stop(which);
+      if (durationMs !== undefined) {
+        setTimeout(() => {
+          faults.set({ ...faults.current(), refuseConnections: undefined });
+          void reopen();
+        }, durationMs).unref();
+      }
+    });
   }
 
-  async function restart(downMs: number): Promise<void> {
-    closing.abort();
-    await stop('http');
-    await stop('stp');
-    await new Promise((resolve) => setTimeout(resolve, downMs));
-    closing = new AbortController();
-    if (!closed) {
+  function reopen(): Promise<void> {
+    return serially(async () => {
+      if (closed) return;
       await open('http');
       await open('stp');
-    }
+    });
+  }
+
+  function restart(downMs: number): Promise<void> {
+    return serially(async () => {
+      closing.abort();
+      await stop('http');
+      await stop('stp');
+      await new Promise((resolve) => setTimeout(resolve, downMs));
+      closing = new AbortController();
+      if (!closed) {
+        await open('http');
+        await open('stp');
+      }
+    });
   }
 
   let closed = false;
@@ -247,11 +261,13 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       auth = SaltoAuthSchema.parse(next);
     },
     restart: (o) => restart(o?.downMs ?? 0),
-    async close() {
+    close() {
       closed = true;
       closing.abort();
-      await stop('http');
-      await stop('stp');
+      return serially(async () => {
+        await stop('http');
+        await stop('stp');
+      });
     },
   };
   return handle;

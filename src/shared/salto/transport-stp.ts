@@ -4,7 +4,8 @@
  *
  * One connection is opened lazily and reused for later requests; requests on it are strictly one at a
  * time (one request, one reply). After any failure or timeout the connection is in an unknown state
- * (a late reply could still arrive), so it is closed and the next request opens a fresh one.
+ * (a late reply could still arrive), so it is closed and the next request opens a fresh one; the same
+ * happens when the server closed an idle connection or sent bytes nobody asked for.
  */
 import type { SaltoEndpoint } from './endpoint.ts';
 import { SaltoError } from './errors.ts';
@@ -23,10 +24,77 @@ export type StpConnector = (host: string, port: number, signal: AbortSignal) => 
 
 interface OpenConnection {
   readonly connection: StpConnection;
-  readonly reader: ReadableStreamDefaultReader<Uint8Array>;
   readonly writer: WritableStreamDefaultWriter<Uint8Array>;
-  readonly decoder: StpFrameDecoder;
-  readonly pending: StpFrame[];
+  readonly inbox: Inbox;
+}
+
+/**
+ * Reads the connection continuously, so that a connection the server closed while idle is noticed
+ * before the next request is written to it (and a fresh one is opened instead).
+ */
+class Inbox {
+  private readonly frames: StpFrame[] = [];
+  private failure: SaltoError | undefined;
+  private wake: (() => void) | undefined;
+  private readonly decoder: StpFrameDecoder;
+
+  constructor(
+    private readonly reader: ReadableStreamDefaultReader<Uint8Array>,
+    maxFrameBytes: number,
+    private readonly target: string,
+  ) {
+    this.decoder = new StpFrameDecoder(maxFrameBytes);
+    void this.pump();
+  }
+
+  /** False once the server closed the connection or sent something that is not STP. */
+  get usable(): boolean {
+    return this.failure === undefined;
+  }
+
+  /** True when bytes are buffered that no request asked for. */
+  get dirty(): boolean {
+    return this.frames.length > 0 || !this.decoder.idle;
+  }
+
+  private async pump(): Promise<void> {
+    try {
+      for (;;) {
+        const { done, value } = await this.reader.read();
+        if (done) throw SaltoError.transport(`${this.target} closed the connection`);
+        try {
+          this.frames.push(...this.decoder.push(value));
+        } catch (error) {
+          if (error instanceof StpFramingError) throw SaltoError.malformed(error.message, error);
+          throw error;
+        }
+        this.notify();
+      }
+    } catch (error) {
+      this.failure =
+        error instanceof SaltoError ? error : SaltoError.transport(`connection to ${this.target} failed: ${String(error)}`, error);
+      this.notify();
+    }
+  }
+
+  private notify(): void {
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.();
+  }
+
+  async next(signal: AbortSignal): Promise<StpFrame> {
+    for (;;) {
+      const frame = this.frames.shift();
+      if (frame) return frame;
+      if (this.failure) throw this.failure;
+      await raceAbort(new Promise<void>((resolve) => (this.wake = resolve)), signal);
+    }
+  }
+
+  cancel(): void {
+    this.reader.cancel().catch(() => undefined);
+  }
 }
 
 export function createStpTransport(endpoint: SaltoEndpoint, connector: StpConnector): ShipTransport {
@@ -39,7 +107,7 @@ export function createStpTransport(endpoint: SaltoEndpoint, connector: StpConnec
     const current = open;
     open = undefined;
     if (!current) return;
-    current.reader.cancel().catch(() => undefined);
+    current.inbox.cancel();
     current.writer.abort().catch(() => undefined);
     try {
       current.connection.close();
@@ -49,7 +117,8 @@ export function createStpTransport(endpoint: SaltoEndpoint, connector: StpConnec
   }
 
   async function connect(outer?: AbortSignal): Promise<OpenConnection> {
-    if (open) return open;
+    if (open && open.inbox.usable && !open.inbox.dirty) return open;
+    discard();
     const signal = deadline(endpoint.connectTimeoutMs, outer);
     let connection: StpConnection;
     try {
@@ -62,41 +131,18 @@ export function createStpTransport(endpoint: SaltoEndpoint, connector: StpConnec
     }
     open = {
       connection,
-      reader: connection.readable.getReader(),
       writer: connection.writable.getWriter(),
-      decoder: new StpFrameDecoder(endpoint.maxReplyBytes),
-      pending: [],
+      inbox: new Inbox(connection.readable.getReader(), endpoint.maxReplyBytes, target),
     };
     return open;
-  }
-
-  async function readFrame(current: OpenConnection, signal: AbortSignal): Promise<StpFrame> {
-    for (;;) {
-      const next = current.pending.shift();
-      if (next) return next;
-      const { done, value } = await raceAbort(current.reader.read(), signal);
-      if (done) throw SaltoError.transport(`${target} closed the connection before replying`);
-      try {
-        current.pending.push(...current.decoder.push(value));
-      } catch (error) {
-        if (error instanceof StpFramingError) throw SaltoError.malformed(error.message, error);
-        throw error;
-      }
-    }
   }
 
   async function exchangeNow(requestXml: string, outer?: AbortSignal): Promise<string> {
     const current = await connect(outer);
     const signal = deadline(endpoint.replyTimeoutMs, outer);
     try {
-      if (current.pending.length > 0 || !current.decoder.idle) {
-        throw SaltoError.malformed(`${target} sent bytes nobody asked for`);
-      }
       await raceAbort(current.writer.write(encodeStpFrame(requestXml)), signal);
-      const frame = await readFrame(current, signal);
-      if (current.pending.length > 0 || !current.decoder.idle) {
-        throw SaltoError.malformed(`${target} sent more than one reply`);
-      }
+      const frame = await current.inbox.next(signal);
       return decodeUtf8(frame.payload);
     } catch (error) {
       discard();
