@@ -14,11 +14,15 @@ import {
 
 /** Strings XML 1.0 can carry: everything except the forbidden control characters and lone surrogates. */
 const xmlString = fc.string({ unit: 'binary', maxLength: 60 }).filter(isXmlText);
+/** Whitespace of every kind, where trimming would bite: at the edges. */
+const edgy = fc
+  .tuple(fc.constantFrom(' ', '\t', '\n', '\r', '\u00a0', '\u3000', '\u2028', '\ufeff', ''), xmlString, fc.constantFrom(' ', '\r\n', '\u2003', ''))
+  .map(([a, b, c]) => a + b + c);
 
 describe('XML values', () => {
   it('round-trip exactly, whatever markup, quotes, whitespace or non-ASCII they contain', () => {
     fc.assert(
-      fc.property(xmlString, (value) => {
+      fc.property(fc.oneof(xmlString, edgy), (value) => {
         const xml = serializeDocument(branch('Root', [leaf('Value', value)]));
         expect(childText(parseDocument(xml), 'Value')).toBe(value);
       }),

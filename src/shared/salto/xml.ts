@@ -44,9 +44,10 @@ export function escapeText(value: string): string {
     .replace(/'/g, '&apos;')
     .replace(/\r/g, '&#13;');
   const ref = (ch: string) => `&#${ch.codePointAt(0)};`;
+  // \s is exactly the set String#trim removes (the parser trims with it), Unicode spaces included.
   return escaped
-    .replace(/^[ \t\n]+/, (lead) => [...lead].map(ref).join(''))
-    .replace(/[ \t\n]+$/, (tail) => [...tail].map(ref).join(''));
+    .replace(/^\s+/, (lead) => [...lead].map(ref).join(''))
+    .replace(/\s+$/, (tail) => [...tail].map(ref).join(''));
 }
 
 /** A leaf element. Numbers are written in decimal, booleans as SHIP's 0/1. */
