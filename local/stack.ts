@@ -139,11 +139,15 @@ export async function up() {
   return settings;
 }
 
+/** The running gateway routes exactly today's functions (a new function folder means a restart). */
 async function functionsAnswer(settings: StackSettings) {
-  const results = await Promise.all(
-    functionNames().map((name) => httpOk(`${supabaseUrl(settings)}/functions/v1/${name}`)),
-  );
-  return results.every(Boolean);
+  try {
+    const response = await fetch(`${supabaseUrl(settings)}/`, { signal: AbortSignal.timeout(2000) });
+    const { functions } = (await response.json()) as { functions: string[] };
+    return JSON.stringify([...functions].sort()) === JSON.stringify(functionNames());
+  } catch {
+    return false;
+  }
 }
 
 async function stopFunctions() {

@@ -12,7 +12,7 @@ create schema if not exists integration;
 comment on schema integration is
   'State of the connecX -> SALTO integration (outbox, written permissions, timetable slots, booking access states, alerts). Not exposed through the API.';
 revoke all on schema integration from public;
-alter default privileges in schema integration revoke execute on functions from public;
+
 grant usage on schema integration to service_role;
 
 /*

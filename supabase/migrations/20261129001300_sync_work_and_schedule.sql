@@ -140,3 +140,8 @@ comment on function integration.tick() is
 select cron.schedule('salto-sync-every-minute', '* * * * *', 'select integration.tick()');
 
 grant execute on all functions in schema integration to service_role;
+
+-- Functions are executable by PUBLIC by default and per-schema default privileges cannot take that
+-- back: revoke explicitly. Only the functions' own caller (service role, via the direct connection)
+-- keeps them; triggers and pg_cron run as the owner.
+revoke execute on all functions in schema integration from public;

@@ -27,6 +27,11 @@ export interface SyncOptions {
   leaseSeconds?: number;
   /** Access levels per building per pass. */
   batchSize?: number;
+  /**
+   * How long a pass with nothing claimable may wait for work in backoff to fall due (so a SALTO server
+   * that comes back is written to within seconds, not at the next minute's wake-up). 0: never wait.
+   */
+  maxIdleWaitMs?: number;
   log?: (line: string) => void;
 }
 
@@ -60,12 +65,11 @@ export async function runSync(options: SyncOptions): Promise<SyncReport> {
       await Promise.race(active);
       continue;
     }
-    // Nothing claimable. Work in backoff that falls due within the budget is waited for here, so a
-    // SALTO server that comes back is written to within seconds, not at the next minute's wake-up.
+    // Nothing claimable: wait briefly for work in backoff (see maxIdleWaitMs), else end the pass.
     const wait = await store.secondsUntilNextDue();
     if (wait === null) break;
     const waitMs = Math.max(wait * 1000, 200);
-    if (Date.now() + waitMs >= deadline) break;
+    if (waitMs > (options.maxIdleWaitMs ?? 10_000) || Date.now() + waitMs >= deadline) break;
     await sleep(waitMs);
   }
   await Promise.all(active);

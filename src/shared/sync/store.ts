@@ -72,7 +72,8 @@ export function createSyncStore(sql: Sql) {
     /** Seconds until the next pending work item becomes due (0 if due now), or null when none. */
     async secondsUntilNextDue(): Promise<number | null> {
       const [row] = await sql<{ seconds: number | null }[]>`
-        select extract(epoch from greatest(min(not_before) - integration.now(), interval '0'))::float8 as seconds
+        select case when min(not_before) is null then null
+          else extract(epoch from greatest(min(not_before) - integration.now(), interval '0'))::float8 end as seconds
         from integration.access_level_work`;
       return row?.seconds ?? null;
     },

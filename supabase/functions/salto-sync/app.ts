@@ -1,0 +1,51 @@
+// The salto-sync function's HTTP surface. Woken by the database (pg_net after a booking commits, and
+// pg_cron every minute); answers at once and works in the background, or with ?wait=true (operators,
+// tests) answers with the report when the pass is over.
+import { Hono } from 'hono';
+import { requireFunctionSecret } from '../../../src/shared/functions/auth.ts';
+import type { SyncReport } from '../../../src/shared/sync/engine.ts';
+
+export interface SyncAppDeps {
+  secret: string;
+  /** One sync pass; `waitForBackoff` false ends it as soon as nothing is due. */
+  sync: (options: { waitForBackoff: boolean }) => Promise<SyncReport>;
+  /** Keeps the instance alive for background work (EdgeRuntime.waitUntil when hosted). */
+  waitUntil: (work: Promise<unknown>) => void;
+}
+
+export function createSyncApp({ secret, sync, waitUntil }: SyncAppDeps) {
+  // One pass at a time per instance; a wake-up during a pass asks for one more pass after it, since
+  // the running pass may already have read the state the wake-up is about.
+  let running: Promise<SyncReport> | undefined;
+  let again = false;
+  const pass = (waitForBackoff: boolean): Promise<SyncReport> => {
+    if (running) {
+      again = true;
+      return running;
+    }
+    running = (async () => {
+      try {
+        let report = await sync({ waitForBackoff });
+        while (again) {
+          again = false;
+          report = await sync({ waitForBackoff });
+        }
+        return report;
+      } finally {
+        running = undefined;
+      }
+    })();
+    return running;
+  };
+
+  const app = new Hono().basePath('/salto-sync');
+  app.use('*', requireFunctionSecret(secret));
+  app.post('/', async (c) => {
+    // A caller waiting for the report gets it once nothing is due; background passes also wait a
+    // little for work in backoff.
+    if (c.req.query('wait') === 'true') return c.json(await pass(false));
+    waitUntil(pass(true).catch((error) => console.error('sync pass failed:', (error as Error).message)));
+    return c.json({ accepted: true }, 202);
+  });
+  return app;
+}

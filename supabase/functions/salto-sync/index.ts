@@ -1,0 +1,26 @@
+import { createSaltoClient } from '../../../src/shared/salto/index.ts';
+import { runSync } from '../../../src/shared/sync/engine.ts';
+import { createSyncStore } from '../../../src/shared/sync/store.ts';
+import { connectDatabase } from '../_shared/database.ts';
+import { readFunctionEnv } from '../_shared/env.ts';
+import { waitUntil } from '../_shared/runtime.ts';
+import { denoStpConnector } from '../_shared/salto-tcp.ts';
+import { createSyncApp } from './app.ts';
+
+const env = readFunctionEnv();
+const store = createSyncStore(connectDatabase(env.SUPABASE_DB_URL, 8));
+
+const app = createSyncApp({
+  secret: env.FUNCTIONS_SECRET,
+  waitUntil,
+  sync: ({ waitForBackoff }) =>
+    runSync({
+      maxIdleWaitMs: waitForBackoff ? 10_000 : 0,
+      store,
+      saltoClient: (endpoint) => createSaltoClient(endpoint, { connector: denoStpConnector }),
+      invocationId: crypto.randomUUID(),
+      log: (line) => console.log(line),
+    }),
+});
+
+Deno.serve(app.fetch);

@@ -1,0 +1,166 @@
+// Test buildings: a building in the database with its own SALTO simulator (started in this process,
+// on a loopback port the OS picks, in the building's time zone), wired up the way an operator would:
+// an integration.salto_servers row and the SHIP key in Vault. Each building gets unique SALTO IDs, so
+// tests never see each other's data.
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { Sql } from 'postgres';
+import { startSimulator, type SimulatorHandle } from '../../src/simulator/simulator.ts';
+
+export interface TestBuilding {
+  id: string;
+  timeZone: string;
+  simulator: SimulatorHandle;
+  /** Facility label -> { id, zoneId } */
+  facilities: Record<string, { id: string; zoneId: string }>;
+  /** Apartment label -> { id, accessLevelId, residentId } */
+  apartments: Record<string, { id: string; accessLevelId: string; residentId: string }>;
+  managerId: string;
+  /** Permanent zones every access level holds (main entrance, lifts), which must survive every write. */
+  permanentZones: string[];
+  close(): Promise<void>;
+}
+
+export interface BuildingSpec {
+  timeZone?: string;
+  facilities?: { name: string; beforeMinutes?: number; afterMinutes?: number; zoneInSalto?: boolean }[];
+  apartments?: { label: string; inSalto?: boolean }[];
+  timetableRange?: { first: number; last: number };
+  transport?: 'http' | 'stp';
+}
+
+export async function createTestBuilding(sql: Sql, spec: BuildingSpec = {}): Promise<TestBuilding> {
+  const tag = randomBytes(4).toString('hex').toUpperCase();
+  const timeZone = spec.timeZone ?? 'Australia/Sydney';
+  const facilitySpecs = spec.facilities ?? [{ name: 'Gym', beforeMinutes: 10, afterMinutes: 5 }];
+  const apartmentSpecs = spec.apartments ?? [{ label: '501/56' }];
+  const key = randomBytes(18).toString('base64url');
+  const permanentZones = [`MAIN-${tag}`, `LIFTS-${tag}`];
+
+  const zoneId = (name: string) => `${name.toUpperCase().replace(/[^A-Z0-9]/g, '')}-${tag}`;
+  const accessLevelId = (label: string) => `APT-${label.replace('/', '-')}-${tag}`;
+
+  const simulator = await startSimulator({
+    timeZone,
+    auth: { mode: 'key', key },
+    seed: {
+      timeZone,
+      zones: [
+        ...permanentZones.map((id) => ({ id, name: id })),
+        ...facilitySpecs.filter((f) => f.zoneInSalto !== false).map((f) => ({ id: zoneId(f.name), name: f.name })),
+      ],
+      accessLevels: apartmentSpecs
+        .filter((a) => a.inSalto !== false)
+        .map((a) => ({
+          id: accessLevelId(a.label),
+          name: `Apartment ${a.label}`,
+          zonePermissions: permanentZones.map((zone) => ({ zoneId: zone, timetableId: 0, usePeriod: false })),
+        })),
+    },
+  });
+
+  const buildingId = randomUUID();
+  const managerId = randomUUID();
+  await sql`insert into auth.users (id, email) values (${managerId}, ${`manager-${tag.toLowerCase()}@example.test`})`;
+  await sql`insert into public.buildings (id, name, timezone) values (${buildingId}, ${`Test building ${tag}`}, ${timeZone})`;
+  await sql`insert into public.building_managers (building_id, user_id) values (${buildingId}, ${managerId})`;
+  const secretName = `salto_ship_key:${buildingId}`;
+  await sql`select vault.create_secret(${key}, ${secretName})`;
+  const transport = spec.transport ?? 'http';
+  await sql`
+    insert into integration.salto_servers
+      (building_id, transport, host, port, auth_mode, credential_secret_name, timetable_first, timetable_last, connect_timeout_ms, reply_timeout_ms)
+    values (${buildingId}, ${transport}, '127.0.0.1', ${transport === 'http' ? simulator.httpPort : simulator.stpPort!}, 'key', ${secretName},
+      ${spec.timetableRange?.first ?? 200}, ${spec.timetableRange?.last ?? 254}, 2000, 5000)`;
+
+  const facilities: TestBuilding['facilities'] = {};
+  for (const f of facilitySpecs) {
+    const [row] = await sql<{ id: string }[]>`
+      insert into public.facilities (building_id, name, access_control_facility_id, access_buffer_before, access_buffer_after)
+      values (${buildingId}, ${f.name}, ${zoneId(f.name)}, make_interval(mins => ${f.beforeMinutes ?? 0}), make_interval(mins => ${f.afterMinutes ?? 0}))
+      returning id`;
+    facilities[f.name] = { id: row!.id, zoneId: zoneId(f.name) };
+  }
+  const apartments: TestBuilding['apartments'] = {};
+  for (const a of apartmentSpecs) {
+    const residentId = randomUUID();
+    await sql`insert into auth.users (id, email) values (${residentId}, ${`resident-${a.label.replace('/', '-')}-${tag.toLowerCase()}@example.test`})`;
+    const [row] = await sql<{ id: string }[]>`
+      insert into public.apartments (building_id, label, access_control_id)
+      values (${buildingId}, ${a.label}, ${accessLevelId(a.label)}) returning id`;
+    await sql`insert into public.apartment_residents (apartment_id, user_id) values (${row!.id}, ${residentId})`;
+    apartments[a.label] = { id: row!.id, accessLevelId: accessLevelId(a.label), residentId };
+  }
+
+  return {
+    id: buildingId,
+    timeZone,
+    simulator,
+    facilities,
+    apartments,
+    managerId,
+    permanentZones,
+    // Removes the building and everything of it (the integration's rows cascade), so no work for a
+    // simulator that is gone stays queued.
+    close: async () => {
+      await sql.begin(async (tx) => {
+        await tx`delete from public.bookings where building_id = ${buildingId}`;
+        await tx`delete from public.apartments where building_id = ${buildingId}`;
+        await tx`delete from public.facilities where building_id = ${buildingId}`;
+        await tx`delete from public.buildings where id = ${buildingId}`;
+        await tx`delete from vault.secrets where name = ${secretName}`;
+      });
+      await simulator.close();
+    },
+  };
+}
+
+export type Actor = { as: 'resident' | 'manager'; userId: string } | { as: 'service_role' };
+
+/** Runs `work` in a transaction as the connecX app would: with a user's JWT claims, or the service role. */
+export async function actingAs<T>(sql: Sql, actor: Actor, work: (tx: Sql) => Promise<T>): Promise<T> {
+  return (await sql.begin(async (tx) => {
+    if (actor.as === 'service_role') {
+      await tx`select set_config('role', 'service_role', true), set_config('request.jwt.claims', '{"role":"service_role"}', true)`;
+    } else {
+      const claims = JSON.stringify({ sub: actor.userId, role: 'authenticated' });
+      await tx`select set_config('role', 'authenticated', true), set_config('request.jwt.claims', ${claims}, true)`;
+    }
+    return work(tx as unknown as Sql);
+  })) as T;
+}
+
+export async function book(
+  sql: Sql,
+  actor: Actor,
+  booking: { facilityId: string; apartmentId: string; startsAt: Date; endsAt: Date },
+): Promise<string> {
+  return actingAs(sql, actor, async (tx) => {
+    const [row] = await tx<{ id: string }[]>`
+      insert into public.bookings (facility_id, apartment_id, starts_at, ends_at)
+      values (${booking.facilityId}, ${booking.apartmentId}, ${booking.startsAt}, ${booking.endsAt})
+      returning id`;
+    return row!.id;
+  });
+}
+
+/** Moves the integration's clock (integration.now()) forward by `minutes` from real time. */
+export async function setClockShift(sql: Sql, minutes: number) {
+  if (minutes === 0) {
+    await sql`delete from integration.clock_offset`;
+    return;
+  }
+  await sql`
+    insert into integration.clock_offset (id, shift) values (true, make_interval(mins => ${minutes}))
+    on conflict (id) do update set shift = excluded.shift`;
+}
+
+/** Asks the stack's salto-sync function for one pass and waits for its report. */
+export async function syncNow(functionsUrl: string, secret: string) {
+  const response = await fetch(`${functionsUrl}/salto-sync?wait=true`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${secret}`, 'Content-Type': 'application/json' },
+    body: '{}',
+  });
+  if (!response.ok) throw new Error(`salto-sync answered ${response.status}: ${await response.text()}`);
+  return response.json();
+}
