@@ -55,7 +55,10 @@ function pgtap(env: Record<string, string>): Outcome {
   if (existsSync(helpers) && run('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', url, '-f', helpers]) !== 0) {
     return { name: 'pgTAP', passed: 0, failed: 1 };
   }
-  const result = spawnSync('pg_prove', ['--dbname', url, ...files], { cwd: repoRoot, encoding: 'utf8' });
+  // pg_prove hands --dbname to psql as a plain name, so the connection goes through libpq's variables.
+  const { hostname, port, username, password, pathname } = new URL(url);
+  const pgEnv = { PGHOST: hostname, PGPORT: port, PGUSER: decodeURIComponent(username), PGPASSWORD: decodeURIComponent(password), PGDATABASE: pathname.slice(1), PGSSLMODE: 'disable' };
+  const result = spawnSync('pg_prove', files, { cwd: repoRoot, encoding: 'utf8', env: { ...process.env, ...pgEnv } });
   process.stdout.write(result.stdout);
   process.stderr.write(result.stderr);
   const total = Number(/Tests=(\d+)/.exec(result.stdout)?.[1] ?? 0);
