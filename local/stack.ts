@@ -144,7 +144,10 @@ async function functionsAnswer(settings: StackSettings) {
   try {
     const response = await fetch(`${supabaseUrl(settings)}/`, { signal: AbortSignal.timeout(2000) });
     const { functions } = (await response.json()) as { functions: string[] };
-    return JSON.stringify([...functions].sort()) === JSON.stringify(functionNames());
+    return (
+      JSON.stringify([...functions].sort()) === JSON.stringify(functionNames()) &&
+      functionNames().every((name) => runningPid(`function-${name}`) !== undefined)
+    );
   } catch {
     return false;
   }

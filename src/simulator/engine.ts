@@ -10,8 +10,10 @@ export type ShipTransportName = 'http' | 'stp';
 
 export interface LoggedRequest {
   readonly seq: number;
-  /** When the request arrived (ISO instant). */
+  /** When the request was answered (ISO instant; after any injected latency). */
   readonly at: string;
+  /** When the request arrived (ISO instant): with `at`, shows which requests were in flight together. */
+  readonly receivedAt: string;
   readonly transport: ShipTransportName;
   /** Null when the request could not be read far enough to know. */
   readonly requestName: string | null;
@@ -105,20 +107,22 @@ export class ShipEngine {
     this.record({ transport, requestName: peekRequestName(request), request, reply: null, httpStatus, applied: false });
   }
 
-  private record(entry: Omit<LoggedRequest, 'seq' | 'at'>): void {
-    this.log.push({ seq: ++this.seq, at: new Date().toISOString(), ...entry });
+  private record(entry: Omit<LoggedRequest, 'seq' | 'at' | 'receivedAt'> & { receivedAt?: string }): void {
+    const at = new Date().toISOString();
+    this.log.push({ seq: ++this.seq, at, receivedAt: at, ...entry });
     if (this.log.length > this.options.maxLogEntries) this.log.splice(0, this.log.length - this.options.maxLogEntries);
   }
 
   async handle(request: string, transport: ShipTransportName): Promise<Outcome> {
     const faults = this.options.faults;
     const name = peekRequestName(request);
+    const receivedAt = new Date().toISOString();
     await pause(faults.latencyMs, this.options.closing());
 
     if (transport === 'http') {
       const status = faults.takeHttpStatus(name ?? undefined);
       if (status !== undefined) {
-        this.record({ transport, requestName: name, request, reply: null, httpStatus: status, fault: `http ${status}`, applied: false });
+        this.record({ transport, requestName: name, request, reply: null, httpStatus: status, fault: `http ${status}`, applied: false, receivedAt });
         return { kind: 'http-status', status };
       }
     }
@@ -155,13 +159,13 @@ export class ShipEngine {
     if (malformed) {
       const outcome = malformedBody(malformed, requestName, reply);
       this.record({
-        transport, requestName: name, request, applied, fault: `malformed ${malformed}`,
+        transport, requestName: name, request, applied, fault: `malformed ${malformed}`, receivedAt,
         reply: outcome.kind === 'reply' && malformed !== 'invalid-utf8' ? new TextDecoder().decode(outcome.body) : null,
       });
       if (outcome.kind === 'silence') await pause(2_147_483_647, this.options.closing());
       return outcome;
     }
-    this.record({ transport, requestName: name, request, reply, applied, ...(shipCode === undefined ? {} : { shipCode }), ...(fault ? { fault } : {}) });
+    this.record({ transport, requestName: name, request, reply, applied, receivedAt, ...(shipCode === undefined ? {} : { shipCode }), ...(fault ? { fault } : {}) });
     return { kind: 'reply', body: encoder.encode(reply) };
   }
 }
