@@ -73,7 +73,7 @@ export function createSyncStore(sql: Sql) {
     async secondsUntilNextDue(): Promise<number | null> {
       const [row] = await sql<{ seconds: number | null }[]>`
         select case when min(not_before) is null then null
-          else extract(epoch from greatest(min(not_before) - integration.now(), interval '0'))::float8 end as seconds
+          else extract(epoch from greatest(min(not_before), integration.now()) - integration.now())::float8 end as seconds
         from integration.access_level_work`;
       return row?.seconds ?? null;
     },

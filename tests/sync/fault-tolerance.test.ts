@@ -1,0 +1,173 @@
+// The pipeline loses nothing and writes nothing twice when SALTO is down, when the sync function dies
+// mid-batch, when every wake-up is lost, and when invocations run concurrently.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { up } from '../../local/stack.ts';
+import { createSaltoClient } from '../../src/shared/salto/index.ts';
+import { runSync } from '../../src/shared/sync/engine.ts';
+import { createSyncStore } from '../../src/shared/sync/store.ts';
+import { book, createTestBuilding, syncNow, type TestBuilding } from '../support/fixtures.ts';
+import { connect, eventually, stackEnv } from '../support/stack.ts';
+
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+const sql = connect(6);
+const { functionsUrl, functionsSecret } = stackEnv();
+afterAll(() => sql.end());
+
+const apartmentLabels = (n: number) => Array.from({ length: n }, (_, i) => ({ label: String(101 + i) }));
+
+/** Books every apartment into every facility, each a few hours from now (as the app would, one by one). */
+async function burst(building: TestBuilding) {
+  const ids: string[] = [];
+  let hour = 2;
+  for (const apartment of Object.values(building.apartments)) {
+    for (const facility of Object.values(building.facilities)) {
+      const startsAt = new Date(Math.ceil(Date.now() / HOUR) * HOUR + hour++ * HOUR);
+      ids.push(await book(sql, { as: 'service_role' }, { facilityId: facility.id, apartmentId: apartment.id, startsAt, endsAt: new Date(startsAt.getTime() + HOUR) }));
+    }
+  }
+  return ids;
+}
+
+async function states(bookingIds: string[]) {
+  const rows = await sql<{ state: string }[]>`select state from integration.booking_access where booking_id = any (${bookingIds}::uuid[])`;
+  return rows.map((r) => r.state);
+}
+
+/** Waits until every booking is active, nudging the sync function as the minute job would. */
+async function untilAllActive(bookingIds: string[], timeoutMs = 45_000) {
+  await eventually(async () => {
+    const now = await states(bookingIds);
+    if (now.length === bookingIds.length && now.every((s) => s === 'active')) return true;
+    await syncNow(functionsUrl, functionsSecret);
+    await new Promise((r) => setTimeout(r, 300));
+    return undefined;
+  }, timeoutMs, 'every booking active in SALTO');
+}
+
+/**
+ * What SALTO holds is exactly what the bookings ask for: one permission per apartment and facility,
+ * the permanent permissions as seeded, and no access level was written twice with the same list.
+ */
+function expectSaltoMatchesBookings(building: TestBuilding) {
+  const snapshot = building.simulator.snapshot();
+  for (const apartment of Object.values(building.apartments)) {
+    const level = snapshot.accessLevels.find((l) => l.id === apartment.accessLevelId)!;
+    const zones = level.zonePermissions.map((p) => p.zoneId).sort();
+    expect(zones).toEqual([...building.permanentZones, ...Object.values(building.facilities).map((f) => f.zoneId)].sort());
+    for (const zone of building.permanentZones) {
+      expect(level.zonePermissions.find((p) => p.zoneId === zone)).toMatchObject({ timetableId: 0, usePeriod: false });
+    }
+  }
+  const writes = building.simulator.requests({ requestName: 'SaltoDBGroup.Update' }).filter((r) => r.applied);
+  const seen = new Set<string>();
+  for (const write of writes) {
+    expect(seen.has(write.request), 'the same access level list written twice').toBe(false);
+    seen.add(write.request);
+  }
+}
+
+describe('fault tolerance of the sync pipeline', { timeout: 120_000 }, () => {
+  it('SALTO refusing connections during a burst: every booking is written once it is back, none twice', async () => {
+    const building = await createTestBuilding(sql, { facilities: [{ name: 'Gym' }, { name: 'Pool' }], apartments: apartmentLabels(8) });
+    try {
+      await building.simulator.setFaults({ refuseConnections: { transports: ['http', 'stp'] } });
+      const bookingIds = await burst(building);
+      await new Promise((r) => setTimeout(r, 1500));
+      expect(new Set(await states(bookingIds))).toEqual(new Set(['scheduled']));
+      const [work] = await sql`select count(*)::int as n, max(attempts) as attempts from integration.access_level_work where building_id = ${building.id}`;
+      expect(work!.n).toBe(8);
+      expect(work!.attempts).toBeGreaterThan(0);
+
+      await building.simulator.clearFaults();
+      await untilAllActive(bookingIds);
+      expectSaltoMatchesBookings(building);
+      // Each access level was written exactly once: the outage cost retries, not duplicate writes.
+      expect(building.simulator.requests({ requestName: 'SaltoDBGroup.Update' }).filter((r) => r.applied)).toHaveLength(8);
+    } finally {
+      await building.close();
+    }
+  });
+
+  it('the sync function killed mid-batch: another invocation finishes the work once the lease expires', async () => {
+    const building = await createTestBuilding(sql, { facilities: [{ name: 'Gym' }], apartments: apartmentLabels(10) });
+    try {
+      await building.simulator.setFaults({ latencyMs: 250 });
+      const bookingIds = await burst(building);
+      // Let the woken function write a few access levels, then kill it mid-batch.
+      await eventually(async () => {
+        const writes = building.simulator.requests({ requestName: 'SaltoDBGroup.Update' }).filter((r) => r.applied);
+        return writes.length >= 2 ? true : undefined;
+      }, 30_000, 'a few writes before the kill');
+      const pid = Number(readFileSync(join(import.meta.dirname, '../../.local/run/function-salto-sync.pid'), 'utf8'));
+      process.kill(-pid, 'SIGKILL');
+      const [lease] = await sql`select leased_until > now() as held from integration.building_leases where building_id = ${building.id}`;
+      expect(lease?.held).toBe(true);
+      expect((await states(bookingIds)).filter((s) => s !== 'active').length).toBeGreaterThan(0);
+
+      await up(); // the stack restarts the dead function
+      await building.simulator.clearFaults();
+      // The dead invocation's lease runs out (time moved forward, not waited for); then another
+      // invocation picks the building up.
+      await sql`update integration.building_leases set leased_until = now() - interval '1 second' where building_id = ${building.id}`;
+      await untilAllActive(bookingIds);
+      expectSaltoMatchesBookings(building);
+    } finally {
+      await building.close();
+    }
+  });
+
+  it('every wake-up lost: the minute job still gets every booking written', async () => {
+    const building = await createTestBuilding(sql, { facilities: [{ name: 'Gym' }], apartments: apartmentLabels(4) });
+    const [original] = await sql<{ url: string }[]>`select decrypted_secret as url from vault.decrypted_secrets where name = 'project_url'`;
+    try {
+      // Wake-ups now go to a port where nothing listens: pg_net records the failure and never retries.
+      await sql`update vault.secrets set secret = 'http://127.0.0.1:9' where name = 'project_url'`;
+      const bookingIds = await burst(building);
+      await new Promise((r) => setTimeout(r, 1500));
+      expect(new Set(await states(bookingIds))).toEqual(new Set(['scheduled']));
+      expect(building.simulator.requests()).toHaveLength(0);
+
+      await sql`update vault.secrets set secret = ${original!.url} where name = 'project_url'`;
+      // What pg_cron runs every minute:
+      const [job] = await sql`select schedule, command, active from cron.job where jobname = 'salto-sync-every-minute'`;
+      expect(job).toMatchObject({ schedule: '* * * * *', active: true });
+      await sql.unsafe(job!.command);
+      await eventually(async () => ((await states(bookingIds)).every((s) => s === 'active') ? true : undefined), 20_000, 'written after the minute job');
+      expectSaltoMatchesBookings(building);
+    } finally {
+      await sql`update vault.secrets set secret = ${original!.url} where name = 'project_url'`;
+      await building.close();
+    }
+  });
+
+  it('eight concurrent sync invocations never talk to one SALTO server at the same time', async () => {
+    const building = await createTestBuilding(sql, { facilities: [{ name: 'Gym' }, { name: 'Pool' }], apartments: apartmentLabels(12) });
+    const store = createSyncStore(sql);
+    const [original] = await sql<{ url: string }[]>`select decrypted_secret as url from vault.decrypted_secrets where name = 'project_url'`;
+    try {
+      await building.simulator.setFaults({ latencyMs: 20 });
+      // Wake-ups go nowhere during the burst, so the eight invocations below find all the work.
+      await sql`update vault.secrets set secret = 'http://127.0.0.1:9' where name = 'project_url'`;
+      const bookingIds = await burst(building);
+      await sql`update vault.secrets set secret = ${original!.url} where name = 'project_url'`;
+      const reports = await Promise.all(
+        Array.from({ length: 8 }, (_, i) =>
+          runSync({ store, saltoClient: (endpoint) => createSaltoClient(endpoint), invocationId: crypto.randomUUID(), budgetMs: 30_000, maxIdleWaitMs: 0, leaseSeconds: 30 + i }),
+        ),
+      );
+      await untilAllActive(bookingIds);
+      expect(reports.reduce((n, r) => n + r.accessLevels, 0)).toBeGreaterThan(0);
+      const requests = building.simulator.requests().map((r) => [Date.parse(r.receivedAt), Date.parse(r.at)] as const).sort((a, b) => a[0] - b[0]);
+      for (let i = 1; i < requests.length; i++) {
+        expect(requests[i]![0], 'a request arrived while another to the same server was in flight').toBeGreaterThanOrEqual(requests[i - 1]![1]);
+      }
+      expectSaltoMatchesBookings(building);
+    } finally {
+      await sql`update vault.secrets set secret = ${original!.url} where name = 'project_url'`;
+      await building.close();
+    }
+  });
+});
