@@ -191,3 +191,23 @@ export function loadDemoData(settings: StackSettings) {
   step('Loading the demo building (local/demo/seed.sql)');
   psql({ file: seed }, settings);
 }
+
+export const DEMO_BUILDING_ID = '10000000-0000-4000-8000-000000000001';
+
+/**
+ * Points the demo building at the stack's SALTO simulator, the way an operator configures a real
+ * building: an integration.salto_servers row, and the SHIP key in Vault.
+ */
+export function configureDemoSaltoServer(settings: StackSettings) {
+  upsertVaultSecrets(settings, { 'salto_ship_key:demo': settings.saltoShipKey });
+  psql(
+    {
+      command: `insert into integration.salto_servers (building_id, transport, host, port, auth_mode, credential_secret_name)
+        select id, 'http', '${LOOPBACK}', ${settings.saltoHttpPort}, 'key', 'salto_ship_key:demo'
+        from public.buildings where id = '${DEMO_BUILDING_ID}'
+        on conflict (building_id) do update set transport = excluded.transport, host = excluded.host, port = excluded.port,
+          auth_mode = excluded.auth_mode, credential_secret_name = excluded.credential_secret_name`,
+    },
+    settings,
+  );
+}

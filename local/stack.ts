@@ -22,6 +22,7 @@ import {
 import { step, warn } from './output.ts';
 import {
   applyMigrations,
+  configureDemoSaltoServer,
   ensureCluster,
   ensureDebianPackages,
   ensurePgNetStandin,
@@ -108,6 +109,7 @@ export async function up() {
     functions_secret: settings.functionsSecret,
   });
   loadDemoData(settings);
+  configureDemoSaltoServer(settings);
 
   writeEnvFile(paths.envFile, stackEnv(settings), 'Written by `npm run stack up`: the local stack\'s URLs and ports. Source it or load it with dotenv.');
   writeEnvFile(paths.functionsEnvFile, functionsEnv(settings), 'The environment the local edge functions get (hosted Supabase sets these itself).');

@@ -140,6 +140,18 @@ describe('permissions follow bookings and IDs', { timeout: 60_000 }, () => {
     expect((await accessState(bookingId))?.reason).toMatch(/no user access level with the EXT ID .*Building > Apartments/);
   });
 
+  it('a booking at odd seconds is written, its access rounded outward to whole minutes', async () => {
+    const apt = building.apartments['4']!;
+    const pool = building.facilities.Pool!;
+    // As a backend writing `now() + interval`: microseconds and all.
+    const [{ id }] = await sql<{ id: string }[]>`
+      insert into public.bookings (facility_id, apartment_id, starts_at, ends_at)
+      values (${pool.id}, ${apt.id}, now() + interval '50 hours 17.123456 seconds', now() + interval '51 hours 9.5 seconds')
+      returning id`;
+    await untilState(id, 'active');
+    expect((await accessState(id))?.reason).toMatch(/rounded to whole minutes/);
+  });
+
   it('a pass with nothing to do makes no SALTO call', async () => {
     const before = building.simulator.requests().length;
     await syncNow(functionsUrl, functionsSecret);

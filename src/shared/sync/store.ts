@@ -219,7 +219,9 @@ export function createSyncStore(sql: Sql) {
               written_at = coalesce(written_at, now()), updated_at = now()
             where booking_id = any (${w.bookingIds}::uuid[])
               and state in ('scheduled', 'active', 'failed')
-              and window_start = ${w.windowStart} and window_end = ${w.windowEnd}`;
+              -- JavaScript dates carry milliseconds; bookings may carry microseconds.
+              and date_trunc('milliseconds', window_start) = ${w.windowStart}
+              and date_trunc('milliseconds', window_end) = ${w.windowEnd}`;
         }
         for (const failure of failures) {
           await tx`
