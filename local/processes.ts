@@ -25,12 +25,18 @@ export function runningPid(name: string): number | undefined {
   return isAlive(pid) ? pid : undefined;
 }
 
+/** Running, and not a zombie waiting for a parent that is busy (say, in spawnSync) to reap it. */
 function isAlive(pid: number) {
   try {
     process.kill(pid, 0);
-    return true;
   } catch {
     return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return true;
   }
 }
 

@@ -141,15 +141,22 @@ export async function up() {
   return settings;
 }
 
-/** The running gateway routes exactly today's functions (a new function folder means a restart). */
+/** The running gateway routes exactly today's functions (a new function folder means a restart), and each answers. */
 async function functionsAnswer(settings: StackSettings) {
   try {
     const response = await fetch(`${supabaseUrl(settings)}/`, { signal: AbortSignal.timeout(2000) });
     const { functions } = (await response.json()) as { functions: string[] };
-    return (
-      JSON.stringify([...functions].sort()) === JSON.stringify(functionNames()) &&
-      functionNames().every((name) => runningPid(`function-${name}`) !== undefined)
+    if (JSON.stringify([...functions].sort()) !== JSON.stringify(functionNames())) return false;
+    // Each function answers through the gateway (401 without the secret is an answer; the gateway
+    // says 503 for a function process that is gone).
+    const statuses = await Promise.all(
+      functionNames().map(async (name) => {
+        const reply = await fetch(`${supabaseUrl(settings)}/functions/v1/${name}`, { signal: AbortSignal.timeout(2000) });
+        await reply.body?.cancel();
+        return reply.status;
+      }),
     );
+    return statuses.every((status) => status !== 503 && status !== 404);
   } catch {
     return false;
   }
