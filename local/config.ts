@@ -2,7 +2,7 @@
 // Everything lives under .local/ in the checkout (git-ignored), so `down` plus `rm -rf .local` is a
 // complete reset and two checkouts never share a cluster.
 import { spawnSync } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
@@ -123,12 +123,21 @@ export function stackEnv(s: StackSettings): Record<string, string> {
   };
 }
 
+/** Per-machine secrets derived from the function secret, so stack.json keeps its shape. */
+export const derivedSecret = (s: StackSettings, purpose: string) =>
+  createHmac('sha256', s.functionsSecret).update(purpose).digest('base64url');
+
 /** The environment hosted Supabase gives every edge function, plus this project's function secrets. */
 export function functionsEnv(s: StackSettings): Record<string, string> {
   return {
     SUPABASE_URL: supabaseUrl(s),
     SUPABASE_DB_URL: databaseUrl(s),
     FUNCTIONS_SECRET: s.functionsSecret,
+    // Alert emails go to the local mail capture (local/mail-capture.ts), which speaks Resend's API.
+    RESEND_API_KEY: `re_local_${derivedSecret(s, 'resend-api-key')}`,
+    RESEND_BASE_URL: `http://${LOOPBACK}:${s.mailPort}`,
+    ALERT_FROM: 'connecX alerts <alerts@connecx.local>',
+    ALERT_LINK_SECRET: derivedSecret(s, 'alert-link-secret'),
   };
 }
 

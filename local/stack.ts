@@ -124,6 +124,18 @@ export async function up() {
     await startService(simulator);
   }
 
+  step('Starting the mail capture (the local Resend)');
+  await startService({
+    name: 'mail-capture',
+    ...tsx('local/mail-capture.ts'),
+    env: {
+      MAIL_CAPTURE_PORT: String(settings.mailPort),
+      MAIL_CAPTURE_API_KEY: functionsEnv(settings).RESEND_API_KEY!,
+      MAIL_CAPTURE_FILE: join(paths.stateDir, 'mail-capture.jsonl'),
+    },
+    ready: () => httpOk(`http://${LOOPBACK}:${settings.mailPort}/_capture/health`),
+  });
+
   step(`Serving edge functions with Deno: ${functionNames().join(', ')}`);
   const gatewayReady = () => httpOk(`${supabaseUrl(settings)}/`);
   // Function ports are chosen per start; a running gateway keeps its routes, so both restart together.
@@ -197,6 +209,7 @@ function printWhere(settings: StackSettings) {
     `  Database            ${masked(env.DATABASE_URL!)}`,
     `  Edge functions      ${env.FUNCTIONS_URL}/<name>   (${functionNames().join(', ')})`,
     `  SALTO simulator     ${env.SALTO_SIMULATOR_HTTP_URL} (SHIP over HTTP), port ${env.SALTO_SIMULATOR_STP_PORT} (SHIP over TCP/STP)`,
+    `  Mail capture        ${env.MAIL_CAPTURE_URL} (alert emails, as the local Resend received them)`,
     `  Every URL and port  .local/stack.env (source it, or load it with dotenv)`,
     `  Logs                .local/logs/`,
     '',

@@ -1,0 +1,90 @@
+// Realistic sample alerts for the preview (`npm run email:dev`) and the screenshot test: the demo
+// building (Harbour View Residences, Sydney), run through the same buildAlertEmail the send function
+// uses, so the preview shows exactly what managers receive.
+import {
+  buildAlertEmail,
+  type AccessNotInPlaceEmailProps,
+  type AlertEmail,
+  type AlertFacts,
+  type ConfigurationProblemEmailProps,
+  type DoubleBookingEmailProps,
+  type SaltoUnreachableEmailProps,
+} from '../src/shared/alerts/email-content.ts';
+
+const building = { name: 'Harbour View Residences', timeZone: 'Australia/Sydney' };
+
+export const sampleAlerts: Record<AlertEmail['kind'], AlertFacts> = {
+  double_booking: {
+    id: '6f1c2a4e-8d3b-4a51-9c7e-2b8f0d4e6a10',
+    kind: 'double_booking',
+    createdAt: new Date('2026-12-01T02:14:00Z'),
+    building,
+    details: {
+      apartment_label: '501/56',
+      access_level_id: 'APT-501-56',
+      facility_name: 'Gym',
+      zone_id: 'GYM-01',
+      // Next Tuesday 18:00-19:00 Sydney (AEDT, UTC+11) waits for today's 18:00-19:00 booking.
+      waiting_booking: { id: 'b7e3c0f2-3a9d-4c1e-8f5b-6d2a9e4c7b31', starts_at: '2026-12-08T07:00:00Z', ends_at: '2026-12-08T08:00:00Z' },
+      holding_bookings: [{ id: 'c2d4e6f8-1a3b-4c5d-8e7f-9a0b1c2d3e4f', starts_at: '2026-12-01T07:00:00Z', ends_at: '2026-12-01T08:00:00Z' }],
+      // The holder's end plus the gym's 5-minute after-buffer.
+      write_at: '2026-12-01T08:05:00Z',
+    },
+    action: {
+      url: 'http://127.0.0.1:55421/functions/v1/send-alerts/act?token=sample',
+      expiresAt: new Date('2026-12-04T02:14:00Z'),
+    },
+  },
+  access_not_in_place: {
+    id: '0a9b8c7d-6e5f-4a3b-9c1d-2e3f4a5b6c7d',
+    kind: 'access_not_in_place',
+    createdAt: new Date('2026-12-03T05:30:00Z'),
+    building,
+    details: {},
+    leadTimeMinutes: 120,
+    booking: {
+      startsAt: new Date('2026-12-03T07:00:00Z'),
+      endsAt: new Date('2026-12-03T08:30:00Z'),
+      apartmentLabel: '1203/56',
+      facilityName: 'Pool room',
+      accessLevelId: 'APT-1203-56',
+      zoneId: 'POOL-01',
+      state: 'failed',
+      reason: 'SALTO has no zone with the Zone ID "POOL-01". Check the facility\'s Access Control Facility ID in Settings > Facilities: it must match the zone\'s ID in SALTO ProAccess SPACE.',
+    },
+  },
+  unknown_salto_id: {
+    id: '1b2c3d4e-5f6a-4b7c-8d9e-0f1a2b3c4d5e',
+    kind: 'unknown_salto_id',
+    createdAt: new Date('2026-12-03T05:30:00Z'),
+    building,
+    details: { what: 'zone', zone_id: 'POOL-01', facility_id: 'f0e1d2c3-b4a5-4968-8776-655443322110' },
+    usedBy: ['Pool room'],
+  },
+  salto_unreachable: {
+    id: '2c3d4e5f-6a7b-4c8d-9e0f-1a2b3c4d5e6f',
+    kind: 'salto_unreachable',
+    createdAt: new Date('2026-12-03T09:20:00Z'),
+    building,
+    details: {
+      failing_since: '2026-12-03T09:05:00Z',
+      threshold_minutes: 15,
+      server: 'https://salto.harbourview.example:8100',
+      pending_access_levels: 3,
+      last_error: 'connect ECONNREFUSED 203.0.113.10:8100',
+    },
+  },
+};
+
+const built = (kind: AlertEmail['kind']) => buildAlertEmail(sampleAlerts[kind]);
+
+export const sampleDoubleBooking = built('double_booking').props as DoubleBookingEmailProps;
+export const sampleAccessNotInPlace = built('access_not_in_place').props as AccessNotInPlaceEmailProps;
+export const sampleConfigurationProblem = built('unknown_salto_id').props as ConfigurationProblemEmailProps;
+export const sampleAccessLevelProblem: ConfigurationProblemEmailProps = {
+  ...sampleConfigurationProblem,
+  what: 'access_level',
+  unknownId: 'APT-1203-56',
+  usedBy: ['1203/56'],
+};
+export const sampleSaltoUnreachable = built('salto_unreachable').props as SaltoUnreachableEmailProps;

@@ -1,0 +1,220 @@
+// From an alert record (integration.alerts) and the facts around it to what an alert email says:
+// the subject and the props of its React Email template, every time in the building's local time.
+// Templates in emails/ only lay these out; the wording of facts lives here, next to the rules that
+// decide them, and is shared by the send function (Deno), the preview (`npm run email:dev`) and tests.
+import { z } from 'zod';
+import { formatDuration, formatLocalDate, formatLocalDateTime, formatLocalRange } from './local-time.ts';
+
+export type AlertKind = 'double_booking' | 'access_not_in_place' | 'unknown_salto_id' | 'salto_unreachable';
+export const alertKinds: readonly AlertKind[] = ['double_booking', 'access_not_in_place', 'unknown_salto_id', 'salto_unreachable'];
+
+const instant = z.union([z.string(), z.date()]).transform((v) => new Date(v));
+const bookingTimes = z.object({ id: z.string(), starts_at: instant, ends_at: instant });
+
+/** details of a double_booking alert, as integration.refresh_pair writes them. */
+export const doubleBookingDetails = z.object({
+  apartment_label: z.string(),
+  access_level_id: z.string().nullable(),
+  facility_name: z.string(),
+  zone_id: z.string().nullable(),
+  waiting_booking: bookingTimes,
+  holding_bookings: z.array(bookingTimes).nullable(),
+  write_at: instant.nullable(),
+});
+
+/** details of an unknown_salto_id alert, as the sync engine writes them. */
+export const unknownSaltoIdDetails = z.discriminatedUnion('what', [
+  z.object({ what: z.literal('zone'), zone_id: z.string(), facility_id: z.string().optional() }),
+  z.object({ what: z.literal('access_level'), access_level_id: z.string() }),
+]);
+
+/** details of a salto_unreachable alert, as integration.check_salto_reachable writes them. */
+export const saltoUnreachableDetails = z.object({
+  failing_since: instant,
+  threshold_minutes: z.number(),
+  server: z.string(),
+  pending_access_levels: z.number(),
+  last_error: z.string().nullable(),
+});
+
+export interface BuildingFacts {
+  name: string;
+  timeZone: string;
+}
+
+/** A booking as it stands when the email is written (access_not_in_place needs the live state). */
+export interface BookingFacts {
+  startsAt: Date;
+  endsAt: Date;
+  apartmentLabel: string;
+  facilityName: string;
+  accessLevelId: string | null;
+  zoneId: string | null;
+  state: string | null;
+  reason: string | null;
+}
+
+export interface AlertFacts {
+  id: string;
+  kind: AlertKind;
+  createdAt: Date;
+  details: unknown;
+  building: BuildingFacts;
+  booking?: BookingFacts;
+  /** unknown_salto_id: the facility or apartments that use the unknown ID. */
+  usedBy?: string[];
+  /** access_not_in_place: the building's lead time in minutes. */
+  leadTimeMinutes?: number;
+  /** double_booking: the signed action link, when one is offered. */
+  action?: { url: string; expiresAt: Date };
+}
+
+interface Common {
+  buildingName: string;
+  timeZone: string;
+}
+
+export interface DoubleBookingEmailProps extends Common {
+  apartmentLabel: string;
+  facilityName: string;
+  accessLevelId: string;
+  zoneId: string;
+  waitingBooking: string;
+  holdingBookings: string[];
+  /** When the product writes the waiting booking's permission without anyone acting. */
+  writeAt: string;
+  /** For the manual SALTO steps: the waiting booking's local date(s) and hours. */
+  saltoPeriod: string;
+  saltoHours: string;
+  action?: { url: string; expires: string };
+}
+
+export interface AccessNotInPlaceEmailProps extends Common {
+  apartmentLabel: string;
+  facilityName: string;
+  accessLevelId: string | null;
+  zoneId: string | null;
+  booking: string;
+  leadTime: string;
+  state: string;
+  reason: string;
+}
+
+export interface ConfigurationProblemEmailProps extends Common {
+  what: 'zone' | 'access_level';
+  unknownId: string;
+  /** The facility name, or the apartment labels, carrying the unknown ID. */
+  usedBy: string[];
+}
+
+export interface SaltoUnreachableEmailProps extends Common {
+  since: string;
+  threshold: string;
+  server: string;
+  pendingAccessLevels: number;
+  lastError: string | null;
+}
+
+export type AlertEmail =
+  | { kind: 'double_booking'; subject: string; props: DoubleBookingEmailProps }
+  | { kind: 'access_not_in_place'; subject: string; props: AccessNotInPlaceEmailProps }
+  | { kind: 'unknown_salto_id'; subject: string; props: ConfigurationProblemEmailProps }
+  | { kind: 'salto_unreachable'; subject: string; props: SaltoUnreachableEmailProps };
+
+const stateWords: Record<string, string> = {
+  waiting: 'waiting for another booking to release the permission',
+  scheduled: 'not yet written to SALTO',
+  failed: 'failed',
+  released: 'released',
+  active: 'active in SALTO',
+};
+
+/** SALTO periods run in whole local days; the steps name the dates the booking touches. */
+function saltoPeriod(start: Date, end: Date, timeZone: string) {
+  const first = formatLocalDate(start, timeZone);
+  const last = formatLocalDate(new Date(end.getTime() - 1), timeZone);
+  return first === last ? first : `${first} to ${last}`;
+}
+
+function localHours(start: Date, end: Date, timeZone: string) {
+  const range = formatLocalRange(start, end, timeZone);
+  return range.slice(range.indexOf(', ') + 2);
+}
+
+export function buildAlertEmail(facts: AlertFacts): AlertEmail {
+  const { building } = facts;
+  const tz = building.timeZone;
+  const common: Common = { buildingName: building.name, timeZone: tz };
+  switch (facts.kind) {
+    case 'double_booking': {
+      const d = doubleBookingDetails.parse(facts.details);
+      const w = d.waiting_booking;
+      const props: DoubleBookingEmailProps = {
+        ...common,
+        apartmentLabel: d.apartment_label,
+        facilityName: d.facility_name,
+        accessLevelId: d.access_level_id ?? '(not set)',
+        zoneId: d.zone_id ?? '(not set)',
+        waitingBooking: formatLocalRange(w.starts_at, w.ends_at, tz),
+        holdingBookings: (d.holding_bookings ?? []).map((h) => formatLocalRange(h.starts_at, h.ends_at, tz)),
+        writeAt: d.write_at ? formatLocalDateTime(d.write_at, tz) : 'as soon as the current booking finishes',
+        saltoPeriod: saltoPeriod(w.starts_at, w.ends_at, tz),
+        saltoHours: localHours(w.starts_at, w.ends_at, tz),
+        action: facts.action && { url: facts.action.url, expires: formatLocalDateTime(facts.action.expiresAt, tz) },
+      };
+      return {
+        kind: 'double_booking',
+        subject: `Double booking: ${d.facility_name}, apartment ${d.apartment_label}, ${formatLocalDate(w.starts_at, tz)}`,
+        props,
+      };
+    }
+    case 'access_not_in_place': {
+      const b = facts.booking;
+      if (!b) throw new Error(`access_not_in_place alert ${facts.id} has no booking`);
+      const props: AccessNotInPlaceEmailProps = {
+        ...common,
+        apartmentLabel: b.apartmentLabel,
+        facilityName: b.facilityName,
+        accessLevelId: b.accessLevelId,
+        zoneId: b.zoneId,
+        booking: formatLocalRange(b.startsAt, b.endsAt, tz),
+        leadTime: formatDuration(facts.leadTimeMinutes ?? 120),
+        state: stateWords[b.state ?? ''] ?? b.state ?? 'unknown',
+        reason: b.reason ?? 'The permission has not been written to SALTO yet.',
+      };
+      return {
+        kind: 'access_not_in_place',
+        subject: `Access not in place: ${b.facilityName}, apartment ${b.apartmentLabel}, ${formatLocalDateTime(b.startsAt, tz)}`,
+        props,
+      };
+    }
+    case 'unknown_salto_id': {
+      const d = unknownSaltoIdDetails.parse(facts.details);
+      const props: ConfigurationProblemEmailProps = {
+        ...common,
+        what: d.what,
+        unknownId: d.what === 'zone' ? d.zone_id : d.access_level_id,
+        usedBy: facts.usedBy ?? [],
+      };
+      return {
+        kind: 'unknown_salto_id',
+        subject: d.what === 'zone'
+          ? `Configuration problem: SALTO has no zone "${d.zone_id}"`
+          : `Configuration problem: SALTO has no access level "${d.access_level_id}"`,
+        props,
+      };
+    }
+    case 'salto_unreachable': {
+      const d = saltoUnreachableDetails.parse(facts.details);
+      const props: SaltoUnreachableEmailProps = {
+        ...common,
+        since: formatLocalDateTime(d.failing_since, tz),
+        threshold: formatDuration(d.threshold_minutes),
+        server: d.server,
+        pendingAccessLevels: d.pending_access_levels,
+        lastError: d.last_error,
+      };
+      return { kind: 'salto_unreachable', subject: `SALTO unreachable at ${building.name} since ${props.since}`, props };
+    }
+  }
+}
