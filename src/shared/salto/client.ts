@@ -46,6 +46,8 @@ export interface SaltoClientOptions {
   readonly pageSize?: number;
   /** Guards list reads against a server that never says EOF. */
   readonly maxPages?: number;
+  /** Told the RequestName of every request about to be sent (one per list page): counting, metrics. */
+  readonly onCall?: (requestName: string) => void;
 }
 
 export interface CallOptions {
@@ -125,6 +127,7 @@ export function createSaltoClient(endpointInput: SaltoEndpointInput | SaltoEndpo
       throw SaltoError.input(`cannot encode ${requestName}: ${(error as Error).message}`, undefined, requestName);
     }
     let reply: string;
+    options.onCall?.(requestName);
     try {
       reply = await transport.exchange(request, callOptions?.signal);
     } catch (error) {

@@ -105,8 +105,24 @@ export async function setZonePermissions(
   options?: CallOptions,
 ): Promise<SetZonePermissionsResult> {
   const level = await client.readAccessLevel(accessLevelId, options);
-  const merge = mergeZonePermissions(level.zonePermissions, desired, managedZoneIds);
-  if (!merge.changed) return { ...merge, before: level.zonePermissions, written: false };
+  return writeZonePermissions(client, accessLevelId, level.zonePermissions, desired, managedZoneIds, options);
+}
+
+/**
+ * Like setZonePermissions, for a caller that has just read the access level (say, with
+ * listAccessLevels for a whole site): merges with `current` and writes only when something changed.
+ * `current` must be fresh: SHIP has no compare-and-set.
+ */
+export async function writeZonePermissions(
+  client: SaltoClient,
+  accessLevelId: string,
+  current: readonly ZonePermission[],
+  desired: readonly ZonePermission[],
+  managedZoneIds: Iterable<string>,
+  options?: CallOptions,
+): Promise<SetZonePermissionsResult> {
+  const merge = mergeZonePermissions(current, desired, managedZoneIds);
+  if (!merge.changed) return { ...merge, before: current, written: false };
   await client.replaceZonePermissions(accessLevelId, merge.permissions, options);
-  return { ...merge, before: level.zonePermissions, written: true };
+  return { ...merge, before: current, written: true };
 }

@@ -10,7 +10,17 @@
  * serialised across all invocations, while different buildings proceed in parallel.
  */
 import { allocateTimetableSlots } from '../access/index.ts';
-import { isSaltoError, setZonePermissions, ShipCode, type SaltoClient, type SaltoEndpointInput, type ZonePermission } from '../salto/index.ts';
+import {
+  isSaltoError,
+  setZonePermissions,
+  ShipCode,
+  writeZonePermissions,
+  type SaltoClient,
+  type SaltoEndpointInput,
+  type SaltoError,
+  type SetZonePermissionsResult,
+  type ZonePermission,
+} from '../salto/index.ts';
 import { MAX_RETRY_MS, nextAttemptDelayMs } from './backoff.ts';
 import { ALWAYS_KEY, planPermission, zonePermission, type PlannedPermission } from './desired.ts';
 import type { AlertInput, BookingFailure, BuildingContext, SyncStore, WorkItem, WrittenPermission } from './store.ts';
@@ -124,54 +134,7 @@ async function syncAccessLevel(
   const { buildingId } = building;
   const accessLevelId = work.accessLevelId;
   try {
-    const [windows, managed] = await Promise.all([
-      store.desiredPermissions(buildingId, accessLevelId),
-      store.managedZones(buildingId, accessLevelId),
-    ]);
-    const planned = windows.map((w) => planPermission(w, building.timeZone));
-    const { slotOf, failures, alerts } = await assignTimetables(building, accessLevelId, planned, client, store);
-
-    const failedZones = new Set(failures.flatMap((f) => f.zoneIds));
-    let writable = planned.filter((p) => !failedZones.has(p.zoneId));
-    let permissions = writable.map((p) => zonePermission(p, slotOf.get(p.timetableKey) ?? 0));
-    let result;
-    try {
-      result = await setZonePermissions(client, accessLevelId, permissions, managed);
-    } catch (error) {
-      // Code 11 on the write: a Zone ID SALTO does not know. Find which, fail only its bookings, and
-      // write the others.
-      if (!(isSaltoError(error) && error.code === ShipCode.elementNotFound && error.requestName?.includes('Update'))) throw error;
-      const known = new Set((await client.listZones()).map((z) => z.id));
-      const unknown = writable.filter((p) => !known.has(p.zoneId));
-      if (unknown.length === 0) throw error;
-      for (const p of unknown) {
-        failures.push({
-          zoneIds: [p.zoneId],
-          bookingIds: p.bookingIds,
-          reason: `SALTO has no zone with the Zone ID "${p.zoneId}". Check the facility's Access Control Facility ID in Settings > Facilities: it must match the zone's ID in SALTO ProAccess SPACE.`,
-        });
-        alerts.push({
-          kind: 'unknown_salto_id',
-          dedupeKey: `unknown_salto_id:${buildingId}:zone:${p.zoneId}`,
-          details: { what: 'zone', zone_id: p.zoneId, facility_id: p.facilityId },
-        });
-      }
-      writable = writable.filter((p) => known.has(p.zoneId));
-      permissions = writable.map((p) => zonePermission(p, slotOf.get(p.timetableKey) ?? 0));
-      result = await setZonePermissions(client, accessLevelId, permissions, managed);
-    }
-
-    const written: WrittenPermission[] = writable.map((p, i) => ({
-      zoneId: p.zoneId,
-      timetableId: (permissions[i] as ZonePermission).timetableId,
-      periodStart: p.periodStart,
-      periodEnd: p.periodEnd,
-      bookingIds: p.bookingIds,
-      windowStart: p.windowStart,
-      windowEnd: p.windowEnd,
-      exact: p.exact,
-      notes: p.notes,
-    }));
+    const { result, written, failures, alerts } = await reconcileAccessLevel(building, accessLevelId, client, store);
     await store.recordReconciled(buildingId, work, written, failures, alerts);
     return result.written ? 'writes' : failures.length > 0 ? 'failures' : 'unchanged';
   } catch (error) {
@@ -182,13 +145,7 @@ async function syncAccessLevel(
       return 'retries';
     }
     if (isSaltoError(error)) {
-      const unknownLevel = error.code === ShipCode.elementNotFound;
-      const reason = unknownLevel
-        ? `SALTO has no user access level with the EXT ID "${accessLevelId}". Check the apartment's Access Control ID in Building > Apartments: it must match the User Access Level EXT ID in SALTO ProAccess SPACE.`
-        : `SALTO refused the permission: ${error.message}`;
-      const alerts: AlertInput[] = unknownLevel
-        ? [{ kind: 'unknown_salto_id', dedupeKey: `unknown_salto_id:${buildingId}:access_level:${accessLevelId}`, details: { what: 'access_level', access_level_id: accessLevelId } }]
-        : [];
+      const { reason, alerts } = accessLevelRefused(buildingId, accessLevelId, error);
       await store.recordAccessLevelFailed(buildingId, work, reason, alerts);
       return 'failures';
     }
@@ -196,7 +153,120 @@ async function syncAccessLevel(
   }
 }
 
-interface TimetableFailure extends BookingFailure {
+/** The reason (and alert) when SALTO refuses an access level outright: unknown (code 11) or otherwise. */
+export function accessLevelRefused(
+  buildingId: string,
+  accessLevelId: string,
+  error: Pick<SaltoError, 'message'> & { code?: number | undefined },
+): { reason: string; alerts: AlertInput[] } {
+  if (error.code === ShipCode.elementNotFound) {
+    return {
+      reason: `SALTO has no user access level with the EXT ID "${accessLevelId}". Check the apartment's Access Control ID in Building > Apartments: it must match the User Access Level EXT ID in SALTO ProAccess SPACE.`,
+      alerts: [{ kind: 'unknown_salto_id', dedupeKey: `unknown_salto_id:${buildingId}:access_level:${accessLevelId}`, details: { what: 'access_level', access_level_id: accessLevelId } }],
+    };
+  }
+  return { reason: `SALTO refused the permission: ${error.message}`, alerts: [] };
+}
+
+export interface ReconcileOptions {
+  /** The access level's zone permissions as just read from SALTO (say, by listAccessLevels); read here when absent. */
+  current?: readonly ZonePermission[];
+  /** The Zone IDs SALTO lists: a permission for another zone fails up front instead of failing the write. */
+  knownZoneIds?: ReadonlySet<string>;
+}
+
+export interface AccessLevelReconciliation {
+  /** What SALTO held before, which managed zones were added, updated or removed, and whether a write was sent. */
+  result: SetZonePermissionsResult;
+  /** The permissions the bookings ask for (including those that failed). */
+  planned: PlannedPermission[];
+  /** What SALTO now holds for the zones written. */
+  written: WrittenPermission[];
+  failures: ZoneFailure[];
+  alerts: AlertInput[];
+}
+
+/**
+ * Brings one access level in line with the bookings: desired permissions from the database, timetable
+ * slots, one read (unless `current` is given) and at most one write to SALTO, keeping every zone
+ * permission this project does not manage. Records nothing: the caller records the outcome (the sync
+ * with its outbox item, the nightly cleanup with its report). Rejects with SaltoError when SALTO
+ * fails or refuses the access level as a whole.
+ */
+export async function reconcileAccessLevel(
+  building: BuildingContext,
+  accessLevelId: string,
+  client: SaltoClient,
+  store: SyncStore,
+  options: ReconcileOptions = {},
+): Promise<AccessLevelReconciliation> {
+  const { buildingId } = building;
+  const [windows, managed] = await Promise.all([
+    store.desiredPermissions(buildingId, accessLevelId),
+    store.managedZones(buildingId, accessLevelId),
+  ]);
+  const planned = windows.map((w) => planPermission(w, building.timeZone));
+  const { slotOf, failures, alerts } = await assignTimetables(building, accessLevelId, planned, client, store);
+
+  const failedZones = new Set(failures.flatMap((f) => f.zoneIds));
+  let writable = planned.filter((p) => !failedZones.has(p.zoneId));
+  const failUnknownZones = (known: ReadonlySet<string>) => {
+    for (const p of writable.filter((p) => !known.has(p.zoneId))) {
+      const unknown = unknownZone(buildingId, p);
+      failures.push(unknown.failure);
+      alerts.push(unknown.alert);
+    }
+    writable = writable.filter((p) => known.has(p.zoneId));
+  };
+  if (options.knownZoneIds) failUnknownZones(options.knownZoneIds);
+  let permissions = writable.map((p) => zonePermission(p, slotOf.get(p.timetableKey) ?? 0));
+  let result: SetZonePermissionsResult;
+  try {
+    result = options.current
+      ? await writeZonePermissions(client, accessLevelId, options.current, permissions, managed)
+      : await setZonePermissions(client, accessLevelId, permissions, managed);
+  } catch (error) {
+    // Code 11 on the write: a Zone ID SALTO does not know. Find which, fail only its bookings, and
+    // write the others.
+    if (!(isSaltoError(error) && error.code === ShipCode.elementNotFound && error.requestName?.includes('Update'))) throw error;
+    const known = new Set((await client.listZones()).map((z) => z.id));
+    if (writable.every((p) => known.has(p.zoneId))) throw error;
+    failUnknownZones(known);
+    permissions = writable.map((p) => zonePermission(p, slotOf.get(p.timetableKey) ?? 0));
+    result = await setZonePermissions(client, accessLevelId, permissions, managed);
+  }
+
+  const written: WrittenPermission[] = writable.map((p, i) => ({
+    zoneId: p.zoneId,
+    timetableId: (permissions[i] as ZonePermission).timetableId,
+    periodStart: p.periodStart,
+    periodEnd: p.periodEnd,
+    bookingIds: p.bookingIds,
+    windowStart: p.windowStart,
+    windowEnd: p.windowEnd,
+    exact: p.exact,
+    notes: p.notes,
+  }));
+  return { result, planned, written, failures, alerts };
+}
+
+function unknownZone(buildingId: string, p: PlannedPermission): { failure: ZoneFailure; alert: AlertInput } {
+  return {
+    failure: {
+      zoneIds: [p.zoneId],
+      bookingIds: p.bookingIds,
+      reason: `SALTO has no zone with the Zone ID "${p.zoneId}". Check the facility's Access Control Facility ID in Settings > Facilities: it must match the zone's ID in SALTO ProAccess SPACE.`,
+    },
+    alert: {
+      kind: 'unknown_salto_id',
+      dedupeKey: `unknown_salto_id:${buildingId}:zone:${p.zoneId}`,
+      details: { what: 'zone', zone_id: p.zoneId, facility_id: p.facilityId },
+    },
+  };
+}
+
+/** Bookings that cannot be served, and the zones they would have needed. */
+export interface ZoneFailure extends BookingFailure {
   zoneIds: string[];
 }
 
@@ -213,7 +283,7 @@ async function assignTimetables(
   store: SyncStore,
 ) {
   const slotOf = new Map<string, number>();
-  const failures: TimetableFailure[] = [];
+  const failures: ZoneFailure[] = [];
   const alerts: AlertInput[] = [];
   const neededHere = planned.map((p) => p.timetableKey).filter((k) => k !== ALWAYS_KEY);
   if (neededHere.length === 0) return { slotOf, failures, alerts };

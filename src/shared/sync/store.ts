@@ -203,11 +203,12 @@ export function createSyncStore(sql: Sql) {
         for (const w of written) {
           await tx`
             insert into integration.written_permissions
-              (building_id, access_level_id, zone_id, timetable_id, period_start, period_end, written_at)
-            values (${buildingId}, ${work.accessLevelId}, ${w.zoneId}, ${w.timetableId}, ${w.periodStart}, ${w.periodEnd}, now())
+              (building_id, access_level_id, zone_id, timetable_id, period_start, period_end, booking_ids, written_at)
+            values (${buildingId}, ${work.accessLevelId}, ${w.zoneId}, ${w.timetableId}, ${w.periodStart}, ${w.periodEnd},
+              ${w.bookingIds}::uuid[], now())
             on conflict (building_id, access_level_id, zone_id) do update set
               timetable_id = excluded.timetable_id, period_start = excluded.period_start,
-              period_end = excluded.period_end, written_at = excluded.written_at`;
+              period_end = excluded.period_end, booking_ids = excluded.booking_ids, written_at = excluded.written_at`;
           // Only bookings still served by exactly this window become active: a booking changed since
           // the sync read the database has a newer state, and a newer work generation.
           await tx`
