@@ -1,0 +1,245 @@
+/**
+ * The nightly cleanup: for each building whose local midnight has passed since its last run, once per
+ * local date, brings SALTO fully in line with the bookings and reports what it found.
+ *
+ * It reuses the sync engine rather than repeating it. The desired state already leaves finished
+ * bookings out, so "remove finished permissions and hand them over" is: release finished bookings and
+ * hand waiting ones the permission (integration.refresh_finished_pairs), then reconcile every managed
+ * access level of the building. SALTO is read with one listing of zones and one of access levels, and
+ * written only where it differs: at most one write per affected access level.
+ *
+ * Exactly once per building and local date is the database's job (integration.claim_cleanup_runs);
+ * while it talks to a building's SALTO server the cleanup holds the building's lease, shared with the
+ * sync, so the two never write one access level at the same time.
+ */
+import { isSaltoError, ShipCode, type SaltoClient, type SaltoEndpointInput, type ZonePermission } from '../salto/index.ts';
+import { accessLevelRefused, reconcileAccessLevel } from '../sync/engine.ts';
+import type { BuildingContext, SyncStore } from '../sync/store.ts';
+import { asZonePermission, classifyZoneChange, type WrittenRecord } from './classify.ts';
+import type { ClaimedRun, CleanupCounts, CleanupDetails, CleanupStore, RunStatus } from './store.ts';
+
+export interface CleanupOptions {
+  store: CleanupStore;
+  syncStore: SyncStore;
+  /** Opens a SALTO client for a building's endpoint; `onCall` must be told of every request sent. */
+  saltoClient: (endpoint: SaltoEndpointInput, hooks: { onCall: (requestName: string) => void }) => SaltoClient;
+  invocationId: string;
+  /** Only these buildings (an operator re-running one building; tests). Default: every due building. */
+  buildingIds?: readonly string[];
+  /** Buildings cleaned at once. */
+  concurrency?: number;
+  /** How long a claimed run stays ours without renewal (a crashed invocation's run is retried after). */
+  claimSeconds?: number;
+  leaseSeconds?: number;
+  /** How long to wait for a sync invocation to release the building before giving up for this call. */
+  leaseWaitMs?: number;
+  log?: (line: string) => void;
+}
+
+export interface CleanupRunReport {
+  runId: string;
+  buildingId: string;
+  localDate: string;
+  attempt: number;
+  status: RunStatus;
+  counts: CleanupCounts;
+  details: CleanupDetails;
+  error?: string;
+}
+
+export interface CleanupSummary {
+  runs: CleanupRunReport[];
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export async function runCleanup(options: CleanupOptions): Promise<CleanupSummary> {
+  const { store, invocationId, concurrency = 4, claimSeconds = 600 } = options;
+  const claimed = await store.claimRuns(invocationId, claimSeconds, options.buildingIds);
+  const runs: CleanupRunReport[] = [];
+  // A pool of workers over the claimed runs: a slow or unreachable building never holds up the others.
+  const queue = [...claimed];
+  const worker = async () => {
+    for (let run = queue.shift(); run; run = queue.shift()) runs.push(await cleanBuilding(run, options));
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, queue.length) }, worker));
+  return { runs };
+}
+
+function emptyCounts(): CleanupCounts {
+  return {
+    cleared: 0, handed_over: 0, repaired: 0, synced: 0, failed: 0,
+    slots_recycled: 0, unknown_ids: 0, access_levels_checked: 0, salto_calls: 0,
+  };
+}
+
+async function cleanBuilding(run: ClaimedRun, options: CleanupOptions): Promise<CleanupRunReport> {
+  const { store, syncStore, invocationId, leaseSeconds = 60, claimSeconds = 600 } = options;
+  const { buildingId } = run;
+  const counts = emptyCounts();
+  const details: CleanupDetails = { cleared: [], handed_over: [], repaired: [], synced: [], failed: [] };
+  let status: RunStatus = 'completed';
+  let error: string | undefined;
+  let leased = false;
+  let client: SaltoClient | undefined;
+  try {
+    leased = await waitForLease(buildingId, options);
+    if (!leased) {
+      throw new RunFailed('failed', 'A sync invocation kept the building\'s SALTO server busy; the next call retries.');
+    }
+    const building = await syncStore.building(buildingId);
+    if (!building.endpoint) throw new RunFailed('failed', 'No SALTO server is configured for this building.');
+
+    await store.refreshFinishedPairs(buildingId);
+
+    client = options.saltoClient(building.endpoint, { onCall: () => void counts.salto_calls++ });
+    const zones = await client.listZones();
+    const levels = await client.listAccessLevels();
+    const knownZoneIds = new Set(zones.map((z) => z.id));
+    const actual = new Map(levels.map((l) => [l.id, l.zonePermissions]));
+
+    const unknown = await store.recordSaltoIdsCheck(buildingId, [...knownZoneIds], [...actual.keys()]);
+    counts.unknown_ids = unknown.length;
+
+    const written = await store.writtenPermissions(buildingId);
+    for (const level of await store.accessLevels(buildingId)) {
+      counts.access_levels_checked++;
+      await cleanAccessLevel(building, level, {
+        current: actual.get(level.accessLevelId),
+        written: written.get(level.accessLevelId) ?? new Map(),
+        knownZoneIds,
+        client,
+        options,
+        counts,
+        details,
+      });
+      const [lease, claim] = await Promise.all([
+        syncStore.renewLease(buildingId, invocationId, leaseSeconds),
+        store.renewClaim(run.runId, invocationId, claimSeconds),
+      ]);
+      if (!lease || !claim) throw new RunFailed('failed', 'The cleanup took too long and lost its claim on the building; the next call retries.');
+    }
+
+    counts.slots_recycled = await store.recycleTimetableSlots(buildingId);
+  } catch (caught) {
+    if (caught instanceof RunFailed) {
+      status = caught.status;
+      error = caught.message;
+    } else if (isSaltoError(caught)) {
+      status = caught.kind === 'transient' ? 'unreachable' : 'failed';
+      error = caught.message;
+    } else {
+      status = 'failed';
+      error = (caught as Error).message ?? String(caught);
+    }
+    options.log?.(`cleanup of building ${buildingId} (${run.localDate}): ${status}: ${error}`);
+  } finally {
+    await client?.close().catch(() => {});
+    if (leased) await syncStore.releaseLease(buildingId, invocationId);
+  }
+  await store.finishRun(run.runId, invocationId, status, counts, details, error);
+  return { ...run, status, counts, details, ...(error === undefined ? {} : { error }) };
+}
+
+class RunFailed extends Error {
+  constructor(readonly status: RunStatus, message: string) {
+    super(message);
+  }
+}
+
+/** The sync holds a building only for a pass; wait for it rather than fail the night's run. */
+async function waitForLease(buildingId: string, options: CleanupOptions): Promise<boolean> {
+  const { store, invocationId, leaseSeconds = 60, leaseWaitMs = 20_000 } = options;
+  const deadline = Date.now() + leaseWaitMs;
+  for (;;) {
+    if (await store.takeBuildingLease(buildingId, invocationId, leaseSeconds)) return true;
+    if (Date.now() >= deadline) return false;
+    await sleep(250);
+  }
+}
+
+interface AccessLevelContext {
+  /** The access level's zone permissions as SALTO listed them; undefined when SALTO does not know it. */
+  current: readonly ZonePermission[] | undefined;
+  written: Map<string, WrittenRecord>;
+  knownZoneIds: ReadonlySet<string>;
+  client: SaltoClient;
+  options: CleanupOptions;
+  counts: CleanupCounts;
+  details: CleanupDetails;
+}
+
+async function cleanAccessLevel(
+  building: BuildingContext,
+  level: { accessLevelId: string; apartmentId: string | null },
+  context: AccessLevelContext,
+) {
+  const { store, syncStore } = context.options;
+  const { buildingId } = building;
+  const { accessLevelId } = level;
+  const work = await store.workItem(buildingId, accessLevelId);
+
+  if (!context.current) {
+    // SALTO does not know the access level (the IDs check has marked it and alerted the managers).
+    if (level.apartmentId === null) {
+      // No apartment uses it any more and SALTO deleted it: our permissions went with it.
+      await store.forgetAccessLevel(buildingId, accessLevelId);
+      return;
+    }
+    const desired = await syncStore.desiredPermissions(buildingId, accessLevelId);
+    if (desired.length === 0 && context.written.size === 0) return; // nothing to bring in line
+    const { reason } = accessLevelRefused(buildingId, accessLevelId, { code: ShipCode.elementNotFound, message: 'not listed' });
+    await syncStore.recordAccessLevelFailed(buildingId, work, reason, []);
+    context.counts.failed++;
+    context.details.failed.push({ access_level_id: accessLevelId, reason });
+    return;
+  }
+
+  let reconciliation;
+  try {
+    reconciliation = await reconcileAccessLevel(building, accessLevelId, context.client, syncStore, {
+      current: context.current,
+      knownZoneIds: context.knownZoneIds,
+    });
+  } catch (error) {
+    // Unreachable SALTO ends the building's run (retried later); a refusal fails this access level only.
+    if (!isSaltoError(error) || error.kind === 'transient') throw error;
+    const { reason, alerts } = accessLevelRefused(buildingId, accessLevelId, error);
+    await syncStore.recordAccessLevelFailed(buildingId, work, reason, alerts);
+    context.counts.failed++;
+    context.details.failed.push({ access_level_id: accessLevelId, reason });
+    return;
+  }
+
+  const { result, written, failures } = reconciliation;
+  const desiredByZone = new Map(written.map((w) => [w.zoneId, w]));
+  const actualByZone = new Map(context.current.map((p) => [p.zoneId, p]));
+  for (const zoneId of [...result.removed, ...result.added, ...result.updated]) {
+    const desired = desiredByZone.get(zoneId);
+    const kind = classifyZoneChange({
+      written: context.written.get(zoneId),
+      actual: actualByZone.get(zoneId),
+      desired: desired && { permission: asZonePermission(desired), bookingIds: desired.bookingIds },
+    });
+    context.counts[kind]++;
+    context.details[kind].push({
+      access_level_id: accessLevelId,
+      zone_id: zoneId,
+      ...(kind === 'repaired'
+        ? {
+            found_in_salto: actualByZone.get(zoneId) ?? null,
+            written_before: context.written.has(zoneId) ? asZonePermission(context.written.get(zoneId)!) : null,
+            now: desired ? asZonePermission(desired) : null,
+          }
+        : {}),
+      ...(desired ? { booking_ids: desired.bookingIds } : { booking_ids_before: context.written.get(zoneId)?.bookingIds ?? [] }),
+    });
+  }
+  for (const failure of failures) {
+    context.counts.failed++;
+    context.details.failed.push({ access_level_id: accessLevelId, zone_ids: failure.zoneIds, booking_ids: failure.bookingIds, reason: failure.reason });
+  }
+  // Unknown IDs were alerted by the IDs check already (same dedupe key); other alerts are new facts.
+  const alerts = reconciliation.alerts.filter((a) => a.kind !== 'unknown_salto_id');
+  await syncStore.recordReconciled(buildingId, work, written, failures, alerts);
+}

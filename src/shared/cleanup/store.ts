@@ -1,0 +1,149 @@
+/**
+ * The nightly cleanup's access to the database: claiming runs, the building's SALTO lease, what to
+ * reconcile, and the report. The SQL functions live in supabase/migrations/20261129002000_nightly_cleanup.sql;
+ * desired permissions and recorded outcomes are the sync store's (src/shared/sync/store.ts).
+ */
+import type { Sql } from 'postgres';
+import type { WorkItem } from '../sync/store.ts';
+import type { WrittenRecord } from './classify.ts';
+
+export interface ClaimedRun {
+  runId: string;
+  buildingId: string;
+  /** yyyy-MM-dd, building-local. */
+  localDate: string;
+  attempt: number;
+}
+
+export type RunStatus = 'completed' | 'failed' | 'unreachable';
+
+export interface CleanupCounts {
+  cleared: number;
+  handed_over: number;
+  repaired: number;
+  synced: number;
+  failed: number;
+  slots_recycled: number;
+  unknown_ids: number;
+  access_levels_checked: number;
+  salto_calls: number;
+}
+
+export interface CleanupDetails {
+  cleared: Record<string, unknown>[];
+  handed_over: Record<string, unknown>[];
+  repaired: Record<string, unknown>[];
+  synced: Record<string, unknown>[];
+  failed: Record<string, unknown>[];
+}
+
+export interface UnknownSaltoId {
+  kind: 'zone' | 'access_level';
+  saltoId: string;
+  facilityId: string | null;
+  apartmentId: string | null;
+}
+
+export function createCleanupStore(sql: Sql) {
+  return {
+    async claimRuns(invocation: string, claimSeconds: number, buildingIds?: readonly string[]): Promise<ClaimedRun[]> {
+      const rows = await sql<{ run_id: string; building_id: string; local_date: string; attempts: number }[]>`
+        select run_id, building_id, local_date::text as local_date, attempts
+        from integration.claim_cleanup_runs(${invocation}, make_interval(secs => ${claimSeconds}),
+          ${buildingIds ? sql`${buildingIds as string[]}::uuid[]` : null})`;
+      return rows.map((r) => ({ runId: r.run_id, buildingId: r.building_id, localDate: r.local_date, attempt: r.attempts }));
+    },
+
+    async renewClaim(runId: string, invocation: string, claimSeconds: number): Promise<boolean> {
+      const [row] = await sql<{ ok: boolean }[]>`
+        select integration.renew_cleanup_claim(${runId}, ${invocation}, make_interval(secs => ${claimSeconds})) as ok`;
+      return row?.ok ?? false;
+    },
+
+    async takeBuildingLease(buildingId: string, invocation: string, leaseSeconds: number): Promise<boolean> {
+      const [row] = await sql<{ ok: boolean }[]>`
+        select integration.take_building_lease(${buildingId}, ${invocation}, make_interval(secs => ${leaseSeconds})) as ok`;
+      return row?.ok ?? false;
+    },
+
+    async refreshFinishedPairs(buildingId: string): Promise<number> {
+      const [row] = await sql<{ n: number }[]>`select integration.refresh_finished_pairs(${buildingId}) as n`;
+      return row?.n ?? 0;
+    },
+
+    /** The access levels to reconcile; apartmentId null for one no apartment uses any more. */
+    async accessLevels(buildingId: string): Promise<{ accessLevelId: string; apartmentId: string | null }[]> {
+      const rows = await sql<{ access_level_id: string; apartment_id: string | null }[]>`
+        select access_level_id, apartment_id from integration.cleanup_access_levels(${buildingId}) order by access_level_id`;
+      return rows.map((r) => ({ accessLevelId: r.access_level_id, apartmentId: r.apartment_id }));
+    },
+
+    /** What this project last wrote, per access level and zone. */
+    async writtenPermissions(buildingId: string): Promise<Map<string, Map<string, WrittenRecord>>> {
+      const rows = await sql<
+        { access_level_id: string; zone_id: string; timetable_id: number; period_start: string; period_end: string; booking_ids: string[] }[]
+      >`
+        select access_level_id, zone_id, timetable_id, period_start::text as period_start, period_end::text as period_end, booking_ids
+        from integration.written_permissions where building_id = ${buildingId}`;
+      const byLevel = new Map<string, Map<string, WrittenRecord>>();
+      for (const r of rows) {
+        const zones = byLevel.get(r.access_level_id) ?? new Map<string, WrittenRecord>();
+        zones.set(r.zone_id, {
+          zoneId: r.zone_id,
+          timetableId: r.timetable_id,
+          periodStart: r.period_start,
+          periodEnd: r.period_end,
+          bookingIds: r.booking_ids,
+        });
+        byLevel.set(r.access_level_id, zones);
+      }
+      return byLevel;
+    },
+
+    /**
+     * The access level's outbox item, if the sync has one: the cleanup's reconciliation completes it
+     * (unless it is asked for again meanwhile). Without one, generation 0 matches no row.
+     */
+    async workItem(buildingId: string, accessLevelId: string): Promise<WorkItem> {
+      const [row] = await sql<{ generation: string; attempts: number }[]>`
+        select generation, attempts from integration.access_level_work
+        where building_id = ${buildingId} and access_level_id = ${accessLevelId}`;
+      return { accessLevelId, generation: row ? Number(row.generation) : 0, attempts: row?.attempts ?? 0 };
+    },
+
+    /** An access level SALTO no longer has and no apartment uses: our permissions went with it. */
+    async forgetAccessLevel(buildingId: string, accessLevelId: string): Promise<void> {
+      await sql`
+        delete from integration.written_permissions
+        where building_id = ${buildingId} and access_level_id = ${accessLevelId}`;
+    },
+
+    async recordSaltoIdsCheck(buildingId: string, knownZoneIds: string[], knownAccessLevelIds: string[]): Promise<UnknownSaltoId[]> {
+      const rows = await sql<{ kind: 'zone' | 'access_level'; salto_id: string; facility_id: string | null; apartment_id: string | null }[]>`
+        select * from integration.record_salto_ids_check(${buildingId}, ${knownZoneIds}::text[], ${knownAccessLevelIds}::text[])`;
+      return rows.map((r) => ({ kind: r.kind, saltoId: r.salto_id, facilityId: r.facility_id, apartmentId: r.apartment_id }));
+    },
+
+    async recycleTimetableSlots(buildingId: string): Promise<number> {
+      const [row] = await sql<{ n: number }[]>`select integration.recycle_timetable_slots(${buildingId}) as n`;
+      return row?.n ?? 0;
+    },
+
+    /** Ends the attempt; false when the claim was lost (another invocation took the run over). */
+    async finishRun(
+      runId: string,
+      invocation: string,
+      status: RunStatus,
+      counts: CleanupCounts,
+      details: CleanupDetails,
+      error?: string,
+    ): Promise<boolean> {
+      const [row] = await sql<{ ok: boolean }[]>`
+        select integration.finish_cleanup_run(${runId}, ${invocation}, ${status},
+          ${sql.json(counts as never)}, ${sql.json(details as never)}, ${error ?? null}) as ok`;
+      return row?.ok ?? false;
+    },
+  };
+}
+
+export type CleanupStore = ReturnType<typeof createCleanupStore>;

@@ -1,0 +1,44 @@
+// The salto-cleanup function's HTTP surface. Called by the database every five minutes while a
+// building's nightly cleanup is due (pg_cron -> integration.wake_cleanup() -> pg_net), and by
+// operators. Answers 202 at once and cleans in the background, or with ?wait=true (operators, tests)
+// answers with the report of every run this call made. Overlapping calls are safe: each run is claimed
+// in the database, so a second call finds nothing left to do.
+import { Hono } from 'hono';
+import { z } from 'zod';
+import type { CleanupSummary } from '../../../src/shared/cleanup/engine.ts';
+import { requireFunctionSecret } from '../../../src/shared/functions/auth.ts';
+
+export interface CleanupAppDeps {
+  secret: string;
+  cleanup: (options: { buildingIds?: string[] }) => Promise<CleanupSummary>;
+  /** Keeps the instance alive for background work (EdgeRuntime.waitUntil when hosted). */
+  waitUntil: (work: Promise<unknown>) => void;
+}
+
+const CleanupRequest = z.object({
+  /** Only these buildings (still only when due: a completed night is never redone). */
+  building_ids: z.array(z.uuid()).min(1).optional(),
+  /** Why the call was made (the schedule says "schedule"); informational. */
+  reason: z.string().optional(),
+});
+
+export function createCleanupApp({ secret, cleanup, waitUntil }: CleanupAppDeps) {
+  const app = new Hono().basePath('/salto-cleanup');
+  app.use('*', requireFunctionSecret(secret));
+  app.post('/', async (c) => {
+    const text = await c.req.text();
+    let body: unknown = {};
+    try {
+      body = text.trim() === '' ? {} : JSON.parse(text);
+    } catch {
+      return c.json({ error: 'The body must be JSON' }, 400);
+    }
+    const parsed = CleanupRequest.safeParse(body);
+    if (!parsed.success) return c.json({ error: z.prettifyError(parsed.error) }, 400);
+    const options = parsed.data.building_ids ? { buildingIds: parsed.data.building_ids } : {};
+    if (c.req.query('wait') === 'true') return c.json(await cleanup(options));
+    waitUntil(cleanup(options).catch((error) => console.error('cleanup failed:', (error as Error).message)));
+    return c.json({ accepted: true }, 202);
+  });
+  return app;
+}

@@ -1,0 +1,30 @@
+import { runCleanup } from '../../../src/shared/cleanup/engine.ts';
+import { createCleanupStore } from '../../../src/shared/cleanup/store.ts';
+import { createSaltoClient } from '../../../src/shared/salto/index.ts';
+import { createSyncStore } from '../../../src/shared/sync/store.ts';
+import { connectDatabase } from '../_shared/database.ts';
+import { readFunctionEnv } from '../_shared/env.ts';
+import { waitUntil } from '../_shared/runtime.ts';
+import { denoStpConnector } from '../_shared/salto-tcp.ts';
+import { createCleanupApp } from './app.ts';
+
+const env = readFunctionEnv();
+const sql = connectDatabase(env.SUPABASE_DB_URL, 8);
+const store = createCleanupStore(sql);
+const syncStore = createSyncStore(sql);
+
+const app = createCleanupApp({
+  secret: env.FUNCTIONS_SECRET,
+  waitUntil,
+  cleanup: ({ buildingIds }) =>
+    runCleanup({
+      store,
+      syncStore,
+      saltoClient: (endpoint, { onCall }) => createSaltoClient(endpoint, { connector: denoStpConnector, onCall }),
+      invocationId: crypto.randomUUID(),
+      ...(buildingIds ? { buildingIds } : {}),
+      log: (line) => console.log(line),
+    }),
+});
+
+Deno.serve(app.fetch);
