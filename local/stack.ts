@@ -243,10 +243,22 @@ async function main(command = 'status', flags: string[]) {
       const settings = await up();
       printWhere(settings);
       process.stdout.write('Running. Press Ctrl+C to stop the stack.\n');
+      // Stay in the foreground (a pending promise alone would let Node exit), watching the services.
+      const reported = new Set<string>();
+      const watch = setInterval(async () => {
+        const report = await status();
+        for (const [name, state] of Object.entries({ postgres: report.postgres, ...report.services })) {
+          if (state !== 'running' && !reported.has(name)) {
+            reported.add(name);
+            warn(`${name} stopped; see .local/logs/. \`npm run stack:up\` in another terminal restarts it.`);
+          }
+        }
+      }, 5000);
       await new Promise<void>((resolve) => {
         process.once('SIGINT', resolve);
         process.once('SIGTERM', resolve);
       });
+      clearInterval(watch);
       step('Stopping the local stack');
       await down();
       return;
