@@ -76,7 +76,11 @@ describe('a SALTO server that cannot be reached', { timeout: 60_000 }, () => {
       await setClockTo(sql, local(down, '2027-05-21T00:06:00'));
       await cleanupNow(sql, [down.id, up.id]);
       const retried = await runFor(sql, down.id, '2027-05-21');
-      expect(retried).toMatchObject({ status: 'completed', attempts: 2, cleared: 1 });
+      expect(retried).toMatchObject({ status: 'completed', attempts: 2, failed: 0 });
+      // The first attempt had already queued the finished booking's access level in the outbox, so the
+      // sync's own retry may remove the permission before the cleanup's retry gets there: either way
+      // it is gone, and counted at most once.
+      expect(retried!.cleared).toBeLessThanOrEqual(1);
       expect(retried!.errors).toHaveLength(1); // the first attempt's, kept in the night's one report
       expect(gymOf(down)).toBeUndefined();
       expect(await runsOf(sql, up.id)).toHaveLength(1);
