@@ -88,3 +88,29 @@ export function actionLinkExpiry(alertCreatedAt: Date | string, waitingStartsAt:
   const byTtl = new Date(alertCreatedAt).getTime() + ttlHours * 3600_000;
   return new Date(Math.min(byTtl, new Date(waitingStartsAt).getTime()));
 }
+
+export interface ActionLinkSettings {
+  /** Where the send-alerts function answers, e.g. https://<project>.supabase.co/functions/v1/send-alerts */
+  baseUrl: string;
+  secret: string;
+  ttlHours: number;
+}
+
+/**
+ * The "give access now" link of a double-booking alert, or undefined when none makes sense (another
+ * kind, or the waiting booking has already started).
+ */
+export async function buildActionLink(
+  alert: { id: string; kind: string; createdAt: Date; buildingId: string; bookingId: string | null; waitingStartsAt?: Date },
+  settings: ActionLinkSettings,
+  now: Date = new Date(),
+): Promise<{ url: string; expiresAt: Date } | undefined> {
+  if (alert.kind !== 'double_booking' || !alert.bookingId || !alert.waitingStartsAt) return undefined;
+  const expiresAt = actionLinkExpiry(alert.createdAt, alert.waitingStartsAt, settings.ttlHours);
+  if (expiresAt.getTime() <= now.getTime()) return undefined;
+  const token = await signActionToken(
+    { v: 1, action: 'grant_now', alertId: alert.id, buildingId: alert.buildingId, bookingId: alert.bookingId, exp: Math.floor(expiresAt.getTime() / 1000) },
+    settings.secret,
+  );
+  return { url: `${settings.baseUrl.replace(/\/+$/, '')}/act?token=${encodeURIComponent(token)}`, expiresAt };
+}

@@ -1,0 +1,200 @@
+/**
+ * The send-alerts function's access to the database: claiming due alert emails, the facts an email
+ * states, and each attempt's outcome; and, for action links, the preview and the action. The SQL
+ * functions it calls live in supabase/migrations (20261129003000-003200).
+ */
+import type { Sql } from 'postgres';
+import type { AlertFacts, AlertKind } from './email-content.ts';
+
+export interface OutboxRow {
+  id: string;
+  alertId: string;
+  buildingId: string;
+  kind: AlertKind;
+  recipients: string[];
+  attempts: number;
+  idempotencyKey: string;
+  /** Set once the first attempt rendered the email; every retry sends exactly this. */
+  rendered?: { subject: string; html: string; text: string };
+}
+
+/** Everything about an alert that is not the action link, which the sender adds. */
+export type AlertFactsWithoutAction = Omit<AlertFacts, 'action'> & {
+  bookingId: string | null;
+  waitingStartsAt?: Date;
+};
+
+export interface AlertStore {
+  claim(limit: number, leaseSeconds: number): Promise<OutboxRow[]>;
+  alertFacts(alertId: string): Promise<AlertFactsWithoutAction | undefined>;
+  saveRendered(id: string, rendered: { subject: string; html: string; text: string }): Promise<void>;
+  markSent(id: string, resendId: string): Promise<void>;
+  markRetry(id: string, delayMs: number, error: string): Promise<void>;
+  markFailed(id: string, error: string): Promise<void>;
+  /** Milliseconds until the next email is due; undefined when nothing waits. */
+  nextDueInMs(): Promise<number | undefined>;
+  actionPreview(alertId: string, buildingId: string, bookingId: string): Promise<ActionPreview>;
+  act(alertId: string, buildingId: string, bookingId: string): Promise<ActionOutcome>;
+}
+
+export type ActionOutcome =
+  | 'granted'
+  | 'not_waiting'
+  | 'booking_gone'
+  | 'already_used'
+  | 'other_building'
+  | 'not_actionable'
+  | 'unknown_alert';
+
+export type ActionPreview =
+  | {
+      status: 'ok';
+      building_name: string;
+      time_zone: string;
+      apartment_label: string;
+      facility_name: string;
+      waiting_booking: { id: string; starts_at: string; ends_at: string };
+      holders_wait_until: string;
+      holding_bookings: { id: string; starts_at: string; ends_at: string }[];
+    }
+  | { status: Exclude<ActionOutcome, 'granted'> };
+
+interface Row {
+  id: string;
+  alert_id: string;
+  building_id: string;
+  kind: AlertKind;
+  recipients: string[];
+  attempts: number;
+  idempotency_key: string;
+  subject: string | null;
+  html: string | null;
+  text_body: string | null;
+}
+
+export function createAlertStore(sql: Sql): AlertStore {
+  return {
+    async claim(limit, leaseSeconds) {
+      const rows = await sql<Row[]>`
+        select id, alert_id, building_id, kind, recipients, attempts, idempotency_key, subject, html, text_body
+        from integration.claim_alert_emails(${limit}, make_interval(secs => ${leaseSeconds}))`;
+      return rows.map((r) => ({
+        id: r.id,
+        alertId: r.alert_id,
+        buildingId: r.building_id,
+        kind: r.kind,
+        recipients: r.recipients,
+        attempts: r.attempts,
+        idempotencyKey: r.idempotency_key,
+        rendered: r.subject !== null && r.html !== null && r.text_body !== null
+          ? { subject: r.subject, html: r.html, text: r.text_body }
+          : undefined,
+      }));
+    },
+
+    async alertFacts(alertId) {
+      const [a] = await sql<{
+        id: string; kind: AlertKind; booking_id: string | null; details: Record<string, unknown>; created_at: Date;
+        building_name: string; timezone: string; lead_minutes: number | null;
+        starts_at: Date | null; ends_at: Date | null; apartment_label: string | null; facility_name: string | null;
+        access_control_id: string | null; access_control_facility_id: string | null; state: string | null; reason: string | null;
+      }[]>`
+        select a.id, a.kind, a.booking_id, a.details, a.created_at, bl.name as building_name, bl.timezone,
+          (extract(epoch from s.access_lead_time) / 60)::integer as lead_minutes,
+          b.starts_at, b.ends_at, ap.label as apartment_label, f.name as facility_name,
+          ap.access_control_id, f.access_control_facility_id, ba.state, ba.reason
+        from integration.alerts as a
+        join public.buildings as bl on bl.id = a.building_id
+        left join integration.email_settings as s on s.building_id = a.building_id
+        left join public.bookings as b on b.id = a.booking_id
+        left join public.apartments as ap on ap.id = b.apartment_id
+        left join public.facilities as f on f.id = b.facility_id
+        left join integration.booking_access as ba on ba.booking_id = b.id
+        where a.id = ${alertId}`;
+      if (!a) return undefined;
+      const details = a.details;
+      let usedBy: string[] | undefined;
+      if (a.kind === 'unknown_salto_id') {
+        const rows = details.what === 'zone'
+          ? await sql<{ label: string }[]>`
+              select f.name as label from public.facilities as f join integration.alerts as al on al.building_id = f.building_id
+              where al.id = ${alertId} and (f.id::text = ${String(details.facility_id ?? '')} or f.access_control_facility_id = ${String(details.zone_id ?? '')})
+              order by f.name`
+          : await sql<{ label: string }[]>`
+              select ap.label from public.apartments as ap join integration.alerts as al on al.building_id = ap.building_id
+              where al.id = ${alertId} and ap.access_control_id = ${String(details.access_level_id ?? '')}
+              order by ap.label`;
+        usedBy = [...new Set(rows.map((r) => r.label))];
+      }
+      const booking = a.starts_at && a.ends_at
+        ? {
+            startsAt: a.starts_at,
+            endsAt: a.ends_at,
+            apartmentLabel: a.apartment_label ?? '',
+            facilityName: a.facility_name ?? '',
+            accessLevelId: a.access_control_id,
+            zoneId: a.access_control_facility_id,
+            state: a.state,
+            // The booking's reason as it stands (what to fix now), else the one recorded with the alert.
+            reason: a.reason ?? (typeof details.reason === 'string' ? details.reason : null),
+          }
+        : undefined;
+      const waiting = (details.waiting_booking as { starts_at?: string } | undefined)?.starts_at;
+      return {
+        id: a.id,
+        kind: a.kind,
+        createdAt: a.created_at,
+        details,
+        bookingId: a.booking_id,
+        building: { name: a.building_name, timeZone: a.timezone },
+        booking,
+        usedBy,
+        leadTimeMinutes: a.lead_minutes ?? undefined,
+        waitingStartsAt: waiting ? new Date(waiting) : undefined,
+      };
+    },
+
+    async saveRendered(id, r) {
+      await sql`update integration.email_outbox set subject = ${r.subject}, html = ${r.html}, text_body = ${r.text} where id = ${id}`;
+    },
+
+    async markSent(id, resendId) {
+      await sql`
+        update integration.email_outbox
+        set status = 'sent', resend_id = ${resendId}, sent_at = now(), attempts = attempts + 1, last_error = null, locked_until = null
+        where id = ${id}`;
+    },
+
+    async markRetry(id, delayMs, error) {
+      await sql`
+        update integration.email_outbox
+        set status = 'pending', attempts = attempts + 1, last_error = ${error}, locked_until = null,
+          next_attempt_at = clock_timestamp() + make_interval(secs => ${delayMs / 1000})
+        where id = ${id}`;
+    },
+
+    async markFailed(id, error) {
+      await sql`
+        update integration.email_outbox
+        set status = 'failed', attempts = attempts + 1, last_error = ${error}, locked_until = null
+        where id = ${id}`;
+    },
+
+    async nextDueInMs() {
+      const [row] = await sql<{ due_in: string | null }[]>`select integration.next_alert_email_due_in() as due_in`;
+      return row?.due_in === null || row?.due_in === undefined ? undefined : Number(row.due_in);
+    },
+
+    async actionPreview(alertId, buildingId, bookingId) {
+      const [row] = await sql<{ preview: ActionPreview }[]>`
+        select integration.alert_action_preview(${alertId}, ${buildingId}, ${bookingId}) as preview`;
+      return row!.preview;
+    },
+
+    async act(alertId, buildingId, bookingId) {
+      const [row] = await sql<{ outcome: ActionOutcome }[]>`
+        select integration.act_on_alert(${alertId}, ${buildingId}, ${bookingId}) as outcome`;
+      return row!.outcome;
+    },
+  };
+}
