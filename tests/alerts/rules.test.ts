@@ -1,0 +1,90 @@
+// The runtime-neutral rules of alert emails, without the stack: local times, retry decisions, pacing
+// and action tokens.
+import { describe, expect, it } from 'vitest';
+import { actionLinkExpiry, signActionToken, verifyActionToken } from '../../src/shared/alerts/action-tokens.ts';
+import { decideAfterFailure, parseRetryAfter, SendPacer } from '../../src/shared/alerts/delivery.ts';
+import { formatLocalDateTime, formatLocalRange } from '../../src/shared/alerts/local-time.ts';
+
+const secret = 'a-test-secret-of-enough-length';
+const claims = {
+  v: 1 as const,
+  action: 'grant_now' as const,
+  alertId: '6f1c2a4e-8d3b-4a51-9c7e-2b8f0d4e6a10',
+  buildingId: '10000000-0000-4000-8000-000000000001',
+  bookingId: 'b7e3c0f2-3a9d-4c1e-8f5b-6d2a9e4c7b31',
+  exp: Math.floor(Date.parse('2030-01-01T00:00:00Z') / 1000),
+};
+
+describe('times in alert emails are building-local', () => {
+  it('states the wall time and zone on both sides of a DST change', () => {
+    // Sydney leaves daylight saving on 5 April 2026 at 03:00 AEDT (-> 02:00 AEST).
+    expect(formatLocalDateTime('2026-04-04T07:00:00Z', 'Australia/Sydney')).toBe('Sat 4 Apr 2026, 18:00 AEDT');
+    expect(formatLocalDateTime('2026-04-05T08:00:00Z', 'Australia/Sydney')).toBe('Sun 5 Apr 2026, 18:00 AEST');
+  });
+
+  it('writes a window ending at midnight as 24:00 and one crossing midnight with both dates', () => {
+    expect(formatLocalRange('2026-12-08T11:00:00Z', '2026-12-08T13:00:00Z', 'Australia/Sydney')).toBe('Tue 8 Dec 2026, 22:00–24:00 AEDT');
+    expect(formatLocalRange('2026-12-08T12:00:00Z', '2026-12-08T14:00:00Z', 'Australia/Sydney')).toBe('Tue 8 Dec 2026, 23:00 AEDT – Wed 9 Dec 2026, 01:00 AEDT');
+  });
+});
+
+describe('what to do after Resend refuses', () => {
+  it('retries 429 after its Retry-After, 5xx and network failures with a doubling backoff', () => {
+    expect(decideAfterFailure({ statusCode: 429, retryAfter: '3' }, 1)).toMatchObject({ kind: 'retry', delayMs: 3000 });
+    expect(decideAfterFailure({ statusCode: 500 }, 1)).toMatchObject({ kind: 'retry', delayMs: 1000 });
+    expect(decideAfterFailure({ statusCode: 503 }, 4)).toMatchObject({ kind: 'retry', delayMs: 8000 });
+    expect(decideAfterFailure({ statusCode: null }, 30)).toMatchObject({ kind: 'retry', delayMs: 3_600_000 });
+    expect(decideAfterFailure({ statusCode: 409, name: 'concurrent_idempotent_requests' }, 1)).toMatchObject({ kind: 'retry' });
+  });
+
+  it('gives up at once on refusals that repeating cannot fix, and after many transient failures', () => {
+    for (const f of [{ statusCode: 422, name: 'validation_error' }, { statusCode: 403, name: 'invalid_api_key' }, { statusCode: 409, name: 'invalid_idempotent_request' }]) {
+      expect(decideAfterFailure(f, 1).kind).toBe('failed');
+    }
+    expect(decideAfterFailure({ statusCode: 500 }, 60)).toMatchObject({ kind: 'failed', error: expect.stringContaining('Gave up after 60 attempts') });
+  });
+
+  it('reads Retry-After as seconds or as an HTTP date', () => {
+    const now = new Date('2026-12-01T00:00:00Z');
+    expect(parseRetryAfter('2', now)).toBe(2000);
+    expect(parseRetryAfter('Tue, 01 Dec 2026 00:00:05 GMT', now)).toBe(5000);
+    expect(parseRetryAfter('soon', now)).toBeUndefined();
+  });
+
+  it('paces requests to the rate limit and holds all of them after a 429', async () => {
+    let clock = 0;
+    const pacer = new SendPacer(2, () => clock, async (ms) => { clock += ms; });
+    const starts: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      await pacer.turn();
+      starts.push(clock);
+    }
+    expect(starts).toEqual([0, 500, 1000]);
+    pacer.holdFor(3000);
+    await pacer.turn();
+    expect(clock).toBe(4000);
+  });
+});
+
+describe('action tokens', () => {
+  it('verify when signed with the secret and unexpired', async () => {
+    const token = await signActionToken(claims, secret);
+    expect(await verifyActionToken(token, secret, new Date('2029-01-01'))).toEqual({ ok: true, claims });
+  });
+
+  it('are refused when altered, signed with another secret, expired, or not tokens at all', async () => {
+    const token = await signActionToken(claims, secret);
+    const [payload, signature] = token.split('.');
+    const other = Buffer.from(JSON.stringify({ ...claims, buildingId: '20000000-0000-4000-8000-000000000002' })).toString('base64url');
+    expect((await verifyActionToken(`${other}.${signature}`, secret)).ok).toBe(false);
+    expect(await verifyActionToken(token, 'another-secret-of-enough-length')).toEqual({ ok: false, reason: 'forged' });
+    expect(await verifyActionToken(token, secret, new Date('2030-01-01T00:00:01Z'))).toMatchObject({ ok: false, reason: 'expired' });
+    expect(await verifyActionToken(`${payload}`, secret)).toEqual({ ok: false, reason: 'malformed' });
+    expect(await verifyActionToken('a.b.c', secret)).toEqual({ ok: false, reason: 'malformed' });
+  });
+
+  it('expire after the TTL, and never after the waiting booking starts', () => {
+    expect(actionLinkExpiry('2026-12-01T00:00:00Z', '2026-12-10T00:00:00Z', 72).toISOString()).toBe('2026-12-04T00:00:00.000Z');
+    expect(actionLinkExpiry('2026-12-01T00:00:00Z', '2026-12-02T00:00:00Z', 72).toISOString()).toBe('2026-12-02T00:00:00.000Z');
+  });
+});
