@@ -213,6 +213,12 @@ function printWhere(settings: StackSettings) {
     `  Every URL and port  .local/stack.env (source it, or load it with dotenv)`,
     `  Logs                .local/logs/`,
     '',
+    'The demo building, Harbour View Residences (Sydney), is loaded and wired to the simulator. Try:',
+    '  npm run demo                      a narrated walk through bookings, a double booking, a Zone ID change, the nightly cleanup',
+    '  npx connecx-salto status          each building: SALTO reachable, pending work, failed bookings, last cleanup',
+    `  psql "$(grep DATABASE_URL .local/stack.env | cut -d'"' -f2)"   then: insert into bookings ... ; select * from booking_access_states;`,
+    `  ${env.SALTO_SIMULATOR_HTTP_URL}/_simulator/state   what SALTO holds now`,
+    '',
   ];
   process.stdout.write(lines.join('\n') + '\n');
 }

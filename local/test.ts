@@ -1,7 +1,7 @@
 // `npm test`: every check and test of the project against the real local stack.
 // Brings the stack up if it is not running (and takes it down again afterwards, leaving no stray
-// process), then runs: the TypeScript type check, `deno check` of every edge function, the vitest suites
-// and the pgTAP suites (pg_prove). Ends with one line "N passed, N failed" over all test cases.
+// process), then runs: the TypeScript type check, `deno check` of every edge function, the vitest suites,
+// the pgTAP suites (pg_prove) and the demo. Ends with one line "N passed, N failed" over all test cases.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -67,6 +67,13 @@ function pgtap(env: Record<string, string>): Outcome {
   return { name: 'pgTAP', passed: total - failed, failed: failedOverall };
 }
 
+/** The narrated demo (npm run demo) must pass too: it is what a new user runs first. */
+function demo(): Outcome {
+  step('Running the demo (npm run demo)');
+  const passed = run(paths.bin('tsx'), [join(repoRoot, 'local', 'demo', 'run.ts')]) === 0;
+  return { name: 'demo', passed: passed ? 1 : 0, failed: passed ? 0 : 1 };
+}
+
 async function main() {
   const startedHere = !isUp(await status());
   const stop = async () => {
@@ -82,7 +89,7 @@ async function main() {
       await up();
     }
     const env = readEnvFile(paths.envFile);
-    const outcomes = [typecheck(), vitest(env), pgtap(env)];
+    const outcomes = [typecheck(), vitest(env), pgtap(env), demo()];
     const passed = outcomes.reduce((n, o) => n + o.passed, 0);
     const failed = outcomes.reduce((n, o) => n + o.failed, 0);
     for (const o of outcomes) step(`${o.name}: ${o.passed} passed, ${o.failed} failed`);

@@ -1,0 +1,188 @@
+// `npm run demo`: the product as a building manager meets it, narrated, against the running local
+// stack and its demo building (Harbour View Residences, Sydney). Each step checks that what it says
+// happened did happen, and the demo exits non-zero if one does not. It resets the demo building before
+// and after, so it can run any number of times.
+import postgres, { type Sql } from 'postgres';
+import { createSaltoClient } from '../../src/shared/salto/index.ts';
+import { fromZonedCompatible, parseLocalDateTime, toZoned, formatLocalDate } from '../../src/shared/time/zoned.ts';
+import { paths, readEnvFile } from '../config.ts';
+import { DEMO_BUILDING_ID } from '../postgres.ts';
+import { callFunction } from '../functions-client.ts';
+
+const TZ = 'Australia/Sydney';
+const GYM_ID = '40000000-0000-4000-8000-000000000001';
+const APARTMENT_501 = '30000000-0000-4000-8000-000000000501';
+const RESIDENT_501 = '20000000-0000-4000-8000-000000000501';
+const MANAGER = '20000000-0000-4000-8000-000000000001';
+const ACCESS_LEVEL_501 = 'APT-501-56';
+const PERMANENT_ZONES = ['MAIN-ENTRANCE', 'LIFTS', 'CAR-PARK'];
+
+const env = readEnvFile(paths.envFile);
+if (!env.DATABASE_URL) {
+  process.stderr.write('The local stack is not running: start it with `npm start` (or `npm run stack:up`) first.\n');
+  process.exit(1);
+}
+const sql = postgres(env.DATABASE_URL, { max: 3, onnotice: () => {} });
+const simulatorUrl = env.SALTO_SIMULATOR_HTTP_URL!;
+const mailUrl = env.MAIL_CAPTURE_URL!;
+
+const say = (text: string) => process.stdout.write(`${text}\n`);
+let stepNumber = 0;
+function step(title: string) {
+  stepNumber += 1;
+  say(`\n${stepNumber}. ${title}`);
+}
+const check = (ok: boolean, what: string) => {
+  if (!ok) throw new Error(`Expected: ${what}`);
+  say(`   ✓ ${what}`);
+};
+
+async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`Waited ${timeoutMs / 1000} s and still not: ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+interface SimPermission { zoneId: string; timetableId: number; usePeriod: boolean; period?: { startDate: string; endDate: string } }
+async function simulatorPermissions(accessLevel: string): Promise<SimPermission[]> {
+  const state = (await (await fetch(`${simulatorUrl}/_simulator/state`)).json()) as { accessLevels: { id: string; zonePermissions: SimPermission[] }[] };
+  return state.accessLevels.find((l) => l.id === accessLevel)?.zonePermissions ?? [];
+}
+async function mayOpen(zone: string, at: Date): Promise<boolean> {
+  const query = new URLSearchParams({ accessLevel: ACCESS_LEVEL_501, zone, at: at.toISOString() });
+  return ((await (await fetch(`${simulatorUrl}/_simulator/may-open?${query}`)).json()) as { open: boolean }).open;
+}
+async function accessState(bookingId: string) {
+  const [row] = await sql<{ state: string; reason: string | null; written_from: Date | null; period_start: string | null; timetable_id: number | null }[]>`
+    select state, reason, written_from, period_start::text, timetable_id from public.booking_access_states where booking_id = ${bookingId}`;
+  return row;
+}
+
+/** As the connecX app does it: in a transaction with the user's JWT claims (PostgREST sets these). */
+async function asUser<T>(userId: string, work: (tx: Sql) => Promise<T>): Promise<T> {
+  return (await sql.begin(async (tx) => {
+    await tx`select set_config('role', 'authenticated', true), set_config('request.jwt.claims', ${JSON.stringify({ sub: userId, role: 'authenticated' })}, true)`;
+    return work(tx as unknown as Sql);
+  })) as T;
+}
+
+const local = (date: string, time: string) => fromZonedCompatible(parseLocalDateTime(`${date}T${time}`), TZ);
+const showLocal = (instant: Date) => {
+  const l = toZoned(instant, TZ);
+  return `${formatLocalDate(l)} ${String(l.hour).padStart(2, '0')}:${String(l.minute).padStart(2, '0')}`;
+};
+
+/** Puts the demo building, its SALTO site and the clock back as the stack created them. */
+async function resetDemo() {
+  await sql.begin(async (tx) => {
+    await tx`delete from integration.clock_offset`;
+    await tx`delete from public.bookings where building_id = ${DEMO_BUILDING_ID}`;
+    await tx`update public.facilities set access_control_facility_id = 'GYM' where id = ${GYM_ID}`;
+    await tx`delete from integration.access_level_work where building_id = ${DEMO_BUILDING_ID}`;
+    await tx`delete from integration.written_permissions where building_id = ${DEMO_BUILDING_ID}`;
+    await tx`delete from integration.timetable_slots where building_id = ${DEMO_BUILDING_ID}`;
+    await tx`delete from integration.cleanup_runs where building_id = ${DEMO_BUILDING_ID}`;
+  });
+  const reset = await fetch(`${simulatorUrl}/_simulator/reset`, { method: 'POST' });
+  if (!reset.ok) throw new Error(`The SALTO simulator did not reset: ${reset.status}`);
+}
+
+async function main() {
+  say('connecX -> SALTO: a walk through the product with the demo building, Harbour View Residences (Sydney).');
+  say('SALTO here is the simulator of the local stack; emails go to the local mail capture.');
+  await resetDemo();
+
+  const today = formatLocalDate(toZoned(new Date(), TZ));
+  const tomorrow = formatLocalDate(toZoned(new Date(Date.now() + 24 * 3600_000), TZ));
+  const nextWeek = formatLocalDate(toZoned(new Date(Date.now() + 8 * 24 * 3600_000), TZ));
+  void today;
+
+  step('A resident of apartment 501/56 books the Gym for tomorrow, 18:00 to 19:00.');
+  const first = await asUser(RESIDENT_501, async (tx) => {
+    const [row] = await tx<{ id: string }[]>`
+      insert into public.bookings (facility_id, apartment_id, starts_at, ends_at)
+      values (${GYM_ID}, ${APARTMENT_501}, ${local(tomorrow, '18:00:00')}, ${local(tomorrow, '19:00:00')}) returning id`;
+    return row!.id;
+  });
+  const gymPermission = await until('the Gym permission in SALTO', async () =>
+    (await simulatorPermissions(ACCESS_LEVEL_501)).find((p) => p.zoneId === 'GYM'));
+  say(`   SALTO now holds, on access level ${ACCESS_LEVEL_501}: zone GYM, period ${gymPermission.period?.startDate} .. ${gymPermission.period?.endDate}, timetable ${gymPermission.timetableId}.`);
+  check(!(await mayOpen('GYM', local(tomorrow, '17:49:00'))), 'the card does not open the Gym at 17:49 (the Gym opens 10 minutes early)');
+  check(await mayOpen('GYM', local(tomorrow, '17:50:00')), 'the card opens the Gym from 17:50');
+  check(await mayOpen('GYM', local(tomorrow, '19:04:00')), 'and until 19:05 (5 minutes after)');
+  check(!(await mayOpen('GYM', local(tomorrow, '19:05:00'))), 'but not at 19:05');
+  check((await until('state active', async () => ((await accessState(first))?.state === 'active' ? true : undefined))) === true, 'the booking\'s access state is "active"');
+
+  step('The same resident books the Gym again for next week, same time: SALTO allows one permission per apartment and zone.');
+  const mailBefore = ((await (await fetch(`${mailUrl}/_capture/messages`)).json()) as unknown[]).length;
+  const second = await asUser(RESIDENT_501, async (tx) => {
+    const [row] = await tx<{ id: string }[]>`
+      insert into public.bookings (facility_id, apartment_id, starts_at, ends_at)
+      values (${GYM_ID}, ${APARTMENT_501}, ${local(nextWeek, '18:00:00')}, ${local(nextWeek, '19:00:00')}) returning id`;
+    return row!.id;
+  });
+  const waiting = await accessState(second);
+  check(waiting?.state === 'waiting', 'the second booking waits');
+  say(`   It will be written automatically at ${showLocal(waiting!.written_from!)}, when the first booking's access ends.`);
+  const email = await until('the double-booking email', async () => {
+    const messages = (await (await fetch(`${mailUrl}/_capture/messages`)).json()) as { subject: string; to: string[]; text: string | null }[];
+    return messages.slice(mailBefore).find((m) => /double booking/i.test(m.subject) || /501\/56/.test(m.subject));
+  });
+  say(`   Email to ${email.to.join(', ')}: "${email.subject}"`);
+  for (const line of (email.text ?? '').split('\n').filter((l) => l.trim()).slice(0, 8)) say(`   | ${line}`);
+  check((email.text ?? '').includes('18:00') && (email.text ?? '').includes('19:05'), 'the email gives both bookings\' times and when the second is written, in Sydney time');
+  say(`   (Every captured email: ${mailUrl}/)`);
+
+  step('Time moves on past the first booking (the demo moves the clock instead of waiting a day).');
+  const shiftMinutes = Math.ceil((local(tomorrow, '19:06:00').getTime() - Date.now()) / 60_000);
+  await sql`insert into integration.clock_offset (id, shift) values (true, make_interval(mins => ${shiftMinutes}))`;
+  await sql`select integration.tick()`; // what pg_cron runs every minute
+  const handedOver = await until('the second booking written', async () => {
+    const p = (await simulatorPermissions(ACCESS_LEVEL_501)).find((x) => x.zoneId === 'GYM');
+    return p?.period?.startDate.startsWith(nextWeek) ? p : undefined;
+  });
+  say(`   SALTO now holds zone GYM for period ${handedOver.period?.startDate} .. ${handedOver.period?.endDate}: next week's booking, with no one acting.`);
+  check(await mayOpen('GYM', local(nextWeek, '18:30:00')), 'the card opens the Gym next week at 18:30');
+  check((await until('released', async () => ((await accessState(first))?.state === 'released' ? true : undefined))) === true, 'the first booking is "released"');
+
+  step('A SALTO administrator renumbers the Gym zone to GYM-2; the manager updates the Access Control Facility ID in Studio.');
+  const salto = createSaltoClient({ transport: 'http', host: '127.0.0.1', port: Number(new URL(simulatorUrl).port), auth: { mode: 'key', key: env.SALTO_SHIP_KEY! } });
+  await salto.upsertZone({ id: 'GYM-2', name: 'Gym' });
+  await salto.close();
+  await asUser(MANAGER, (tx) => tx`update public.facilities set access_control_facility_id = 'GYM-2' where id = ${GYM_ID}`);
+  await until('the permission on GYM-2', async () => ((await simulatorPermissions(ACCESS_LEVEL_501)).some((p) => p.zoneId === 'GYM-2') ? true : undefined));
+  const afterMove = await simulatorPermissions(ACCESS_LEVEL_501);
+  check(!afterMove.some((p) => p.zoneId === 'GYM'), 'the permission moved from zone GYM to zone GYM-2');
+  check(PERMANENT_ZONES.every((zone) => afterMove.some((p) => p.zoneId === zone)), `the permanent permissions (${PERMANENT_ZONES.join(', ')}) are untouched`);
+
+  step('Just after midnight (after next week\'s booking), the nightly cleanup runs.');
+  const dayAfter = formatLocalDate(toZoned(new Date(local(nextWeek, '12:00:00').getTime() + 24 * 3600_000), TZ));
+  const cleanupShift = Math.ceil((local(dayAfter, '00:05:00').getTime() - Date.now()) / 60_000);
+  await sql`update integration.clock_offset set shift = make_interval(mins => ${cleanupShift})`;
+  await callFunction(env, 'salto-cleanup', { query: 'wait=true', body: { building_ids: [DEMO_BUILDING_ID] } });
+  const [report] = await sql<{ local_date: string; status: string; cleared: number; handed_over: number; repaired: number; failed: number }[]>`
+    select local_date::text, status, cleared, handed_over, repaired, failed from public.cleanup_reports
+    where building_id = ${DEMO_BUILDING_ID} order by local_date desc limit 1`;
+  check(report?.status === 'completed', `the cleanup report for ${report?.local_date} is "completed"`);
+  say(`   Report: cleared ${report!.cleared}, handed over ${report!.handed_over}, repaired ${report!.repaired}, failed ${report!.failed}.`);
+  const afterCleanup = await simulatorPermissions(ACCESS_LEVEL_501);
+  check(!afterCleanup.some((p) => p.zoneId === 'GYM-2'), 'the expired Gym permission is gone from SALTO, so 501/56 can book the Gym again without conflict');
+  check(PERMANENT_ZONES.every((zone) => afterCleanup.some((p) => p.zoneId === zone)), 'the permanent permissions are still there');
+
+  say('\nThe demo passed. Try it yourself: book in Studio (table bookings), watch public.booking_access_states,');
+  say(`and the SALTO simulator at ${simulatorUrl}/_simulator/state. \`npx connecx-salto status\` shows each building.`);
+}
+
+main()
+  .catch((error: Error) => {
+    process.stderr.write(`\nThe demo FAILED: ${error.message}\n`);
+    process.exitCode = 1;
+  })
+  .finally(async () => {
+    await resetDemo().catch(() => {});
+    await sql.end({ timeout: 5 });
+  });
