@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { parse } from 'dotenv';
 import type { Sql } from 'postgres';
 import type { TestBuilding } from '../support/fixtures.ts';
-import { eventually, stackEnv } from '../support/stack.ts';
+import { eventually, functionAuthorization, stackEnv } from '../support/stack.ts';
 
 const localDir = join(import.meta.dirname, '..', '..', '.local');
 
@@ -60,7 +60,7 @@ export async function sendAlertsNow() {
   const { functionsUrl, functionsSecret } = stackEnv();
   const response = await fetch(`${functionsUrl}/send-alerts?wait=true`, {
     method: 'POST',
-    headers: { Authorization: `Bearer ${functionsSecret}`, 'Content-Type': 'application/json' },
+    headers: { Authorization: await functionAuthorization(functionsSecret), 'Content-Type': 'application/json' },
     body: '{}',
   });
   if (!response.ok) throw new Error(`send-alerts answered ${response.status}: ${await response.text()}`);

@@ -3,7 +3,7 @@
 import type { Sql } from 'postgres';
 import { fromZonedCompatible, parseLocalDateTime } from '../../src/shared/time/zoned.ts';
 import type { TestBuilding } from '../support/fixtures.ts';
-import { eventually, stackEnv } from '../support/stack.ts';
+import { eventually, functionAuthorization, stackEnv } from '../support/stack.ts';
 
 /** A building-local wall time (`yyyy-MM-ddTHH:mm:ss`) as an instant. */
 export function local(building: Pick<TestBuilding, 'timeZone'>, wallTime: string): Date {
@@ -60,7 +60,7 @@ export async function cleanupNow(sql: Sql, buildingIds: string[]) {
   const { functionsUrl, functionsSecret } = stackEnv();
   const response = await fetch(`${functionsUrl}/salto-cleanup?wait=true`, {
     method: 'POST',
-    headers: { Authorization: `Bearer ${functionsSecret}`, 'Content-Type': 'application/json' },
+    headers: { Authorization: await functionAuthorization(functionsSecret), 'Content-Type': 'application/json' },
     body: JSON.stringify({ building_ids: buildingIds }),
   });
   if (!response.ok) throw new Error(`salto-cleanup answered ${response.status}: ${await response.text()}`);

@@ -6,7 +6,7 @@ import { connect, eventually, stackEnv } from '../support/stack.ts';
 // commits, and its outcome lands in net._http_response.
 describe('the local pg_net stand-in', () => {
   const sql = connect();
-  const { functionsUrl, functionsSecret } = stackEnv();
+  const { functionsUrl } = stackEnv();
   const received: string[] = [];
   let server: Server;
   let url: string;
@@ -60,7 +60,7 @@ describe('the local pg_net stand-in', () => {
       select net.http_post(
         ${`${functionsUrl}/health`},
         '{}'::jsonb,
-        headers => jsonb_build_object('Content-Type', 'application/json', 'Authorization', ${`Bearer ${functionsSecret}`}::text)
+        headers => jsonb_build_object('Content-Type', 'application/json', 'Authorization', integration.function_authorization())
       ) as id`;
     const response = await eventually(async () => {
       const [row] = await sql<{ status_code: number; content: string }[]>`

@@ -5,6 +5,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Sql } from 'postgres';
 import { startSimulator, type SimulatorHandle } from '../../src/simulator/simulator.ts';
+import { functionAuthorization } from './stack.ts';
 
 export interface TestBuilding {
   id: string;
@@ -158,7 +159,7 @@ export async function setClockShift(sql: Sql, minutes: number) {
 export async function syncNow(functionsUrl: string, secret: string) {
   const response = await fetch(`${functionsUrl}/salto-sync?wait=true`, {
     method: 'POST',
-    headers: { Authorization: `Bearer ${secret}`, 'Content-Type': 'application/json' },
+    headers: { Authorization: await functionAuthorization(secret), 'Content-Type': 'application/json' },
     body: '{}',
   });
   if (!response.ok) throw new Error(`salto-sync answered ${response.status}: ${await response.text()}`);

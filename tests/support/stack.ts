@@ -4,6 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'dotenv';
 import postgres from 'postgres';
+import { mintFunctionToken } from '../../src/shared/functions/auth.ts';
 
 const envFile = join(import.meta.dirname, '..', '..', '.local', 'stack.env');
 
@@ -28,6 +29,14 @@ export function stackEnv() {
 
 export function connect(max = 2) {
   return postgres(stackEnv().databaseUrl, { max, onnotice: () => {} });
+}
+
+/**
+ * The Authorization header for one call to a function of the stack: a fresh, single-use request token
+ * signed with the function secret (what the database's wake-ups send).
+ */
+export async function functionAuthorization(secret = stackEnv().functionsSecret): Promise<string> {
+  return `Bearer ${await mintFunctionToken(secret)}`;
 }
 
 /** Polls `check` until it returns a value other than undefined, or fails after `timeoutMs`. */

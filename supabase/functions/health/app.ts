@@ -1,16 +1,18 @@
 // The health function proves the function server, routing and the database connection end to end.
 import { Hono } from 'hono';
-import { requireFunctionSecret } from '../../../src/shared/functions/auth.ts';
+import { requireFunctionToken, type ClaimNonce } from '../../../src/shared/functions/auth.ts';
 
 export interface HealthDeps {
   secret: string;
+  /** Accepts a request token's nonce once (integration.used_request_nonces): replayed tokens are refused. */
+  claimNonce: ClaimNonce;
   /** Answers one round trip to the database. */
   database: () => Promise<{ serverVersion: string; now: string }>;
 }
 
-export function createHealthApp({ secret, database }: HealthDeps) {
+export function createHealthApp({ secret, claimNonce, database }: HealthDeps) {
   const app = new Hono().basePath('/health');
-  app.use('*', requireFunctionSecret(secret));
+  app.use('*', requireFunctionToken(secret, { claimNonce }));
   // POST too, so pg_net and pg_cron (which only post) can probe it.
   app.on(['GET', 'POST'], '/', async (c) => {
     try {

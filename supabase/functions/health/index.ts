@@ -1,3 +1,4 @@
+import { nonceStore } from '../../../src/shared/functions/nonce-store.ts';
 import { connectDatabase } from '../_shared/database.ts';
 import { readFunctionEnv } from '../_shared/env.ts';
 import { createHealthApp } from './app.ts';
@@ -7,6 +8,7 @@ const sql = connectDatabase(env.SUPABASE_DB_URL, 1);
 
 const app = createHealthApp({
   secret: env.FUNCTIONS_SECRET,
+  claimNonce: nonceStore(sql),
   database: async () => {
     const [row] = await sql`select current_setting('server_version') as server_version, now()::text as now`;
     return { serverVersion: row.server_version, now: row.now };

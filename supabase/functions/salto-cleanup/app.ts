@@ -6,10 +6,12 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
 import type { CleanupSummary } from '../../../src/shared/cleanup/engine.ts';
-import { requireFunctionSecret } from '../../../src/shared/functions/auth.ts';
+import { requireFunctionToken, type ClaimNonce } from '../../../src/shared/functions/auth.ts';
 
 export interface CleanupAppDeps {
   secret: string;
+  /** Accepts a request token's nonce once (integration.used_request_nonces): replayed tokens are refused. */
+  claimNonce: ClaimNonce;
   cleanup: (options: { buildingIds?: string[] }) => Promise<CleanupSummary>;
   /** Keeps the instance alive for background work (EdgeRuntime.waitUntil when hosted). */
   waitUntil: (work: Promise<unknown>) => void;
@@ -22,9 +24,9 @@ const CleanupRequest = z.object({
   reason: z.string().optional(),
 });
 
-export function createCleanupApp({ secret, cleanup, waitUntil }: CleanupAppDeps) {
+export function createCleanupApp({ secret, claimNonce, cleanup, waitUntil }: CleanupAppDeps) {
   const app = new Hono().basePath('/salto-cleanup');
-  app.use('*', requireFunctionSecret(secret));
+  app.use('*', requireFunctionToken(secret, { claimNonce }));
   app.post('/', async (c) => {
     const text = await c.req.text();
     let body: unknown = {};

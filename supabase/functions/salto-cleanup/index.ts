@@ -1,5 +1,6 @@
 import { runCleanup } from '../../../src/shared/cleanup/engine.ts';
 import { createCleanupStore } from '../../../src/shared/cleanup/store.ts';
+import { nonceStore } from '../../../src/shared/functions/nonce-store.ts';
 import { createSaltoClient } from '../../../src/shared/salto/index.ts';
 import { createSyncStore } from '../../../src/shared/sync/store.ts';
 import { connectDatabase } from '../_shared/database.ts';
@@ -15,6 +16,7 @@ const syncStore = createSyncStore(sql);
 
 const app = createCleanupApp({
   secret: env.FUNCTIONS_SECRET,
+  claimNonce: nonceStore(sql),
   waitUntil,
   cleanup: ({ buildingIds }) =>
     runCleanup({

@@ -2,18 +2,20 @@
 // pg_cron every minute); answers at once and works in the background, or with ?wait=true (operators,
 // tests) answers with the report when the pass is over.
 import { Hono } from 'hono';
-import { requireFunctionSecret } from '../../../src/shared/functions/auth.ts';
+import { requireFunctionToken, type ClaimNonce } from '../../../src/shared/functions/auth.ts';
 import type { SyncReport } from '../../../src/shared/sync/engine.ts';
 
 export interface SyncAppDeps {
   secret: string;
+  /** Accepts a request token's nonce once (integration.used_request_nonces): replayed tokens are refused. */
+  claimNonce: ClaimNonce;
   /** One sync pass; `waitForBackoff` false ends it as soon as nothing is due. */
   sync: (options: { waitForBackoff: boolean }) => Promise<SyncReport>;
   /** Keeps the instance alive for background work (EdgeRuntime.waitUntil when hosted). */
   waitUntil: (work: Promise<unknown>) => void;
 }
 
-export function createSyncApp({ secret, sync, waitUntil }: SyncAppDeps) {
+export function createSyncApp({ secret, claimNonce, sync, waitUntil }: SyncAppDeps) {
   // One pass at a time per instance; a wake-up during a pass asks for one more pass after it, since
   // the running pass may already have read the state the wake-up is about.
   let running: Promise<SyncReport> | undefined;
@@ -39,7 +41,7 @@ export function createSyncApp({ secret, sync, waitUntil }: SyncAppDeps) {
   };
 
   const app = new Hono().basePath('/salto-sync');
-  app.use('*', requireFunctionSecret(secret));
+  app.use('*', requireFunctionToken(secret, { claimNonce }));
   app.post('/', async (c) => {
     // A caller waiting for the report gets it once nothing is due; background passes also wait a
     // little for work in backoff.

@@ -1,3 +1,4 @@
+import { nonceStore } from '../../../src/shared/functions/nonce-store.ts';
 import { createSaltoClient } from '../../../src/shared/salto/index.ts';
 import { runSync } from '../../../src/shared/sync/engine.ts';
 import { createSyncStore } from '../../../src/shared/sync/store.ts';
@@ -8,10 +9,12 @@ import { denoStpConnector } from '../_shared/salto-tcp.ts';
 import { createSyncApp } from './app.ts';
 
 const env = readFunctionEnv();
-const store = createSyncStore(connectDatabase(env.SUPABASE_DB_URL, 8));
+const sql = connectDatabase(env.SUPABASE_DB_URL, 8);
+const store = createSyncStore(sql);
 
 const app = createSyncApp({
   secret: env.FUNCTIONS_SECRET,
+  claimNonce: nonceStore(sql),
   waitUntil,
   sync: ({ waitForBackoff }) =>
     runSync({

@@ -1,9 +1,9 @@
 // The send-alerts function's HTTP surface.
 // - POST /send-alerts: woken by the database (pg_net when an alert is raised, pg_cron every minute)
-//   with the function secret; sends due alert emails in the background, or with ?wait=true
+//   with a request token signed with the function secret; sends due alert emails in the background, or with ?wait=true
 //   (operators, tests) answers with the report when the pass is over.
 // - GET /send-alerts/act?token=...: the confirmation page of a double-booking email's action link.
-//   Reachable without the function secret (managers click it from their inbox): the signed token is
+//   Reachable without a function request token (managers click it from their inbox): the signed token is
 //   the only credential, and a GET never changes anything.
 // - POST /send-alerts/act (form field token): the confirmed action.
 import { Hono, type Context } from 'hono';
@@ -11,10 +11,12 @@ import { verifyActionToken } from '../../../src/shared/alerts/action-tokens.ts';
 import { confirmationPage, grantedPage, refusalPage, type Refusal } from '../../../src/shared/alerts/action-pages.ts';
 import type { SendReport } from '../../../src/shared/alerts/sender.ts';
 import type { AlertStore } from '../../../src/shared/alerts/store.ts';
-import { requireFunctionSecret } from '../../../src/shared/functions/auth.ts';
+import { requireFunctionToken, type ClaimNonce } from '../../../src/shared/functions/auth.ts';
 
 export interface SendAlertsAppDeps {
   secret: string;
+  /** Accepts a request token's nonce once (integration.used_request_nonces): replayed tokens are refused. */
+  claimNonce: ClaimNonce;
   linkSecret: string;
   /** One pass over the outbox; `waitForRetries` false ends it as soon as nothing is due. */
   send: (options: { waitForRetries: boolean }) => Promise<SendReport>;
@@ -34,7 +36,7 @@ function html(c: Context, body: string, status = 200) {
   return c.html(body, status as 200, pageHeaders);
 }
 
-export function createSendAlertsApp({ secret, linkSecret, send, store, waitUntil }: SendAlertsAppDeps) {
+export function createSendAlertsApp({ secret, claimNonce, linkSecret, send, store, waitUntil }: SendAlertsAppDeps) {
   // One pass at a time per instance; a wake-up during a pass asks for one more pass after it.
   let running: Promise<SendReport> | undefined;
   let again = false;
@@ -61,7 +63,7 @@ export function createSendAlertsApp({ secret, linkSecret, send, store, waitUntil
 
   const app = new Hono().basePath('/send-alerts');
 
-  app.post('/', requireFunctionSecret(secret), async (c) => {
+  app.post('/', requireFunctionToken(secret, { claimNonce }), async (c) => {
     if (c.req.query('wait') === 'true') return c.json(await pass(true));
     waitUntil(pass(true).catch((error) => console.error('send pass failed:', (error as Error).message)));
     return c.json({ accepted: true }, 202);

@@ -6,6 +6,7 @@ import { SendPacer } from '../../../src/shared/alerts/delivery.ts';
 import { buildAlertEmail } from '../../../src/shared/alerts/email-content.ts';
 import { runSendPass } from '../../../src/shared/alerts/sender.ts';
 import { createAlertStore } from '../../../src/shared/alerts/store.ts';
+import { nonceStore } from '../../../src/shared/functions/nonce-store.ts';
 import { connectDatabase } from '../_shared/database.ts';
 import { readFunctionEnv } from '../_shared/env.ts';
 import { waitUntil } from '../_shared/runtime.ts';
@@ -30,7 +31,8 @@ if (!parsed.success) {
 }
 const env = { ...readFunctionEnv(), ...parsed.data };
 
-const store = createAlertStore(connectDatabase(env.SUPABASE_DB_URL, 4));
+const sql = connectDatabase(env.SUPABASE_DB_URL, 4);
+const store = createAlertStore(sql);
 const resend = new Resend(env.RESEND_API_KEY, env.RESEND_BASE_URL ? { baseUrl: env.RESEND_BASE_URL } : undefined);
 const pacer = new SendPacer(env.RESEND_MAX_PER_SECOND);
 const linkSettings = {
@@ -41,6 +43,7 @@ const linkSettings = {
 
 const app = createSendAlertsApp({
   secret: env.FUNCTIONS_SECRET,
+  claimNonce: nonceStore(sql),
   linkSecret: env.ALERT_LINK_SECRET,
   store,
   waitUntil,
