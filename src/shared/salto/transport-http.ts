@@ -68,6 +68,18 @@ export function decodeUtf8(bytes: Uint8Array): string {
   }
 }
 
+/**
+ * What went wrong with a request that got no reply, readably: fetch's own message is often just
+ * "fetch failed", with the reason (connection refused, DNS, TLS) in its cause.
+ */
+function describeFailure(error: unknown): string {
+  const cause = (error as { cause?: unknown } | null)?.cause;
+  if (cause === undefined || cause === null) return String(error);
+  const code = (cause as { code?: unknown }).code;
+  const message = cause instanceof Error ? cause.message : String(cause);
+  return `${String(error)} (${typeof code === 'string' && !message.includes(code) ? `${code}: ` : ''}${message})`;
+}
+
 export function createHttpTransport(endpoint: SaltoEndpoint, fetchImpl: FetchLike = fetch): ShipTransport {
   const url = httpUrl(endpoint);
   const headers = {
@@ -97,7 +109,7 @@ export function createHttpTransport(endpoint: SaltoEndpoint, fetchImpl: FetchLik
             error,
           );
         }
-        throw SaltoError.transport(`HTTP request to ${url} failed: ${String(error)}`, error);
+        throw SaltoError.transport(`HTTP request to ${url} failed: ${describeFailure(error)}`, error);
       }
     },
     async close() {},
