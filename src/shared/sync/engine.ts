@@ -157,13 +157,18 @@ async function syncAccessLevel(
 export function accessLevelRefused(
   buildingId: string,
   accessLevelId: string,
-  error: Pick<SaltoError, 'message'> & { code?: number | undefined },
+  error: Pick<SaltoError, 'message'> & { code?: number | undefined; cause?: unknown },
 ): { reason: string; alerts: AlertInput[] } {
   if (error.code === ShipCode.elementNotFound) {
     return {
       reason: `SALTO has no user access level with the EXT ID "${accessLevelId}". Check the apartment's Access Control ID in Building > Apartments: it must match the User Access Level EXT ID in SALTO ProAccess SPACE.`,
       alerts: [{ kind: 'unknown_salto_id', dedupeKey: `unknown_salto_id:${buildingId}:access_level:${accessLevelId}`, details: { what: 'access_level', access_level_id: accessLevelId } }],
     };
+  }
+  if (error.cause === 'malformed') {
+    // Not a refusal: the reply was unreadable (the write may even have been applied). The nightly
+    // cleanup, or the next change of these bookings, reads SALTO again and repairs either way.
+    return { reason: `SALTO's reply could not be read (${error.message}); the permission is checked again at the next change or the nightly cleanup.`, alerts: [] };
   }
   return { reason: `SALTO refused the permission: ${error.message}`, alerts: [] };
 }
