@@ -1,5 +1,7 @@
-// Calls an edge function of the local stack the way the database and operators do, with the
-// function secret (from .local/stack.env).
+// Calls an edge function of the local stack the way the database and operators do: with a fresh,
+// single-use token minted from the function secret (.local/stack.env).
+import { mintFunctionToken } from '../src/shared/functions/auth.ts';
+
 export async function callFunction(
   env: Record<string, string>,
   name: string,
@@ -8,7 +10,7 @@ export async function callFunction(
   const url = `${env.FUNCTIONS_URL}/${name}${options.path ?? ''}${options.query ? `?${options.query}` : ''}`;
   const response = await fetch(url, {
     method: 'POST',
-    headers: { Authorization: `Bearer ${env.FUNCTIONS_SECRET}`, 'Content-Type': 'application/json' },
+    headers: { Authorization: `Bearer ${await mintFunctionToken(env.FUNCTIONS_SECRET!)}`, 'Content-Type': 'application/json' },
     body: JSON.stringify(options.body ?? {}),
   });
   if (!response.ok) throw new Error(`${name} answered ${response.status}: ${await response.text()}`);
