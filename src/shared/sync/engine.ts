@@ -32,7 +32,11 @@ export interface SyncOptions {
   invocationId: string;
   /** Stop claiming new work after this long (the function's wall-clock budget). */
   budgetMs?: number;
-  /** Buildings synced at once. */
+  /**
+   * Buildings synced at once (each one's calls are serialised by its lease, so a building's SALTO never
+   * sees two at a time). SALTO calls dominate and different buildings are independent: as many as the
+   * database pool can feed while the others wait on SALTO.
+   */
   concurrency?: number;
   leaseSeconds?: number;
   /** Access levels per building per pass. */
@@ -57,18 +61,24 @@ export interface SyncReport {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export async function runSync(options: SyncOptions): Promise<SyncReport> {
-  const { store, budgetMs = 50_000, concurrency = 8 } = options;
+  const { store, budgetMs = 50_000, concurrency = 32 } = options;
   const deadline = Date.now() + budgetMs;
   const report: SyncReport = { buildings: 0, accessLevels: 0, writes: 0, unchanged: 0, retries: 0, failures: 0 };
   const active = new Set<Promise<void>>();
 
   while (Date.now() < deadline) {
-    const claimed = await store.claimBuildings(options.invocationId, options.leaseSeconds ?? 60);
+    // Claim only what can start now: a claimed building waiting for a free slot would hold its lease
+    // idle (and could lose it to another invocation while still queued here).
+    const free = concurrency - active.size;
+    const claimed = free > 0 ? await store.claimBuildings(options.invocationId, options.leaseSeconds ?? 60, free) : [];
     for (const buildingId of claimed) {
       report.buildings++;
       const task = syncBuilding(buildingId, options, report, deadline).finally(() => active.delete(task));
       active.add(task);
-      if (active.size >= concurrency) await Promise.race(active);
+    }
+    if (active.size >= concurrency) {
+      await Promise.race(active);
+      continue;
     }
     if (claimed.length > 0) continue;
     if (active.size > 0) {

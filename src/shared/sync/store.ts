@@ -53,9 +53,9 @@ export interface AlertInput {
 
 export function createSyncStore(sql: Sql) {
   return {
-    async claimBuildings(invocation: string, leaseSeconds: number): Promise<string[]> {
+    async claimBuildings(invocation: string, leaseSeconds: number, limit = 100): Promise<string[]> {
       const rows = await sql<{ id: string }[]>`
-        select integration.claim_buildings(${invocation}, make_interval(secs => ${leaseSeconds})) as id`;
+        select integration.claim_buildings(${invocation}, make_interval(secs => ${leaseSeconds}), ${limit}) as id`;
       return rows.map((r) => r.id);
     },
 
