@@ -14,7 +14,7 @@
  */
 import { isSaltoError, ShipCode, type SaltoClient, type SaltoEndpointInput, type ZonePermission } from '../salto/index.ts';
 import { accessLevelRefused, reconcileAccessLevel } from '../sync/engine.ts';
-import type { BuildingContext, SyncStore } from '../sync/store.ts';
+import type { BuildingContext, SyncStore, WorkItem } from '../sync/store.ts';
 import { asZonePermission, classifyZoneChange, type WrittenRecord } from './classify.ts';
 import type { ClaimedRun, CleanupCounts, CleanupDetails, CleanupStore, RunStatus } from './store.ts';
 
@@ -53,8 +53,11 @@ export interface CleanupSummary {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** How often a building's lease (60 s) and the run's claim (600 s) are renewed while it is cleaned. */
+const RENEW_EVERY_MS = 5_000;
+
 export async function runCleanup(options: CleanupOptions): Promise<CleanupSummary> {
-  const { store, invocationId, concurrency = 4, claimSeconds = 600 } = options;
+  const { store, invocationId, concurrency = 32, claimSeconds = 600 } = options;
   const claimed = await store.claimRuns(invocationId, claimSeconds, options.buildingIds);
   const runs: CleanupRunReport[] = [];
   // A pool of workers over the claimed runs: a slow or unreachable building never holds up the others.
@@ -101,23 +104,29 @@ async function cleanBuilding(run: ClaimedRun, options: CleanupOptions): Promise<
     const unknown = await store.recordSaltoIdsCheck(buildingId, [...knownZoneIds], [...actual.keys()]);
     counts.unknown_ids = unknown.length;
 
-    const written = await store.writtenPermissions(buildingId);
+    const [written, workItems] = await Promise.all([store.writtenPermissions(buildingId), store.workItems(buildingId)]);
+    // Lease and claim are renewed every few seconds, not after every access level: they last a
+    // minute and ten, and two round trips per access level were a fifth of the night's database work.
+    let renewed = Date.now();
     for (const level of await store.accessLevels(buildingId)) {
       counts.access_levels_checked++;
       await cleanAccessLevel(building, level, {
         current: actual.get(level.accessLevelId),
         written: written.get(level.accessLevelId) ?? new Map(),
+        work: workItems.get(level.accessLevelId) ?? { accessLevelId: level.accessLevelId, generation: 0, attempts: 0 },
         knownZoneIds,
         client,
         options,
         counts,
         details,
       });
+      if (Date.now() - renewed < RENEW_EVERY_MS) continue;
       const [lease, claim] = await Promise.all([
         syncStore.renewLease(buildingId, invocationId, leaseSeconds),
         store.renewClaim(run.runId, invocationId, claimSeconds),
       ]);
       if (!lease || !claim) throw new RunFailed('failed', 'The cleanup took too long and lost its claim on the building; the next call retries.');
+      renewed = Date.now();
     }
 
     counts.slots_recycled = await store.recycleTimetableSlots(buildingId);
@@ -162,6 +171,8 @@ interface AccessLevelContext {
   /** The access level's zone permissions as SALTO listed them; undefined when SALTO does not know it. */
   current: readonly ZonePermission[] | undefined;
   written: Map<string, WrittenRecord>;
+  /** The access level's outbox row as read at the start of the building's run (generation 0: none). */
+  work: WorkItem;
   knownZoneIds: ReadonlySet<string>;
   client: SaltoClient;
   options: CleanupOptions;
@@ -177,7 +188,7 @@ async function cleanAccessLevel(
   const { store, syncStore } = context.options;
   const { buildingId } = building;
   const { accessLevelId } = level;
-  const work = await store.workItem(buildingId, accessLevelId);
+  const { work } = context;
 
   if (!context.current) {
     // SALTO does not know the access level (the IDs check has marked it and alerted the managers).

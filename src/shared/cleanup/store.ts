@@ -101,14 +101,15 @@ export function createCleanupStore(sql: Sql) {
     },
 
     /**
-     * The access level's outbox item, if the sync has one: the cleanup's reconciliation completes it
-     * (unless it is asked for again meanwhile). Without one, generation 0 matches no row.
+     * The building's outbox items, read once before its access levels are reconciled: the cleanup's
+     * reconciliation completes each (unless it is asked for again meanwhile: then its generation is
+     * newer than the one read here and it stays queued). An access level without one gets generation
+     * 0, which matches no row.
      */
-    async workItem(buildingId: string, accessLevelId: string): Promise<WorkItem> {
-      const [row] = await sql<{ generation: string; attempts: number }[]>`
-        select generation, attempts from integration.access_level_work
-        where building_id = ${buildingId} and access_level_id = ${accessLevelId}`;
-      return { accessLevelId, generation: row ? Number(row.generation) : 0, attempts: row?.attempts ?? 0 };
+    async workItems(buildingId: string): Promise<Map<string, WorkItem>> {
+      const rows = await sql<{ access_level_id: string; generation: string; attempts: number }[]>`
+        select access_level_id, generation, attempts from integration.access_level_work where building_id = ${buildingId}`;
+      return new Map(rows.map((r) => [r.access_level_id, { accessLevelId: r.access_level_id, generation: Number(r.generation), attempts: r.attempts }]));
     },
 
     /** An access level SALTO no longer has and no apartment uses: our permissions went with it. */
