@@ -1,0 +1,100 @@
+// Benchmark 5: the nightly cleanup of 10,000 finished permissions over 50 buildings, SALTO taking 20 ms
+// per call. The cleanup engine (runCleanup, the code salto-cleanup runs) is driven from here.
+import { randomUUID } from 'node:crypto';
+import type { Sql } from 'postgres';
+import { runCleanup } from '../src/shared/cleanup/engine.ts';
+import { createCleanupStore } from '../src/shared/cleanup/store.ts';
+import { createSaltoClient } from '../src/shared/salto/index.ts';
+import { createSyncStore } from '../src/shared/sync/store.ts';
+import { connect, createBuildings, dropBuildings, ratio, type BenchResult } from './support.ts';
+
+const BUILDINGS = 50;
+const APARTMENTS = 200; // one finished permission each: 10,000 in all
+const LATENCY = 20;
+const TIME_ZONE = 'Australia/Sydney';
+
+function localDate(offsetDays: number) {
+  const today = new Intl.DateTimeFormat('sv-SE', { timeZone: TIME_ZONE, year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date());
+  return new Date(Date.parse(`${today}T00:00:00Z`) + offsetDays * 86_400_000).toISOString().slice(0, 10);
+}
+
+export async function nightlyCleanup(sql: Sql): Promise<BenchResult> {
+  const yesterday = localDate(-1);
+  const slot = 200;
+  // Last night's state, as the sync left it: every access level holds yesterday's gym booking (10:00-11:00).
+  const buildings = await createBuildings(sql, BUILDINGS, APARTMENTS, 1, {
+    timeZone: TIME_ZONE,
+    extraPermissions: (zoneIds) => [{ zoneId: zoneIds[0]!, timetableId: slot, usePeriod: true, period: { startDate: `${yesterday}T00:00:00`, endDate: `${yesterday}T23:59:59` } }],
+    timetables: [{ id: slot, name: 'connecX bench', intervals: [{ start: '10:00:00', end: '11:00:00', days: { monday: true, tuesday: true, wednesday: true, thursday: true, friday: true, saturday: true, sunday: true, holiday: false, special1: false, special2: false } }] }],
+  });
+  const engineSql = connect(8); // the function's pool size
+  try {
+    for (const building of buildings) {
+      await sql.begin(async (tx) => {
+        // Yesterday's bookings, loaded in bulk with the per-row sync triggers off inside this transaction.
+        await tx`alter table public.bookings disable trigger sync_salto_access`;
+        await tx`
+          insert into public.bookings (facility_id, apartment_id, starts_at, ends_at)
+          select f.id, a.id, (${yesterday}::date + time '10:00') at time zone ${TIME_ZONE}, (${yesterday}::date + time '11:00') at time zone ${TIME_ZONE}
+          from public.apartments as a join public.facilities as f on f.building_id = a.building_id
+          where a.building_id = ${building.id}`;
+        await tx`alter table public.bookings enable trigger sync_salto_access`;
+        await tx`
+          insert into integration.booking_access (booking_id, building_id, apartment_id, facility_id, state, access_level_id, zone_id, window_start, window_end, period_start, period_end, timetable_id, exact, written_at)
+          select b.id, b.building_id, b.apartment_id, b.facility_id, 'active', a.access_control_id, f.access_control_facility_id, b.starts_at, b.ends_at,
+            ${yesterday}::date, ${yesterday}::date, ${slot}, true, now() - interval '1 day'
+          from public.bookings as b join public.apartments as a on a.id = b.apartment_id join public.facilities as f on f.id = b.facility_id
+          where b.building_id = ${building.id}`;
+        await tx`
+          insert into integration.written_permissions (building_id, access_level_id, zone_id, timetable_id, period_start, period_end, booking_ids, written_at)
+          select ba.building_id, ba.access_level_id, ba.zone_id, ${slot}, ${yesterday}::date, ${yesterday}::date, array[ba.booking_id], now() - interval '1 day'
+          from integration.booking_access as ba where ba.building_id = ${building.id}`;
+        await tx`
+          insert into integration.timetable_slots (building_id, timetable_id, content_key, intervals, written_at)
+          values (${building.id}, ${slot}, 'bench 10:00-11:00', '[]'::jsonb, now() - interval '1 day')`;
+        // Created before last midnight: tonight's cleanup is due.
+        await tx`update public.buildings set created_at = now() - interval '2 days' where id = ${building.id}`;
+      });
+      await building.simulator.setFaults({ latencyMs: LATENCY });
+    }
+
+    const started = performance.now();
+    const summary = await runCleanup({
+      store: createCleanupStore(engineSql),
+      syncStore: createSyncStore(engineSql),
+      saltoClient: (endpoint, { onCall }) => createSaltoClient(endpoint, { onCall }),
+      invocationId: randomUUID(),
+      buildingIds: buildings.map((b) => b.id),
+    });
+    const elapsed = performance.now() - started;
+
+    const failed = summary.runs.filter((r) => r.status !== 'completed');
+    if (summary.runs.length !== BUILDINGS || failed.length > 0) {
+      throw new Error(`${summary.runs.length} runs, ${failed.length} not completed: ${failed.map((r) => r.error).slice(0, 3).join('; ')}`);
+    }
+    const cleared = summary.runs.reduce((n, r) => n + r.counts.cleared + r.counts.repaired, 0);
+    const [left] = await sql<{ n: number }[]>`select count(*)::int as n from integration.written_permissions where building_id = any (${buildings.map((b) => b.id)}::uuid[])`;
+    if (left!.n !== 0) throw new Error(`${left!.n} finished permissions still recorded after the cleanup`);
+    const perBuilding = buildings.map((b) => b.simulator.requests().length);
+    const totalCalls = perBuilding.reduce((a, b) => a + b, 0);
+    const busiest = Math.max(...perBuilding);
+    const bound = busiest * LATENCY;
+    const factor = elapsed / bound;
+    const callsPerLevel = totalCalls / (BUILDINGS * APARTMENTS);
+    return {
+      name: '5. Nightly cleanup',
+      figure: `${(elapsed / 1000).toFixed(1)} s = ${ratio(factor)} the lower bound (${(bound / 1000).toFixed(1)} s); ${callsPerLevel.toFixed(2)} calls per affected access level`,
+      goal: 'at most 1.50x the lower bound, at most 2 calls per affected access level',
+      met: factor <= 1.5 && callsPerLevel <= 2,
+      method:
+        `${(BUILDINGS * APARTMENTS).toLocaleString('en')} permissions finished yesterday (${BUILDINGS} buildings x ${APARTMENTS} access levels, ` +
+        `each holding yesterday's 10:00-11:00 booking in SALTO, in integration.written_permissions and as an active booking), every simulator ` +
+        `adding ${LATENCY} ms per call; runCleanup (the code salto-cleanup runs) for those buildings, timed from the claim to the last report. ` +
+        `Lower bound = the busiest building's SALTO calls (${busiest}, one at a time under the building lease) x ${LATENCY} ms. ` +
+        `${cleared.toLocaleString('en')} permissions cleared, ${totalCalls.toLocaleString('en')} SALTO calls.`,
+    };
+  } finally {
+    await engineSql.end();
+    await dropBuildings(sql, buildings);
+  }
+}

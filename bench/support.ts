@@ -1,0 +1,227 @@
+// What every benchmark shares: the result shape, the stack's database, timing and percentiles,
+// bench buildings with their own in-process SALTO simulators, and bulk booking set-ups.
+import { randomBytes, randomUUID } from 'node:crypto';
+import postgres, { type Sql } from 'postgres';
+import { readEnvFile, paths } from '../local/config.ts';
+import { startSimulator, type SimulatorHandle } from '../src/simulator/simulator.ts';
+import { seededRandom } from '../src/simulator/faults.ts';
+import type { SiteSeed } from '../src/simulator/state.ts';
+
+export interface BenchResult {
+  name: string;
+  /** The measured figure, as printed (with its unit). */
+  figure: string;
+  /** The goal, as printed. */
+  goal: string;
+  met: boolean;
+  /** How it was measured, one paragraph (goes to BENCHMARKS.md). */
+  method: string;
+  /** Supporting numbers (printed, and kept in BENCHMARKS.md). */
+  details?: string[];
+}
+
+export function stackEnv() {
+  const env = readEnvFile(paths.envFile);
+  if (!env.DATABASE_URL) throw new Error('The local stack is not up (no .local/stack.env)');
+  return env as Record<string, string> & { DATABASE_URL: string; FUNCTIONS_URL: string; FUNCTIONS_SECRET: string };
+}
+
+export function connect(max = 4): Sql {
+  return postgres(stackEnv().DATABASE_URL, { max, onnotice: () => {} });
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export function percentile(values: number[], p: number): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[rank]!;
+}
+
+export const median = (values: number[]) => percentile(values, 50);
+export const ms = (value: number) => `${value.toFixed(value < 10 ? 2 : 1)} ms`;
+export const ratio = (value: number) => `${value.toFixed(2)}x`;
+
+/** A bench building: the database rows and its own SALTO simulator (every apartment's access level seeded). */
+export interface BenchBuilding {
+  id: string;
+  tag: string;
+  simulator: SimulatorHandle;
+  apartments: { id: string; accessLevelId: string }[];
+  facilities: { id: string; zoneId: string }[];
+  permanentZones: string[];
+}
+
+/**
+ * Creates `count` buildings with `apartments` x `facilities` each, in bulk (set-based SQL), each with a
+ * simulator in this process and its integration.salto_servers row. Names carry "Bench" and a tag, and
+ * dropBuildings() removes every trace.
+ */
+export async function createBuildings(
+  sql: Sql,
+  count: number,
+  apartments: number,
+  facilities: number,
+  {
+    withSalto = true,
+    timeZone = 'Australia/Sydney',
+    extraPermissions = () => [],
+    timetables = [],
+  }: {
+    withSalto?: boolean;
+    timeZone?: string;
+    /** Zone permissions each access level holds besides the permanent one (say, last night's bookings). */
+    extraPermissions?: (zoneIds: string[]) => NonNullable<SiteSeed['accessLevels']>[number]['zonePermissions'];
+    timetables?: SiteSeed['timetables'];
+  } = {},
+): Promise<BenchBuilding[]> {
+  const result: BenchBuilding[] = [];
+  for (let b = 0; b < count; b++) {
+    const tag = randomBytes(4).toString('hex').toUpperCase();
+    const id = randomUUID();
+    const key = randomBytes(18).toString('base64url');
+    const permanentZones = [`MAIN-${tag}`];
+    const accessLevelIds = Array.from({ length: apartments }, (_, i) => `B-${tag}-${i + 1}`);
+    const zoneIds = Array.from({ length: facilities }, (_, i) => `Z-${tag}-${i + 1}`);
+    const simulator = withSalto
+      ? await startSimulator({
+          timeZone,
+          auth: { mode: 'key', key },
+          stpPort: null,
+          maxLogEntries: 100_000,
+          seed: {
+            timeZone,
+            zones: [...permanentZones, ...zoneIds].map((z) => ({ id: z, name: z })),
+            accessLevels: accessLevelIds.map((a) => ({
+              id: a,
+              name: a,
+              zonePermissions: [
+                ...permanentZones.map((zoneId) => ({ zoneId, timetableId: 0, usePeriod: false })),
+                ...(extraPermissions(zoneIds) ?? []),
+              ],
+            })),
+            timetables,
+          },
+        })
+      : (undefined as unknown as SimulatorHandle);
+    await sql.begin(async (tx) => {
+      await tx`insert into public.buildings (id, name, timezone) values (${id}, ${`Bench building ${tag}`}, ${timeZone})`;
+      if (withSalto) {
+        await tx`select vault.create_secret(${key}, ${`salto_ship_key:${id}`})`;
+        await tx`
+          insert into integration.salto_servers (building_id, transport, host, port, auth_mode, credential_secret_name, connect_timeout_ms, reply_timeout_ms)
+          values (${id}, 'http', '127.0.0.1', ${simulator.httpPort}, 'key', ${`salto_ship_key:${id}`}, 2000, 10000)`;
+      }
+      await tx`
+        insert into public.facilities (building_id, name, access_control_facility_id)
+        select ${id}, 'Facility ' || i, ${`Z-${tag}-`} || i from generate_series(1, ${facilities}) as i`;
+      await tx`
+        insert into public.apartments (building_id, label, access_control_id)
+        select ${id}, 'A' || i, ${`B-${tag}-`} || i from generate_series(1, ${apartments}) as i`;
+    });
+    const apartmentRows = await sql<{ id: string; access_control_id: string }[]>`
+      select id, access_control_id from public.apartments where building_id = ${id} order by (substring(label from 2))::int`;
+    const facilityRows = await sql<{ id: string; access_control_facility_id: string }[]>`
+      select id, access_control_facility_id from public.facilities where building_id = ${id} order by (substring(name from 10))::int`;
+    result.push({
+      id,
+      tag,
+      simulator,
+      apartments: apartmentRows.map((r) => ({ id: r.id, accessLevelId: r.access_control_id })),
+      facilities: facilityRows.map((r) => ({ id: r.id, zoneId: r.access_control_facility_id })),
+      permanentZones,
+    });
+  }
+  return result;
+}
+
+/** Removes the buildings and everything of them (the integration's rows cascade), and stops their simulators. */
+export async function dropBuildings(sql: Sql, buildings: BenchBuilding[]) {
+  const ids = buildings.map((b) => b.id);
+  if (ids.length === 0) return;
+  await sql.begin(async (tx) => {
+    // Deleting in bulk: the per-row triggers would only queue work for buildings about to vanish.
+    await tx`alter table public.bookings disable trigger sync_salto_access`;
+    await tx`delete from public.bookings where building_id = any (${ids}::uuid[])`;
+    await tx`alter table public.bookings enable trigger sync_salto_access`;
+    await tx`delete from public.apartments where building_id = any (${ids}::uuid[])`;
+    await tx`delete from public.facilities where building_id = any (${ids}::uuid[])`;
+    await tx`delete from public.buildings where id = any (${ids}::uuid[])`;
+    await tx`delete from vault.secrets where name = any (${ids.map((id) => `salto_ship_key:${id}`)})`;
+  });
+  await Promise.all(buildings.map((b) => b.simulator?.close()));
+}
+
+/** One booking transaction as the connecX app writes it (service role, single-row insert). */
+export async function bookAsApp(
+  sql: Sql,
+  table: 'public.bookings' | 'bench.bookings',
+  booking: { facilityId: string; apartmentId: string; startsAt: Date; endsAt: Date },
+  { wakeUp = true }: { wakeUp?: boolean } = {},
+) {
+  await sql.begin(async (tx) => {
+    await tx`select set_config('role', 'service_role', true), set_config('request.jwt.claims', '{"role":"service_role"}', true),
+      set_config('integration.sync_woken', ${wakeUp ? '' : 'yes'}, true)`;
+    if (table === 'public.bookings') {
+      await tx`insert into public.bookings (facility_id, apartment_id, starts_at, ends_at) values (${booking.facilityId}, ${booking.apartmentId}, ${booking.startsAt}, ${booking.endsAt})`;
+    } else {
+      await tx`insert into bench.bookings (facility_id, apartment_id, starts_at, ends_at) values (${booking.facilityId}, ${booking.apartmentId}, ${booking.startsAt}, ${booking.endsAt})`;
+    }
+  });
+}
+
+/** Runs `work` over `items` with `connections` workers, in order of the items. */
+export async function pool<T>(items: T[], connections: number, work: (item: T) => Promise<void>) {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: connections }, async () => {
+      for (let i = next++; i < items.length; i = next++) await work(items[i]!);
+    }),
+  );
+}
+
+export const DAY = 86_400_000;
+export const HOUR = 3_600_000;
+/** Midnight UTC of the day after tomorrow: bookings from there on are in the future for the whole run. */
+export const futureBase = () => Math.ceil(Date.now() / DAY) * DAY + DAY;
+
+/**
+ * The burst of benchmarks 3 and 4: `total` bookings spread over the buildings' apartment x facility
+ * pairs (random pairs, one booking per pair, so no double bookings), whole hours on the next days, at most 40
+ * distinct timetables per building.
+ */
+export function burstPlan(buildings: BenchBuilding[], total: number) {
+  const base = futureBase();
+  const perBuilding = Math.floor(total / buildings.length);
+  const plan: { building: BenchBuilding; facilityId: string; apartmentId: string; accessLevelId: string; zoneId: string; startsAt: Date; endsAt: Date }[] = [];
+  const random = seededRandom(2026);
+  for (const building of buildings) {
+    const pairs = building.apartments.length * building.facilities.length;
+    // Pairs drawn at random, without repetition (a second booking of a pair would be a double booking).
+    const order = Array.from({ length: pairs }, (_, i) => i);
+    for (let i = order.length - 1; i > 0; i--) {
+      const j = Math.floor(random() * (i + 1));
+      [order[i], order[j]] = [order[j]!, order[i]!];
+    }
+    for (let k = 0; k < perBuilding; k++) {
+      const pair = order[k % pairs]!;
+      const apartment = building.apartments[pair % building.apartments.length]!;
+      const facility = building.facilities[Math.floor(pair / building.apartments.length)]!;
+      const startsAt = new Date(base + (k % 4) * DAY + (8 + (k % 10)) * HOUR);
+      plan.push({ building, facilityId: facility.id, apartmentId: apartment.id, accessLevelId: apartment.accessLevelId, zoneId: facility.zoneId, startsAt, endsAt: new Date(startsAt.getTime() + HOUR) });
+    }
+  }
+  return plan;
+}
+
+/** While `work` runs, the database's wake-ups go nowhere (the benchmark drives the sync itself). */
+export async function withoutWakeUps<T>(sql: Sql, work: () => Promise<T>): Promise<T> {
+  const [original] = await sql<{ url: string }[]>`select decrypted_secret as url from vault.decrypted_secrets where name = 'project_url'`;
+  await sql`update vault.secrets set secret = 'http://127.0.0.1:9' where name = 'project_url'`;
+  try {
+    return await work();
+  } finally {
+    await sql`update vault.secrets set secret = ${original!.url} where name = 'project_url'`;
+  }
+}
