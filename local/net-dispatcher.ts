@@ -1,8 +1,7 @@
 // Stands in for pg_net's background worker: takes committed requests off net.http_request_queue,
 // sends them, and records each outcome in net._http_response, like pg_net does.
 // Rows of uncommitted transactions are invisible here, so nothing is sent before commit and a rollback
-// sends nothing. The stand-in's NOTIFY (delivered at commit) wakes the loop at once; a one-second poll
-// covers a dispatcher restart. Like pg_net: no retries, at most `batchSize` requests in flight.
+// sends nothing. Like pg_net: no retries, at most `batchSize` requests in flight.
 import postgres from 'postgres';
 
 const databaseUrl = process.env.SUPABASE_DB_URL;
@@ -94,8 +93,25 @@ async function expireResponses() {
   await sql`delete from net._http_response where created < now() - interval '6 hours'`.catch(() => {});
 }
 
+// Polled, like pg_net's worker: a check of the queue every few milliseconds is cheap, and unlike a
+// NOTIFY from each request it does not serialise the committing transactions (see the stand-in's
+// local-2 update script). net.wake() still notifies, for an immediate pass.
+const pollMs = Number(process.env.PG_NET_POLL_MS ?? 10);
+let polling = false;
+async function poll() {
+  if (polling || draining) return;
+  polling = true;
+  try {
+    const [row] = await sql<{ queued: boolean }[]>`select exists (select from net.http_request_queue) as queued`;
+    if (row?.queued) await drain();
+  } catch (error) {
+    console.error('poll failed:', error instanceof Error ? error.message : error);
+  } finally {
+    polling = false;
+  }
+}
 await sql.listen('pg_net_local', () => void drain());
-setInterval(() => void drain(), 1000);
+setInterval(() => void poll(), pollMs);
 setInterval(() => void expireResponses(), 60_000);
 await drain();
 console.log('net dispatcher: sending committed net.http_* requests');

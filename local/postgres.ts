@@ -162,6 +162,8 @@ function supabaseCli(args: string[], settings: StackSettings) {
 export function applyMigrations(settings: StackSettings) {
   step('Applying supabase/migrations with `supabase migration up`');
   supabaseCli(['migration', 'up', '--include-all'], settings);
+  // A cluster made before the pg_net stand-in's current version gets its update scripts.
+  psql({ command: `do $$ begin if exists (select from pg_extension where extname = 'pg_net') then alter extension pg_net update; end if; end $$` }, settings);
 }
 
 export function lintDatabase(settings: StackSettings) {

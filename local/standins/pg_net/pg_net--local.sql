@@ -4,7 +4,7 @@
 -- * local/net-dispatcher.ts (a process the local stack runs in place of pg_net's background worker)
 --   takes committed rows off the queue, sends them, and writes the outcome to net._http_response.
 -- * No retries and unlogged tables, exactly like pg_net: it is a best-effort wake-up, not a record of work.
--- The NOTIFY below is delivered only at commit, which is what lets the dispatcher react at once.
+-- (Version local: the NOTIFY below woke the dispatcher at commit; version local-2 polls instead.)
 
 create schema if not exists net;
 
