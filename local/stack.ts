@@ -3,7 +3,8 @@
 // PostgreSQL 15 with the hosted-only parts stood in, the migrations applied by the Supabase CLI,
 // every edge function served by Deno behind a /functions/v1 gateway, the pg_net dispatcher, the SALTO
 // simulator. Idempotent: `up` on a running stack only fills in what is missing.
-import { existsSync, readdirSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   freePort,
@@ -45,10 +46,9 @@ export function functionNames(): string[] {
     .sort();
 }
 
-const logSays = (name: string, text: string) => async () => {
-  const { readFileSync } = await import('node:fs');
-  return existsSync(logFile(name)) && readFileSync(logFile(name), 'utf8').includes(text);
-};
+/** Ready once the service's log (of this start: the last line written) says `text`. */
+const logSays = (name: string, text: string) => async () =>
+  existsSync(logFile(name)) && readFileSync(logFile(name), 'utf8').trimEnd().split('\n').at(-1)?.includes(text) === true;
 
 function tsx(script: string) {
   return { command: paths.bin('tsx'), args: [join(repoRoot, script)] };
@@ -95,6 +95,23 @@ function simulatorService(settings: StackSettings): ServiceSpec | undefined {
   };
 }
 
+/** Names, sizes and modification times of every source file a service of the stack runs. */
+function sourceFingerprint(): string {
+  const hash = createHash('sha256');
+  const visit = (dir: string) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) visit(path);
+      else if (/\.(ts|tsx|json)$/.test(entry.name)) {
+        const { size, mtimeMs } = statSync(path);
+        hash.update(`${path}:${size}:${mtimeMs}\n`);
+      }
+    }
+  };
+  for (const dir of ['supabase/functions', 'src/shared', 'src/simulator', 'local']) visit(join(repoRoot, dir));
+  return hash.digest('hex');
+}
+
 export async function up() {
   ensureDebianPackages();
   ensurePgNetStandin();
@@ -113,6 +130,16 @@ export async function up() {
 
   writeEnvFile(paths.envFile, stackEnv(settings), 'Written by `npm run stack up`: the local stack\'s URLs and ports. Source it or load it with dotenv.');
   writeEnvFile(paths.functionsEnvFile, functionsEnv(settings), 'The environment the local edge functions get (hosted Supabase sets these itself).');
+
+  // Services run the code they started with: after a change to it, `up` restarts them all.
+  const fingerprint = sourceFingerprint();
+  const fingerprintFile = join(paths.pidsDir, 'sources.fingerprint');
+  if (existsSync(fingerprintFile) && readFileSync(fingerprintFile, 'utf8') !== fingerprint) {
+    step('The code changed since the services started: restarting them');
+    for (const name of knownServices()) await stopService(name);
+  }
+  mkdirSync(paths.pidsDir, { recursive: true });
+  writeFileSync(fingerprintFile, fingerprint);
 
   const env = { SUPABASE_DB_URL: stackEnv(settings).SUPABASE_DB_URL };
   step('Starting the pg_net dispatcher');
