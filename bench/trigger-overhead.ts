@@ -91,7 +91,7 @@ export async function triggerOverhead(sql: Sql): Promise<BenchResult> {
       details: [
         `wall time with triggers ${(time.with / 1000).toFixed(1)} s, without ${(time.without / 1000).toFixed(1)} s`,
         `the same triggers with the wake-up skipped (${latencies.quiet.length.toLocaleString('en')} transactions): ${ms(mean(latencies.quiet))} per transaction = ${ratio(quiet)}; ` +
-          `the rest is the wake-up (net.http_post: the local stand-in queues a row and NOTIFYs its dispatcher, whose commit-time lock serialises the committing transactions)`,
+          `the rest is the wake-up (net.http_post queues a row; pgcrypto signs its token)`,
       ],
     };
     });
