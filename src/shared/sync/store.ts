@@ -251,14 +251,15 @@ export function createSyncStore(sql: Sql) {
 
     /** No SALTO server is configured for the building: its work waits, and its bookings say why. */
     async recordNoSaltoServer(buildingId: string, retryAt: Date) {
+      // booking_access before the outbox: the lock order of the booking triggers.
       await sql.begin(async (tx) => {
-        await tx`
-          update integration.access_level_work set not_before = ${retryAt}, last_error = 'no SALTO server configured'
-          where building_id = ${buildingId}`;
         await tx`
           update integration.booking_access
           set reason = 'No SALTO server is configured for this building yet; access will be written once it is.', updated_at = now()
           where building_id = ${buildingId} and state = 'scheduled'`;
+        await tx`
+          update integration.access_level_work set not_before = ${retryAt}, last_error = 'no SALTO server configured'
+          where building_id = ${buildingId}`;
       });
     },
 
@@ -267,16 +268,18 @@ export function createSyncStore(sql: Sql) {
      * the building's other due work waits too rather than hammering a server that is down.
      */
     async recordRetry(buildingId: string, work: WorkItem, retryAt: Date, error: string) {
+      // Lock order, as the booking triggers take them: booking_access rows, then outbox rows.
+      // (The other order deadlocks with a booking being written for the same access level.)
       await sql.begin(async (tx) => {
+        await tx`
+          update integration.booking_access set reason = ${`SALTO could not be reached (${error}); retrying.`}, updated_at = now()
+          where building_id = ${buildingId} and access_level_id = ${work.accessLevelId} and state = 'scheduled'`;
         await tx`
           update integration.access_level_work set attempts = attempts + 1, not_before = ${retryAt}, last_error = ${error}
           where building_id = ${buildingId} and access_level_id = ${work.accessLevelId}`;
         await tx`
           update integration.access_level_work set not_before = ${retryAt}
           where building_id = ${buildingId} and not_before < ${retryAt}`;
-        await tx`
-          update integration.booking_access set reason = ${`SALTO could not be reached (${error}); retrying.`}, updated_at = now()
-          where building_id = ${buildingId} and access_level_id = ${work.accessLevelId} and state = 'scheduled'`;
       });
     },
   };
