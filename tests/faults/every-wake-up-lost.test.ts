@@ -1,7 +1,8 @@
 // Every wake-up lost (pg_net sends them to a port where nothing listens, and never retries): the
 // minute jobs alone get every booking written and every double booking emailed, once.
 import { afterAll, describe, expect, it } from 'vitest';
-import { connect } from '../support/stack.ts';
+import { syncNow } from '../support/fixtures.ts';
+import { connect, stackEnv } from '../support/stack.ts';
 import { buildings, burst, closeAll, expectAlertsEmailedOnce, expectSaltoExactlyAsDesired, settle } from './support.ts';
 
 const sql = connect(4);
@@ -12,6 +13,9 @@ describe('every wake-up lost', { timeout: 90_000 }, () => {
     const targets = await buildings(sql, 2, 20, 3);
     const [original] = await sql<{ url: string }[]>`select decrypted_secret as url from vault.decrypted_secrets where name = 'project_url'`;
     try {
+      // A sync pass still running from an earlier test would pick the burst up without any wake-up:
+      // wait for it to end (a waiting call joins the running pass and returns when it is over).
+      await syncNow(stackEnv().functionsUrl, stackEnv().functionsSecret);
       await sql`update vault.secrets set secret = 'http://127.0.0.1:9' where name = 'project_url'`;
       const made = await burst(sql, targets, { doubles: 4 });
       await new Promise((r) => setTimeout(r, 1500));
