@@ -3,6 +3,7 @@
 // tests) answers with the report when the pass is over.
 import { Hono } from 'hono';
 import { requireFunctionToken, type ClaimNonce } from '../../../src/shared/functions/auth.ts';
+import { onePassAtATime } from '../../../src/shared/functions/one-pass-at-a-time.ts';
 import type { SyncReport } from '../../../src/shared/sync/engine.ts';
 
 export interface SyncAppDeps {
@@ -16,29 +17,7 @@ export interface SyncAppDeps {
 }
 
 export function createSyncApp({ secret, claimNonce, sync, waitUntil }: SyncAppDeps) {
-  // One pass at a time per instance; a wake-up during a pass asks for one more pass after it, since
-  // the running pass may already have read the state the wake-up is about.
-  let running: Promise<SyncReport> | undefined;
-  let again = false;
-  const pass = (waitForBackoff: boolean): Promise<SyncReport> => {
-    if (running) {
-      again = true;
-      return running;
-    }
-    running = (async () => {
-      try {
-        let report = await sync({ waitForBackoff });
-        while (again) {
-          again = false;
-          report = await sync({ waitForBackoff });
-        }
-        return report;
-      } finally {
-        running = undefined;
-      }
-    })();
-    return running;
-  };
+  const pass = onePassAtATime((waitForBackoff: boolean) => sync({ waitForBackoff }));
 
   const app = new Hono().basePath('/salto-sync');
   app.use('*', requireFunctionToken(secret, { claimNonce }));

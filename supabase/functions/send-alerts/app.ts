@@ -12,6 +12,7 @@ import { confirmationPage, grantedPage, refusalPage, type Refusal } from '../../
 import type { SendReport } from '../../../src/shared/alerts/sender.ts';
 import type { AlertStore } from '../../../src/shared/alerts/store.ts';
 import { requireFunctionToken, type ClaimNonce } from '../../../src/shared/functions/auth.ts';
+import { onePassAtATime } from '../../../src/shared/functions/one-pass-at-a-time.ts';
 
 export interface SendAlertsAppDeps {
   secret: string;
@@ -37,29 +38,10 @@ function html(c: Context, body: string, status = 200) {
 }
 
 export function createSendAlertsApp({ secret, claimNonce, linkSecret, send, store, waitUntil }: SendAlertsAppDeps) {
-  // One pass at a time per instance; a wake-up during a pass asks for one more pass after it.
-  let running: Promise<SendReport> | undefined;
-  let again = false;
-  const pass = (waitForRetries: boolean): Promise<SendReport> => {
-    if (running) {
-      again = true;
-      return running;
-    }
-    running = (async () => {
-      try {
-        let report = await send({ waitForRetries });
-        while (again) {
-          again = false;
-          const next = await send({ waitForRetries });
-          report = { sent: report.sent + next.sent, retried: report.retried + next.retried, failed: report.failed + next.failed };
-        }
-        return report;
-      } finally {
-        running = undefined;
-      }
-    })();
-    return running;
-  };
+  const pass = onePassAtATime(
+    (waitForRetries: boolean) => send({ waitForRetries }),
+    (a, b): SendReport => ({ sent: a.sent + b.sent, retried: a.retried + b.retried, failed: a.failed + b.failed }),
+  );
 
   const app = new Hono().basePath('/send-alerts');
 
