@@ -1,6 +1,7 @@
 // What the nightly cleanup tests share: local wall times as instants, moving the integration's clock
 // to an exact instant, calling the salto-cleanup function as pg_cron would, and reading its reports.
 import type { Sql } from 'postgres';
+import type { CleanupCounts } from '../../src/shared/cleanup/store.ts';
 import { fromZonedCompatible, parseLocalDateTime } from '../../src/shared/time/zoned.ts';
 import type { TestBuilding } from '../support/fixtures.ts';
 import { eventually, functionAuthorization, stackEnv } from '../support/stack.ts';
@@ -31,22 +32,14 @@ export async function awayFromMinuteBoundary() {
   }
 }
 
-export interface RunReport {
+/** A row of integration.cleanup_runs: the run's counts are the cleanup's own (CleanupCounts). */
+export interface RunReport extends CleanupCounts {
   id: string;
   local_date: string;
   status: 'running' | 'completed' | 'failed' | 'unreachable';
   attempts: number;
   started_at: Date;
   finished_at: Date | null;
-  cleared: number;
-  handed_over: number;
-  repaired: number;
-  synced: number;
-  failed: number;
-  slots_recycled: number;
-  unknown_ids: number;
-  access_levels_checked: number;
-  salto_calls: number;
   details: Record<string, Record<string, unknown>[]>;
   errors: { attempt: number; status: string; message: string }[];
 }
