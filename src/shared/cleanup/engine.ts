@@ -13,8 +13,9 @@
  * sync, so the two never write one access level at the same time.
  */
 import { isSaltoError, ShipCode, type SaltoClient, type SaltoEndpointInput, type ZonePermission } from '../salto/index.ts';
-import { accessLevelRefused, reconcileAccessLevel } from '../sync/engine.ts';
-import type { BuildingContext, SyncStore, WorkItem } from '../sync/store.ts';
+import type { BuildingTimetables } from '../sync/building-timetables.ts';
+import { accessLevelRefused, reconcileAccessLevel, RENEW_LEASE_EVERY_MS } from '../sync/engine.ts';
+import type { AccessLevelPlan, BuildingContext, SyncStore, WorkItem } from '../sync/store.ts';
 import { asZonePermission, classifyZoneChange, type WrittenRecord } from './classify.ts';
 import type { ClaimedRun, CleanupCounts, CleanupDetails, CleanupStore, RunStatus } from './store.ts';
 
@@ -26,7 +27,7 @@ export interface CleanupOptions {
   invocationId: string;
   /** Only these buildings (an operator re-running one building; tests). Default: every due building. */
   buildingIds?: readonly string[];
-  /** Buildings cleaned at once. */
+  /** Buildings cleaned at once: each mostly waits for its own SALTO server, so many can be. */
   concurrency?: number;
   /** How long a claimed run stays ours without renewal (a crashed invocation's run is retried after). */
   claimSeconds?: number;
@@ -53,11 +54,8 @@ export interface CleanupSummary {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** How often a building's lease (60 s) and the run's claim (600 s) are renewed while it is cleaned. */
-const RENEW_EVERY_MS = 5_000;
-
 export async function runCleanup(options: CleanupOptions): Promise<CleanupSummary> {
-  const { store, invocationId, concurrency = 32, claimSeconds = 600 } = options;
+  const { store, invocationId, concurrency = 64, claimSeconds = 600 } = options;
   const claimed = await store.claimRuns(invocationId, claimSeconds, options.buildingIds);
   const runs: CleanupRunReport[] = [];
   // A pool of workers over the claimed runs: a slow or unreachable building never holds up the others.
@@ -97,30 +95,39 @@ async function cleanBuilding(run: ClaimedRun, options: CleanupOptions): Promise<
 
     client = options.saltoClient(building.endpoint, { onCall: () => void counts.salto_calls++ });
     const zones = await client.listZones();
-    const levels = await client.listAccessLevels();
+    const listed = await client.listAccessLevels();
     const knownZoneIds = new Set(zones.map((z) => z.id));
-    const actual = new Map(levels.map((l) => [l.id, l.zonePermissions]));
+    const actual = new Map(listed.map((l) => [l.id, l.zonePermissions]));
 
     const unknown = await store.recordSaltoIdsCheck(buildingId, [...knownZoneIds], [...actual.keys()]);
     counts.unknown_ids = unknown.length;
 
-    const [written, workItems] = await Promise.all([store.writtenPermissions(buildingId), store.workItems(buildingId)]);
+    // Everything the access levels need from the database, read once for the building.
+    const levels = await store.accessLevels(buildingId);
+    const [written, workItems, timetables, plans] = await Promise.all([
+      store.writtenPermissions(buildingId),
+      store.workItems(buildingId),
+      syncStore.timetables(buildingId),
+      syncStore.plans(buildingId, levels.map((l) => l.accessLevelId)),
+    ]);
     // Lease and claim are renewed every few seconds, not after every access level: they last a
     // minute and ten, and two round trips per access level were a fifth of the night's database work.
     let renewed = Date.now();
-    for (const level of await store.accessLevels(buildingId)) {
+    for (const level of levels) {
       counts.access_levels_checked++;
       await cleanAccessLevel(building, level, {
         current: actual.get(level.accessLevelId),
         written: written.get(level.accessLevelId) ?? new Map(),
         work: workItems.get(level.accessLevelId) ?? { accessLevelId: level.accessLevelId, generation: 0, attempts: 0 },
+        plan: plans.get(level.accessLevelId) ?? { desired: [], managed: [] },
+        timetables,
         knownZoneIds,
         client,
         options,
         counts,
         details,
       });
-      if (Date.now() - renewed < RENEW_EVERY_MS) continue;
+      if (Date.now() - renewed < RENEW_LEASE_EVERY_MS) continue;
       const [lease, claim] = await Promise.all([
         syncStore.renewLease(buildingId, invocationId, leaseSeconds),
         store.renewClaim(run.runId, invocationId, claimSeconds),
@@ -173,6 +180,9 @@ interface AccessLevelContext {
   written: Map<string, WrittenRecord>;
   /** The access level's outbox row as read at the start of the building's run (generation 0: none). */
   work: WorkItem;
+  /** What the bookings ask of it, read for all the building's access levels at once. */
+  plan: AccessLevelPlan;
+  timetables: BuildingTimetables;
   knownZoneIds: ReadonlySet<string>;
   client: SaltoClient;
   options: CleanupOptions;
@@ -195,10 +205,10 @@ async function cleanAccessLevel(
     if (level.apartmentId === null) {
       // No apartment uses it any more and SALTO deleted it: our permissions went with it.
       await store.forgetAccessLevel(buildingId, accessLevelId);
+      context.timetables.forget(accessLevelId);
       return;
     }
-    const desired = await syncStore.desiredPermissions(buildingId, accessLevelId);
-    if (desired.length === 0 && context.written.size === 0) return; // nothing to bring in line
+    if (context.plan.desired.length === 0 && context.written.size === 0) return; // nothing to bring in line
     const { reason } = accessLevelRefused(buildingId, accessLevelId, { code: ShipCode.elementNotFound, message: 'not listed' });
     await syncStore.recordAccessLevelFailed(buildingId, work, reason, []);
     context.counts.failed++;
@@ -208,7 +218,10 @@ async function cleanAccessLevel(
 
   let reconciliation;
   try {
-    reconciliation = await reconcileAccessLevel(building, accessLevelId, context.client, syncStore, {
+    reconciliation = await reconcileAccessLevel(building, accessLevelId, context.plan, {
+      client: context.client,
+      store: syncStore,
+      timetables: context.timetables,
       current: context.current,
       knownZoneIds: context.knownZoneIds,
     });
@@ -253,4 +266,5 @@ async function cleanAccessLevel(
   // Unknown IDs were alerted by the IDs check already (same dedupe key); other alerts are new facts.
   const alerts = reconciliation.alerts.filter((a) => a.kind !== 'unknown_salto_id');
   await syncStore.recordReconciled(buildingId, work, written, failures, alerts);
+  context.timetables.recordWritten(accessLevelId, written.map((w) => w.timetableId));
 }

@@ -23,7 +23,8 @@ import {
 } from '../salto/index.ts';
 import { MAX_RETRY_MS, nextAttemptDelayMs } from './backoff.ts';
 import { ALWAYS_KEY, planPermission, zonePermission, type PlannedPermission } from './desired.ts';
-import type { AlertInput, BookingFailure, BuildingContext, SyncStore, WorkItem, WrittenPermission } from './store.ts';
+import type { BuildingTimetables } from './building-timetables.ts';
+import type { AccessLevelPlan, AlertInput, BookingFailure, BuildingContext, SyncStore, WorkItem, WrittenPermission } from './store.ts';
 
 export interface SyncOptions {
   store: SyncStore;
@@ -96,35 +97,42 @@ export async function runSync(options: SyncOptions): Promise<SyncReport> {
   return report;
 }
 
+/**
+ * How often a building's lease (a minute) is renewed while its access levels are written: every few
+ * seconds, not after each one (a round trip per access level was a large share of a pass).
+ */
+export const RENEW_LEASE_EVERY_MS = 5_000;
+
 async function syncBuilding(buildingId: string, options: SyncOptions, report: SyncReport, deadline: number) {
   const { store, invocationId, leaseSeconds = 60, batchSize = 50 } = options;
   let client: SaltoClient | undefined;
   try {
-    const building = await store.building(buildingId);
+    // Three independent reads in one round trip; the plans of the due access levels in the next.
+    const [building, timetables, firstWork] = await Promise.all([
+      store.building(buildingId),
+      store.timetables(buildingId),
+      store.dueWork(buildingId, batchSize),
+    ]);
     if (!building.endpoint) {
       options.log?.(`building ${buildingId}: no SALTO server configured; work stays queued`);
       await store.recordNoSaltoServer(buildingId, new Date(Date.now() + MAX_RETRY_MS));
       return;
     }
     client = options.saltoClient(building.endpoint);
-    while (Date.now() < deadline) {
-      const work = await store.dueWork(buildingId, batchSize);
-      if (work.length === 0) break;
-      let stop = false;
+    let renewed = Date.now();
+    for (let work = firstWork; work.length > 0 && Date.now() < deadline; work = await store.dueWork(buildingId, batchSize)) {
+      const plans = await store.plans(buildingId, work.map((w) => w.accessLevelId));
       for (const item of work) {
-        const outcome = await syncAccessLevel(building, item, client, options);
+        const plan = plans.get(item.accessLevelId) ?? { desired: [], managed: [] };
+        const outcome = await syncAccessLevel(building, item, plan, timetables, client, options);
         report.accessLevels++;
         report[outcome]++;
-        if (outcome === 'retries') {
-          stop = true; // the server is failing: the rest of the building waits for the backoff
-          break;
-        }
-        if (!(await store.renewLease(buildingId, invocationId, leaseSeconds))) {
-          stop = true; // lease lost (we were too slow): another invocation owns the building now
-          break;
-        }
+        if (outcome === 'retries') return; // the server is failing: the rest of the building waits for the backoff
+        if (Date.now() - renewed < RENEW_LEASE_EVERY_MS) continue;
+        // Lease lost (we were too slow): another invocation owns the building now.
+        if (!(await store.renewLease(buildingId, invocationId, leaseSeconds))) return;
+        renewed = Date.now();
       }
-      if (stop) break;
     }
   } finally {
     await client?.close().catch(() => {});
@@ -137,6 +145,8 @@ type Outcome = 'writes' | 'unchanged' | 'retries' | 'failures';
 async function syncAccessLevel(
   building: BuildingContext,
   work: WorkItem,
+  plan: AccessLevelPlan,
+  timetables: BuildingTimetables,
   client: SaltoClient,
   options: SyncOptions,
 ): Promise<Outcome> {
@@ -144,8 +154,13 @@ async function syncAccessLevel(
   const { buildingId } = building;
   const accessLevelId = work.accessLevelId;
   try {
-    const { result, written, failures, alerts } = await reconcileAccessLevel(building, accessLevelId, client, store);
+    const { result, written, failures, alerts } = await reconcileAccessLevel(building, accessLevelId, plan, {
+      client,
+      store,
+      timetables,
+    });
     await store.recordReconciled(buildingId, work, written, failures, alerts);
+    timetables.recordWritten(accessLevelId, written.map((w) => w.timetableId));
     return result.written ? 'writes' : failures.length > 0 ? 'failures' : 'unchanged';
   } catch (error) {
     if (isSaltoError(error) && error.kind === 'transient') {
@@ -184,6 +199,11 @@ export function accessLevelRefused(
 }
 
 export interface ReconcileOptions {
+  client: SaltoClient;
+  /** Records timetable slots as they are written. */
+  store: Pick<SyncStore, 'saveTimetableSlot'>;
+  /** The building's slots, kept current here as slots are written (the caller records the permissions). */
+  timetables: BuildingTimetables;
   /** The access level's zone permissions as just read from SALTO (say, by listAccessLevels); read here when absent. */
   current?: readonly ZonePermission[];
   /** The Zone IDs SALTO lists: a permission for another zone fails up front instead of failing the write. */
@@ -202,26 +222,24 @@ export interface AccessLevelReconciliation {
 }
 
 /**
- * Brings one access level in line with the bookings: desired permissions from the database, timetable
- * slots, one read (unless `current` is given) and at most one write to SALTO, keeping every zone
- * permission this project does not manage. Records nothing: the caller records the outcome (the sync
- * with its outbox item, the nightly cleanup with its report). Rejects with SaltoError when SALTO
- * fails or refuses the access level as a whole.
+ * Brings one access level in line with the bookings: its plan (desired windows and managed zones, read
+ * by the caller for many access levels at once), timetable slots, one read (unless `current` is given)
+ * and at most one write to SALTO, keeping every zone permission this project does not manage. Records
+ * nothing but timetable slots: the caller records the outcome (the sync with its outbox item, the
+ * nightly cleanup with its report). Rejects with SaltoError when SALTO fails or refuses the access
+ * level as a whole.
  */
 export async function reconcileAccessLevel(
   building: BuildingContext,
   accessLevelId: string,
-  client: SaltoClient,
-  store: SyncStore,
-  options: ReconcileOptions = {},
+  plan: AccessLevelPlan,
+  options: ReconcileOptions,
 ): Promise<AccessLevelReconciliation> {
   const { buildingId } = building;
-  const [windows, managed] = await Promise.all([
-    store.desiredPermissions(buildingId, accessLevelId),
-    store.managedZones(buildingId, accessLevelId),
-  ]);
-  const planned = windows.map((w) => planPermission(w, building.timeZone));
-  const { slotOf, failures, alerts } = await assignTimetables(building, accessLevelId, planned, client, store);
+  const { client } = options;
+  const managed = plan.managed;
+  const planned = plan.desired.map((w) => planPermission(w, building.timeZone));
+  const { slotOf, failures, alerts } = await assignTimetables(building, accessLevelId, planned, options);
 
   const failedZones = new Set(failures.flatMap((f) => f.zoneIds));
   let writable = planned.filter((p) => !failedZones.has(p.zoneId));
@@ -294,8 +312,7 @@ async function assignTimetables(
   building: BuildingContext,
   accessLevelId: string,
   planned: PlannedPermission[],
-  client: SaltoClient,
-  store: SyncStore,
+  { client, store, timetables }: ReconcileOptions,
 ) {
   const slotOf = new Map<string, number>();
   const failures: ZoneFailure[] = [];
@@ -303,15 +320,11 @@ async function assignTimetables(
   const neededHere = planned.map((p) => p.timetableKey).filter((k) => k !== ALWAYS_KEY);
   if (neededHere.length === 0) return { slotOf, failures, alerts };
 
-  const [slots, usedByOthers] = await Promise.all([
-    store.timetableSlots(building.buildingId),
-    store.timetableKeysUsedByOthers(building.buildingId, accessLevelId),
-  ]);
   const allocation = allocateTimetableSlots({
     range: building.timetableRange,
     // A slot recorded but never confirmed written may hold anything in SALTO: treat it as free.
-    inUse: slots.filter((s) => s.written).map(({ slot, key }) => ({ slot, key })),
-    needed: [...neededHere, ...usedByOthers],
+    inUse: timetables.writtenSlots(),
+    needed: [...neededHere, ...timetables.keysUsedByOthers(accessLevelId)],
   });
   for (const assignment of allocation.assignments) slotOf.set(assignment.key, assignment.slot);
 
@@ -320,8 +333,10 @@ async function assignTimetables(
     const intervals = intervalsOf.get(write.key);
     if (!intervals) continue; // a key of another access level, already in SALTO
     await store.saveTimetableSlot(building.buildingId, write.slot, write.key, intervals, false);
+    timetables.saveSlot(write.slot, write.key, false);
     await client.updateTimetable({ id: write.slot, name: `connecX ${write.key}`.slice(0, 64), intervals });
     await store.saveTimetableSlot(building.buildingId, write.slot, write.key, intervals, true);
+    timetables.saveSlot(write.slot, write.key, true);
   }
 
   const exhausted = new Set(allocation.exhausted);

@@ -5,6 +5,7 @@
  */
 import type { Sql, TransactionSql } from 'postgres';
 import type { SaltoEndpointInput } from '../salto/index.ts';
+import { BuildingTimetables } from './building-timetables.ts';
 import type { DesiredZoneWindow } from './desired.ts';
 
 export interface WorkItem {
@@ -19,6 +20,13 @@ export interface BuildingContext {
   /** Undefined when no SALTO server is configured for the building. */
   endpoint?: SaltoEndpointInput;
   timetableRange: { first: number; last: number };
+}
+
+/** What the bookings ask of one access level, and the zones of it this project manages. */
+export interface AccessLevelPlan {
+  desired: DesiredZoneWindow[];
+  /** Every zone whose permission this project may add, change or remove (others are left alone). */
+  managed: string[];
 }
 
 export interface TimetableSlotRow {
@@ -135,51 +143,50 @@ export function createSyncStore(sql: Sql) {
       return rows.map((r) => ({ accessLevelId: r.access_level_id, generation: Number(r.generation), attempts: r.attempts }));
     },
 
-    async desiredPermissions(buildingId: string, accessLevelId: string): Promise<DesiredZoneWindow[]> {
-      const rows = await sql<
-        { zone_id: string; facility_id: string; window_start: Date; window_end: Date; booking_ids: string[] }[]
-      >`select * from integration.desired_permissions(${buildingId}, ${accessLevelId}) order by zone_id`;
-      return rows.map((r) => ({
-        zoneId: r.zone_id,
-        facilityId: r.facility_id,
-        windowStart: r.window_start,
-        windowEnd: r.window_end,
-        bookingIds: r.booking_ids,
-      }));
+    /**
+     * What the bookings ask of each access level (desired zone windows) and which of its zones this
+     * project manages, for many access levels of a building in one round trip.
+     */
+    async plans(buildingId: string, accessLevelIds: readonly string[]): Promise<Map<string, AccessLevelPlan>> {
+      const ids = [...accessLevelIds];
+      const [desired, managed] = await Promise.all([
+        sql<{ access_level_id: string; zone_id: string; facility_id: string; window_start: Date; window_end: Date; booking_ids: string[] }[]>`
+          select * from integration.desired_permissions_of(${buildingId}, ${ids}::text[]) order by access_level_id, zone_id`,
+        sql<{ access_level_id: string; zone_id: string }[]>`
+          select * from integration.managed_zones_of(${buildingId}, ${ids}::text[])`,
+      ]);
+      const plans = new Map<string, AccessLevelPlan>(ids.map((id) => [id, { desired: [], managed: [] }]));
+      for (const r of desired) {
+        plans.get(r.access_level_id)?.desired.push({
+          zoneId: r.zone_id,
+          facilityId: r.facility_id,
+          windowStart: r.window_start,
+          windowEnd: r.window_end,
+          bookingIds: r.booking_ids,
+        });
+      }
+      for (const r of managed) plans.get(r.access_level_id)?.managed.push(r.zone_id);
+      return plans;
     },
 
-    async managedZones(buildingId: string, accessLevelId: string): Promise<string[]> {
-      const rows = await sql<{ zone: string }[]>`select integration.managed_zones(${buildingId}, ${accessLevelId}) as zone`;
-      return rows.map((r) => r.zone);
-    },
-
-    async timetableSlots(buildingId: string): Promise<TimetableSlotRow[]> {
-      const rows = await sql<{ timetable_id: number; content_key: string; written_at: Date | null }[]>`
-        select timetable_id, content_key, written_at from integration.timetable_slots where building_id = ${buildingId}`;
-      return rows.map((r) => ({ slot: r.timetable_id, key: r.content_key, written: r.written_at !== null }));
-    },
-
-    /** Timetable keys that permissions of other access levels of the building still use in SALTO. */
-    async timetableKeysUsedByOthers(buildingId: string, accessLevelId: string): Promise<string[]> {
-      const rows = await sql<{ content_key: string }[]>`
-        select distinct ts.content_key
-        from integration.written_permissions as wp
-        join integration.timetable_slots as ts on ts.building_id = wp.building_id and ts.timetable_id = wp.timetable_id
-        where wp.building_id = ${buildingId} and wp.access_level_id <> ${accessLevelId}`;
-      return rows.map((r) => r.content_key);
+    /** The building's timetable slots and the slots each access level's written permissions use. */
+    async timetables(buildingId: string): Promise<BuildingTimetables> {
+      const [slots, used] = await Promise.all([
+        sql<{ timetable_id: number; content_key: string; written_at: Date | null }[]>`
+          select timetable_id, content_key, written_at from integration.timetable_slots where building_id = ${buildingId}`,
+        sql<{ access_level_id: string; timetable_id: number }[]>`
+          select access_level_id, timetable_id from integration.written_permissions where building_id = ${buildingId}`,
+      ]);
+      return new BuildingTimetables(
+        slots.map((r) => ({ slot: r.timetable_id, key: r.content_key, written: r.written_at !== null })),
+        used.map((r) => ({ accessLevelId: r.access_level_id, slot: r.timetable_id })),
+      );
     },
 
     /** Records a slot's new content; `written` once SALTO holds it. */
     async saveTimetableSlot(buildingId: string, slot: number, key: string, intervals: unknown, written: boolean) {
-      // A slot left unwritten by an interrupted attempt may still claim the same content: drop it.
       await sql`
-        delete from integration.timetable_slots
-        where building_id = ${buildingId} and content_key = ${key} and timetable_id <> ${slot} and written_at is null`;
-      await sql`
-        insert into integration.timetable_slots (building_id, timetable_id, content_key, intervals, written_at)
-        values (${buildingId}, ${slot}, ${key}, ${sql.json(intervals as never)}, ${written ? sql`now()` : null})
-        on conflict (building_id, timetable_id) do update set
-          content_key = excluded.content_key, intervals = excluded.intervals, written_at = excluded.written_at`;
+        select integration.save_timetable_slot(${buildingId}, ${slot}, ${key}, ${sql.json(intervals as never)}, ${written})`;
     },
 
     /**
@@ -194,44 +201,23 @@ export function createSyncStore(sql: Sql) {
       failures: BookingFailure[],
       alerts: AlertInput[],
     ): Promise<void> {
-      await sql.begin(async (tx) => {
-        const zones = written.map((w) => w.zoneId);
-        await tx`
-          delete from integration.written_permissions
-          where building_id = ${buildingId} and access_level_id = ${work.accessLevelId}
-            and not (zone_id = any (${zones}::text[]))`;
-        for (const w of written) {
-          await tx`
-            insert into integration.written_permissions
-              (building_id, access_level_id, zone_id, timetable_id, period_start, period_end, booking_ids, written_at)
-            values (${buildingId}, ${work.accessLevelId}, ${w.zoneId}, ${w.timetableId}, ${w.periodStart}, ${w.periodEnd},
-              ${w.bookingIds}::uuid[], now())
-            on conflict (building_id, access_level_id, zone_id) do update set
-              timetable_id = excluded.timetable_id, period_start = excluded.period_start,
-              period_end = excluded.period_end, booking_ids = excluded.booking_ids, written_at = excluded.written_at`;
-          // Only bookings still served by exactly this window become active: a booking changed since
-          // the sync read the database has a newer state, and a newer work generation.
-          await tx`
-            update integration.booking_access set
-              state = 'active',
-              reason = ${w.exact ? (w.notes.length ? w.notes.join(' ') : null) : w.notes.join(' ')},
-              period_start = ${w.periodStart}, period_end = ${w.periodEnd},
-              timetable_id = ${w.timetableId}, exact = ${w.exact},
-              written_at = coalesce(written_at, now()), updated_at = now()
-            where booking_id = any (${w.bookingIds}::uuid[])
-              and state in ('scheduled', 'active', 'failed')
-              -- JavaScript dates carry milliseconds; bookings may carry microseconds.
-              and date_trunc('milliseconds', window_start) = ${w.windowStart}
-              and date_trunc('milliseconds', window_end) = ${w.windowEnd}`;
-        }
-        for (const failure of failures) {
-          await tx`
-            update integration.booking_access set state = 'failed', reason = ${failure.reason}, updated_at = now()
-            where booking_id = any (${failure.bookingIds}::uuid[]) and state in ('scheduled', 'active', 'failed')`;
-        }
-        await insertAlerts(tx, buildingId, alerts);
-        await finishWork(tx, buildingId, work);
-      });
+      await sql`
+        select integration.record_reconciled(${buildingId}, ${work.accessLevelId}, ${work.generation},
+          ${sql.json(
+            written.map((w) => ({
+              zone_id: w.zoneId,
+              timetable_id: w.timetableId,
+              period_start: w.periodStart,
+              period_end: w.periodEnd,
+              booking_ids: w.bookingIds,
+              window_start: w.windowStart.toISOString(),
+              window_end: w.windowEnd.toISOString(),
+              exact: w.exact,
+              reason: w.exact && w.notes.length === 0 ? null : w.notes.join(' '),
+            })) as never,
+          )},
+          ${sql.json(failures.map((f) => ({ booking_ids: f.bookingIds, reason: f.reason })) as never)},
+          ${sql.json(alerts.map((a) => ({ kind: a.kind, dedupe_key: a.dedupeKey, booking_id: a.bookingId ?? null, details: a.details })) as never)})`;
     },
 
     /**

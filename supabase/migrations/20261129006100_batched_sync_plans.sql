@@ -1,0 +1,175 @@
+/*
+ * Fewer round trips for the sync and the nightly cleanup (benchmarks 2 and 5).
+ *
+ * The engines asked for one access level's desired permissions and managed zones at a time, and
+ * recorded an outcome in about eight statements. On a small machine the round trips, not SALTO,
+ * set the pace. Now:
+ *   - integration.desired_permissions_of / managed_zones_of answer for many access levels of a
+ *     building at once (same rules as integration.desired_permissions / managed_zones, which stay);
+ *   - integration.record_reconciled records one access level's outcome in one call, in the same
+ *     order of statements as before (booking_access rows before the outbox row: the lock order);
+ *   - integration.save_timetable_slot is the two statements of a slot change in one call.
+ */
+
+create function integration.desired_permissions_of(p_building_id uuid, p_access_level_ids text[])
+returns table (
+  access_level_id text,
+  zone_id text,
+  facility_id uuid,
+  window_start timestamptz,
+  window_end timestamptz,
+  booking_ids uuid[]
+)
+language plpgsql
+stable
+security definer
+set search_path = ''
+as $$
+#variable_conflict use_column
+begin
+  return query
+    select a.access_control_id, f.access_control_facility_id, f.id, p.group_start, p.group_end,
+      pg_catalog.array_agg(p.booking_id order by p.window_start, p.booking_id)
+    from public.apartments as a
+    join public.facilities as f on f.building_id = a.building_id and f.access_control_facility_id is not null
+    cross join lateral integration.pair_plan(a.id, f.id, integration.now()) as p
+    where a.building_id = p_building_id
+      and a.access_control_id = any (p_access_level_ids)
+      and p.group_number = 1
+      -- Only pairs with a booking at all: most apartments have none at most facilities.
+      and exists (select from public.bookings as b where b.apartment_id = a.id and b.facility_id = f.id)
+    group by a.access_control_id, f.access_control_facility_id, f.id, p.group_start, p.group_end;
+end;
+$$;
+comment on function integration.desired_permissions_of(uuid, text[]) is
+  'integration.desired_permissions for several access levels of a building at once, one row per access level and zone.';
+
+create function integration.managed_zones_of(p_building_id uuid, p_access_level_ids text[])
+returns table (access_level_id text, zone_id text)
+language plpgsql
+stable
+security definer
+set search_path = ''
+as $$
+#variable_conflict use_column
+begin
+  return query
+    select l.id, f.access_control_facility_id
+    from pg_catalog.unnest(p_access_level_ids) as l (id)
+    cross join public.facilities as f
+    where f.building_id = p_building_id and f.access_control_facility_id is not null
+    union
+    select wp.access_level_id, wp.zone_id from integration.written_permissions as wp
+    where wp.building_id = p_building_id and wp.access_level_id = any (p_access_level_ids);
+end;
+$$;
+comment on function integration.managed_zones_of(uuid, text[]) is
+  'integration.managed_zones for several access levels of a building at once.';
+
+-- After a successful reconciliation of one access level: what SALTO now holds for its managed zones,
+-- the bookings it serves (active) or cannot serve (failed), new alerts, and the outbox row done
+-- unless it was asked for again meanwhile (a newer generation).
+--   p_written:  [{zone_id, timetable_id, period_start, period_end, booking_ids, window_start, window_end, exact, reason}]
+--   p_failures: [{booking_ids, reason}]
+--   p_alerts:   [{kind, dedupe_key, booking_id, details}]
+create function integration.record_reconciled(
+  p_building_id uuid,
+  p_access_level_id text,
+  p_generation bigint,
+  p_written jsonb,
+  p_failures jsonb,
+  p_alerts jsonb
+)
+returns void
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  delete from integration.written_permissions as wp
+  where wp.building_id = p_building_id and wp.access_level_id = p_access_level_id
+    and not (wp.zone_id = any (array(select w ->> 'zone_id' from pg_catalog.jsonb_array_elements(p_written) as w)));
+
+  insert into integration.written_permissions as wp
+    (building_id, access_level_id, zone_id, timetable_id, period_start, period_end, booking_ids, written_at)
+  select p_building_id, p_access_level_id, w.zone_id, w.timetable_id, w.period_start, w.period_end, w.booking_ids, pg_catalog.now()
+  from pg_catalog.jsonb_to_recordset(p_written)
+    as w (zone_id text, timetable_id integer, period_start date, period_end date, booking_ids uuid[])
+  on conflict (building_id, access_level_id, zone_id) do update set
+    timetable_id = excluded.timetable_id, period_start = excluded.period_start,
+    period_end = excluded.period_end, booking_ids = excluded.booking_ids, written_at = excluded.written_at;
+
+  -- Only bookings still served by exactly this window become active: a booking changed since the
+  -- sync read the database has a newer state, and a newer work generation. The engine's times carry
+  -- milliseconds; bookings may carry microseconds.
+  update integration.booking_access as ba set
+    state = 'active',
+    reason = w.reason,
+    period_start = w.period_start,
+    period_end = w.period_end,
+    timetable_id = w.timetable_id,
+    exact = w.exact,
+    written_at = coalesce(ba.written_at, pg_catalog.now()),
+    updated_at = pg_catalog.now()
+  from pg_catalog.jsonb_to_recordset(p_written)
+    as w (timetable_id integer, period_start date, period_end date, booking_ids uuid[],
+          window_start timestamptz, window_end timestamptz, exact boolean, reason text)
+  where ba.booking_id = any (w.booking_ids)
+    and ba.state in ('scheduled', 'active', 'failed')
+    and pg_catalog.date_trunc('milliseconds', ba.window_start) = w.window_start
+    and pg_catalog.date_trunc('milliseconds', ba.window_end) = w.window_end;
+
+  update integration.booking_access as ba set state = 'failed', reason = f.reason, updated_at = pg_catalog.now()
+  from pg_catalog.jsonb_to_recordset(p_failures) as f (booking_ids uuid[], reason text)
+  where ba.booking_id = any (f.booking_ids) and ba.state in ('scheduled', 'active', 'failed');
+
+  insert into integration.alerts (building_id, kind, booking_id, details, dedupe_key)
+  select p_building_id, a.kind, a.booking_id, coalesce(a.details, '{}'), a.dedupe_key
+  from pg_catalog.jsonb_to_recordset(p_alerts) as a (kind text, dedupe_key text, booking_id uuid, details jsonb)
+  on conflict (dedupe_key) do nothing;
+
+  -- Done, unless someone asked again while we worked: then it stays, for another pass, without backoff.
+  delete from integration.access_level_work as w
+  where w.building_id = p_building_id and w.access_level_id = p_access_level_id and w.generation = p_generation;
+  update integration.access_level_work as w set attempts = 0, last_error = null
+  where w.building_id = p_building_id and w.access_level_id = p_access_level_id;
+end;
+$$;
+comment on function integration.record_reconciled(uuid, text, bigint, jsonb, jsonb, jsonb) is
+  'Records one reconciled access level in one call: written permissions, booking states, alerts, and the outbox row done (same generation only).';
+
+-- A slot's new content; written_at set once SALTO holds it. A slot left unwritten by an interrupted
+-- attempt may still claim the same content: it is dropped.
+create function integration.save_timetable_slot(
+  p_building_id uuid,
+  p_timetable_id integer,
+  p_content_key text,
+  p_intervals jsonb,
+  p_written boolean
+)
+returns void
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  delete from integration.timetable_slots as ts
+  where ts.building_id = p_building_id and ts.content_key = p_content_key
+    and ts.timetable_id <> p_timetable_id and ts.written_at is null;
+  insert into integration.timetable_slots as ts (building_id, timetable_id, content_key, intervals, written_at)
+  values (p_building_id, p_timetable_id, p_content_key, p_intervals, case when p_written then pg_catalog.now() end)
+  on conflict (building_id, timetable_id) do update set
+    content_key = excluded.content_key, intervals = excluded.intervals, written_at = excluded.written_at;
+end;
+$$;
+comment on function integration.save_timetable_slot(uuid, integer, text, jsonb, boolean) is
+  'Records what a reserved SALTO timetable slot holds (written = SALTO confirmed it).';
+
+revoke execute on function integration.desired_permissions_of(uuid, text[]) from public;
+revoke execute on function integration.managed_zones_of(uuid, text[]) from public;
+revoke execute on function integration.record_reconciled(uuid, text, bigint, jsonb, jsonb, jsonb) from public;
+revoke execute on function integration.save_timetable_slot(uuid, integer, text, jsonb, boolean) from public;
+grant execute on function integration.desired_permissions_of(uuid, text[]) to service_role;
+grant execute on function integration.managed_zones_of(uuid, text[]) to service_role;
+grant execute on function integration.record_reconciled(uuid, text, bigint, jsonb, jsonb, jsonb) to service_role;
+grant execute on function integration.save_timetable_slot(uuid, integer, text, jsonb, boolean) to service_role;
