@@ -1,8 +1,9 @@
 // What every benchmark shares: the result shape, the stack's database, timing and percentiles,
 // bench buildings with their own in-process SALTO simulators, and bulk booking set-ups.
 import { randomBytes, randomUUID } from 'node:crypto';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import postgres, { type Sql } from 'postgres';
-import { readEnvFile, paths } from '../local/config.ts';
+import { readEnvFile, paths, repoRoot } from '../local/config.ts';
 import { startSimulator, type SimulatorHandle } from '../src/simulator/simulator.ts';
 import { seededRandom } from '../src/simulator/faults.ts';
 import type { SiteSeed } from '../src/simulator/state.ts';
@@ -65,11 +66,14 @@ export async function createBuildings(
   facilities: number,
   {
     withSalto = true,
+    transport = 'http',
     timeZone = 'Australia/Sydney',
     extraPermissions = () => [],
     timetables = [],
   }: {
     withSalto?: boolean;
+    /** How the functions reach the building's simulator: SHIP over HTTP, or over TCP (STP). */
+    transport?: 'http' | 'stp';
     timeZone?: string;
     /** Zone permissions each access level holds besides the permanent one (say, last night's bookings). */
     extraPermissions?: (zoneIds: string[]) => NonNullable<SiteSeed['accessLevels']>[number]['zonePermissions'];
@@ -88,7 +92,7 @@ export async function createBuildings(
       ? await startSimulator({
           timeZone,
           auth: { mode: 'key', key },
-          stpPort: null,
+          stpPort: transport === 'stp' ? 0 : null,
           maxLogEntries: 100_000,
           seed: {
             timeZone,
@@ -111,7 +115,9 @@ export async function createBuildings(
         await tx`select vault.create_secret(${key}, ${`salto_ship_key:${id}`})`;
         await tx`
           insert into integration.salto_servers (building_id, transport, host, port, auth_mode, credential_secret_name, connect_timeout_ms, reply_timeout_ms)
-          values (${id}, 'http', '127.0.0.1', ${simulator.httpPort}, 'key', ${`salto_ship_key:${id}`}, 2000, 10000)`;
+          values (${id}, ${transport}, '127.0.0.1', ${transport === 'stp' ? simulator.stpPort! : simulator.httpPort},
+            -- SHIP over TCP carries no credentials.
+            ${transport === 'stp' ? 'none' : 'key'}, ${`salto_ship_key:${id}`}, 2000, 10000)`;
       }
       await tx`
         insert into public.facilities (building_id, name, access_control_facility_id)
@@ -224,4 +230,43 @@ export async function withoutWakeUps<T>(sql: Sql, work: () => Promise<T>): Promi
   } finally {
     await sql`update vault.secrets set secret = ${original!.url} where name = 'project_url'`;
   }
+}
+
+/**
+ * CPU time used so far by this stack's processes (working in the checkout or in its PostgreSQL data
+ * directory: the bench with its simulators, the functions, the dispatcher, every PostgreSQL process),
+ * grouped by program, from /proc. Two snapshots around a measured stretch say which part was busy: on
+ * a 2-core machine they all share the same cores.
+ */
+export function cpuSnapshot(): Map<string, number> {
+  const ticksPerSecond = 100; // USER_HZ on Linux
+  const byProgram = new Map<string, number>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      const cwd = readlinkSync(`/proc/${entry}/cwd`);
+      if (!cwd.startsWith(repoRoot) && !cwd.startsWith(paths.dataDir)) continue;
+      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      continue; // ended meanwhile, or not ours to read
+    }
+    const close = stat.lastIndexOf(')');
+    const program = stat.slice(stat.indexOf('(') + 1, close);
+    const fields = stat.slice(close + 2).split(' ');
+    const seconds = (Number(fields[11]) + Number(fields[12])) / ticksPerSecond; // utime + stime
+    byProgram.set(program, (byProgram.get(program) ?? 0) + seconds);
+  }
+  return byProgram;
+}
+
+/** CPU seconds per program between two snapshots, busiest first, as "postgres 3.1 s, deno 1.2 s". */
+export function cpuUsedBetween(before: Map<string, number>, after: Map<string, number>): string {
+  return [...after]
+    .map(([program, seconds]) => [program, seconds - (before.get(program) ?? 0)] as const)
+    .filter(([, seconds]) => seconds >= 0.05)
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 5)
+    .map(([program, seconds]) => `${program} ${seconds.toFixed(1)} s`)
+    .join(', ');
 }
