@@ -293,47 +293,20 @@ export type Database = {
           written_from: string | null
           zone_id: string | null
         }
-        Insert: {
-          access_ends_at?: string | null
-          access_level_id?: string | null
-          access_starts_at?: string | null
-          apartment_id?: string | null
-          booking_id?: string | null
-          building_id?: string | null
-          exact?: boolean | null
-          facility_id?: string | null
-          period_end?: string | null
-          period_start?: string | null
-          reason?: string | null
-          state?: string | null
-          timetable_id?: number | null
-          updated_at?: string | null
-          waiting_for_booking_ids?: string[] | null
-          written_at?: string | null
-          written_from?: string | null
-          zone_id?: string | null
-        }
-        Update: {
-          access_ends_at?: string | null
-          access_level_id?: string | null
-          access_starts_at?: string | null
-          apartment_id?: string | null
-          booking_id?: string | null
-          building_id?: string | null
-          exact?: boolean | null
-          facility_id?: string | null
-          period_end?: string | null
-          period_start?: string | null
-          reason?: string | null
-          state?: string | null
-          timetable_id?: number | null
-          updated_at?: string | null
-          waiting_for_booking_ids?: string[] | null
-          written_at?: string | null
-          written_from?: string | null
-          zone_id?: string | null
-        }
-        Relationships: []
+        Relationships: [
+          {
+            foreignKeyName: "bookings_apartment_in_building_fkey"
+            columns: ["apartment_id", "building_id"]
+            referencedRelation: "apartments"
+            referencedColumns: ["id", "building_id"]
+          },
+          {
+            foreignKeyName: "bookings_facility_in_building_fkey"
+            columns: ["facility_id", "building_id"]
+            referencedRelation: "facilities"
+            referencedColumns: ["id", "building_id"]
+          },
+        ]
       }
       cleanup_reports: {
         Row: {

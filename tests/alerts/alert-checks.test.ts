@@ -113,11 +113,14 @@ describe('alerts from time passing, and email settings', { timeout: 90_000 }, ()
         const day = localDay(tz, days);
         await book(sql, resident, { facilityId: building.facilities.Gym!.id, apartmentId: apt.id, startsAt: at(tz, `${day}T06:00:00`), endsAt: at(tz, `${day}T07:00:00`) });
       }
-      const [row] = await sql<{ status: string; next_attempt_at: Date; last_error: string | null }[]>`
-        select o.status, o.next_attempt_at, o.last_error from integration.email_outbox as o
-        join integration.alerts as a on a.id = o.alert_id
-        join public.bookings as b on b.id = a.booking_id where b.apartment_id = ${apt.id}`;
-      return row!;
+      // The sync, woken by the bookings, decides their states and raises the alert with its email.
+      return eventually(async () => {
+        const [row] = await sql<{ status: string; next_attempt_at: Date; last_error: string | null }[]>`
+          select o.status, o.next_attempt_at, o.last_error from integration.email_outbox as o
+          join integration.alerts as a on a.id = o.alert_id
+          join public.bookings as b on b.id = a.booking_id where b.apartment_id = ${apt.id}`;
+        return row;
+      }, 10_000, 'the double-booking alert email');
     };
 
     const held = await doubleBooking('4/1');

@@ -75,13 +75,16 @@ describe('fault tolerance of the sync pipeline', { timeout: 120_000 }, () => {
     try {
       await building.simulator.setFaults({ refuseConnections: { transports: ['http', 'stp'] } });
       const bookingIds = await burst(building);
-      // The sync has tried (and failed) while SALTO refuses: every access level still queued.
+      // The sync has tried (and failed) while SALTO refuses: every access level still queued, once the
+      // sync has folded every booking's change (it folds at each wake-up, whatever SALTO does).
       const work = await eventually(async () => {
         const [row] = await sql<{ n: number; attempts: number | null }[]>`
           select count(*)::int as n, max(attempts) as attempts from integration.access_level_work where building_id = ${building.id}`;
-        return row && (row.attempts ?? 0) > 0 ? row : undefined;
-      }, 20_000, 'a failed attempt recorded');
+        const decided = (await states(bookingIds)).length === bookingIds.length;
+        return row && (row.attempts ?? 0) > 0 && decided && row.n === 8 ? row : undefined;
+      }, 20_000, 'a failed attempt recorded, every booking decided and every access level queued');
       expect(work.n).toBe(8);
+      expect(await states(bookingIds)).toHaveLength(bookingIds.length);
       expect(new Set(await states(bookingIds))).toEqual(new Set(['scheduled']));
 
       await building.simulator.clearFaults();

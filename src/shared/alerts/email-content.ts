@@ -122,6 +122,7 @@ export type AlertEmail =
   | { kind: 'salto_unreachable'; subject: string; props: SaltoUnreachableEmailProps };
 
 const stateWords: Record<string, string> = {
+  pending: 'just booked, its SALTO access not yet worked out',
   waiting: 'waiting for another booking to release the permission',
   scheduled: 'not yet written to SALTO',
   failed: 'failed',

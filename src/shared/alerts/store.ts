@@ -102,7 +102,8 @@ export function createAlertStore(sql: Sql): AlertStore {
         select a.id, a.kind, a.booking_id, a.details, a.created_at, bl.name as building_name, bl.timezone,
           (extract(epoch from s.access_lead_time) / 60)::integer as lead_minutes,
           b.starts_at, b.ends_at, ap.label as apartment_label, f.name as facility_name,
-          ap.access_control_id, f.access_control_facility_id, ba.state, ba.reason
+          ap.access_control_id, f.access_control_facility_id,
+          case when b.id is not null then coalesce(ba.state, 'pending') end as state, ba.reason
         from integration.alerts as a
         join public.buildings as bl on bl.id = a.building_id
         left join integration.email_settings as s on s.building_id = a.building_id

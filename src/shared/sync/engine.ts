@@ -71,6 +71,7 @@ export async function runSync(options: SyncOptions): Promise<SyncReport> {
     // Claim only what can start now: a claimed building waiting for a free slot would hold its lease
     // idle (and could lose it to another invocation while still queued here).
     const free = concurrency - active.size;
+    await store.applyBookingChanges(); // bookings' changes become access states and outbox rows first
     const claimed = free > 0 ? await store.claimBuildings(options.invocationId, options.leaseSeconds ?? 60, free) : [];
     for (const buildingId of claimed) {
       report.buildings++;

@@ -61,6 +61,12 @@ export interface AlertInput {
 
 export function createSyncStore(sql: Sql) {
   return {
+    /** Folds pending booking changes into access states and outbox rows (a bounded batch); returns how many. */
+    async applyBookingChanges(limit = 1000): Promise<number> {
+      const [row] = await sql<{ n: number }[]>`select integration.apply_booking_changes(${limit}) as n`;
+      return row?.n ?? 0;
+    },
+
     async claimBuildings(invocation: string, leaseSeconds: number, limit = 100): Promise<string[]> {
       const rows = await sql<{ id: string }[]>`
         select integration.claim_buildings(${invocation}, make_interval(secs => ${leaseSeconds}), ${limit}) as id`;

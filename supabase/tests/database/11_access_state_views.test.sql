@@ -3,12 +3,23 @@
 begin;
 create extension if not exists pgtap with schema extensions;
 set local search_path = public, extensions;
-select plan(13);
+select plan(15);
 
 select tests.create_two_buildings();
 -- A second booking of A-101's gym a week later waits for the first: a double booking alert.
 insert into bookings (facility_id, apartment_id, starts_at, ends_at)
 values (tests.facility_id('Alpha gym'), tests.apartment_id('A-101'), '2030-06-08 09:00 Australia/Sydney', '2030-06-08 10:00 Australia/Sydney');
+
+-- Before the sync folds the bookings' changes, their states are pending; a manager sees that too.
+select tests.authenticate_as('manager_alpha');
+select results_eq(
+  $$ select distinct state from booking_access_states where apartment_id = tests.apartment_id('A-101') $$,
+  $$ values ('pending') $$,
+  'a manager reads just-made bookings as pending until their access is worked out'
+);
+-- The sync (or the minute job) folds them, as the database owner.
+reset role;
+select integration.apply_booking_changes(null);
 
 select tests.authenticate_as('manager_alpha');
 select results_eq(
@@ -30,8 +41,12 @@ select results_eq(
 );
 select throws_ok(
   $$ update booking_access_states set state = 'active' $$,
-  '42501', null,
-  'a manager cannot change an access state'
+  '55000', null,
+  'a manager cannot change an access state (the view is not updatable)'
+);
+select ok(
+  not has_table_privilege('authenticated', 'public.booking_access_states', 'insert, update, delete'),
+  'managers and residents hold no write privilege on access states'
 );
 
 select tests.authenticate_as('manager_beta');

@@ -1,0 +1,76 @@
+// Bookings' changes are folded into access states after commit (integration.apply_booking_changes).
+// Folds running at the same time as each other and as the bookings being written decide every booking
+// exactly as one fold would: one holder per apartment and facility, the rest waiting, one alert each.
+import { afterAll, describe, expect, it } from 'vitest';
+import { createTestBuilding } from '../support/fixtures.ts';
+import { connect } from '../support/stack.ts';
+
+const DAY = 86_400_000;
+const sql = connect(8);
+afterAll(() => sql.end());
+
+describe('folding booking changes', { timeout: 120_000 }, () => {
+  it('concurrent folds, while bookings are written, decide every booking once and correctly', async () => {
+    const building = await createTestBuilding(sql, {
+      facilities: [{ name: 'Gym' }, { name: 'Pool' }],
+      apartments: [{ label: '1/1' }, { label: '1/2' }, { label: '1/3' }],
+    });
+    try {
+      const base = Math.ceil(Date.now() / DAY) * DAY + 2 * DAY + 10 * 3600_000;
+      const bookings = Object.values(building.apartments).flatMap((apartment) =>
+        Object.values(building.facilities).flatMap((facility) =>
+          [0, 7, 14].map((week) => ({ apartmentId: apartment.id, facilityId: facility.id, startsAt: new Date(base + week * DAY) })),
+        ),
+      );
+      // Written as the app writes them, one per transaction, with the wake-up left out so that only
+      // the folds below (and the minute job, if it runs) decide them.
+      let next = 0;
+      let writing = true;
+      const writers = Array.from({ length: 3 }, async () => {
+        for (let i = next++; i < bookings.length; i = next++) {
+          const b = bookings[i]!;
+          await sql.begin(async (tx) => {
+            await tx`select set_config('role', 'service_role', true), set_config('request.jwt.claims', '{"role":"service_role"}', true),
+              set_config('integration.sync_woken', 'yes', true)`;
+            await tx`insert into public.bookings (facility_id, apartment_id, starts_at, ends_at)
+              values (${b.facilityId}, ${b.apartmentId}, ${b.startsAt}, ${new Date(b.startsAt.getTime() + 3600_000)})`;
+          });
+        }
+      });
+      const folders = Array.from({ length: 3 }, async () => {
+        while (writing) {
+          await sql`select integration.apply_booking_changes(2)`;
+        }
+      });
+      await Promise.all(writers);
+      writing = false;
+      await Promise.all(folders);
+      await Promise.all(Array.from({ length: 3 }, () => sql`select integration.apply_booking_changes(null)`));
+
+      const states = await sql<{ apartment_id: string; facility_id: string; states: string[] }[]>`
+        select apartment_id, facility_id, array_agg(state order by access_starts_at) as states
+        from public.booking_access_states where building_id = ${building.id}
+        group by apartment_id, facility_id`;
+      expect(states).toHaveLength(6);
+      for (const pair of states) expect(pair.states).toEqual(['scheduled', 'waiting', 'waiting']);
+      const [alerts] = await sql<{ n: number }[]>`
+        select count(*)::int as n from integration.alerts where building_id = ${building.id} and kind = 'double_booking'`;
+      expect(alerts!.n).toBe(12);
+      const [pending] = await sql<{ n: number }[]>`
+        select count(*)::int as n from integration.booking_changes where building_id = ${building.id}`;
+      expect(pending!.n).toBe(0);
+      const levels = await sql<{ access_level_id: string }[]>`
+        select access_level_id from integration.access_level_work where building_id = ${building.id} order by 1`;
+      // Unless the sync already wrote them (the minute job may have woken it), every access level is queued.
+      for (const l of levels) expect(Object.values(building.apartments).map((a) => a.accessLevelId)).toContain(l.access_level_id);
+
+      // Folding again changes nothing.
+      const before = await sql`select booking_id, state, updated_at from integration.booking_access where building_id = ${building.id} order by booking_id`;
+      await sql`select integration.apply_booking_changes(null)`;
+      const after = await sql`select booking_id, state, updated_at from integration.booking_access where building_id = ${building.id} order by booking_id`;
+      expect(after).toEqual(before);
+    } finally {
+      await building.close();
+    }
+  });
+});
