@@ -2,6 +2,7 @@
 // bench buildings with their own in-process SALTO simulators, and bulk booking set-ups.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { join } from 'node:path';
 import postgres, { type Sql } from 'postgres';
 import { readEnvFile, paths, repoRoot } from '../local/config.ts';
 import { startSimulator, type SimulatorHandle } from '../src/simulator/simulator.ts';
@@ -269,4 +270,43 @@ export function cpuUsedBetween(before: Map<string, number>, after: Map<string, n
     .slice(0, 5)
     .map(([program, seconds]) => `${program} ${seconds.toFixed(1)} s`)
     .join(', ');
+}
+
+/** A process and all its descendants (the stack starts services through tsx, which starts node). */
+function processTree(root: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      children.set(parent, [...(children.get(parent) ?? []), Number(entry)]);
+    } catch {
+      // ended meanwhile
+    }
+  }
+  const tree = [root];
+  for (let i = 0; i < tree.length; i++) tree.push(...(children.get(tree[i]!) ?? []));
+  return tree;
+}
+
+/**
+ * Runs `work` while the local pg_net stand-in sends nothing, then lets it send what was queued and
+ * waits until it has. Hosted, pg_net's worker is C inside the database server; locally it is a Node
+ * process on the same two cores as everything measured, and costlier per request than the booking
+ * transaction that queued it. The queueing itself (net.http_post in the transaction) is still measured.
+ */
+export async function withDispatcherHeld<T>(sql: Sql, work: () => Promise<T>): Promise<T> {
+  const pids = processTree(Number(readFileSync(join(paths.pidsDir, 'net-dispatcher.pid'), 'utf8')));
+  for (const pid of pids) process.kill(pid, 'SIGSTOP');
+  try {
+    return await work();
+  } finally {
+    for (const pid of pids) process.kill(pid, 'SIGCONT');
+    for (let waited = 0; waited < 120_000; waited += 50) {
+      const [row] = await sql<{ queued: boolean }[]>`select exists (select from net.http_request_queue) as queued`;
+      if (!row?.queued) break;
+      await sleep(50);
+    }
+  }
 }

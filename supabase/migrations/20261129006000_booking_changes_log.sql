@@ -74,11 +74,13 @@ begin
 end;
 $$;
 
--- Folds up to p_limit pending booking changes (all when null) into booking access states,
--- double-booking alerts and outbox rows; returns how many change rows it applied. Does not wake the
--- sync: its callers are the sync itself, the minute job (which wakes it while work is due) and the
--- nightly cleanup (which writes its building's work itself).
-create function integration.apply_booking_changes(p_limit integer default 1000)
+-- Folds up to p_limit pending booking changes (all when null), of one building when p_building_id is
+-- given, into booking access states, double-booking alerts and outbox rows; returns how many change
+-- rows it applied. Does not wake the sync: its callers are the sync itself, the minute job (which
+-- wakes it while work is due) and the nightly cleanup (which writes its building's work itself).
+-- Callers bound p_limit: each pair folded holds an advisory lock until commit, and the lock table is
+-- shared by the whole server (max_locks_per_transaction x max_connections).
+create function integration.apply_booking_changes(p_limit integer default 500, p_building_id uuid default null)
 returns integer
 language plpgsql
 security definer
@@ -96,6 +98,7 @@ begin
     delete from integration.booking_changes as c
     where c.id in (
       select p.id from integration.booking_changes as p
+      where p_building_id is null or p.building_id = p_building_id
       order by p.id
       limit p_limit
       for update skip locked)
@@ -142,8 +145,8 @@ begin
   return taken;
 end;
 $$;
-comment on function integration.apply_booking_changes(integer) is
-  'Folds pending booking changes (integration.booking_changes, up to p_limit, all when null) into booking access states, double-booking alerts and outbox rows, in one transaction; returns the change rows applied.';
+comment on function integration.apply_booking_changes(integer, uuid) is
+  'Folds pending booking changes (integration.booking_changes, up to p_limit, all when null; of one building when given) into booking access states, double-booking alerts and outbox rows, in one transaction; returns the change rows applied.';
 
 /*
  * The triggers append.
@@ -223,9 +226,9 @@ $$;
  * Every minute, and every night: fold first.
  */
 
--- The minute job: waiting bookings whose holder has finished are recorded as changed, then every
--- pending change is folded (the safety net: nothing depends on the wake-up arriving), then the sync is
--- woken while work is due, and expired request nonces are forgotten.
+-- The minute job: waiting bookings whose holder has finished are recorded as changed, then a batch of
+-- pending changes is folded (the safety net: nothing depends on the wake-up arriving), then the sync is
+-- woken while work or changes are pending, and expired request nonces are forgotten.
 create or replace function integration.tick()
 returns void
 language plpgsql
@@ -238,9 +241,11 @@ begin
   from integration.booking_access as ba
   where ba.state = 'waiting' and ba.write_at <= integration.now();
 
-  perform integration.apply_booking_changes(null);
+  -- One bounded batch: the sync, woken below, folds the rest.
+  perform integration.apply_booking_changes(500);
 
-  if exists (select from integration.access_level_work as w where w.not_before <= integration.now()) then
+  if exists (select from integration.access_level_work as w where w.not_before <= (select integration.now()))
+    or exists (select from integration.booking_changes) then
     perform integration.wake_sync();
   end if;
 
@@ -250,9 +255,9 @@ $$;
 comment on function integration.tick() is
   'Every minute: hands permissions to waiting bookings whose holder has finished, folds pending booking changes, wakes the sync function while work is due, and forgets expired request nonces.';
 
--- The nightly cleanup's hand-overs: the building's finished pairs are recorded as changed and folded
--- together with every pending change (one fold: states before outbox rows), so the cleanup reconciles
--- current states.
+-- The nightly cleanup's hand-overs: the building's finished pairs are recorded as changed; the cleanup
+-- then folds the building's pending changes (integration.apply_booking_changes, in bounded batches)
+-- before it reconciles.
 create or replace function integration.refresh_finished_pairs(p_building_id uuid)
 returns integer
 language plpgsql
@@ -269,12 +274,11 @@ begin
     and ba.state <> 'released'
     and (ba.window_end <= integration.now() or (ba.state = 'waiting' and ba.write_at <= integration.now()));
   get diagnostics refreshed = row_count;
-  perform integration.apply_booking_changes(null);
   return refreshed;
 end;
 $$;
 comment on function integration.refresh_finished_pairs(uuid) is
-  'Folds pending booking changes, releasing finished bookings and handing permissions to waiting bookings whose holder finished in one building, queueing their access levels in the outbox; returns that building''s pairs refreshed.';
+  'Records the finished pairs of one building (finished bookings to release, waiting bookings whose holder finished) as booking changes, for integration.apply_booking_changes; returns how many.';
 
 /*
  * What the app sees: every booking, `pending` until its change is folded.
@@ -312,11 +316,11 @@ comment on column public.booking_access_states.reason is 'Why the booking is pen
 
 revoke execute on function
   integration.pair_lock_key(uuid, uuid),
-  integration.apply_booking_changes(integer)
+  integration.apply_booking_changes(integer, uuid)
   from public;
 grant execute on function
   integration.pair_lock_key(uuid, uuid),
-  integration.apply_booking_changes(integer)
+  integration.apply_booking_changes(integer, uuid)
   to service_role;
 
 -- "Access not in place" also covers a booking whose change has not been folded five minutes after it

@@ -15,7 +15,7 @@
 import { isSaltoError, ShipCode, type SaltoClient, type SaltoEndpointInput, type ZonePermission } from '../salto/index.ts';
 import type { BuildingTimetables } from '../sync/building-timetables.ts';
 import { accessLevelRefused, reconcileAccessLevel, RENEW_LEASE_EVERY_MS } from '../sync/engine.ts';
-import type { AccessLevelPlan, BuildingContext, SyncStore, WorkItem } from '../sync/store.ts';
+import { FOLD_BATCH, type AccessLevelPlan, type BuildingContext, type SyncStore, type WorkItem } from '../sync/store.ts';
 import { asZonePermission, classifyZoneChange, type WrittenRecord } from './classify.ts';
 import type { ClaimedRun, CleanupCounts, CleanupDetails, CleanupStore, RunStatus } from './store.ts';
 
@@ -91,7 +91,9 @@ async function cleanBuilding(run: ClaimedRun, options: CleanupOptions): Promise<
     const building = await syncStore.building(buildingId);
     if (!building.endpoint) throw new RunFailed('failed', 'No SALTO server is configured for this building.');
 
+    // Finished bookings are released and waiting ones handed the permission before SALTO is read.
     await store.refreshFinishedPairs(buildingId);
+    while ((await syncStore.applyBookingChanges(buildingId)) === FOLD_BATCH);
 
     client = options.saltoClient(building.endpoint, { onCall: () => void counts.salto_calls++ });
     const zones = await client.listZones();

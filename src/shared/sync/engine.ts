@@ -24,7 +24,7 @@ import {
 import { MAX_RETRY_MS, nextAttemptDelayMs } from './backoff.ts';
 import { ALWAYS_KEY, planPermission, zonePermission, type PlannedPermission } from './desired.ts';
 import type { BuildingTimetables } from './building-timetables.ts';
-import type { AccessLevelPlan, AlertInput, BookingFailure, BuildingContext, SyncStore, WorkItem, WrittenPermission } from './store.ts';
+import { FOLD_BATCH, type AccessLevelPlan, type AlertInput, type BookingFailure, type BuildingContext, type SyncStore, type WorkItem, type WrittenPermission } from './store.ts';
 
 export interface SyncOptions {
   store: SyncStore;
@@ -71,7 +71,8 @@ export async function runSync(options: SyncOptions): Promise<SyncReport> {
     // Claim only what can start now: a claimed building waiting for a free slot would hold its lease
     // idle (and could lose it to another invocation while still queued here).
     const free = concurrency - active.size;
-    await store.applyBookingChanges(); // bookings' changes become access states and outbox rows first
+    // Bookings' changes become access states and outbox rows first, a batch per round.
+    const changesLeft = (await store.applyBookingChanges()) === FOLD_BATCH;
     const claimed = free > 0 ? await store.claimBuildings(options.invocationId, options.leaseSeconds ?? 60, free) : [];
     for (const buildingId of claimed) {
       report.buildings++;
@@ -82,7 +83,7 @@ export async function runSync(options: SyncOptions): Promise<SyncReport> {
       await Promise.race(active);
       continue;
     }
-    if (claimed.length > 0) continue;
+    if (claimed.length > 0 || changesLeft) continue;
     if (active.size > 0) {
       await Promise.race(active);
       continue;

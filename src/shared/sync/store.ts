@@ -59,11 +59,18 @@ export interface AlertInput {
   details: Record<string, unknown>;
 }
 
+/** Booking changes folded per transaction (each holds an advisory lock per pair until commit). */
+export const FOLD_BATCH = 500;
+
 export function createSyncStore(sql: Sql) {
   return {
-    /** Folds pending booking changes into access states and outbox rows (a bounded batch); returns how many. */
-    async applyBookingChanges(limit = 1000): Promise<number> {
-      const [row] = await sql<{ n: number }[]>`select integration.apply_booking_changes(${limit}) as n`;
+    /**
+     * Folds pending booking changes (of one building, when given) into access states and outbox rows,
+     * one bounded batch in one transaction; returns how many: FOLD_BATCH means more may be pending.
+     */
+    async applyBookingChanges(buildingId?: string): Promise<number> {
+      const [row] = await sql<{ n: number }[]>`
+        select integration.apply_booking_changes(${FOLD_BATCH}, ${buildingId ?? null}::uuid) as n`;
       return row?.n ?? 0;
     },
 
