@@ -39,13 +39,13 @@ describe('folding booking changes', { timeout: 120_000 }, () => {
       });
       const folders = Array.from({ length: 3 }, async () => {
         while (writing) {
-          await sql`select integration.apply_booking_changes(2)`;
+          await sql`select integration.apply_booking_changes(2, ${building.id})`;
         }
       });
       await Promise.all(writers);
       writing = false;
       await Promise.all(folders);
-      await Promise.all(Array.from({ length: 3 }, () => sql`select integration.apply_booking_changes(null)`));
+      await Promise.all(Array.from({ length: 3 }, () => sql`select integration.apply_booking_changes(null, ${building.id})`));
 
       const states = await sql<{ apartment_id: string; facility_id: string; states: string[] }[]>`
         select apartment_id, facility_id, array_agg(state order by access_starts_at) as states
@@ -66,7 +66,7 @@ describe('folding booking changes', { timeout: 120_000 }, () => {
 
       // Folding again changes nothing.
       const before = await sql`select booking_id, state, updated_at from integration.booking_access where building_id = ${building.id} order by booking_id`;
-      await sql`select integration.apply_booking_changes(null)`;
+      await sql`select integration.apply_booking_changes(null, ${building.id})`;
       const after = await sql`select booking_id, state, updated_at from integration.booking_access where building_id = ${building.id} order by booking_id`;
       expect(after).toEqual(before);
     } finally {
