@@ -121,9 +121,9 @@ async function expireResponses() {
   await sql`delete from net._http_response where created < now() - interval '6 hours'`.catch(() => {});
 }
 
-// Polled, like pg_net's worker: a check of the queue every few milliseconds is cheap, and unlike a
-// NOTIFY from each request it does not serialise the committing transactions (see the stand-in's
-// local-2 update script). net.wake() still notifies, for an immediate pass.
+// Woken like pg_net's worker: a request queued into an empty queue notifies at commit (the stand-in's
+// local-3 version), and a poll every few milliseconds finds the rest (a NOTIFY from every request
+// would serialise the committing transactions: see local-3's update script). net.wake() notifies too.
 const pollMs = Number(process.env.PG_NET_POLL_MS ?? 10);
 let polling = false;
 async function poll() {

@@ -225,3 +225,97 @@ begin
   return pg_catalog.now() + coalesce((select c.shift from integration.clock_offset as c), interval '0');
 end;
 $$;
+
+/*
+ * A sync round in one round trip: fold a batch of booking changes (their outbox rows appear), lease
+ * the buildings with due work, and say whether more changes wait and when the next work falls due.
+ * Was three calls in a row on the path from a booking to SALTO.
+ */
+create function integration.take_work(
+  p_invocation uuid,
+  p_lease interval,
+  p_limit integer,
+  p_fold_batch integer,
+  out claimed uuid[],
+  out changes_left boolean,
+  out seconds_until_due double precision
+)
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  at timestamptz := integration.now();
+begin
+  changes_left := integration.apply_booking_changes(p_fold_batch) >= p_fold_batch;
+  claimed := case when p_limit > 0
+    then array(select integration.claim_buildings(p_invocation, p_lease, p_limit))
+    else '{}'::uuid[] end;
+  -- 0 when work is due now (held by another invocation's lease), null when there is none.
+  select case when min(w.not_before) is not null
+      then extract(epoch from greatest(min(w.not_before), at) - at)::double precision end
+  into seconds_until_due
+  from integration.access_level_work as w;
+end;
+$$;
+comment on function integration.take_work(uuid, interval, integer, integer) is
+  'One round of the sync: folds a batch of booking changes, leases buildings with due work (up to p_limit), and reports whether changes remain and the seconds until the next work falls due (null: none).';
+revoke execute on function integration.take_work(uuid, interval, integer, integer) from public;
+grant execute on function integration.take_work(uuid, interval, integer, integer) to service_role;
+
+/*
+ * A building's due access levels with their plans, in one round trip: the outbox rows to work on (up
+ * to p_limit, oldest first) and, for each, what integration.desired_permissions_of and
+ * managed_zones_of say. Was two calls in a row on the path from a booking to SALTO.
+ */
+create function integration.due_work_plans(p_building_id uuid, p_limit integer)
+returns table (
+  access_level_id text,
+  generation bigint,
+  attempts integer,
+  desired jsonb,
+  managed_zones text[]
+)
+language plpgsql
+stable
+security definer
+set search_path = ''
+as $$
+#variable_conflict use_column
+begin
+  return query
+    with due as (
+      select w.access_level_id, w.generation, w.attempts, w.requested_at
+      from integration.access_level_work as w
+      where w.building_id = p_building_id and w.not_before <= (select integration.now())
+      order by w.requested_at, w.access_level_id
+      limit p_limit
+    ),
+    ids as (
+      select pg_catalog.array_agg(due.access_level_id) as ids from due
+    ),
+    desired as (
+      select d.access_level_id,
+        pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+          'zone_id', d.zone_id, 'facility_id', d.facility_id, 'window_start', d.window_start,
+          'window_end', d.window_end, 'booking_ids', d.booking_ids) order by d.zone_id) as windows
+      from ids cross join lateral integration.desired_permissions_of(p_building_id, ids.ids) as d
+      group by d.access_level_id
+    ),
+    managed as (
+      select m.access_level_id, pg_catalog.array_agg(m.zone_id order by m.zone_id) as zones
+      from ids cross join lateral integration.managed_zones_of(p_building_id, ids.ids) as m
+      group by m.access_level_id
+    )
+    select due.access_level_id, due.generation, due.attempts,
+      coalesce(desired.windows, '[]'::jsonb), coalesce(managed.zones, '{}'::text[])
+    from due
+    left join desired on desired.access_level_id = due.access_level_id
+    left join managed on managed.access_level_id = due.access_level_id
+    order by due.requested_at, due.access_level_id;
+end;
+$$;
+comment on function integration.due_work_plans(uuid, integer) is
+  'The building''s due outbox rows (up to p_limit, oldest first), each with its desired zone windows (JSON) and managed zones.';
+revoke execute on function integration.due_work_plans(uuid, integer) from public;
+grant execute on function integration.due_work_plans(uuid, integer) to service_role;

@@ -24,7 +24,7 @@ import {
 import { MAX_RETRY_MS, nextAttemptDelayMs } from './backoff.ts';
 import { ALWAYS_KEY, planPermission, zonePermission, type PlannedPermission } from './desired.ts';
 import type { BuildingTimetables } from './building-timetables.ts';
-import { FOLD_BATCH, type AccessLevelPlan, type AlertInput, type BookingFailure, type BuildingContext, type SyncStore, type WorkItem, type WrittenPermission } from './store.ts';
+import { type AccessLevelPlan, type AlertInput, type BookingFailure, type BuildingContext, type SyncStore, type WorkItem, type WrittenPermission } from './store.ts';
 
 export interface SyncOptions {
   store: SyncStore;
@@ -72,8 +72,7 @@ export async function runSync(options: SyncOptions): Promise<SyncReport> {
     // idle (and could lose it to another invocation while still queued here).
     const free = concurrency - active.size;
     // Bookings' changes become access states and outbox rows first, a batch per round.
-    const changesLeft = (await store.applyBookingChanges()) === FOLD_BATCH;
-    const claimed = free > 0 ? await store.claimBuildings(options.invocationId, options.leaseSeconds ?? 60, free) : [];
+    const { claimed, changesLeft, secondsUntilDue } = await store.takeWork(options.invocationId, options.leaseSeconds ?? 60, free);
     for (const buildingId of claimed) {
       report.buildings++;
       const task = syncBuilding(buildingId, options, report, deadline).finally(() => active.delete(task));
@@ -89,9 +88,8 @@ export async function runSync(options: SyncOptions): Promise<SyncReport> {
       continue;
     }
     // Nothing claimable: wait briefly for work in backoff (see maxIdleWaitMs), else end the pass.
-    const wait = await store.secondsUntilNextDue();
-    if (wait === null) break;
-    const waitMs = Math.max(wait * 1000, 200);
+    if (secondsUntilDue === null) break;
+    const waitMs = Math.max(secondsUntilDue * 1000, 200);
     if (waitMs > (options.maxIdleWaitMs ?? 10_000) || Date.now() + waitMs >= deadline) break;
     await sleep(waitMs);
   }
@@ -109,8 +107,8 @@ async function syncBuilding(buildingId: string, options: SyncOptions, report: Sy
   const { store, invocationId, leaseSeconds = 60, batchSize = 50 } = options;
   let client: SaltoClient | undefined;
   try {
-    // Three independent reads in one round trip; the plans of the due access levels in the next.
-    const [building, timetables, firstWork] = await Promise.all([
+    // Three independent reads in one round trip (the due access levels come with their plans).
+    const [building, timetables, firstDue] = await Promise.all([
       store.building(buildingId),
       store.timetables(buildingId),
       store.dueWork(buildingId, batchSize),
@@ -122,10 +120,8 @@ async function syncBuilding(buildingId: string, options: SyncOptions, report: Sy
     }
     client = options.saltoClient(building.endpoint);
     let renewed = Date.now();
-    for (let work = firstWork; work.length > 0 && Date.now() < deadline; work = await store.dueWork(buildingId, batchSize)) {
-      const plans = await store.plans(buildingId, work.map((w) => w.accessLevelId));
-      for (const item of work) {
-        const plan = plans.get(item.accessLevelId) ?? { desired: [], managed: [] };
+    for (let due = firstDue; due.length > 0 && Date.now() < deadline; due = await store.dueWork(buildingId, batchSize)) {
+      for (const { work: item, plan } of due) {
         const outcome = await syncAccessLevel(building, item, plan, timetables, client, options);
         report.accessLevels++;
         report[outcome]++;

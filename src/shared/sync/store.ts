@@ -29,6 +29,12 @@ export interface AccessLevelPlan {
   managed: string[];
 }
 
+/** An outbox row due now, with what the bookings ask of its access level. */
+export interface DueAccessLevel {
+  work: WorkItem;
+  plan: AccessLevelPlan;
+}
+
 export interface TimetableSlotRow {
   slot: number;
   key: string;
@@ -74,10 +80,18 @@ export function createSyncStore(sql: Sql) {
       return row?.n ?? 0;
     },
 
-    async claimBuildings(invocation: string, leaseSeconds: number, limit = 100): Promise<string[]> {
-      const rows = await sql<{ id: string }[]>`
-        select integration.claim_buildings(${invocation}, make_interval(secs => ${leaseSeconds}), ${limit}) as id`;
-      return rows.map((r) => r.id);
+    /**
+     * One round: folds a batch of booking changes, leases up to `limit` buildings with due work, and
+     * says whether changes remain and when the next work falls due (0: now, under another's lease).
+     */
+    async takeWork(
+      invocation: string,
+      leaseSeconds: number,
+      limit: number,
+    ): Promise<{ claimed: string[]; changesLeft: boolean; secondsUntilDue: number | null }> {
+      const [row] = await sql<{ claimed: string[]; changes_left: boolean; seconds_until_due: number | null }[]>`
+        select * from integration.take_work(${invocation}, make_interval(secs => ${leaseSeconds}), ${limit}, ${FOLD_BATCH})`;
+      return { claimed: row?.claimed ?? [], changesLeft: row?.changes_left ?? false, secondsUntilDue: row?.seconds_until_due ?? null };
     },
 
     async renewLease(buildingId: string, invocation: string, leaseSeconds: number): Promise<boolean> {
@@ -88,15 +102,6 @@ export function createSyncStore(sql: Sql) {
 
     async releaseLease(buildingId: string, invocation: string): Promise<void> {
       await sql`select integration.release_lease(${buildingId}, ${invocation})`;
-    },
-
-    /** Seconds until the next pending work item becomes due (0 if due now), or null when none. */
-    async secondsUntilNextDue(): Promise<number | null> {
-      const [row] = await sql<{ seconds: number | null }[]>`
-        select case when min(not_before) is null then null
-          else extract(epoch from greatest(min(not_before), integration.now()) - integration.now())::float8 end as seconds
-        from integration.access_level_work`;
-      return row?.seconds ?? null;
     },
 
     async building(buildingId: string): Promise<BuildingContext> {
@@ -147,13 +152,30 @@ export function createSyncStore(sql: Sql) {
       };
     },
 
-    async dueWork(buildingId: string, limit: number): Promise<WorkItem[]> {
-      const rows = await sql<{ access_level_id: string; generation: string; attempts: number }[]>`
-        select access_level_id, generation, attempts from integration.access_level_work
-        where building_id = ${buildingId} and not_before <= integration.now()
-        order by requested_at, access_level_id
-        limit ${limit}`;
-      return rows.map((r) => ({ accessLevelId: r.access_level_id, generation: Number(r.generation), attempts: r.attempts }));
+    /** The building's due outbox rows (up to `limit`, oldest first), each with its plan. */
+    async dueWork(buildingId: string, limit: number): Promise<DueAccessLevel[]> {
+      const rows = await sql<
+        {
+          access_level_id: string;
+          generation: string;
+          attempts: number;
+          desired: { zone_id: string; facility_id: string; window_start: string; window_end: string; booking_ids: string[] }[];
+          managed_zones: string[];
+        }[]
+      >`select * from integration.due_work_plans(${buildingId}, ${limit})`;
+      return rows.map((r) => ({
+        work: { accessLevelId: r.access_level_id, generation: Number(r.generation), attempts: r.attempts },
+        plan: {
+          desired: r.desired.map((d) => ({
+            zoneId: d.zone_id,
+            facilityId: d.facility_id,
+            windowStart: new Date(d.window_start),
+            windowEnd: new Date(d.window_end),
+            bookingIds: d.booking_ids,
+          })),
+          managed: r.managed_zones,
+        },
+      }));
     },
 
     /**

@@ -10,7 +10,7 @@ import { denoStpConnector } from '../_shared/salto-tcp.ts';
 import { createCleanupApp } from './app.ts';
 
 const env = readFunctionEnv();
-const sql = connectDatabase(env.SUPABASE_DB_URL, 8);
+const sql = connectDatabase(env.SUPABASE_DB_URL, 8, { asynchronousCommit: true });
 const store = createCleanupStore(sql);
 const syncStore = createSyncStore(sql);
 
