@@ -1,0 +1,104 @@
+-- The sync's round trips: integration.take_work (fold, lease, say what is left), due_work_plans (the
+-- due access levels with their plans) and record_reconciled (an outcome in one call).
+begin;
+create extension if not exists pgtap with schema extensions;
+set local search_path = public, extensions;
+select plan(12);
+
+-- Work pending from outside this test is not its business: set it aside (rolled back at the end).
+delete from integration.booking_changes;
+delete from integration.access_level_work;
+
+select results_eq(
+  $$ select claimed, changes_left, seconds_until_due
+     from integration.take_work('00000000-0000-4000-8000-00000000a001', interval '1 minute', 10, 500) $$,
+  $$ values ('{}'::uuid[], false, null::double precision) $$,
+  'with nothing pending, a round leases nothing and says no work will fall due'
+);
+
+select tests.create_two_buildings();
+select results_eq(
+  $$ select (select array_agg(b order by b) from unnest(claimed) as b), changes_left, seconds_until_due
+     from integration.take_work('00000000-0000-4000-8000-00000000a001', interval '1 minute', 10, 500) $$,
+  $$ values ((select array_agg(id order by id) from buildings where name in ('Alpha Towers', 'Beta Court')), false, 0::double precision) $$,
+  'a round folds the new bookings'' changes and leases both buildings, whose work is due now'
+);
+select is(
+  (select state from integration.booking_access where booking_id = tests.booking_of('A-101')), 'scheduled',
+  'the round decided the bookings'' access states'
+);
+select results_eq(
+  $$ select claimed, seconds_until_due
+     from integration.take_work('00000000-0000-4000-8000-00000000a002', interval '1 minute', 10, 500) $$,
+  $$ values ('{}'::uuid[], 0::double precision) $$,
+  'another invocation leases nothing while the first holds the buildings, and hears that work is due'
+);
+
+insert into integration.booking_changes (building_id, apartment_id, facility_id)
+values (tests.building_id('Alpha Towers'), tests.apartment_id('A-101'), tests.facility_id('Alpha gym')),
+       (tests.building_id('Alpha Towers'), tests.apartment_id('A-102'), tests.facility_id('Alpha gym'));
+select is(
+  (select changes_left from integration.take_work('00000000-0000-4000-8000-00000000a002', interval '1 minute', 0, 1)),
+  true,
+  'a round that folds a full batch says more changes may be left'
+);
+select is((select count(*)::int from integration.booking_changes), 1, 'and leaves the rest for the next round');
+
+select results_eq(
+  $$ select access_level_id, jsonb_array_length(desired), desired -> 0 ->> 'zone_id',
+       (desired -> 0 ->> 'window_start')::timestamptz, managed_zones
+     from integration.due_work_plans(tests.building_id('Alpha Towers'), 10) order by access_level_id $$,
+  $$ values ('APT-101', 1, 'GYM', '2030-06-01 08:50 Australia/Sydney'::timestamptz, '{GYM}'::text[]),
+            ('APT-102', 1, 'GYM', '2030-06-01 10:50 Australia/Sydney'::timestamptz, '{GYM}'::text[]) $$,
+  'due_work_plans lists the due access levels with their desired windows (before-buffer included) and managed zones'
+);
+select is(
+  (select count(*)::int from integration.due_work_plans(tests.building_id('Alpha Towers'), 1)), 1,
+  'due_work_plans takes at most the limit'
+);
+
+-- The outcome of writing APT-102's permission, recorded with the generation the sync read.
+create temporary table read_generation on commit drop as
+  select generation from integration.access_level_work
+  where building_id = tests.building_id('Alpha Towers') and access_level_id = 'APT-102';
+select integration.record_reconciled(
+  tests.building_id('Alpha Towers'), 'APT-102', (select generation from read_generation),
+  jsonb_build_array(jsonb_build_object(
+    'zone_id', 'GYM', 'timetable_id', 200, 'period_start', '2030-06-01', 'period_end', '2030-06-01',
+    'booking_ids', jsonb_build_array(tests.booking_of('A-102')),
+    'window_start', '2030-06-01 10:50 Australia/Sydney'::timestamptz,
+    'window_end', '2030-06-01 12:00 Australia/Sydney'::timestamptz,
+    'exact', true, 'reason', null)),
+  '[]'::jsonb, '[]'::jsonb);
+select results_eq(
+  $$ select state, timetable_id, period_start from integration.booking_access where booking_id = tests.booking_of('A-102') $$,
+  $$ values ('active', 200, '2030-06-01'::date) $$,
+  'record_reconciled makes the booking it served active, with what was written'
+);
+select results_eq(
+  $$ select zone_id, timetable_id, booking_ids from integration.written_permissions
+     where building_id = tests.building_id('Alpha Towers') and access_level_id = 'APT-102' $$,
+  $$ values ('GYM', 200, array[tests.booking_of('A-102')]) $$,
+  'and records what SALTO now holds'
+);
+select is(
+  (select count(*)::int from integration.access_level_work
+   where building_id = tests.building_id('Alpha Towers') and access_level_id = 'APT-102'), 0,
+  'and completes the outbox row of the generation it read'
+);
+
+-- Asked again while the sync worked (a newer generation): the row stays for another pass.
+select integration.apply_booking_changes(null, tests.building_id('Alpha Towers'));
+select integration.record_reconciled(
+  tests.building_id('Alpha Towers'), 'APT-101',
+  (select generation - 1 from integration.access_level_work
+   where building_id = tests.building_id('Alpha Towers') and access_level_id = 'APT-101'),
+  '[]'::jsonb, '[]'::jsonb, '[]'::jsonb);
+select is(
+  (select count(*)::int from integration.access_level_work
+   where building_id = tests.building_id('Alpha Towers') and access_level_id = 'APT-101'), 1,
+  'an outcome recorded with an older generation leaves the newer request queued'
+);
+
+select * from finish();
+rollback;
