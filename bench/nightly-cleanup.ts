@@ -1,5 +1,5 @@
 // Benchmark 5: the nightly cleanup of 10,000 finished permissions over 50 buildings, SALTO taking 20 ms
-// per call. The cleanup engine (runCleanup, the code salto-cleanup runs) is driven from here.
+// per call, by the salto-cleanup function of the local stack (Deno), as pg_cron would call it.
 import type { Sql } from 'postgres';
 import { callFunction } from '../local/functions-client.ts';
 import type { CleanupSummary } from '../src/shared/cleanup/engine.ts';
@@ -87,7 +87,9 @@ export async function nightlyCleanup(sql: Sql): Promise<BenchResult> {
       method:
         `${(BUILDINGS * APARTMENTS).toLocaleString('en')} permissions finished yesterday (${BUILDINGS} buildings x ${APARTMENTS} access levels, ` +
         `each holding yesterday's 10:00-11:00 booking in SALTO, in integration.written_permissions and as an active booking), every simulator ` +
-        `adding ${LATENCY} ms per call; runCleanup (the code salto-cleanup runs) for those buildings, timed from the claim to the last report. ` +
+        `adding ${LATENCY} ms per call and reached over STP (SHIP over TCP, the lighter of its two transports: the 50 simulators run in the ` +
+        `benchmark's process on the same two cores); the salto-cleanup edge function called for those buildings (?wait=true), timed from the ` +
+        `call to its report. ` +
         `Lower bound = the busiest building's SALTO calls (${busiest}, one at a time under the building lease) x ${LATENCY} ms. ` +
         `${cleared.toLocaleString('en')} permissions cleared, ${totalCalls.toLocaleString('en')} SALTO calls.`,
       details: [`CPU used meanwhile by the stack: ${cpu}`],

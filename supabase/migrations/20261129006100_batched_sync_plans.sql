@@ -68,7 +68,9 @@ comment on function integration.managed_zones_of(uuid, text[]) is
 
 -- After a successful reconciliation of one access level: what SALTO now holds for its managed zones,
 -- the bookings it serves (active) or cannot serve (failed), new alerts, and the outbox row done
--- unless it was asked for again meanwhile (a newer generation).
+-- unless it was asked for again meanwhile (a newer generation). Then renews the caller's lease on the
+-- building and says whether it still holds it: a caller that lost it (too slow, or its lease expired
+-- while the database was away) stops writing that building's SALTO, in the same round trip.
 --   p_written:  [{zone_id, timetable_id, period_start, period_end, booking_ids, window_start, window_end, exact, reason}]
 --   p_failures: [{booking_ids, reason}]
 --   p_alerts:   [{kind, dedupe_key, booking_id, details}]
@@ -78,9 +80,11 @@ create function integration.record_reconciled(
   p_generation bigint,
   p_written jsonb,
   p_failures jsonb,
-  p_alerts jsonb
+  p_alerts jsonb,
+  p_invocation uuid,
+  p_lease interval
 )
-returns void
+returns boolean
 language plpgsql
 security definer
 set search_path = ''
@@ -141,10 +145,14 @@ begin
   where work.building_id = p_building_id and work.access_level_id = p_access_level_id and work.generation = p_generation;
   update integration.access_level_work as work set attempts = 0, last_error = null
   where work.building_id = p_building_id and work.access_level_id = p_access_level_id;
+
+  update integration.building_leases as l set leased_until = pg_catalog.clock_timestamp() + p_lease
+  where l.building_id = p_building_id and l.leased_by = p_invocation;
+  return found;
 end;
 $$;
-comment on function integration.record_reconciled(uuid, text, bigint, jsonb, jsonb, jsonb) is
-  'Records one reconciled access level in one call: written permissions, booking states, alerts, and the outbox row done (same generation only).';
+comment on function integration.record_reconciled(uuid, text, bigint, jsonb, jsonb, jsonb, uuid, interval) is
+  'Records one reconciled access level in one call: written permissions, booking states, alerts, and the outbox row done (same generation only); renews the caller''s building lease and returns whether it still holds it.';
 
 -- A slot's new content; written_at set once SALTO holds it. A slot left unwritten by an interrupted
 -- attempt may still claim the same content: it is dropped.
@@ -175,11 +183,11 @@ comment on function integration.save_timetable_slot(uuid, integer, text, jsonb, 
 
 revoke execute on function integration.desired_permissions_of(uuid, text[]) from public;
 revoke execute on function integration.managed_zones_of(uuid, text[]) from public;
-revoke execute on function integration.record_reconciled(uuid, text, bigint, jsonb, jsonb, jsonb) from public;
+revoke execute on function integration.record_reconciled(uuid, text, bigint, jsonb, jsonb, jsonb, uuid, interval) from public;
 revoke execute on function integration.save_timetable_slot(uuid, integer, text, jsonb, boolean) from public;
 grant execute on function integration.desired_permissions_of(uuid, text[]) to service_role;
 grant execute on function integration.managed_zones_of(uuid, text[]) to service_role;
-grant execute on function integration.record_reconciled(uuid, text, bigint, jsonb, jsonb, jsonb) to service_role;
+grant execute on function integration.record_reconciled(uuid, text, bigint, jsonb, jsonb, jsonb, uuid, interval) to service_role;
 grant execute on function integration.save_timetable_slot(uuid, integer, text, jsonb, boolean) to service_role;
 
 

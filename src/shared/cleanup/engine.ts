@@ -14,7 +14,7 @@
  */
 import { isSaltoError, ShipCode, type SaltoClient, type SaltoEndpointInput, type ZonePermission } from '../salto/index.ts';
 import type { BuildingTimetables } from '../sync/building-timetables.ts';
-import { accessLevelRefused, reconcileAccessLevel, RENEW_LEASE_EVERY_MS } from '../sync/engine.ts';
+import { accessLevelRefused, reconcileAccessLevel } from '../sync/engine.ts';
 import { FOLD_BATCH, type AccessLevelPlan, type BuildingContext, type SyncStore, type WorkItem } from '../sync/store.ts';
 import { asZonePermission, classifyZoneChange, type WrittenRecord } from './classify.ts';
 import type { ClaimedRun, CleanupCounts, CleanupDetails, CleanupStore, RunStatus } from './store.ts';
@@ -53,6 +53,12 @@ export interface CleanupSummary {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * How often the run's claim (600 s) is renewed, and the building's lease (60 s) checked, while it is
+ * cleaned; each recorded access level renews the lease too.
+ */
+const RENEW_EVERY_MS = 5_000;
 
 export async function runCleanup(options: CleanupOptions): Promise<CleanupSummary> {
   const { store, invocationId, concurrency = 64, claimSeconds = 600 } = options;
@@ -112,8 +118,8 @@ async function cleanBuilding(run: ClaimedRun, options: CleanupOptions): Promise<
       syncStore.timetables(buildingId),
       syncStore.plans(buildingId, levels.map((l) => l.accessLevelId)),
     ]);
-    // Lease and claim are renewed every few seconds, not after every access level: they last a
-    // minute and ten, and two round trips per access level were a fifth of the night's database work.
+    // The claim is renewed every few seconds, not after every access level (a round trip each was a
+    // large share of the night's database work); recording an access level renews the lease.
     let renewed = Date.now();
     for (const level of levels) {
       counts.access_levels_checked++;
@@ -129,7 +135,7 @@ async function cleanBuilding(run: ClaimedRun, options: CleanupOptions): Promise<
         counts,
         details,
       });
-      if (Date.now() - renewed < RENEW_LEASE_EVERY_MS) continue;
+      if (Date.now() - renewed < RENEW_EVERY_MS) continue;
       const [lease, claim] = await Promise.all([
         syncStore.renewLease(buildingId, invocationId, leaseSeconds),
         store.renewClaim(run.runId, invocationId, claimSeconds),
@@ -267,6 +273,10 @@ async function cleanAccessLevel(
   }
   // Unknown IDs were alerted by the IDs check already (same dedupe key); other alerts are new facts.
   const alerts = reconciliation.alerts.filter((a) => a.kind !== 'unknown_salto_id');
-  await syncStore.recordReconciled(buildingId, work, written, failures, alerts);
+  const leased = await syncStore.recordReconciled(buildingId, work, written, failures, alerts, {
+    invocation: context.options.invocationId,
+    seconds: context.options.leaseSeconds ?? 60,
+  });
   context.timetables.recordWritten(accessLevelId, written.map((w) => w.timetableId));
+  if (!leased) throw new RunFailed('failed', 'The cleanup took too long and lost its claim on the building; the next call retries.');
 }

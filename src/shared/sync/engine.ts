@@ -24,7 +24,7 @@ import {
 import { MAX_RETRY_MS, nextAttemptDelayMs } from './backoff.ts';
 import { ALWAYS_KEY, planPermission, zonePermission, type PlannedPermission } from './desired.ts';
 import type { BuildingTimetables } from './building-timetables.ts';
-import { type AccessLevelPlan, type AlertInput, type BookingFailure, type BuildingContext, type SyncStore, type WorkItem, type WrittenPermission } from './store.ts';
+import type { AccessLevelPlan, AlertInput, BookingFailure, BuildingContext, BuildingLease, SyncStore, WorkItem, WrittenPermission } from './store.ts';
 
 export interface SyncOptions {
   store: SyncStore;
@@ -97,12 +97,6 @@ export async function runSync(options: SyncOptions): Promise<SyncReport> {
   return report;
 }
 
-/**
- * How often a building's lease (a minute) is renewed while its access levels are written: every few
- * seconds, not after each one (a round trip per access level was a large share of a pass).
- */
-export const RENEW_LEASE_EVERY_MS = 5_000;
-
 async function syncBuilding(buildingId: string, options: SyncOptions, report: SyncReport, deadline: number) {
   const { store, invocationId, leaseSeconds = 60, batchSize = 50 } = options;
   let client: SaltoClient | undefined;
@@ -119,17 +113,14 @@ async function syncBuilding(buildingId: string, options: SyncOptions, report: Sy
       return;
     }
     client = options.saltoClient(building.endpoint);
-    let renewed = Date.now();
+    const lease = { invocation: invocationId, seconds: leaseSeconds };
     for (let due = firstDue; due.length > 0 && Date.now() < deadline; due = await store.dueWork(buildingId, batchSize)) {
       for (const { work: item, plan } of due) {
-        const outcome = await syncAccessLevel(building, item, plan, timetables, client, options);
+        const { outcome, leased } = await syncAccessLevel(building, item, plan, timetables, client, lease, options);
         report.accessLevels++;
         report[outcome]++;
         if (outcome === 'retries') return; // the server is failing: the rest of the building waits for the backoff
-        if (Date.now() - renewed < RENEW_LEASE_EVERY_MS) continue;
-        // Lease lost (we were too slow): another invocation owns the building now.
-        if (!(await store.renewLease(buildingId, invocationId, leaseSeconds))) return;
-        renewed = Date.now();
+        if (!leased) return; // lease lost (we were too slow): another invocation owns the building now
       }
     }
   } finally {
@@ -146,8 +137,9 @@ async function syncAccessLevel(
   plan: AccessLevelPlan,
   timetables: BuildingTimetables,
   client: SaltoClient,
+  lease: BuildingLease,
   options: SyncOptions,
-): Promise<Outcome> {
+): Promise<{ outcome: Outcome; leased: boolean }> {
   const { store } = options;
   const { buildingId } = building;
   const accessLevelId = work.accessLevelId;
@@ -157,20 +149,20 @@ async function syncAccessLevel(
       store,
       timetables,
     });
-    await store.recordReconciled(buildingId, work, written, failures, alerts);
+    const leased = await store.recordReconciled(buildingId, work, written, failures, alerts, lease);
     timetables.recordWritten(accessLevelId, written.map((w) => w.timetableId));
-    return result.written ? 'writes' : failures.length > 0 ? 'failures' : 'unchanged';
+    return { outcome: result.written ? 'writes' : failures.length > 0 ? 'failures' : 'unchanged', leased };
   } catch (error) {
     if (isSaltoError(error) && error.kind === 'transient') {
       const retryAt = new Date(Date.now() + nextAttemptDelayMs(work.attempts));
       await store.recordRetry(buildingId, work, retryAt, error.message);
       options.log?.(`building ${buildingId}, access level ${accessLevelId}: ${error.message}; retry at ${retryAt.toISOString()}`);
-      return 'retries';
+      return { outcome: 'retries', leased: true };
     }
     if (isSaltoError(error)) {
       const { reason, alerts } = accessLevelRefused(buildingId, accessLevelId, error);
       await store.recordAccessLevelFailed(buildingId, work, reason, alerts);
-      return 'failures';
+      return { outcome: 'failures', leased: await store.renewLease(buildingId, lease.invocation, lease.seconds) };
     }
     throw error;
   }

@@ -29,6 +29,12 @@ export interface AccessLevelPlan {
   managed: string[];
 }
 
+/** Who holds a building's lease (an invocation), and for how long each renewal extends it. */
+export interface BuildingLease {
+  invocation: string;
+  seconds: number;
+}
+
 /** An outbox row due now, with what the bookings ask of its access level. */
 export interface DueAccessLevel {
   work: WorkItem;
@@ -227,7 +233,8 @@ export function createSyncStore(sql: Sql) {
     /**
      * After a successful reconciliation: what SALTO now holds for this access level's managed zones,
      * the bookings it serves (active) or cannot serve (failed), and the work item done unless it was
-     * asked for again meanwhile.
+     * asked for again meanwhile. Renews the building's lease in the same call; false when the caller
+     * no longer holds it (it must stop writing that building's SALTO).
      */
     async recordReconciled(
       buildingId: string,
@@ -235,8 +242,9 @@ export function createSyncStore(sql: Sql) {
       written: WrittenPermission[],
       failures: BookingFailure[],
       alerts: AlertInput[],
-    ): Promise<void> {
-      await sql`
+      lease: BuildingLease,
+    ): Promise<boolean> {
+      const [row] = await sql<{ leased: boolean }[]>`
         select integration.record_reconciled(${buildingId}, ${work.accessLevelId}, ${work.generation},
           ${sql.json(
             written.map((w) => ({
@@ -252,7 +260,9 @@ export function createSyncStore(sql: Sql) {
             })) as never,
           )},
           ${sql.json(failures.map((f) => ({ booking_ids: f.bookingIds, reason: f.reason })) as never)},
-          ${sql.json(alerts.map((a) => ({ kind: a.kind, dedupe_key: a.dedupeKey, booking_id: a.bookingId ?? null, details: a.details })) as never)})`;
+          ${sql.json(alerts.map((a) => ({ kind: a.kind, dedupe_key: a.dedupeKey, booking_id: a.bookingId ?? null, details: a.details })) as never)},
+          ${lease.invocation}, make_interval(secs => ${lease.seconds})) as leased`;
+      return row?.leased ?? false;
     },
 
     /**

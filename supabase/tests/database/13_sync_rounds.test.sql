@@ -3,7 +3,7 @@
 begin;
 create extension if not exists pgtap with schema extensions;
 set local search_path = public, extensions;
-select plan(12);
+select plan(14);
 
 -- Work pending from outside this test is not its business: set it aside (rolled back at the end).
 delete from integration.booking_changes;
@@ -61,7 +61,7 @@ select is(
 create temporary table read_generation on commit drop as
   select generation from integration.access_level_work
   where building_id = tests.building_id('Alpha Towers') and access_level_id = 'APT-102';
-select integration.record_reconciled(
+select is(integration.record_reconciled(
   tests.building_id('Alpha Towers'), 'APT-102', (select generation from read_generation),
   jsonb_build_array(jsonb_build_object(
     'zone_id', 'GYM', 'timetable_id', 200, 'period_start', '2030-06-01', 'period_end', '2030-06-01',
@@ -69,7 +69,14 @@ select integration.record_reconciled(
     'window_start', '2030-06-01 10:50 Australia/Sydney'::timestamptz,
     'window_end', '2030-06-01 12:00 Australia/Sydney'::timestamptz,
     'exact', true, 'reason', null)),
-  '[]'::jsonb, '[]'::jsonb);
+  '[]'::jsonb, '[]'::jsonb, '00000000-0000-4000-8000-00000000a001', interval '1 minute'),
+  true, 'record_reconciled renews the lease its caller holds, and says so');
+select is(
+  (select integration.record_reconciled(tests.building_id('Beta Court'), 'APT-101', 0, '[]'::jsonb, '[]'::jsonb, '[]'::jsonb,
+     '00000000-0000-4000-8000-00000000a002', interval '1 minute')),
+  false,
+  'record_reconciled says when the caller no longer holds the building''s lease'
+);
 select results_eq(
   $$ select state, timetable_id, period_start from integration.booking_access where booking_id = tests.booking_of('A-102') $$,
   $$ values ('active', 200, '2030-06-01'::date) $$,
@@ -93,7 +100,7 @@ select integration.record_reconciled(
   tests.building_id('Alpha Towers'), 'APT-101',
   (select generation - 1 from integration.access_level_work
    where building_id = tests.building_id('Alpha Towers') and access_level_id = 'APT-101'),
-  '[]'::jsonb, '[]'::jsonb, '[]'::jsonb);
+  '[]'::jsonb, '[]'::jsonb, '[]'::jsonb, '00000000-0000-4000-8000-00000000a002', interval '1 minute');
 select is(
   (select count(*)::int from integration.access_level_work
    where building_id = tests.building_id('Alpha Towers') and access_level_id = 'APT-101'), 1,
