@@ -156,6 +156,8 @@ export async function dropBuildings(sql: Sql, buildings: BenchBuilding[]) {
     await tx`delete from public.facilities where building_id = any (${ids}::uuid[])`;
     await tx`delete from public.buildings where id = any (${ids}::uuid[])`;
     await tx`delete from vault.secrets where name = any (${ids.map((id) => `salto_ship_key:${id}`)})`;
+    // Changes the bench's bookings left unfolded (their wake-ups went nowhere) must not hold up the next benchmark.
+    await tx`delete from integration.booking_changes where building_id = any (${ids}::uuid[])`;
   });
   await Promise.all(buildings.map((b) => b.simulator?.close()));
 }

@@ -93,7 +93,7 @@ export async function triggerOverhead(sql: Sql): Promise<BenchResult> {
         `${TRANSACTIONS.toLocaleString('en')} single-booking INSERT transactions per side through postgres.js as the app writes them ` +
         `(service role claims set in the transaction, ${CONNECTIONS} connections), into public.bookings with the integration's triggers ` +
         `and into bench.bookings, a scratch copy of the table (columns, constraints, indexes, foreign keys and the ${copiedTriggers} ` +
-        `booking-rule triggers) without them; 1,000 apartments x 20 facilities, one booking per pair; the wake-ups are queued (net.http_post) but ` +
+        `booking-rule triggers) without them; 1,000 apartments x 20 facilities, one booking per pair on either side (the two smaller sides below book the same pairs again); the wake-ups are queued (net.http_post) but ` +
         `sent nowhere, so the sync function's work after commit does not compete for the machine, and the local pg_net stand-in (a Node process; hosted, ` +
         `pg_net is a C worker in the database server) sends them after each measured stretch, not during it. ${ROUNDS} rounds of ` +
         `${perRound.toLocaleString('en')} per side, the order alternating; figure = total time with / without.`,

@@ -111,6 +111,8 @@ begin
     select distinct ch.apartment_id, ch.facility_id,
       integration.pair_lock_key(ch.apartment_id, ch.facility_id) as lock_key
     from changes as ch
+    -- An apartment deleted since (with its bookings and their states) leaves nothing to decide.
+    where exists (select from public.apartments as a where a.id = ch.apartment_id)
   )
   select (select n from counted),
     pg_catalog.array_agg(p.apartment_id order by p.lock_key, p.apartment_id, p.facility_id),
@@ -119,8 +121,8 @@ begin
   into taken, apartment_ids, facility_ids, lock_keys
   from pairs as p;
 
-  if coalesce(taken, 0) = 0 then
-    return 0;
+  if coalesce(taken, 0) = 0 or lock_keys is null then
+    return coalesce(taken, 0);
   end if;
 
   -- Each pair's states, under its lock, in lock key order (no two folds wait for each other in a

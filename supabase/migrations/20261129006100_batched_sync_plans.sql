@@ -236,7 +236,8 @@ $$;
 
 /*
  * A sync round in one round trip: fold a batch of booking changes (their outbox rows appear), lease
- * the buildings with due work, and say whether more changes wait and when the next work falls due.
+ * the buildings with due work once no more changes wait, and say whether more changes wait and when
+ * the next work falls due.
  * Was three calls in a row on the path from a booking to SALTO.
  */
 create function integration.take_work(
@@ -256,7 +257,9 @@ declare
   at timestamptz := integration.now();
 begin
   changes_left := integration.apply_booking_changes(p_fold_batch) >= p_fold_batch;
-  claimed := case when p_limit > 0
+  -- A backlog of changes is folded before any building is leased: an access level is then read and
+  -- written once with all its bookings' changes, not once per batch that reaches it.
+  claimed := case when p_limit > 0 and not changes_left
     then array(select integration.claim_buildings(p_invocation, p_lease, p_limit))
     else '{}'::uuid[] end;
   -- 0 when work is due now (held by another invocation's lease), null when there is none.

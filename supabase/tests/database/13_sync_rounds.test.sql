@@ -3,7 +3,7 @@
 begin;
 create extension if not exists pgtap with schema extensions;
 set local search_path = public, extensions;
-select plan(14);
+select plan(17);
 
 -- Work pending from outside this test is not its business: set it aside (rolled back at the end).
 delete from integration.booking_changes;
@@ -37,15 +37,22 @@ select results_eq(
 insert into integration.booking_changes (building_id, apartment_id, facility_id)
 values (tests.building_id('Alpha Towers'), tests.apartment_id('A-101'), tests.facility_id('Alpha gym')),
        (tests.building_id('Alpha Towers'), tests.apartment_id('A-102'), tests.facility_id('Alpha gym'));
-select is(
-  (select changes_left from integration.take_work('00000000-0000-4000-8000-00000000a002', interval '1 minute', 0, 1)),
-  true,
-  'a round that folds a full batch says more changes may be left'
+delete from integration.building_leases where leased_by = '00000000-0000-4000-8000-00000000a001';
+select results_eq(
+  $$ select claimed, changes_left from integration.take_work('00000000-0000-4000-8000-00000000a003', interval '1 minute', 10, 1) $$,
+  $$ values ('{}'::uuid[], true) $$,
+  'a round that folds a full batch says more changes may be left, and leases nothing until they are folded'
 );
 select is(
   (select count(*)::int from integration.booking_changes
    where apartment_id in (tests.apartment_id('A-101'), tests.apartment_id('A-102'))),
   1, 'and leaves the rest for the next round');
+select is(
+  (select tests.building_id('Alpha Towers') = any (claimed)
+   from integration.take_work('00000000-0000-4000-8000-00000000a003', interval '1 minute', 10, 500)),
+  true,
+  'the next round folds the rest and leases the building'
+);
 
 select results_eq(
   $$ select access_level_id, jsonb_array_length(desired), desired -> 0 ->> 'zone_id',
@@ -72,7 +79,7 @@ select is(integration.record_reconciled(
     'window_start', '2030-06-01 10:50 Australia/Sydney'::timestamptz,
     'window_end', '2030-06-01 12:00 Australia/Sydney'::timestamptz,
     'exact', true, 'reason', null)),
-  '[]'::jsonb, '[]'::jsonb, '00000000-0000-4000-8000-00000000a001', interval '1 minute'),
+  '[]'::jsonb, '[]'::jsonb, '00000000-0000-4000-8000-00000000a003', interval '1 minute'),
   true, 'record_reconciled renews the lease its caller holds, and says so');
 select is(
   (select integration.record_reconciled(tests.building_id('Beta Court'), 'APT-101', 0, '[]'::jsonb, '[]'::jsonb, '[]'::jsonb,
@@ -108,6 +115,21 @@ select is(
   (select count(*)::int from integration.access_level_work
    where building_id = tests.building_id('Alpha Towers') and access_level_id = 'APT-101'), 1,
   'an outcome recorded with an older generation leaves the newer request queued'
+);
+
+-- A change left by an apartment deleted since (its bookings and states went with it) decides nothing.
+create temporary table outbox_before on commit drop as
+  select count(*) as n from integration.access_level_work where building_id = tests.building_id('Alpha Towers');
+insert into integration.booking_changes (building_id, apartment_id, facility_id)
+values (tests.building_id('Alpha Towers'), '00000000-0000-4000-8000-0000000000de', tests.facility_id('Alpha gym'));
+select is(
+  integration.apply_booking_changes(null, tests.building_id('Alpha Towers')), 1,
+  'a change of an apartment deleted since is taken'
+);
+select is(
+  (select count(*) from integration.access_level_work where building_id = tests.building_id('Alpha Towers')),
+  (select n from outbox_before),
+  'and queues nothing'
 );
 
 select * from finish();
