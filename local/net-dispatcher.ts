@@ -100,10 +100,18 @@ async function drain() {
   try {
     do {
       again = false;
+      // Taken off the queue, and the highest id noted: the next request queued wakes us (stand-in local-3).
       const batch = await sql<QueuedRequest[]>`
-        delete from net.http_request_queue
-        where id in (select id from net.http_request_queue order by id limit ${batchSize} for update skip locked)
-        returning id, method, url, headers, body, timeout_milliseconds`;
+        with taken as (
+          delete from net.http_request_queue
+          where id in (select id from net.http_request_queue order by id limit ${batchSize} for update skip locked)
+          returning id, method, url, headers, body, timeout_milliseconds
+        ),
+        noted as (
+          update net._dispatcher_progress set last_taken = greatest(last_taken, (select max(id) from taken))
+          where exists (select from taken)
+        )
+        select * from taken`;
       if (batch.length === 0) break;
       const outcomes = await Promise.all(batch.map(send));
       await sql`insert into net._http_response ${sql(outcomes.map((o) => ({ ...o, headers: o.headers && sql.json(o.headers) })))}`;
@@ -121,7 +129,7 @@ async function expireResponses() {
   await sql`delete from net._http_response where created < now() - interval '6 hours'`.catch(() => {});
 }
 
-// Woken like pg_net's worker: a request queued into an empty queue notifies at commit (the stand-in's
+// Woken like pg_net's worker: the first request queued after a pass notifies at commit (the stand-in's
 // local-3 version), and a poll every few milliseconds finds the rest (a NOTIFY from every request
 // would serialise the committing transactions: see local-3's update script). net.wake() notifies too.
 const pollMs = Number(process.env.PG_NET_POLL_MS ?? 10);
