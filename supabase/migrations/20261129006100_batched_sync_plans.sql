@@ -5,7 +5,8 @@
  * recorded an outcome in about eight statements. On a small machine the round trips, not SALTO,
  * set the pace. Now:
  *   - integration.desired_permissions_of / managed_zones_of answer for many access levels of a
- *     building at once (same rules as integration.desired_permissions / managed_zones, which stay);
+ *     building at once (same rules as integration.desired_permissions / managed_zones, which they
+ *     replace: those are dropped at the end of this file);
  *   - integration.record_reconciled records one access level's outcome in one call, in the same
  *     order of statements as before (booking_access rows before the outbox row: the lock order);
  *   - integration.save_timetable_slot is the two statements of a slot change in one call.
@@ -330,3 +331,7 @@ comment on function integration.due_work_plans(uuid, integer) is
   'The building''s due outbox rows (up to p_limit, oldest first), each with its desired zone windows (JSON) and managed zones.';
 revoke execute on function integration.due_work_plans(uuid, integer) from public;
 grant execute on function integration.due_work_plans(uuid, integer) to service_role;
+
+-- Replaced by desired_permissions_of and managed_zones_of (one access level is a list of one).
+drop function integration.desired_permissions(uuid, text);
+drop function integration.managed_zones(uuid, text);

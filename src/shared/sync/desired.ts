@@ -14,7 +14,7 @@ import {
 } from '../access/index.ts';
 import { allDays, periodForDates, type TimetableInterval, type ZonePermission } from '../salto/index.ts';
 
-/** One row of integration.desired_permissions(). */
+/** One row of integration.desired_permissions_of(): the window one zone of an access level should open. */
 export interface DesiredZoneWindow {
   zoneId: string;
   facilityId: string;
