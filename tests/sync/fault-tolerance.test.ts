@@ -99,6 +99,7 @@ describe('fault tolerance of the sync pipeline', { timeout: 120_000 }, () => {
 
   it('the sync function killed mid-batch: another invocation finishes the work once the lease expires', async () => {
     const building = await createTestBuilding(sql, { facilities: [{ name: 'Gym' }], apartments: apartmentLabels(10) });
+    let killed = false;
     try {
       await building.simulator.setFaults({ latencyMs: 250 });
       const bookingIds = await burst(building);
@@ -109,11 +110,13 @@ describe('fault tolerance of the sync pipeline', { timeout: 120_000 }, () => {
       }, 30_000, 'a few writes before the kill');
       const pid = Number(readFileSync(join(import.meta.dirname, '../../.local/run/function-salto-sync.pid'), 'utf8'));
       process.kill(-pid, 'SIGKILL');
+      killed = true;
       const [lease] = await sql`select leased_until > now() as held from integration.building_leases where building_id = ${building.id}`;
       expect(lease?.held).toBe(true);
       expect((await states(bookingIds)).filter((s) => s !== 'active').length).toBeGreaterThan(0);
 
       await up(); // the stack restarts the dead function
+      killed = false;
       await building.simulator.clearFaults();
       // The dead invocation's lease runs out (time moved forward, not waited for); then another
       // invocation picks the building up.
@@ -121,6 +124,7 @@ describe('fault tolerance of the sync pipeline', { timeout: 120_000 }, () => {
       await untilAllActive(bookingIds);
       expectSaltoMatchesBookings(building);
     } finally {
+      if (killed) await up(); // a failed assertion must not leave the function dead for the tests after this one
       await building.close();
     }
   });
