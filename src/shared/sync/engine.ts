@@ -8,6 +8,11 @@
  *
  * Concurrency: an invocation leases whole buildings, so calls to one building's SALTO server are
  * serialised across all invocations, while different buildings proceed in parallel.
+ *
+ * Round trips matter more than SALTO on the way from a booking to the door, so each step is one call:
+ * a round (integration.take_work) folds the bookings' changes and leases buildings; a building's due
+ * access levels come with their plans (integration.due_work_plans); an outcome is recorded, and the
+ * lease renewed, in one call (integration.record_reconciled).
  */
 import { allocateTimetableSlots } from '../access/index.ts';
 import {
