@@ -276,9 +276,52 @@ revoke execute on function integration.take_work(uuid, interval, integer, intege
 grant execute on function integration.take_work(uuid, interval, integer, integer) to service_role;
 
 /*
+ * Access levels with their plans, in one round trip: what integration.desired_permissions_of (as
+ * JSON) and managed_zones_of say of each. The nightly cleanup asks for all of a building's access
+ * levels; the sync for its due ones (due_work_plans).
+ */
+create function integration.access_level_plans(p_building_id uuid, p_access_level_ids text[])
+returns table (
+  access_level_id text,
+  desired jsonb,
+  managed_zones text[]
+)
+language plpgsql
+stable
+security definer
+set search_path = ''
+as $$
+#variable_conflict use_column
+begin
+  return query
+    with desired as (
+      select d.access_level_id,
+        pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+          'zone_id', d.zone_id, 'facility_id', d.facility_id, 'window_start', d.window_start,
+          'window_end', d.window_end, 'booking_ids', d.booking_ids) order by d.zone_id) as windows
+      from integration.desired_permissions_of(p_building_id, p_access_level_ids) as d
+      group by d.access_level_id
+    ),
+    managed as (
+      select m.access_level_id, pg_catalog.array_agg(m.zone_id order by m.zone_id) as zones
+      from integration.managed_zones_of(p_building_id, p_access_level_ids) as m
+      group by m.access_level_id
+    )
+    select l.id, coalesce(desired.windows, '[]'::jsonb), coalesce(managed.zones, '{}'::text[])
+    from pg_catalog.unnest(p_access_level_ids) as l (id)
+    left join desired on desired.access_level_id = l.id
+    left join managed on managed.access_level_id = l.id;
+end;
+$$;
+comment on function integration.access_level_plans(uuid, text[]) is
+  'Each given access level of the building with its desired zone windows (JSON) and managed zones.';
+revoke execute on function integration.access_level_plans(uuid, text[]) from public;
+grant execute on function integration.access_level_plans(uuid, text[]) to service_role;
+
+/*
  * A building's due access levels with their plans, in one round trip: the outbox rows to work on (up
- * to p_limit, oldest first) and, for each, what integration.desired_permissions_of and
- * managed_zones_of say. Was two calls in a row on the path from a booking to SALTO.
+ * to p_limit, oldest first), each with its integration.access_level_plans row. Was two calls in a row
+ * on the path from a booking to SALTO.
  */
 create function integration.due_work_plans(p_building_id uuid, p_limit integer)
 returns table (
@@ -302,28 +345,11 @@ begin
       where w.building_id = p_building_id and w.not_before <= (select integration.now())
       order by w.requested_at, w.access_level_id
       limit p_limit
-    ),
-    ids as (
-      select pg_catalog.array_agg(due.access_level_id) as ids from due
-    ),
-    desired as (
-      select d.access_level_id,
-        pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
-          'zone_id', d.zone_id, 'facility_id', d.facility_id, 'window_start', d.window_start,
-          'window_end', d.window_end, 'booking_ids', d.booking_ids) order by d.zone_id) as windows
-      from ids cross join lateral integration.desired_permissions_of(p_building_id, ids.ids) as d
-      group by d.access_level_id
-    ),
-    managed as (
-      select m.access_level_id, pg_catalog.array_agg(m.zone_id order by m.zone_id) as zones
-      from ids cross join lateral integration.managed_zones_of(p_building_id, ids.ids) as m
-      group by m.access_level_id
     )
-    select due.access_level_id, due.generation, due.attempts,
-      coalesce(desired.windows, '[]'::jsonb), coalesce(managed.zones, '{}'::text[])
+    select due.access_level_id, due.generation, due.attempts, plan.desired, plan.managed_zones
     from due
-    left join desired on desired.access_level_id = due.access_level_id
-    left join managed on managed.access_level_id = due.access_level_id
+    join integration.access_level_plans(p_building_id, array(select due.access_level_id from due)) as plan
+      on plan.access_level_id = due.access_level_id
     order by due.requested_at, due.access_level_id;
 end;
 $$;

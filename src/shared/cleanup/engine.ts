@@ -127,7 +127,7 @@ async function cleanBuilding(run: ClaimedRun, options: CleanupOptions): Promise<
         current: actual.get(level.accessLevelId),
         written: written.get(level.accessLevelId) ?? new Map(),
         work: workItems.get(level.accessLevelId) ?? { accessLevelId: level.accessLevelId, generation: 0, attempts: 0 },
-        plan: plans.get(level.accessLevelId) ?? { desired: [], managed: [] },
+        plan: plans.get(level.accessLevelId)!, // one per access level asked for
         timetables,
         knownZoneIds,
         client,

@@ -77,12 +77,12 @@ export const FOLD_BATCH = 500;
 export function createSyncStore(sql: Sql) {
   return {
     /**
-     * Folds pending booking changes (of one building, when given) into access states and outbox rows,
-     * one bounded batch in one transaction; returns how many: FOLD_BATCH means more may be pending.
+     * Folds one building's pending booking changes into access states and outbox rows, one bounded
+     * batch in one transaction; returns how many: FOLD_BATCH means more may be pending.
      */
-    async applyBookingChanges(buildingId?: string): Promise<number> {
+    async applyBookingChanges(buildingId: string): Promise<number> {
       const [row] = await sql<{ n: number }[]>`
-        select integration.apply_booking_changes(${FOLD_BATCH}, ${buildingId ?? null}::uuid) as n`;
+        select integration.apply_booking_changes(${FOLD_BATCH}, ${buildingId}::uuid) as n`;
       return row?.n ?? 0;
     },
 
@@ -160,27 +160,11 @@ export function createSyncStore(sql: Sql) {
 
     /** The building's due outbox rows (up to `limit`, oldest first), each with its plan. */
     async dueWork(buildingId: string, limit: number): Promise<DueAccessLevel[]> {
-      const rows = await sql<
-        {
-          access_level_id: string;
-          generation: string;
-          attempts: number;
-          desired: { zone_id: string; facility_id: string; window_start: string; window_end: string; booking_ids: string[] }[];
-          managed_zones: string[];
-        }[]
-      >`select * from integration.due_work_plans(${buildingId}, ${limit})`;
+      const rows = await sql<(PlanRow & { generation: string; attempts: number })[]>`
+        select * from integration.due_work_plans(${buildingId}, ${limit})`;
       return rows.map((r) => ({
         work: { accessLevelId: r.access_level_id, generation: Number(r.generation), attempts: r.attempts },
-        plan: {
-          desired: r.desired.map((d) => ({
-            zoneId: d.zone_id,
-            facilityId: d.facility_id,
-            windowStart: new Date(d.window_start),
-            windowEnd: new Date(d.window_end),
-            bookingIds: d.booking_ids,
-          })),
-          managed: r.managed_zones,
-        },
+        plan: accessLevelPlan(r),
       }));
     },
 
@@ -189,25 +173,9 @@ export function createSyncStore(sql: Sql) {
      * project manages, for many access levels of a building in one round trip.
      */
     async plans(buildingId: string, accessLevelIds: readonly string[]): Promise<Map<string, AccessLevelPlan>> {
-      const ids = [...accessLevelIds];
-      const [desired, managed] = await Promise.all([
-        sql<{ access_level_id: string; zone_id: string; facility_id: string; window_start: Date; window_end: Date; booking_ids: string[] }[]>`
-          select * from integration.desired_permissions_of(${buildingId}, ${ids}::text[]) order by access_level_id, zone_id`,
-        sql<{ access_level_id: string; zone_id: string }[]>`
-          select * from integration.managed_zones_of(${buildingId}, ${ids}::text[])`,
-      ]);
-      const plans = new Map<string, AccessLevelPlan>(ids.map((id) => [id, { desired: [], managed: [] }]));
-      for (const r of desired) {
-        plans.get(r.access_level_id)?.desired.push({
-          zoneId: r.zone_id,
-          facilityId: r.facility_id,
-          windowStart: r.window_start,
-          windowEnd: r.window_end,
-          bookingIds: r.booking_ids,
-        });
-      }
-      for (const r of managed) plans.get(r.access_level_id)?.managed.push(r.zone_id);
-      return plans;
+      const rows = await sql<PlanRow[]>`
+        select * from integration.access_level_plans(${buildingId}, ${[...accessLevelIds]}::text[])`;
+      return new Map(rows.map((r) => [r.access_level_id, accessLevelPlan(r)]));
     },
 
     /** The building's timetable slots and the slots each access level's written permissions use. */
@@ -317,6 +285,26 @@ export function createSyncStore(sql: Sql) {
 }
 
 export type SyncStore = ReturnType<typeof createSyncStore>;
+
+/** A row of integration.access_level_plans (or due_work_plans): windows as JSON, times as text. */
+interface PlanRow {
+  access_level_id: string;
+  desired: { zone_id: string; facility_id: string; window_start: string; window_end: string; booking_ids: string[] }[];
+  managed_zones: string[];
+}
+
+function accessLevelPlan(row: PlanRow): AccessLevelPlan {
+  return {
+    desired: row.desired.map((d) => ({
+      zoneId: d.zone_id,
+      facilityId: d.facility_id,
+      windowStart: new Date(d.window_start),
+      windowEnd: new Date(d.window_end),
+      bookingIds: d.booking_ids,
+    })),
+    managed: row.managed_zones,
+  };
+}
 
 async function insertAlerts(tx: TransactionSql, buildingId: string, alerts: AlertInput[]) {
   for (const alert of alerts) {
