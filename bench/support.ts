@@ -274,24 +274,6 @@ export function cpuUsedBetween(before: Map<string, number>, after: Map<string, n
     .join(', ');
 }
 
-/** A process and all its descendants (the stack starts services through tsx, which starts node). */
-function processTree(root: number): number[] {
-  const children = new Map<number, number[]>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      children.set(parent, [...(children.get(parent) ?? []), Number(entry)]);
-    } catch {
-      // ended meanwhile
-    }
-  }
-  const tree = [root];
-  for (let i = 0; i < tree.length; i++) tree.push(...(children.get(tree[i]!) ?? []));
-  return tree;
-}
-
 /**
  * Runs `work` while the local pg_net stand-in sends nothing, then lets it send what was queued and
  * waits until it has. Hosted, pg_net's worker is C inside the database server; locally it is a Node
@@ -299,12 +281,13 @@ function processTree(root: number): number[] {
  * transaction that queued it. The queueing itself (net.http_post in the transaction) is still measured.
  */
 export async function withDispatcherHeld<T>(sql: Sql, work: () => Promise<T>): Promise<T> {
-  const pids = processTree(Number(readFileSync(join(paths.pidsDir, 'net-dispatcher.pid'), 'utf8')));
-  for (const pid of pids) process.kill(pid, 'SIGSTOP');
+  // The stack starts each service detached, as a process group (tsx and the node it starts): signal the group.
+  const group = -Number(readFileSync(join(paths.pidsDir, 'net-dispatcher.pid'), 'utf8'));
+  process.kill(group, 'SIGSTOP');
   try {
     return await work();
   } finally {
-    for (const pid of pids) process.kill(pid, 'SIGCONT');
+    process.kill(group, 'SIGCONT');
     for (let waited = 0; waited < 120_000; waited += 50) {
       const [row] = await sql<{ queued: boolean }[]>`select exists (select from net.http_request_queue) as queued`;
       if (!row?.queued) break;
