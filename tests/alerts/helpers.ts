@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { parse } from 'dotenv';
 import type { Sql } from 'postgres';
 import type { TestBuilding } from '../support/fixtures.ts';
-import { eventually, functionAuthorization, stackEnv } from '../support/stack.ts';
+import { callFunction } from '../../local/functions-client.ts';
+import { eventually, stackEnv } from '../support/stack.ts';
 
 const localDir = join(import.meta.dirname, '..', '..', '.local');
 
@@ -56,15 +57,9 @@ export async function managerEmail(sql: Sql, building: TestBuilding): Promise<st
 }
 
 /** Asks send-alerts for one pass now (as the minute job would), and waits for its report. */
-export async function sendAlertsNow() {
+export function sendAlertsNow() {
   const { functionsUrl, functionsSecret } = stackEnv();
-  const response = await fetch(`${functionsUrl}/send-alerts?wait=true`, {
-    method: 'POST',
-    headers: { Authorization: await functionAuthorization(functionsSecret), 'Content-Type': 'application/json' },
-    body: '{}',
-  });
-  if (!response.ok) throw new Error(`send-alerts answered ${response.status}: ${await response.text()}`);
-  return response.json();
+  return callFunction({ FUNCTIONS_URL: functionsUrl, FUNCTIONS_SECRET: functionsSecret }, 'send-alerts', { query: 'wait=true' });
 }
 
 /** A local wall time in the building's zone as an instant (no DST ambiguity at the times used here). */

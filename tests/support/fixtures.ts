@@ -5,7 +5,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Sql } from 'postgres';
 import { startSimulator, type SimulatorHandle } from '../../src/simulator/simulator.ts';
-import { functionAuthorization } from './stack.ts';
+import { callFunction } from '../../local/functions-client.ts';
 
 export interface TestBuilding {
   id: string;
@@ -156,12 +156,6 @@ export async function setClockShift(sql: Sql, minutes: number) {
 }
 
 /** Asks the stack's salto-sync function for one pass and waits for its report. */
-export async function syncNow(functionsUrl: string, secret: string) {
-  const response = await fetch(`${functionsUrl}/salto-sync?wait=true`, {
-    method: 'POST',
-    headers: { Authorization: await functionAuthorization(secret), 'Content-Type': 'application/json' },
-    body: '{}',
-  });
-  if (!response.ok) throw new Error(`salto-sync answered ${response.status}: ${await response.text()}`);
-  return response.json();
+export function syncNow(functionsUrl: string, secret: string) {
+  return callFunction({ FUNCTIONS_URL: functionsUrl, FUNCTIONS_SECRET: secret }, 'salto-sync', { query: 'wait=true' });
 }
