@@ -3,7 +3,7 @@
 begin;
 create extension if not exists pgtap with schema extensions;
 set local search_path = public, extensions;
-select plan(18);
+select plan(21);
 
 -- Changes pending from outside this test are not its business (and folding a large backlog in one
 -- transaction would take a lock per pair): set them aside, inside this rolled-back transaction.
@@ -123,6 +123,47 @@ select results_eq(
   $$ select apartment_id from integration.booking_changes order by id $$,
   $$ values (tests.apartment_id('A-101')), (tests.apartment_id('A-102')) $$,
   'a booking moved to another apartment records the old pair and the new one'
+);
+-- Folding it moves its state to the new apartment; the old pair keeps only its own bookings.
+select integration.apply_booking_changes(null);
+select results_eq(
+  $$ select ba.apartment_id, ba.state from integration.booking_access as ba
+     join bookings as b on b.id = ba.booking_id where b.starts_at = '2030-06-08 09:00 Australia/Sydney' $$,
+  $$ values (tests.apartment_id('A-102'), 'waiting') $$,
+  'a moved booking''s state belongs to its new apartment, decided with that apartment''s bookings'
+);
+
+-- One fold of many pairs decides each pair as it would alone: overlapping and later bookings in
+-- both buildings, folded together.
+insert into bookings (facility_id, apartment_id, starts_at, ends_at) values
+  (tests.facility_id('Alpha gym'), tests.apartment_id('A-101'), '2030-06-02 09:00 Australia/Sydney', '2030-06-02 10:00 Australia/Sydney'),
+  (tests.facility_id('Alpha gym'), tests.apartment_id('A-101'), '2030-06-02 09:30 Australia/Sydney', '2030-06-02 11:00 Australia/Sydney'),
+  (tests.facility_id('Alpha gym'), tests.apartment_id('A-102'), '2030-06-01 11:30 Australia/Sydney', '2030-06-01 13:00 Australia/Sydney'),
+  (tests.facility_id('Beta gym'), tests.apartment_id('B-101'), '2030-06-03 09:00 Australia/Perth', '2030-06-03 10:00 Australia/Perth'),
+  (tests.facility_id('Beta gym'), tests.apartment_id('B-102'), '2030-06-01 11:00 Australia/Perth', '2030-06-01 11:30 Australia/Perth');
+select results_eq(
+  $$ select p.apartment_id, p.facility_id, p.booking_id, p.group_number, p.write_at, p.holder_booking_ids
+     from integration.pairs_plan(
+       (select array_agg(apartment_id order by id) from integration.booking_changes),
+       (select array_agg(facility_id order by id) from integration.booking_changes),
+       integration.now()) as p
+     order by p.booking_id $$,
+  $$ select pair.apartment_id, pair.facility_id, p.booking_id, p.group_number, p.write_at, p.holder_booking_ids
+     from (select distinct apartment_id, facility_id from integration.booking_changes) as pair
+     cross join lateral integration.pair_plan(pair.apartment_id, pair.facility_id, integration.now()) as p
+     order by p.booking_id $$,
+  'the rule over many pairs at once gives each pair what it gives that pair alone'
+);
+select integration.apply_booking_changes(null);
+select results_eq(
+  $$ select a.label, ba.state from integration.booking_access as ba
+     join bookings as b on b.id = ba.booking_id join apartments as a on a.id = b.apartment_id
+     where b.status = 'confirmed' order by a.label, b.starts_at $$,
+  $$ values ('A-101', 'scheduled'), ('A-101', 'scheduled'),
+            ('A-102', 'scheduled'), ('A-102', 'scheduled'), ('A-102', 'waiting'),
+            ('B-101', 'scheduled'), ('B-101', 'waiting'),
+            ('B-102', 'scheduled'), ('B-102', 'scheduled') $$,
+  'one fold of several pairs: overlapping bookings share the permission, later ones wait, pair by pair'
 );
 select * from finish();
 rollback;
