@@ -84,10 +84,12 @@ const parser = new XMLParser({
   ignoreDeclaration: true,
   ignorePiTags: true,
   commentPropName: false,
-  // Predefined entities only (foreign references are refused before parsing); with this on the parser
-  // also decodes numeric character references. DOCTYPE-declared entities never get here.
+  // Predefined entities only (foreign references are refused before parsing). Given as a map (not
+  // `true`, which copies every HTML entity into a new decoder at each parse: a tenth of the CPU of a
+  // SALTO call), it also turns on the decoding of numeric character references. DOCTYPE-declared
+  // entities never get here.
   processEntities: true,
-  htmlEntities: true,
+  htmlEntities: { amp: '&', apos: "'", gt: '>', lt: '<', quot: '"' },
   maxNestedTags: 64,
 });
 
