@@ -1,5 +1,4 @@
-// One postgres.js client per warm function instance. SUPABASE_DB_URL is a direct connection; prepared
-// statements stay off so the same code works through Supavisor's transaction pooler.
+// One postgres.js client per warm function instance.
 import postgres from 'postgres';
 
 export interface DatabaseOptions {
@@ -13,9 +12,19 @@ export interface DatabaseOptions {
   asynchronousCommit?: boolean;
 }
 
+/** Supavisor's transaction pooler listens on 6543; it cannot keep a prepared statement for a session. */
+export function throughTransactionPooler(url: string): boolean {
+  return new URL(url).port === '6543';
+}
+
 export function connectDatabase(url: string, max = 4, { asynchronousCommit = false }: DatabaseOptions = {}) {
   return postgres(url, {
-    prepare: false,
+    // SUPABASE_DB_URL is a direct connection: each statement is prepared once per connection and a
+    // query is then one round trip. Unprepared, postgres.js describes every query that has parameters
+    // before binding it (two round trips; half of the cleanup's database traffic). Through the
+    // transaction pooler, where a statement prepared on one server connection is unknown on the next,
+    // statements stay unprepared.
+    prepare: !throughTransactionPooler(url),
     max,
     onnotice: () => {},
     ...(asynchronousCommit ? { connection: { synchronous_commit: 'off' } } : {}),
