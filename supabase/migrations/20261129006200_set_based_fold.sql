@@ -10,9 +10,27 @@
  *   - integration.refresh_pairs decides a list of pairs' booking access states and double-booking
  *     alerts in one statement; apply_booking_changes and pair_changed call it once their pairs' locks
  *     are held, and refresh_pair is dropped;
- *   - integration.desired_permissions_of plans all its pairs with one pairs_plan call.
+ *   - integration.desired_permissions_of plans all its pairs with one pairs_plan call;
+ *   - bookings are found by apartment and facility through an index of that pair (the planner took
+ *     the facility's index and filtered a whole facility's bookings for each apartment);
+ *   - integration.pair_lock_key is PL/pgSQL: as a SQL function with a search_path it cannot be
+ *     inlined, and each call set up an executor (about 25 us per pair folded).
  * Behaviour is unchanged (20261129004100, 20261129005000, 20261129006000, 20261129006100).
  */
+
+create index bookings_apartment_id_facility_id_idx on public.bookings (apartment_id, facility_id);
+
+create or replace function integration.pair_lock_key(p_apartment_id uuid, p_facility_id uuid)
+returns bigint
+language plpgsql
+immutable
+parallel safe
+set search_path = ''
+as $$
+begin
+  return pg_catalog.hashtextextended('integration.pair:' || p_apartment_id::text || ':' || p_facility_id::text, 0);
+end;
+$$;
 
 create function integration.pairs_plan(p_apartment_ids uuid[], p_facility_ids uuid[], p_at timestamptz)
 returns table (
@@ -338,8 +356,9 @@ begin
   -- wake-up).
   insert into integration.access_level_work as w (building_id, access_level_id)
   select distinct a.building_id, a.access_control_id
-  from public.apartments as a
-  where a.id = any (apartment_ids) and a.access_control_id is not null
+  from pg_catalog.unnest(apartment_ids) as folded (apartment_id)
+  join public.apartments as a on a.id = folded.apartment_id
+  where a.access_control_id is not null
   order by a.building_id, a.access_control_id
   on conflict (building_id, access_level_id) do update set
     generation = w.generation + 1,
