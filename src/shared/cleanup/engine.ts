@@ -55,8 +55,8 @@ export interface CleanupSummary {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
- * How often the run's claim (600 s) is renewed, and the building's lease (60 s) checked, while it is
- * cleaned; each recorded access level renews the lease too.
+ * How often the run's claim (600 s) and the building's lease (60 s) are renewed while it is cleaned,
+ * whatever the run is doing (a long listing included); each recorded access level renews the lease too.
  */
 const RENEW_EVERY_MS = 5_000;
 
@@ -89,21 +89,38 @@ async function cleanBuilding(run: ClaimedRun, options: CleanupOptions): Promise<
   let error: string | undefined;
   let leased = false;
   let client: SaltoClient | undefined;
+  let lease: HeldLease | undefined;
+  // The previous access level's record in the database, on its way while the next one is written.
+  let recording: Promise<void> = Promise.resolve();
   try {
-    leased = await waitForLease(buildingId, options);
-    if (!leased) {
+    const leasedAt = await waitForLease(buildingId, options);
+    if (leasedAt === undefined) {
       throw new RunFailed('failed', 'A sync invocation kept the building\'s SALTO server busy; the next call retries.');
     }
+    leased = true;
+    lease = new HeldLease(leaseSeconds, leasedAt, async () => {
+      const [stillLeased, claimed] = await Promise.all([
+        syncStore.renewLease(buildingId, invocationId, leaseSeconds),
+        store.renewClaim(run.runId, invocationId, claimSeconds),
+      ]);
+      return stillLeased && claimed;
+    });
+    const heldLease = lease;
     const building = await syncStore.building(buildingId);
     if (!building.endpoint) throw new RunFailed('failed', 'No SALTO server is configured for this building.');
 
-    // Finished bookings are released and waiting ones handed the permission before SALTO is read.
-    await store.refreshFinishedPairs(buildingId);
-    while ((await syncStore.applyBookingChanges(buildingId)) === FOLD_BATCH);
-
-    client = options.saltoClient(building.endpoint, { onCall: () => void counts.salto_calls++ });
-    const zones = await client.listZones();
-    const listed = await client.listAccessLevels();
+    // SALTO is listed while the database releases finished bookings and hands waiting ones the
+    // permission: neither needs the other, and on a busy night each takes a good part of a second.
+    const saltoClient = options.saltoClient(building.endpoint, { onCall: () => void counts.salto_calls++ });
+    client = saltoClient;
+    const handedOver = (async () => {
+      await store.refreshFinishedPairs(buildingId);
+      while ((await syncStore.applyBookingChanges(buildingId)) === FOLD_BATCH);
+    })();
+    const listing = (async () => ({ zones: await saltoClient.listZones(), listed: await saltoClient.listAccessLevels() }))();
+    await Promise.allSettled([handedOver, listing]);
+    await handedOver;
+    const { zones, listed } = await listing;
     const knownZoneIds = new Set(zones.map((z) => z.id));
     const actual = new Map(listed.map((l) => [l.id, l.zonePermissions]));
 
@@ -118,12 +135,12 @@ async function cleanBuilding(run: ClaimedRun, options: CleanupOptions): Promise<
       syncStore.timetables(buildingId),
       syncStore.plans(buildingId, levels.map((l) => l.accessLevelId)),
     ]);
-    // The claim is renewed every few seconds, not after every access level (a round trip each was a
-    // large share of the night's database work); recording an access level renews the lease.
-    let renewed = Date.now();
     for (const level of levels) {
       counts.access_levels_checked++;
-      await cleanAccessLevel(building, level, {
+      // Each access level is recorded while the next one is written (its round trip off SALTO's
+      // path), and written only while a confirmed renewal of the lease is recent enough.
+      await heldLease.beforeWrite();
+      const { recorded } = await cleanAccessLevel(building, level, {
         current: actual.get(level.accessLevelId),
         written: written.get(level.accessLevelId) ?? new Map(),
         work: workItems.get(level.accessLevelId) ?? { accessLevelId: level.accessLevelId, generation: 0, attempts: 0 },
@@ -134,15 +151,14 @@ async function cleanBuilding(run: ClaimedRun, options: CleanupOptions): Promise<
         options,
         counts,
         details,
+        lease: heldLease,
       });
-      if (Date.now() - renewed < RENEW_EVERY_MS) continue;
-      const [lease, claim] = await Promise.all([
-        syncStore.renewLease(buildingId, invocationId, leaseSeconds),
-        store.renewClaim(run.runId, invocationId, claimSeconds),
-      ]);
-      if (!lease || !claim) throw new RunFailed('failed', 'The cleanup took too long and lost its claim on the building; the next call retries.');
-      renewed = Date.now();
+      // Its failure is awaited after the next write, not left unhandled meanwhile.
+      recorded.catch(() => {});
+      await recording;
+      recording = recorded;
     }
+    await recording;
 
     counts.slots_recycled = await store.recycleTimetableSlots(buildingId);
   } catch (caught) {
@@ -158,11 +174,66 @@ async function cleanBuilding(run: ClaimedRun, options: CleanupOptions): Promise<
     }
     options.log?.(`cleanup of building ${buildingId} (${run.localDate}): ${status}: ${error}`);
   } finally {
+    await recording.catch(() => {}); // a run that failed: its last record ends before the lease goes
+    await lease?.stop();
     await client?.close().catch(() => {});
     if (leased) await syncStore.releaseLease(buildingId, invocationId);
   }
   await store.finishRun(run.runId, invocationId, status, counts, details, error);
   return { ...run, status, counts, details, ...(error === undefined ? {} : { error }) };
+}
+
+const LOST_CLAIM = 'The cleanup took too long and lost its claim on the building; the next call retries.';
+
+/**
+ * The building's lease while a run holds it: renewed in the background (with the run's claim), and
+ * known to be ours for sure until half its length after a renewal the database confirmed was sent
+ * (the database applied it later, never earlier; the other half covers a write under way).
+ */
+class HeldLease {
+  private safeUntil: number;
+  private lost = false;
+  private renewal: Promise<void> | undefined;
+  private readonly heartbeat: ReturnType<typeof setInterval>;
+
+  constructor(private readonly seconds: number, takenAt: number, private readonly renewOnce: () => Promise<boolean>) {
+    this.safeUntil = takenAt + this.trusted();
+    this.heartbeat = setInterval(() => void this.renew().catch(() => {}), Math.min(RENEW_EVERY_MS, this.trusted() / 2));
+  }
+
+  private trusted() {
+    return (this.seconds * 1000) / 2;
+  }
+
+  /** A renewal the database confirmed (by the heartbeat, or by recording an access level). */
+  renewed(sentAt: number) {
+    this.safeUntil = Math.max(this.safeUntil, sentAt + this.trusted());
+  }
+
+  /** Renews now; a renewal already under way is joined. */
+  renew(): Promise<void> {
+    this.renewal ??= (async () => {
+      const sentAt = Date.now();
+      try {
+        if (await this.renewOnce()) this.renewed(sentAt);
+        else this.lost = true;
+      } finally {
+        this.renewal = undefined;
+      }
+    })();
+    return this.renewal;
+  }
+
+  /** Before writing SALTO: resolves while the lease is surely ours, renewing it first if need be. */
+  async beforeWrite() {
+    if (!this.lost && Date.now() >= this.safeUntil) await this.renew();
+    if (this.lost || Date.now() >= this.safeUntil) throw new RunFailed('failed', LOST_CLAIM);
+  }
+
+  async stop() {
+    clearInterval(this.heartbeat);
+    await this.renewal?.catch(() => {});
+  }
 }
 
 class RunFailed extends Error {
@@ -171,13 +242,17 @@ class RunFailed extends Error {
   }
 }
 
-/** The sync holds a building only for a pass; wait for it rather than fail the night's run. */
-async function waitForLease(buildingId: string, options: CleanupOptions): Promise<boolean> {
+/**
+ * The sync holds a building only for a pass; wait for it rather than fail the night's run. Resolves
+ * with when the lease that was taken had been asked for, or undefined when it never was.
+ */
+async function waitForLease(buildingId: string, options: CleanupOptions): Promise<number | undefined> {
   const { store, invocationId, leaseSeconds = 60, leaseWaitMs = 20_000 } = options;
   const deadline = Date.now() + leaseWaitMs;
   for (;;) {
-    if (await store.takeBuildingLease(buildingId, invocationId, leaseSeconds)) return true;
-    if (Date.now() >= deadline) return false;
+    const askedAt = Date.now();
+    if (await store.takeBuildingLease(buildingId, invocationId, leaseSeconds)) return askedAt;
+    if (Date.now() >= deadline) return undefined;
     await sleep(250);
   }
 }
@@ -196,13 +271,21 @@ interface AccessLevelContext {
   options: CleanupOptions;
   counts: CleanupCounts;
   details: CleanupDetails;
+  lease: HeldLease;
 }
 
+/** An access level recorded in place: nothing left to await. */
+const RECORDED = { recorded: Promise.resolve() };
+
+/**
+ * Brings one access level in line; resolves once SALTO is written, with `recorded`: its record in the
+ * database, still on its way (rejects when the lease turned out lost).
+ */
 async function cleanAccessLevel(
   building: BuildingContext,
   level: { accessLevelId: string; apartmentId: string | null },
   context: AccessLevelContext,
-) {
+): Promise<{ recorded: Promise<void> }> {
   const { store, syncStore } = context.options;
   const { buildingId } = building;
   const { accessLevelId } = level;
@@ -214,14 +297,14 @@ async function cleanAccessLevel(
       // No apartment uses it any more and SALTO deleted it: our permissions went with it.
       await store.forgetAccessLevel(buildingId, accessLevelId);
       context.timetables.forget(accessLevelId);
-      return;
+      return RECORDED;
     }
-    if (context.plan.desired.length === 0 && context.written.size === 0) return; // nothing to bring in line
+    if (context.plan.desired.length === 0 && context.written.size === 0) return RECORDED; // nothing to bring in line
     const { reason } = accessLevelRefused(buildingId, accessLevelId, { code: ShipCode.elementNotFound, message: 'not listed' });
     await syncStore.recordAccessLevelFailed(buildingId, work, reason, []);
     context.counts.failed++;
     context.details.failed.push({ access_level_id: accessLevelId, reason });
-    return;
+    return RECORDED;
   }
 
   let reconciliation;
@@ -240,7 +323,7 @@ async function cleanAccessLevel(
     await syncStore.recordAccessLevelFailed(buildingId, work, reason, alerts);
     context.counts.failed++;
     context.details.failed.push({ access_level_id: accessLevelId, reason });
-    return;
+    return RECORDED;
   }
 
   const { result, written, failures } = reconciliation;
@@ -273,10 +356,16 @@ async function cleanAccessLevel(
   }
   // Unknown IDs were alerted by the IDs check already (same dedupe key); other alerts are new facts.
   const alerts = reconciliation.alerts.filter((a) => a.kind !== 'unknown_salto_id');
-  const leased = await syncStore.recordReconciled(buildingId, work, written, failures, alerts, {
-    invocation: context.options.invocationId,
-    seconds: context.options.leaseSeconds ?? 60,
-  });
   context.timetables.recordWritten(accessLevelId, written.map((w) => w.timetableId));
-  if (!leased) throw new RunFailed('failed', 'The cleanup took too long and lost its claim on the building; the next call retries.');
+  const sent = Date.now();
+  const recorded = syncStore
+    .recordReconciled(buildingId, work, written, failures, alerts, {
+      invocation: context.options.invocationId,
+      seconds: context.options.leaseSeconds ?? 60,
+    })
+    .then((leased) => {
+      if (!leased) throw new RunFailed('failed', LOST_CLAIM);
+      context.lease.renewed(sent);
+    });
+  return { recorded };
 }

@@ -31,12 +31,16 @@ export function isXmlText(value: string): boolean {
   return !NOT_XML_CHAR.test(value);
 }
 
+// Markup characters, CR, or whitespace at either edge (\s as in String#trim).
+const NEEDS_ESCAPING = /[&<>"'\r]|^\s|\s$/;
+
 /**
  * Escapes text content. Markup characters become entities; CR and the whitespace at either edge become
  * numeric references, so that neither line-ending normalisation nor SHIP's trim-on-read alters a value.
  */
 export function escapeText(value: string): string {
   if (!isXmlText(value)) throw new XmlError('value contains a character XML cannot carry');
+  if (!NEEDS_ESCAPING.test(value)) return value; // most values: IDs, numbers, dates
   const escaped = value
     .replace(/&/g, '&amp;')
     .replace(/</g, '&lt;')
@@ -92,6 +96,8 @@ const parser = new XMLParser({
   // parser, a new one holding every HTML entity was built at each parse, a fifth of a SALTO call's CPU.
   entityDecoder: new EntityDecoder(),
   maxNestedTags: 64,
+  // No callback reads element paths: the parser need not build one as a string for every element.
+  jPath: false,
 });
 
 type Ordered = Record<string, unknown>;

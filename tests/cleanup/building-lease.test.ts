@@ -1,0 +1,130 @@
+// The cleanup records each access level while it writes the next one. It must still never write a
+// building's SALTO without holding the building's lease: a lease shorter than a few SALTO calls is kept
+// renewed, and once another invocation has taken the lease the run stops within the access level in
+// flight. Run in this process (runCleanup over the real database and a simulator) so that the
+// lease's length can be chosen.
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { runCleanup } from '../../src/shared/cleanup/engine.ts';
+import { createCleanupStore } from '../../src/shared/cleanup/store.ts';
+import { createSaltoClient } from '../../src/shared/salto/index.ts';
+import { createSyncStore } from '../../src/shared/sync/store.ts';
+import { book, createTestBuilding, setClockShift, type TestBuilding } from '../support/fixtures.ts';
+import { connect, eventually } from '../support/stack.ts';
+import { existsSince, local, setClockTo, untilState } from './support.ts';
+
+const sql = connect(4);
+const APARTMENTS = ['1', '2', '3', '4', '5'];
+const WRITE = 'SaltoDBGroup.Update';
+
+afterAll(async () => {
+  await setClockShift(sql, 0);
+  await sql.end();
+});
+
+/** pg_cron wakes the cleanup function every five minutes: keep this process's run clear of it. */
+async function awayFromCleanupSchedule() {
+  for (;;) {
+    const now = new Date();
+    const intoSlot = (now.getUTCMinutes() % 5) * 60 + now.getUTCSeconds();
+    if (intoSlot >= 5 && intoSlot <= 270) return;
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+}
+
+/**
+ * A building whose five access levels each hold a future gym booking, written by the sync, then
+ * removed by hand in SALTO: the night's cleanup has one write per access level to make.
+ */
+async function buildingWithFiveRepairs(): Promise<TestBuilding> {
+  const building = await createTestBuilding(sql, { apartments: APARTMENTS.map((label) => ({ label })) });
+  await existsSince(sql, building, local(building, '2027-08-01T09:00:00'));
+  await setClockTo(sql, local(building, '2027-08-01T20:00:00'));
+  for (const label of APARTMENTS) {
+    const apartment = building.apartments[label]!;
+    const id = await book(sql, { as: 'service_role' }, {
+      facilityId: building.facilities.Gym!.id, apartmentId: apartment.id,
+      startsAt: local(building, '2027-08-05T07:00:00'), endsAt: local(building, '2027-08-05T08:00:00'),
+    });
+    await untilState(sql, id, 'active');
+  }
+  const gym = building.facilities.Gym!.zoneId;
+  for (const level of building.simulator.site.accessLevels.values()) level.permissions = level.permissions.filter((p) => p.zoneId !== gym);
+  building.simulator.clearRequests();
+  await awayFromCleanupSchedule();
+  await setClockTo(sql, local(building, '2027-08-02T00:02:00'));
+  return building;
+}
+
+function cleanup(building: TestBuilding, invocationId: string, leaseSeconds: number, pageSize?: number) {
+  return runCleanup({
+    store: createCleanupStore(sql),
+    syncStore: createSyncStore(sql),
+    saltoClient: (endpoint, { onCall }) => createSaltoClient(endpoint, { onCall, ...(pageSize ? { pageSize } : {}) }),
+    invocationId,
+    buildingIds: [building.id],
+    leaseSeconds,
+  });
+}
+
+describe('the cleanup writes SALTO only under the building\'s lease', { timeout: 120_000 }, () => {
+  let building: TestBuilding | undefined;
+  beforeEach(async () => {
+    await building?.close();
+    building = undefined;
+  });
+  afterAll(() => building?.close());
+
+  it('a lease shorter than the listing is kept renewed: another invocation never gets it, and the run completes', async () => {
+    building = await buildingWithFiveRepairs();
+    // Each SALTO call takes 0.6 s and the lease lasts 2 s; SALTO is listed two entities a page: the
+    // listing alone (five calls) outlasts the lease, and a write with the previous record still out
+    // outlasts the half of it that the cleanup trusts.
+    await building.simulator.setFaults({ latencyMs: 600 });
+    const thief = createCleanupStore(sql);
+    const thiefId = randomUUID();
+    const invocationId = randomUUID();
+    let stolen = false;
+    let done = false;
+    const running = cleanup(building, invocationId, 2, 2).finally(() => (done = true));
+    // Another invocation asks for the building every 50 ms once the cleanup holds it.
+    const current = building;
+    await eventually(async () => {
+      const [held] = await sql`select 1 from integration.building_leases where building_id = ${current.id} and leased_by = ${invocationId}`;
+      return held ? true : undefined;
+    }, 20_000, 'the cleanup to hold the lease');
+    const stealing = (async () => {
+      while (!done) {
+        if (await thief.takeBuildingLease(building!.id, thiefId, 60)) stolen = true;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    })();
+    const summary = await running;
+    await stealing;
+
+    expect(stolen).toBe(false);
+    expect(summary.runs).toHaveLength(1);
+    expect(summary.runs[0]).toMatchObject({ status: 'completed', counts: { repaired: APARTMENTS.length } });
+    expect(building.simulator.requests({ requestName: WRITE })).toHaveLength(APARTMENTS.length);
+  });
+
+  it('once another invocation holds the lease, the run stops within the access level in flight', async () => {
+    building = await buildingWithFiveRepairs();
+    await building.simulator.setFaults({ latencyMs: 300 });
+    const invocationId = randomUUID();
+    const running = cleanup(building, invocationId, 60);
+
+    // After the first write, the lease goes to someone else (as after this invocation stalled).
+    const current = building;
+    await eventually(async () => (current.simulator.requests({ requestName: WRITE }).length > 0 ? true : undefined), 20_000, 'a first write');
+    await sql`update integration.building_leases set leased_by = ${randomUUID()} where building_id = ${current.id} and leased_by = ${invocationId}`;
+    const writesWhenTaken = current.simulator.requests({ requestName: WRITE }).length;
+
+    const summary = await running;
+    expect(summary.runs[0]).toMatchObject({ status: 'failed', error: expect.stringContaining('lost its claim') });
+    // The write under way when the lease went, and at most the next one (its record, which learns of
+    // the loss, is on its way during that write).
+    expect(current.simulator.requests({ requestName: WRITE }).length - writesWhenTaken).toBeLessThanOrEqual(2);
+    expect(current.simulator.requests({ requestName: WRITE }).length).toBeLessThan(APARTMENTS.length);
+  });
+});
