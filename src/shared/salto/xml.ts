@@ -2,12 +2,13 @@
  * The XML that SHIP speaks: elements with either text or child elements, no attributes, no mixed content.
  *
  * Building is done here by hand so that escaping is total and element names are checked (no value can
- * open an element). Parsing uses fast-xml-parser with everything that could reach outside the document
- * switched off: a DOCTYPE is rejected outright, and the only references accepted are the five XML
- * predefined entities and numeric character references.
+ * open an element). Parsing uses saxes, a strict (conformant) XML parser, with nothing that could reach
+ * outside the document: a DOCTYPE is rejected outright, and the only references accepted are the five
+ * XML predefined entities and numeric character references. Attributes, comments and processing
+ * instructions are ignored; SHIP has none.
  */
 import { EntityDecoder } from '@nodable/entities';
-import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { SaxesParser } from 'saxes';
 
 /** An element: a leaf carries `text`, a branch carries `children` (in document order). */
 export interface XmlElement {
@@ -80,76 +81,63 @@ export function serializeDocument(root: XmlElement): string {
 // An `&` that does not start one of the five predefined entities or a numeric character reference.
 const FOREIGN_REFERENCE = /&(?!(?:amp|lt|gt|quot|apos|#[0-9]{1,7}|#x[0-9A-Fa-f]{1,6});)/;
 
-const parser = new XMLParser({
-  preserveOrder: true,
-  ignoreAttributes: true,
-  parseTagValue: false,
-  parseAttributeValue: false,
-  trimValues: true,
-  ignoreDeclaration: true,
-  ignorePiTags: true,
-  commentPropName: false,
-  processEntities: true,
-  // Foreign references are refused before parsing and DOCTYPE-declared entities never get here, so the
-  // decoder meets only the five predefined XML entities (its default map) and numeric character
-  // references. One decoder serves every parse (the parser resets it per document): left to the
-  // parser, a new one holding every HTML entity was built at each parse, a fifth of a SALTO call's CPU.
-  entityDecoder: new EntityDecoder(),
-  maxNestedTags: 64,
-  // No callback reads element paths: the parser need not build one as a string for every element.
-  jPath: false,
-});
+/** SHIP's documents are shallow; a deeper one is refused rather than walked. */
+const MAX_DEPTH = 64;
 
-type Ordered = Record<string, unknown>;
+// Foreign references are refused before parsing and a DOCTYPE never gets here, so the decoder meets
+// only the five predefined XML entities (its default map) and numeric character references.
+const references = new EntityDecoder();
+
+interface OpenElement {
+  readonly name: string;
+  /** Text as written, references undecoded. */
+  readonly raw: string[];
+  readonly children: XmlElement[];
+}
 
 /**
  * Parses a document into its root element. Throws XmlError for anything that is not one well-formed
  * element tree of SHIP's shape.
+ *
+ * saxes checks well-formedness in the one pass that builds the tree. Values are trimmed of the literal
+ * padding SALTO adds before their references are decoded, so whitespace written as a reference is data
+ * (see escapeText): to see values as written, every `&` is handed to the parser escaped, and the
+ * references are decoded here.
  */
 export function parseDocument(xml: string): XmlElement {
   if (/<!DOCTYPE/i.test(xml) || /<!ENTITY/i.test(xml)) throw new XmlError('DOCTYPE and entity declarations are not accepted');
   if (FOREIGN_REFERENCE.test(xml)) throw new XmlError('unknown entity or stray "&"');
-  let valid: true | { err: { msg: string } };
+  const parser = new SaxesParser({ position: false });
+  const open: OpenElement[] = [];
+  let root: XmlElement | undefined;
+  parser.on('opentag', (tag) => {
+    if (open.length >= MAX_DEPTH) throw new XmlError(`elements nested deeper than ${MAX_DEPTH}`);
+    open.push({ name: tag.name, raw: [], children: [] });
+  });
+  parser.on('text', (text) => open.at(-1)?.raw.push(text));
+  parser.on('cdata', (text) => open.at(-1)?.raw.push(text));
+  parser.on('closetag', () => {
+    const element = closed(open.pop()!);
+    if (open.length > 0) open.at(-1)!.children.push(element);
+    else root = element;
+  });
   try {
-    valid = XMLValidator.validate(xml);
+    parser.write(xml.replaceAll('&', '&amp;')).close();
   } catch (error) {
-    throw new XmlError(`not well-formed XML: ${String(error)}`);
+    if (error instanceof XmlError) throw error;
+    throw new XmlError(`not well-formed XML: ${(error as Error).message}`);
   }
-  if (valid !== true) throw new XmlError(`not well-formed XML: ${valid.err.msg}`);
-  let nodes: Ordered[];
-  try {
-    nodes = parser.parse(xml) as Ordered[];
-  } catch (error) {
-    throw new XmlError(`not well-formed XML: ${String(error)}`);
-  }
-  const elements = nodes.map(toElement).filter((e): e is XmlElement => e !== undefined);
-  if (elements.length !== 1) throw new XmlError('expected exactly one root element');
-  return elements[0]!;
+  if (!root) throw new XmlError('expected exactly one root element');
+  return root;
 }
 
-function toElement(node: Ordered): XmlElement | undefined {
-  const keys = Object.keys(node).filter((k) => k !== ':@');
-  if (keys.length !== 1) throw new XmlError('unexpected node shape');
-  const name = keys[0]!;
-  if (name === '#text') return undefined;
-  if (name === '#cdata' || name === '#comment') return undefined;
-  const content = node[name];
-  if (!Array.isArray(content)) throw new XmlError('unexpected node shape');
-  const texts: string[] = [];
-  const children: XmlElement[] = [];
-  for (const item of content as Ordered[]) {
-    if (Object.prototype.hasOwnProperty.call(item, '#text')) {
-      texts.push(String(item['#text']));
-      continue;
-    }
-    const child = toElement(item);
-    if (child) children.push(child);
-  }
+function closed({ name, raw, children }: OpenElement): XmlElement {
   if (children.length > 0) {
-    if (texts.some((t) => t.length > 0)) throw new XmlError(`mixed content in <${name}>`);
+    if (raw.some((text) => text.trim().length > 0)) throw new XmlError(`mixed content in <${name}>`);
     return { name, children };
   }
-  return { name, text: texts.join('') };
+  references.reset();
+  return { name, text: references.decode(raw.join('').trim()) };
 }
 
 /** The first child called `name`. */
