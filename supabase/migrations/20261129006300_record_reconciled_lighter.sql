@@ -93,3 +93,38 @@ begin
   return found;
 end;
 $$;
+
+/*
+ * Several reconciled access levels of one building recorded in one call (the nightly cleanup records
+ * its access levels in batches while it goes on writing SALTO: one round trip for many).
+ *   p_levels: [{access_level_id, generation, written, failures, alerts}], each as for record_reconciled.
+ * Every access level is recorded (SALTO holds what was written, lease or not); returns whether the
+ * caller still holds the building's lease.
+ */
+create function integration.record_reconciled_levels(
+  p_building_id uuid,
+  p_levels jsonb,
+  p_invocation uuid,
+  p_lease interval
+)
+returns boolean
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  level jsonb;
+  leased boolean := true;
+begin
+  for level in select l from pg_catalog.jsonb_array_elements(p_levels) as l loop
+    leased := integration.record_reconciled(
+      p_building_id, level ->> 'access_level_id', (level ->> 'generation')::bigint,
+      level -> 'written', level -> 'failures', level -> 'alerts', p_invocation, p_lease);
+  end loop;
+  return leased;
+end;
+$$;
+comment on function integration.record_reconciled_levels(uuid, jsonb, uuid, interval) is
+  'integration.record_reconciled for several access levels of a building in one call; returns whether the caller still holds the building''s lease.';
+revoke execute on function integration.record_reconciled_levels(uuid, jsonb, uuid, interval) from public;
+grant execute on function integration.record_reconciled_levels(uuid, jsonb, uuid, interval) to service_role;

@@ -15,7 +15,7 @@
 import { isSaltoError, ShipCode, type SaltoClient, type SaltoEndpointInput, type ZonePermission } from '../salto/index.ts';
 import type { BuildingTimetables } from '../sync/building-timetables.ts';
 import { accessLevelRefused, reconcileAccessLevel } from '../sync/engine.ts';
-import { FOLD_BATCH, type AccessLevelPlan, type BuildingContext, type SyncStore, type WorkItem } from '../sync/store.ts';
+import { FOLD_BATCH, type AccessLevelPlan, type BuildingContext, type ReconciledLevel, type SyncStore, type WorkItem } from '../sync/store.ts';
 import { asZonePermission, classifyZoneChange, type WrittenRecord } from './classify.ts';
 import type { ClaimedRun, CleanupCounts, CleanupDetails, CleanupStore, RunStatus } from './store.ts';
 
@@ -56,7 +56,8 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * How often the run's claim (600 s) and the building's lease (60 s) are renewed while it is cleaned,
- * whatever the run is doing (a long listing included); each recorded access level renews the lease too.
+ * whatever the run is doing (a long listing included); each batch of recorded access levels renews the
+ * lease too.
  */
 const RENEW_EVERY_MS = 5_000;
 
@@ -90,8 +91,7 @@ async function cleanBuilding(run: ClaimedRun, options: CleanupOptions): Promise<
   let leased = false;
   let client: SaltoClient | undefined;
   let lease: HeldLease | undefined;
-  // The previous access level's record in the database, on its way while the next one is written.
-  let recording: Promise<void> = Promise.resolve();
+  let recorder: LevelRecorder | undefined;
   try {
     const leasedAt = await waitForLease(buildingId, options);
     if (leasedAt === undefined) {
@@ -106,6 +106,11 @@ async function cleanBuilding(run: ClaimedRun, options: CleanupOptions): Promise<
       return stillLeased && claimed;
     });
     const heldLease = lease;
+    const levelRecorder = new LevelRecorder(
+      (reconciled) => syncStore.recordReconciledLevels(buildingId, reconciled, { invocation: invocationId, seconds: leaseSeconds }),
+      heldLease,
+    );
+    recorder = levelRecorder;
     const building = await syncStore.building(buildingId);
     if (!building.endpoint) throw new RunFailed('failed', 'No SALTO server is configured for this building.');
 
@@ -137,10 +142,11 @@ async function cleanBuilding(run: ClaimedRun, options: CleanupOptions): Promise<
     ]);
     for (const level of levels) {
       counts.access_levels_checked++;
-      // Each access level is recorded while the next one is written (its round trip off SALTO's
-      // path), and written only while a confirmed renewal of the lease is recent enough.
+      // Written only while a confirmed renewal of the lease is recent enough, and recorded in
+      // batches while the next ones are written.
+      levelRecorder.check();
       await heldLease.beforeWrite();
-      const { recorded } = await cleanAccessLevel(building, level, {
+      const reconciled = await cleanAccessLevel(building, level, {
         current: actual.get(level.accessLevelId),
         written: written.get(level.accessLevelId) ?? new Map(),
         work: workItems.get(level.accessLevelId) ?? { accessLevelId: level.accessLevelId, generation: 0, attempts: 0 },
@@ -151,14 +157,10 @@ async function cleanBuilding(run: ClaimedRun, options: CleanupOptions): Promise<
         options,
         counts,
         details,
-        lease: heldLease,
       });
-      // Its failure is awaited after the next write, not left unhandled meanwhile.
-      recorded.catch(() => {});
-      await recording;
-      recording = recorded;
+      if (reconciled) levelRecorder.add(reconciled);
     }
-    await recording;
+    await levelRecorder.drain();
 
     counts.slots_recycled = await store.recycleTimetableSlots(buildingId);
   } catch (caught) {
@@ -174,7 +176,7 @@ async function cleanBuilding(run: ClaimedRun, options: CleanupOptions): Promise<
     }
     options.log?.(`cleanup of building ${buildingId} (${run.localDate}): ${status}: ${error}`);
   } finally {
-    await recording.catch(() => {}); // a run that failed: its last record ends before the lease goes
+    await recorder?.drain().catch(() => {}); // a run that failed: what it wrote is recorded before the lease goes
     await lease?.stop();
     await client?.close().catch(() => {});
     if (leased) await syncStore.releaseLease(buildingId, invocationId);
@@ -236,6 +238,67 @@ class HeldLease {
   }
 }
 
+/** Access levels recorded in one round trip, at most; and how long a written one waits for its batch. */
+const RECORD_BATCH = 20;
+const RECORD_WAIT_MS = 1_000;
+
+/**
+ * The access levels a run has written, recorded in the database in batches while it goes on writing
+ * SALTO: a round trip per batch, not per access level, and none on SALTO's path. A batch leaves once
+ * the previous one is back and enough are waiting, or the oldest has waited long enough. What a
+ * record finds (a database error, the lease lost) stops the run at its next write.
+ */
+class LevelRecorder {
+  private waiting: { level: ReconciledLevel; since: number }[] = [];
+  private sending: Promise<void> | undefined;
+  private failure: unknown;
+
+  constructor(
+    private readonly send: (levels: ReconciledLevel[]) => Promise<boolean>,
+    private readonly lease: HeldLease,
+  ) {}
+
+  add(level: ReconciledLevel) {
+    this.waiting.push({ level, since: Date.now() });
+    this.sendIfDue(false);
+  }
+
+  /** Throws what a record found. */
+  check() {
+    if (this.failure !== undefined) throw this.failure;
+  }
+
+  /** Records everything still waiting. */
+  async drain() {
+    while (this.failure === undefined && (this.sending || this.waiting.length > 0)) {
+      if (this.sending) await this.sending;
+      else this.sendIfDue(true);
+    }
+    this.check();
+  }
+
+  private sendIfDue(now: boolean) {
+    if (this.sending || this.waiting.length === 0 || this.failure !== undefined) return;
+    if (!now && this.waiting.length < RECORD_BATCH && Date.now() - this.waiting[0]!.since < RECORD_WAIT_MS) return;
+    const batch = this.waiting.splice(0).map((w) => w.level);
+    const sentAt = Date.now();
+    this.sending = this.send(batch)
+      .then(
+        (leased) => {
+          if (leased) this.lease.renewed(sentAt);
+          else this.failure = new RunFailed('failed', LOST_CLAIM);
+        },
+        (error: unknown) => {
+          this.failure = error;
+        },
+      )
+      .finally(() => {
+        this.sending = undefined;
+        this.sendIfDue(false);
+      });
+  }
+}
+
 class RunFailed extends Error {
   constructor(readonly status: RunStatus, message: string) {
     super(message);
@@ -271,21 +334,17 @@ interface AccessLevelContext {
   options: CleanupOptions;
   counts: CleanupCounts;
   details: CleanupDetails;
-  lease: HeldLease;
 }
 
-/** An access level recorded in place: nothing left to await. */
-const RECORDED = { recorded: Promise.resolve() };
-
 /**
- * Brings one access level in line; resolves once SALTO is written, with `recorded`: its record in the
- * database, still on its way (rejects when the lease turned out lost).
+ * Brings one access level in line; resolves once SALTO is written, with what is left to record (an
+ * access level that needed no write, or failed, is recorded before it resolves).
  */
 async function cleanAccessLevel(
   building: BuildingContext,
   level: { accessLevelId: string; apartmentId: string | null },
   context: AccessLevelContext,
-): Promise<{ recorded: Promise<void> }> {
+): Promise<ReconciledLevel | undefined> {
   const { store, syncStore } = context.options;
   const { buildingId } = building;
   const { accessLevelId } = level;
@@ -297,14 +356,14 @@ async function cleanAccessLevel(
       // No apartment uses it any more and SALTO deleted it: our permissions went with it.
       await store.forgetAccessLevel(buildingId, accessLevelId);
       context.timetables.forget(accessLevelId);
-      return RECORDED;
+      return undefined;
     }
-    if (context.plan.desired.length === 0 && context.written.size === 0) return RECORDED; // nothing to bring in line
+    if (context.plan.desired.length === 0 && context.written.size === 0) return undefined; // nothing to bring in line
     const { reason } = accessLevelRefused(buildingId, accessLevelId, { code: ShipCode.elementNotFound, message: 'not listed' });
     await syncStore.recordAccessLevelFailed(buildingId, work, reason, []);
     context.counts.failed++;
     context.details.failed.push({ access_level_id: accessLevelId, reason });
-    return RECORDED;
+    return undefined;
   }
 
   let reconciliation;
@@ -323,7 +382,7 @@ async function cleanAccessLevel(
     await syncStore.recordAccessLevelFailed(buildingId, work, reason, alerts);
     context.counts.failed++;
     context.details.failed.push({ access_level_id: accessLevelId, reason });
-    return RECORDED;
+    return undefined;
   }
 
   const { result, written, failures } = reconciliation;
@@ -357,15 +416,5 @@ async function cleanAccessLevel(
   // Unknown IDs were alerted by the IDs check already (same dedupe key); other alerts are new facts.
   const alerts = reconciliation.alerts.filter((a) => a.kind !== 'unknown_salto_id');
   context.timetables.recordWritten(accessLevelId, written.map((w) => w.timetableId));
-  const sent = Date.now();
-  const recorded = syncStore
-    .recordReconciled(buildingId, work, written, failures, alerts, {
-      invocation: context.options.invocationId,
-      seconds: context.options.leaseSeconds ?? 60,
-    })
-    .then((leased) => {
-      if (!leased) throw new RunFailed('failed', LOST_CLAIM);
-      context.lease.renewed(sent);
-    });
-  return { recorded };
+  return { work, written, failures, alerts };
 }

@@ -74,6 +74,35 @@ export interface AlertInput {
 /** Booking changes folded per transaction (each holds an advisory lock per pair until commit). */
 export const FOLD_BATCH = 500;
 
+/** One reconciled access level, as recordReconciledLevels takes it. */
+export interface ReconciledLevel {
+  work: WorkItem;
+  written: WrittenPermission[];
+  failures: BookingFailure[];
+  alerts: AlertInput[];
+}
+
+/** A reconciled access level as integration.record_reconciled(_levels) reads it. */
+function reconciledJson({ work, written, failures, alerts }: ReconciledLevel) {
+  return {
+    access_level_id: work.accessLevelId,
+    generation: work.generation,
+    written: written.map((w) => ({
+      zone_id: w.zoneId,
+      timetable_id: w.timetableId,
+      period_start: w.periodStart,
+      period_end: w.periodEnd,
+      booking_ids: w.bookingIds,
+      window_start: w.windowStart.toISOString(),
+      window_end: w.windowEnd.toISOString(),
+      exact: w.exact,
+      reason: w.exact && w.notes.length === 0 ? null : w.notes.join(' '),
+    })),
+    failures: failures.map((f) => ({ booking_ids: f.bookingIds, reason: f.reason })),
+    alerts: alerts.map((a) => ({ kind: a.kind, dedupe_key: a.dedupeKey, booking_id: a.bookingId ?? null, details: a.details })),
+  };
+}
+
 export function createSyncStore(sql: Sql) {
   return {
     /**
@@ -212,23 +241,18 @@ export function createSyncStore(sql: Sql) {
       alerts: AlertInput[],
       lease: BuildingLease,
     ): Promise<boolean> {
+      const outcome = reconciledJson({ work, written, failures, alerts });
       const [row] = await sql<{ leased: boolean }[]>`
         select integration.record_reconciled(${buildingId}, ${work.accessLevelId}, ${work.generation},
-          ${sql.json(
-            written.map((w) => ({
-              zone_id: w.zoneId,
-              timetable_id: w.timetableId,
-              period_start: w.periodStart,
-              period_end: w.periodEnd,
-              booking_ids: w.bookingIds,
-              window_start: w.windowStart.toISOString(),
-              window_end: w.windowEnd.toISOString(),
-              exact: w.exact,
-              reason: w.exact && w.notes.length === 0 ? null : w.notes.join(' '),
-            })) as never,
-          )},
-          ${sql.json(failures.map((f) => ({ booking_ids: f.bookingIds, reason: f.reason })) as never)},
-          ${sql.json(alerts.map((a) => ({ kind: a.kind, dedupe_key: a.dedupeKey, booking_id: a.bookingId ?? null, details: a.details })) as never)},
+          ${sql.json(outcome.written as never)}, ${sql.json(outcome.failures as never)}, ${sql.json(outcome.alerts as never)},
+          ${lease.invocation}, make_interval(secs => ${lease.seconds})) as leased`;
+      return row?.leased ?? false;
+    },
+
+    /** recordReconciled for several access levels of the building in one round trip. */
+    async recordReconciledLevels(buildingId: string, levels: ReconciledLevel[], lease: BuildingLease): Promise<boolean> {
+      const [row] = await sql<{ leased: boolean }[]>`
+        select integration.record_reconciled_levels(${buildingId}, ${sql.json(levels.map(reconciledJson) as never)},
           ${lease.invocation}, make_interval(secs => ${lease.seconds})) as leased`;
       return row?.leased ?? false;
     },
