@@ -129,17 +129,19 @@ async function cleanBuilding(run: ClaimedRun, options: CleanupOptions): Promise<
     const knownZoneIds = new Set(zones.map((z) => z.id));
     const actual = new Map(listed.map((l) => [l.id, l.zonePermissions]));
 
-    const unknown = await store.recordSaltoIdsCheck(buildingId, [...knownZoneIds], [...actual.keys()]);
-    counts.unknown_ids = unknown.length;
-
-    // Everything the access levels need from the database, read once for the building.
-    const levels = await store.accessLevels(buildingId);
-    const [written, workItems, timetables, plans] = await Promise.all([
+    // The IDs check, and everything the access levels need from the database, read once for the
+    // building: independent round trips, at once.
+    const [unknown, { levels, plans }, written, workItems, timetables] = await Promise.all([
+      store.recordSaltoIdsCheck(buildingId, [...knownZoneIds], [...actual.keys()]),
+      store.accessLevels(buildingId).then(async (levels) => ({
+        levels,
+        plans: await syncStore.plans(buildingId, levels.map((l) => l.accessLevelId)),
+      })),
       store.writtenPermissions(buildingId),
       store.workItems(buildingId),
       syncStore.timetables(buildingId),
-      syncStore.plans(buildingId, levels.map((l) => l.accessLevelId)),
     ]);
+    counts.unknown_ids = unknown.length;
     for (const level of levels) {
       counts.access_levels_checked++;
       // Written only while a confirmed renewal of the lease is recent enough, and recorded in
