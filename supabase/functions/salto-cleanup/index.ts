@@ -10,7 +10,9 @@ import { denoStpConnector } from '../_shared/salto-tcp.ts';
 import { createCleanupApp } from './app.ts';
 
 const env = readFunctionEnv();
-const sql = connectDatabase(env.SUPABASE_DB_URL, 8, { asynchronousCommit: true });
+// Four connections serve every building cleaned at once: a run waits on SALTO, and records its access
+// levels in batches (more connections only cost a cold start more logins and plan caches).
+const sql = connectDatabase(env.SUPABASE_DB_URL, 4, { asynchronousCommit: true });
 const store = createCleanupStore(sql);
 const syncStore = createSyncStore(sql);
 
