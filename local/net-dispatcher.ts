@@ -102,10 +102,14 @@ async function drain() {
       again = false;
       // Taken off the queue, and the highest id noted: the next request queued wakes us (stand-in local-3).
       const batch = await sql<QueuedRequest[]>`
-        with taken as (
-          delete from net.http_request_queue
-          where id in (select id from net.http_request_queue order by id limit ${batchSize} for update skip locked)
-          returning id, method, url, headers, body, timeout_milliseconds
+        with picked as materialized (
+          -- Picked once, deleted by key: as an "id in (...)" subquery the pick could be planned to run
+          -- again for every row of a long queue.
+          select id from net.http_request_queue order by id limit ${batchSize} for update skip locked
+        ),
+        taken as (
+          delete from net.http_request_queue as q using picked where q.id = picked.id
+          returning q.id, q.method, q.url, q.headers, q.body, q.timeout_milliseconds
         ),
         noted as (
           update net._dispatcher_progress set last_taken = greatest(last_taken, (select max(id) from taken))

@@ -14,7 +14,8 @@
  *   - bookings are found by apartment and facility through an index of that pair (the planner took
  *     the facility's index and filtered a whole facility's bookings for each apartment);
  *   - integration.pair_lock_key is PL/pgSQL: as a SQL function with a search_path it cannot be
- *     inlined, and each call set up an executor (about 25 us per pair folded).
+ *     inlined, and each call set up an executor (about 25 us per pair folded);
+ *   - a fold picks its batch of changes once (see apply_booking_changes).
  * Behaviour is unchanged (20261129004100, 20261129005000, 20261129006000, 20261129006100).
  */
 
@@ -313,15 +314,21 @@ declare
   lock_keys bigint[];
 begin
   -- Rows are deleted only when this transaction commits, with everything decided from them; rows
-  -- another fold holds are skipped (that fold decides them).
-  with changes as (
+  -- another fold holds are skipped (that fold decides them). The batch is picked once, then deleted
+  -- by key: the queue swings from empty to thousands of rows between two statistics runs, and as a
+  -- `where id in (...)` subquery the pick could be planned as the inner side of a nested loop and
+  -- run again for every row of the queue (10 s for one building's fold in benchmark 5).
+  with picked as materialized (
+    select p.id from integration.booking_changes as p
+    where p_building_id is null or p.building_id = p_building_id
+    order by p.id
+    limit p_limit
+    for update skip locked
+  ),
+  changes as (
     delete from integration.booking_changes as c
-    where c.id in (
-      select p.id from integration.booking_changes as p
-      where p_building_id is null or p.building_id = p_building_id
-      order by p.id
-      limit p_limit
-      for update skip locked)
+    using picked
+    where c.id = picked.id
     returning c.apartment_id, c.facility_id
   ),
   counted as (
