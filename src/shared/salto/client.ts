@@ -107,6 +107,15 @@ export function assertOneEntryPerZone(permissions: readonly ZonePermission[]): v
   }
 }
 
+// Schemas are built once: building one (zod) costs more than most of the validations it then makes.
+const ZonePermissionListSchema = z.array(ZonePermissionSchema);
+const ServerInfoSchema = z.object({
+  protocolId: z.string(),
+  protocolVersion: z.string(),
+  dateTime: z.string(),
+  defaultLanguage: z.string().default(''),
+});
+
 export function createSaltoClient(endpointInput: SaltoEndpointInput | SaltoEndpoint, options: SaltoClientOptions = {}): SaltoClient {
   const endpoint = validInput(SaltoEndpointSchema, endpointInput, 'SALTO endpoint');
   const pageSize = options.pageSize ?? 100;
@@ -197,14 +206,7 @@ export function createSaltoClient(endpointInput: SaltoEndpointInput | SaltoEndpo
     async getInfo(callOptions) {
       const params = await call('GetInfo', [], callOptions);
       return within('GetInfo', () =>
-        z
-          .object({
-            protocolId: z.string(),
-            protocolVersion: z.string(),
-            dateTime: z.string(),
-            defaultLanguage: z.string().default(''),
-          })
-          .parse({
+        ServerInfoSchema.parse({
             protocolId: childText(params, 'ProtocolID')?.trim(),
             protocolVersion: childText(params, 'ProtocolVersion')?.trim(),
             dateTime: childText(params, 'DateTime')?.trim(),
@@ -246,7 +248,7 @@ export function createSaltoClient(endpointInput: SaltoEndpointInput | SaltoEndpo
 
     async replaceZonePermissions(accessLevelId, permissions, callOptions) {
       const id = validInput(ExtIdSchema, accessLevelId, 'access level id');
-      const list = validInput(z.array(ZonePermissionSchema), permissions, 'zone permissions');
+      const list = validInput(ZonePermissionListSchema, permissions, 'zone permissions');
       assertOneEntryPerZone(list);
       const requestName = 'SaltoDBGroup.Update';
       const params = await call(

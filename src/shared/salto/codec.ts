@@ -38,6 +38,8 @@ export function buildRequest(requestName: string, params: readonly (XmlElement |
   return serializeDocument(branch('RequestCall', [leaf('RequestName', requestName), branch('Params', params)]));
 }
 
+const ExceptionCode = z.coerce.number().int().min(0);
+
 /**
  * Parses a reply and returns its Params (an empty element when the reply has none). Throws SaltoError.
  */
@@ -56,7 +58,7 @@ export function readReply(xml: string, requestName: string): XmlElement {
     }
     const exception = childOf(root, 'Exception');
     if (exception) {
-      const code = z.coerce.number().int().min(0).safeParse((childText(exception, 'Code') ?? '').trim());
+      const code = ExceptionCode.safeParse((childText(exception, 'Code') ?? '').trim());
       if (!code.success || (childText(exception, 'Code') ?? '').trim() === '') throw new XmlError('Exception without a numeric Code');
       throw SaltoError.ship(code.data, (childText(exception, 'Message') ?? '').trim() || '(no message)', requestName);
     }
@@ -81,6 +83,7 @@ export function within<T>(requestName: string, step: () => T): T {
 // ---------- scalar fields ----------
 
 const Bool01 = z.enum(['0', '1']).transform((v) => v === '1');
+const Text = z.string();
 const UInt = z.string().regex(/^\d{1,9}$/, 'expected a whole number').transform(Number);
 
 /** Trimmed text of a leaf child, for scalar fields (SALTO pads values with spaces). */
@@ -217,8 +220,8 @@ export function decodeTimetable(element: XmlElement): Timetable {
     .map((zone) => ({
       order: optional(UInt, zone, 'TimezoneID') ?? 0,
       interval: TimetableIntervalSchema.parse({
-        start: required(z.string(), zone, 'StartTime'),
-        end: required(z.string(), zone, 'EndTime'),
+        start: required(Text, zone, 'StartTime'),
+        end: required(Text, zone, 'EndTime'),
         // A day type SALTO leaves out is not ticked.
         days: Object.fromEntries(DAY_TYPES.map((day) => [day, optional(Bool01, zone, DAY_TYPE_ELEMENTS[day]) ?? false])),
       }),
