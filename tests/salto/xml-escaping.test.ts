@@ -92,6 +92,13 @@ describe('XML parsing of hostile input', () => {
     expect(childText(parseDocument('<a><Id>007</Id></a>'), 'Id')).toBe('007');
   });
 
+  it('refuses elements nested deeper than SHIP ever nests them, and keeps CDATA as literal text', () => {
+    const deep = (n: number) => '<a>'.repeat(n) + '1' + '</a>'.repeat(n);
+    expect(parseDocument(deep(64)).name).toBe('a');
+    expect(() => parseDocument(deep(65))).toThrow(/nested deeper/);
+    expect(childText(parseDocument('<a><Name><![CDATA[Pool &amp; <Spa>]]></Name></a>'), 'Name')).toBe('Pool &amp; <Spa>');
+  });
+
   it('refuses truncated documents, several roots and mixed content', () => {
     expect(() => parseDocument('<a><b>1</b>')).toThrow();
     expect(() => parseDocument('<a/><b/>')).toThrow();
