@@ -240,7 +240,10 @@ class HeldLease {
   }
 }
 
-/** Access levels recorded in one round trip, at most; and how long a written one waits for its batch. */
+/**
+ * Access levels recorded in one round trip, at most; and how long a written one waits for its batch
+ * (checked as the next ones are written: with a slow SALTO, one write longer).
+ */
 const RECORD_BATCH = 20;
 const RECORD_WAIT_MS = 1_000;
 
