@@ -5,19 +5,18 @@
  * with nothing written, no booking served, no failure and no alert: each empty statement still cost
  * an executor start, and the delete of the zones no longer written was planned anew at every call
  * (its zone list was a subquery over the JSON argument). Now the zone list is computed once, and the
- * statements with nothing to do are skipped. Same outcome as in 20261129006100.
+ * statements with nothing to do are skipped. The recording is integration.record_reconciled_level;
+ * record_reconciled is it plus the lease's renewal (integration.renew_lease), as in 20261129006100.
  */
-create or replace function integration.record_reconciled(
+create function integration.record_reconciled_level(
   p_building_id uuid,
   p_access_level_id text,
   p_generation bigint,
   p_written jsonb,
   p_failures jsonb,
-  p_alerts jsonb,
-  p_invocation uuid,
-  p_lease interval
+  p_alerts jsonb
 )
-returns boolean
+returns void
 language plpgsql
 security definer
 set search_path = ''
@@ -87,10 +86,30 @@ begin
     where work.building_id = p_building_id and work.access_level_id = p_access_level_id
       and (work.attempts, work.last_error) is distinct from (0, null);
   end if;
+end;
+$$;
+comment on function integration.record_reconciled_level(uuid, text, bigint, jsonb, jsonb, jsonb) is
+  'Records one reconciled access level: written permissions, booking states, alerts, and the outbox row done (same generation only).';
+revoke execute on function integration.record_reconciled_level(uuid, text, bigint, jsonb, jsonb, jsonb) from public;
 
-  update integration.building_leases as l set leased_until = pg_catalog.clock_timestamp() + p_lease
-  where l.building_id = p_building_id and l.leased_by = p_invocation;
-  return found;
+create or replace function integration.record_reconciled(
+  p_building_id uuid,
+  p_access_level_id text,
+  p_generation bigint,
+  p_written jsonb,
+  p_failures jsonb,
+  p_alerts jsonb,
+  p_invocation uuid,
+  p_lease interval
+)
+returns boolean
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  perform integration.record_reconciled_level(p_building_id, p_access_level_id, p_generation, p_written, p_failures, p_alerts);
+  return integration.renew_lease(p_building_id, p_invocation, p_lease);
 end;
 $$;
 
@@ -114,17 +133,17 @@ set search_path = ''
 as $$
 declare
   level jsonb;
-  leased boolean := true;
 begin
   for level in select l from pg_catalog.jsonb_array_elements(p_levels) as l loop
-    leased := integration.record_reconciled(
+    perform integration.record_reconciled_level(
       p_building_id, level ->> 'access_level_id', (level ->> 'generation')::bigint,
-      level -> 'written', level -> 'failures', level -> 'alerts', p_invocation, p_lease);
+      level -> 'written', level -> 'failures', level -> 'alerts');
   end loop;
-  return leased;
+  -- Once for the batch (its lease row was updated once per access level).
+  return integration.renew_lease(p_building_id, p_invocation, p_lease);
 end;
 $$;
 comment on function integration.record_reconciled_levels(uuid, jsonb, uuid, interval) is
-  'integration.record_reconciled for several access levels of a building in one call; returns whether the caller still holds the building''s lease.';
+  'integration.record_reconciled_level for several access levels of a building in one call, then renews the caller''s lease once; returns whether the caller still holds it.';
 revoke execute on function integration.record_reconciled_levels(uuid, jsonb, uuid, interval) from public;
 grant execute on function integration.record_reconciled_levels(uuid, jsonb, uuid, interval) to service_role;
