@@ -107,6 +107,7 @@ interface OpenElement {
 export function parseDocument(xml: string): XmlElement {
   if (/<!DOCTYPE/i.test(xml) || /<!ENTITY/i.test(xml)) throw new XmlError('DOCTYPE and entity declarations are not accepted');
   if (FOREIGN_REFERENCE.test(xml)) throw new XmlError('unknown entity or stray "&"');
+  references.reset(); // per document, as the parser it replaces did
   const parser = new SaxesParser({ position: false });
   const open: OpenElement[] = [];
   let root: XmlElement | undefined;
@@ -136,7 +137,6 @@ function closed({ name, raw, children }: OpenElement): XmlElement {
     if (raw.some((text) => text.trim().length > 0)) throw new XmlError(`mixed content in <${name}>`);
     return { name, children };
   }
-  references.reset();
   return { name, text: references.decode(raw.join('').trim()) };
 }
 
