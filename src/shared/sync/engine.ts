@@ -10,9 +10,10 @@
  * serialised across all invocations, while different buildings proceed in parallel.
  *
  * Round trips matter more than SALTO on the way from a booking to the door, so each step is one call:
- * a round (integration.take_work) folds the bookings' changes and leases buildings; a building's due
- * access levels come with their plans (integration.due_work_plans); an outcome is recorded, and the
- * lease renewed, in one call (integration.record_reconciled).
+ * a round (integration.take_work) folds the bookings' changes, leases buildings and brings each with
+ * its SALTO server, timetables and first due access levels with their plans; later batches come the
+ * same way (integration.due_work_plans); an outcome is recorded, and the lease renewed, in one call
+ * (integration.record_reconciled).
  */
 import { allocateTimetableSlots } from '../access/index.ts';
 import {
@@ -29,7 +30,17 @@ import {
 import { MAX_RETRY_MS, nextAttemptDelayMs } from './backoff.ts';
 import { ALWAYS_KEY, planPermission, zonePermission, type PlannedPermission } from './desired.ts';
 import type { BuildingTimetables } from './building-timetables.ts';
-import type { AccessLevelPlan, AlertInput, BookingFailure, BuildingContext, BuildingLease, SyncStore, WorkItem, WrittenPermission } from './store.ts';
+import type {
+  AccessLevelPlan,
+  AlertInput,
+  BookingFailure,
+  BuildingContext,
+  BuildingLease,
+  LeasedBuilding,
+  SyncStore,
+  WorkItem,
+  WrittenPermission,
+} from './store.ts';
 
 export interface SyncOptions {
   store: SyncStore;
@@ -64,6 +75,9 @@ export interface SyncReport {
   failures: number;
 }
 
+/** Access levels per building per batch (SyncOptions.batchSize). */
+const BATCH_SIZE = 50;
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export async function runSync(options: SyncOptions): Promise<SyncReport> {
@@ -77,10 +91,10 @@ export async function runSync(options: SyncOptions): Promise<SyncReport> {
     // idle (and could lose it to another invocation while still queued here).
     const free = concurrency - active.size;
     // Bookings' changes become access states and outbox rows first, a batch per round.
-    const { claimed, changesLeft, secondsUntilDue } = await store.takeWork(options.invocationId, options.leaseSeconds ?? 60, free);
-    for (const buildingId of claimed) {
+    const { claimed, changesLeft, secondsUntilDue } = await store.takeWork(options.invocationId, options.leaseSeconds ?? 60, free, options.batchSize ?? BATCH_SIZE);
+    for (const leased of claimed) {
       report.buildings++;
-      const task = syncBuilding(buildingId, options, report, deadline).finally(() => active.delete(task));
+      const task = syncBuilding(leased, options, report, deadline).finally(() => active.delete(task));
       active.add(task);
     }
     if (active.size >= concurrency) {
@@ -102,16 +116,12 @@ export async function runSync(options: SyncOptions): Promise<SyncReport> {
   return report;
 }
 
-async function syncBuilding(buildingId: string, options: SyncOptions, report: SyncReport, deadline: number) {
-  const { store, invocationId, leaseSeconds = 60, batchSize = 50 } = options;
+async function syncBuilding(leased: LeasedBuilding, options: SyncOptions, report: SyncReport, deadline: number) {
+  const { store, invocationId, leaseSeconds = 60, batchSize = BATCH_SIZE } = options;
+  const { building, timetables, due: firstDue } = leased;
+  const { buildingId } = building;
   let client: SaltoClient | undefined;
   try {
-    // Three independent reads in one round trip (the due access levels come with their plans).
-    const [building, timetables, firstDue] = await Promise.all([
-      store.building(buildingId),
-      store.timetables(buildingId),
-      store.dueWork(buildingId, batchSize),
-    ]);
     if (!building.endpoint) {
       options.log?.(`building ${buildingId}: no SALTO server configured; work stays queued`);
       await store.recordNoSaltoServer(buildingId, new Date(Date.now() + MAX_RETRY_MS));

@@ -41,6 +41,14 @@ export interface DueAccessLevel {
   plan: AccessLevelPlan;
 }
 
+/** A building a sync round leased, with what its pass needs to start. */
+export interface LeasedBuilding {
+  building: BuildingContext;
+  timetables: BuildingTimetables;
+  /** Its first due access levels, oldest first. */
+  due: DueAccessLevel[];
+}
+
 export interface TimetableSlotRow {
   slot: number;
   key: string;
@@ -116,17 +124,28 @@ export function createSyncStore(sql: Sql) {
     },
 
     /**
-     * One round: folds a batch of booking changes, leases up to `limit` buildings with due work, and
-     * says whether changes remain and when the next work falls due (0: now, under another's lease).
+     * One round: folds a batch of booking changes, leases up to `limit` buildings with due work and
+     * brings each with what its pass needs (context, timetables, first `dueBatch` due access levels
+     * with their plans), and says whether changes remain and when the next work falls due (0: now,
+     * under another's lease).
      */
     async takeWork(
       invocation: string,
       leaseSeconds: number,
       limit: number,
-    ): Promise<{ claimed: string[]; changesLeft: boolean; secondsUntilDue: number | null }> {
-      const [row] = await sql<{ claimed: string[]; changes_left: boolean; seconds_until_due: number | null }[]>`
-        select * from integration.take_work(${invocation}, make_interval(secs => ${leaseSeconds}), ${limit}, ${FOLD_BATCH})`;
-      return { claimed: row?.claimed ?? [], changesLeft: row?.changes_left ?? false, secondsUntilDue: row?.seconds_until_due ?? null };
+      dueBatch: number,
+    ): Promise<{ claimed: LeasedBuilding[]; changesLeft: boolean; secondsUntilDue: number | null }> {
+      const [row] = await sql<{ claimed: LeasedBuildingJson[]; changes_left: boolean; seconds_until_due: number | null }[]>`
+        select * from integration.take_work(${invocation}, make_interval(secs => ${leaseSeconds}), ${limit}, ${FOLD_BATCH}, ${dueBatch})`;
+      return {
+        claimed: (row?.claimed ?? []).map((c) => ({
+          building: buildingContext(c.building),
+          timetables: buildingTimetables(c.timetables),
+          due: c.due.map(dueAccessLevel),
+        })),
+        changesLeft: row?.changes_left ?? false,
+        secondsUntilDue: row?.seconds_until_due ?? null,
+      };
     },
 
     async renewLease(buildingId: string, invocation: string, leaseSeconds: number): Promise<boolean> {
@@ -140,61 +159,17 @@ export function createSyncStore(sql: Sql) {
     },
 
     async building(buildingId: string): Promise<BuildingContext> {
-      const [row] = await sql<
-        {
-          timezone: string;
-          transport: 'http' | 'https' | 'stp' | null;
-          host: string | null;
-          port: number | null;
-          auth_mode: 'none' | 'basic' | 'key' | null;
-          basic_user: string | null;
-          credential: string | null;
-          timetable_first: number | null;
-          timetable_last: number | null;
-          connect_timeout_ms: number | null;
-          reply_timeout_ms: number | null;
-        }[]
-      >`
-        select b.timezone, s.transport, s.host, s.port, s.auth_mode, s.basic_user,
-          (select v.decrypted_secret from vault.decrypted_secrets as v where v.name = s.credential_secret_name) as credential,
-          s.timetable_first, s.timetable_last, s.connect_timeout_ms, s.reply_timeout_ms
-        from public.buildings as b
-        left join integration.salto_servers as s on s.building_id = b.id
-        where b.id = ${buildingId}`;
-      if (!row) throw new Error(`building ${buildingId} does not exist`);
-      const base = {
-        buildingId,
-        timeZone: row.timezone,
-        timetableRange: { first: row.timetable_first ?? 200, last: row.timetable_last ?? 254 },
-      };
-      if (!row.transport || !row.host || !row.port || !row.auth_mode) return base;
-      const auth =
-        row.auth_mode === 'none'
-          ? { mode: 'none' as const }
-          : row.auth_mode === 'basic'
-            ? { mode: 'basic' as const, username: row.basic_user ?? '', password: row.credential ?? '' }
-            : { mode: 'key' as const, key: row.credential ?? '' };
-      return {
-        ...base,
-        endpoint: {
-          transport: row.transport,
-          host: row.host,
-          port: row.port,
-          auth,
-          connectTimeoutMs: row.connect_timeout_ms ?? undefined,
-          replyTimeoutMs: row.reply_timeout_ms ?? undefined,
-        },
-      };
+      const [row] = await sql<{ context: BuildingContextJson | null }[]>`
+        select integration.building_context(${buildingId}) as context`;
+      if (!row?.context) throw new Error(`building ${buildingId} does not exist`);
+      return buildingContext(row.context);
     },
 
     /** The building's due outbox rows (up to `limit`, oldest first), each with its plan. */
     async dueWork(buildingId: string, limit: number): Promise<DueAccessLevel[]> {
-      const rows = await sql<(PlanRow & { generation: string; attempts: number })[]>`
+      const rows = await sql<DueRow[]>`
         select * from integration.due_work_plans(${buildingId}, ${limit})`;
-      return rows.map((r) => ({
-        work: { accessLevelId: r.access_level_id, generation: Number(r.generation), attempts: r.attempts },
-        plan: accessLevelPlan(r),
-      }));
+      return rows.map(dueAccessLevel);
     },
 
     /**
@@ -209,16 +184,9 @@ export function createSyncStore(sql: Sql) {
 
     /** The building's timetable slots and the slots each access level's written permissions use. */
     async timetables(buildingId: string): Promise<BuildingTimetables> {
-      const [slots, used] = await Promise.all([
-        sql<{ timetable_id: number; content_key: string; written_at: Date | null }[]>`
-          select timetable_id, content_key, written_at from integration.timetable_slots where building_id = ${buildingId}`,
-        sql<{ access_level_id: string; timetable_id: number }[]>`
-          select access_level_id, timetable_id from integration.written_permissions where building_id = ${buildingId}`,
-      ]);
-      return new BuildingTimetables(
-        slots.map((r) => ({ slot: r.timetable_id, key: r.content_key, written: r.written_at !== null })),
-        used.map((r) => ({ accessLevelId: r.access_level_id, slot: r.timetable_id })),
-      );
+      const [row] = await sql<{ timetables: BuildingTimetablesJson }[]>`
+        select integration.building_timetables(${buildingId}) as timetables`;
+      return buildingTimetables(row!.timetables);
     },
 
     /** Records a slot's new content; `written` once SALTO holds it. */
@@ -328,6 +296,78 @@ function accessLevelPlan(row: PlanRow): AccessLevelPlan {
     })),
     managed: row.managed_zones,
   };
+}
+
+/** A row of integration.due_work_plans, or one of a leased building's `due` in integration.take_work. */
+interface DueRow extends PlanRow {
+  generation: string | number;
+  attempts: number;
+}
+
+function dueAccessLevel(row: DueRow): DueAccessLevel {
+  return { work: { accessLevelId: row.access_level_id, generation: Number(row.generation), attempts: row.attempts }, plan: accessLevelPlan(row) };
+}
+
+/** integration.building_context's JSON. */
+interface BuildingContextJson {
+  building_id: string;
+  timezone: string;
+  timetable_first: number | null;
+  timetable_last: number | null;
+  salto_server: {
+    transport: 'http' | 'https' | 'stp';
+    host: string;
+    port: number;
+    auth_mode: 'none' | 'basic' | 'key';
+    basic_user: string | null;
+    credential: string | null;
+    connect_timeout_ms: number;
+    reply_timeout_ms: number;
+  } | null;
+}
+
+function buildingContext(json: BuildingContextJson): BuildingContext {
+  const base = {
+    buildingId: json.building_id,
+    timeZone: json.timezone,
+    timetableRange: { first: json.timetable_first ?? 200, last: json.timetable_last ?? 254 },
+  };
+  const server = json.salto_server;
+  if (!server) return base;
+  const auth =
+    server.auth_mode === 'none'
+      ? { mode: 'none' as const }
+      : server.auth_mode === 'basic'
+        ? { mode: 'basic' as const, username: server.basic_user ?? '', password: server.credential ?? '' }
+        : { mode: 'key' as const, key: server.credential ?? '' };
+  return {
+    ...base,
+    endpoint: {
+      transport: server.transport,
+      host: server.host,
+      port: server.port,
+      auth,
+      connectTimeoutMs: server.connect_timeout_ms,
+      replyTimeoutMs: server.reply_timeout_ms,
+    },
+  };
+}
+
+/** integration.building_timetables's JSON. */
+interface BuildingTimetablesJson {
+  slots: TimetableSlotRow[];
+  used: { access_level_id: string; slot: number }[];
+}
+
+function buildingTimetables(json: BuildingTimetablesJson): BuildingTimetables {
+  return new BuildingTimetables(json.slots, json.used.map((u) => ({ accessLevelId: u.access_level_id, slot: u.slot })));
+}
+
+/** integration.take_work's JSON for one leased building. */
+interface LeasedBuildingJson {
+  building: BuildingContextJson;
+  timetables: BuildingTimetablesJson;
+  due: DueRow[];
 }
 
 async function insertAlerts(tx: TransactionSql, buildingId: string, alerts: AlertInput[]) {

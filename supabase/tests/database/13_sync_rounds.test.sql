@@ -1,9 +1,10 @@
--- The sync's round trips: integration.take_work (fold, lease, say what is left), due_work_plans (the
--- due access levels with their plans) and record_reconciled (an outcome in one call).
+-- The sync's round trips: integration.take_work (fold, lease, bring each leased building with its
+-- context, timetables and due access levels), due_work_plans (the due access levels with their plans)
+-- and record_reconciled (an outcome in one call).
 begin;
 create extension if not exists pgtap with schema extensions;
 set local search_path = public, extensions;
-select plan(17);
+select plan(23);
 
 -- Work pending from outside this test is not its business: set it aside (rolled back at the end).
 delete from integration.booking_changes;
@@ -11,15 +12,19 @@ delete from integration.access_level_work;
 
 select results_eq(
   $$ select claimed, changes_left, seconds_until_due
-     from integration.take_work('00000000-0000-4000-8000-00000000a001', interval '1 minute', 10, 500) $$,
-  $$ values ('{}'::uuid[], false, null::double precision) $$,
+     from integration.take_work('00000000-0000-4000-8000-00000000a001', interval '1 minute', 10, 500, 50) $$,
+  $$ values ('[]'::jsonb, false, null::double precision) $$,
   'with nothing pending, a round leases nothing and says no work will fall due'
 );
 
 select tests.create_two_buildings();
+create temporary table round on commit drop as
+  select * from integration.take_work('00000000-0000-4000-8000-00000000a001', interval '1 minute', 10, 500, 1);
 select results_eq(
-  $$ select (select array_agg(b order by b) from unnest(claimed) as b), changes_left, seconds_until_due
-     from integration.take_work('00000000-0000-4000-8000-00000000a001', interval '1 minute', 10, 500) $$,
+  $$ select (select array_agg((c -> 'building' ->> 'building_id')::uuid order by c -> 'building' ->> 'building_id')
+             from jsonb_array_elements(claimed) as c),
+       changes_left, seconds_until_due
+     from round $$,
   $$ values ((select array_agg(id order by id) from buildings where name in ('Alpha Towers', 'Beta Court')), false, 0::double precision) $$,
   'a round folds the new bookings'' changes and leases both buildings, whose work is due now'
 );
@@ -27,10 +32,26 @@ select is(
   (select state from integration.booking_access where booking_id = tests.booking_of('A-101')), 'scheduled',
   'the round decided the bookings'' access states'
 );
+create temporary table alpha on commit drop as
+  select c from round, jsonb_array_elements(round.claimed) as c
+  where c -> 'building' ->> 'building_id' = tests.building_id('Alpha Towers')::text;
+select results_eq(
+  $$ select c -> 'building' ->> 'timezone', c -> 'building' -> 'salto_server', c -> 'timetables'
+     from alpha $$,
+  $$ values ('Australia/Sydney', 'null'::jsonb, '{"slots": [], "used": []}'::jsonb) $$,
+  'a leased building comes with its time zone, its SALTO server (none configured here) and its timetable slots'
+);
+select results_eq(
+  $$ select d ->> 'access_level_id', (d ->> 'generation')::bigint, (d ->> 'attempts')::int, d -> 'desired', d -> 'managed_zones'
+     from alpha, jsonb_array_elements(alpha.c -> 'due') as d $$,
+  $$ select access_level_id, generation, attempts, desired, to_jsonb(managed_zones)
+     from integration.due_work_plans(tests.building_id('Alpha Towers'), 1) $$,
+  'and with its first due access levels (up to the batch asked for) and their plans, as due_work_plans reads them'
+);
 select results_eq(
   $$ select claimed, seconds_until_due
-     from integration.take_work('00000000-0000-4000-8000-00000000a002', interval '1 minute', 10, 500) $$,
-  $$ values ('{}'::uuid[], 0::double precision) $$,
+     from integration.take_work('00000000-0000-4000-8000-00000000a002', interval '1 minute', 10, 500, 50) $$,
+  $$ values ('[]'::jsonb, 0::double precision) $$,
   'another invocation leases nothing while the first holds the buildings, and hears that work is due'
 );
 
@@ -39,8 +60,8 @@ values (tests.building_id('Alpha Towers'), tests.apartment_id('A-101'), tests.fa
        (tests.building_id('Alpha Towers'), tests.apartment_id('A-102'), tests.facility_id('Alpha gym'));
 delete from integration.building_leases where leased_by = '00000000-0000-4000-8000-00000000a001';
 select results_eq(
-  $$ select claimed, changes_left from integration.take_work('00000000-0000-4000-8000-00000000a003', interval '1 minute', 10, 1) $$,
-  $$ values ('{}'::uuid[], true) $$,
+  $$ select claimed, changes_left from integration.take_work('00000000-0000-4000-8000-00000000a003', interval '1 minute', 10, 1, 50) $$,
+  $$ values ('[]'::jsonb, true) $$,
   'a round that folds a full batch says more changes may be left, and leases nothing until they are folded'
 );
 select is(
@@ -48,8 +69,8 @@ select is(
    where apartment_id in (tests.apartment_id('A-101'), tests.apartment_id('A-102'))),
   1, 'and leaves the rest for the next round');
 select is(
-  (select tests.building_id('Alpha Towers') = any (claimed)
-   from integration.take_work('00000000-0000-4000-8000-00000000a003', interval '1 minute', 10, 500)),
+  (select claimed @> jsonb_build_array(jsonb_build_object('building', jsonb_build_object('building_id', tests.building_id('Alpha Towers'))))
+   from integration.take_work('00000000-0000-4000-8000-00000000a003', interval '1 minute', 10, 500, 50)),
   true,
   'the next round folds the rest and leases the building'
 );
@@ -130,6 +151,39 @@ select is(
   (select count(*) from integration.access_level_work where building_id = tests.building_id('Alpha Towers')),
   (select n from outbox_before),
   'and queues nothing'
+);
+
+-- The two reads a leased building comes with, as the cleanup and the operator CLI also ask for them.
+insert into integration.salto_servers (building_id, transport, host, port, auth_mode, credential_secret_name, timetable_first, timetable_last)
+values (tests.building_id('Beta Court'), 'https', 'salto.beta.example', 8443, 'key', 'salto_key_beta_court', 210, 220);
+select vault.create_secret('the-ship-key', 'salto_key_beta_court');
+select is(
+  integration.building_context(tests.building_id('Beta Court')) - 'building_id' - 'timezone',
+  jsonb_build_object('timetable_first', 210, 'timetable_last', 220, 'salto_server', jsonb_build_object(
+    'transport', 'https', 'host', 'salto.beta.example', 'port', 8443, 'auth_mode', 'key', 'basic_user', null,
+    'credential', 'the-ship-key', 'connect_timeout_ms', 5000, 'reply_timeout_ms', 15000)),
+  'building_context brings the SALTO server with its credential from Vault'
+);
+select is(integration.building_context('00000000-0000-4000-8000-0000000000de'), null, 'and nothing for a building that does not exist');
+insert into integration.timetable_slots (building_id, timetable_id, content_key, intervals, written_at)
+values (tests.building_id('Alpha Towers'), 202, 'k202', '[]', now()),
+       (tests.building_id('Alpha Towers'), 201, 'k201', '[]', null);
+select is(
+  integration.building_timetables(tests.building_id('Alpha Towers')),
+  jsonb_build_object(
+    'slots', jsonb_build_array(
+      jsonb_build_object('slot', 201, 'key', 'k201', 'written', false),
+      jsonb_build_object('slot', 202, 'key', 'k202', 'written', true)),
+    'used', jsonb_build_array(jsonb_build_object('access_level_id', 'APT-102', 'slot', 200))),
+  'building_timetables brings each slot''s content and whether SALTO holds it, and the slots each access level uses'
+);
+select is(
+  (select bool_or(has_function_privilege(r, f, 'execute'))
+   from unnest(array['authenticated', 'anon']) as r,
+        unnest(array['integration.building_context(uuid)', 'integration.building_timetables(uuid)',
+                     'integration.take_work(uuid, interval, integer, integer, integer)']) as f),
+  false,
+  'neither the app''s users nor anonymous callers may execute them (they hold SALTO credentials)'
 );
 
 select * from finish();

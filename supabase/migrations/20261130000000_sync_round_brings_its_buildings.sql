@@ -1,0 +1,132 @@
+/*
+ * A sync round brings the buildings it leased (benchmark 2, booking to SALTO latency).
+ *
+ * Once integration.take_work had leased a building, the sync asked for the building (its SALTO server,
+ * credential, time zone), its timetable slots, the slots its written permissions use, and its due
+ * access levels with their plans: four more queries, about 2 ms of a booking's ~10 ms on its way to
+ * the door, before SALTO could be asked anything. take_work now returns each leased building with all
+ * of it, read in the same transaction that leased it.
+ *
+ * integration.building_context and integration.building_timetables are the two reads, as JSON, shared
+ * by the round and by the callers that read one building (the nightly cleanup, the operator CLI), so
+ * one mapping in src/shared/sync/store.ts serves all of them.
+ */
+
+-- How to reach the building's SALTO (null when none is configured), its time zone and the timetable
+-- slots reserved for this project. Holds the decrypted credential: service role only.
+create function integration.building_context(p_building_id uuid)
+returns jsonb
+language sql
+stable
+security definer
+set search_path = ''
+as $$
+  select pg_catalog.jsonb_build_object(
+    'building_id', b.id,
+    'timezone', b.timezone,
+    'timetable_first', s.timetable_first,
+    'timetable_last', s.timetable_last,
+    'salto_server', case when s.building_id is not null then pg_catalog.jsonb_build_object(
+      'transport', s.transport,
+      'host', s.host,
+      'port', s.port,
+      'auth_mode', s.auth_mode,
+      'basic_user', s.basic_user,
+      'credential', (select v.decrypted_secret from vault.decrypted_secrets as v where v.name = s.credential_secret_name),
+      'connect_timeout_ms', s.connect_timeout_ms,
+      'reply_timeout_ms', s.reply_timeout_ms) end)
+  from public.buildings as b
+  left join integration.salto_servers as s on s.building_id = b.id
+  where b.id = p_building_id
+$$;
+comment on function integration.building_context(uuid) is
+  'The building''s time zone, reserved timetable slots and SALTO server with its decrypted credential (salto_server null when none is configured), as JSON; null when the building does not exist.';
+revoke execute on function integration.building_context(uuid) from public;
+grant execute on function integration.building_context(uuid) to service_role;
+
+-- What each reserved timetable slot holds, and which slots each access level's written permissions use
+-- (src/shared/sync/building-timetables.ts keeps both current while the lease is held).
+create function integration.building_timetables(p_building_id uuid)
+returns jsonb
+language sql
+stable
+security definer
+set search_path = ''
+as $$
+  select pg_catalog.jsonb_build_object(
+    'slots', coalesce((
+      select pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+        'slot', t.timetable_id, 'key', t.content_key, 'written', t.written_at is not null) order by t.timetable_id)
+      from integration.timetable_slots as t
+      where t.building_id = p_building_id), '[]'::jsonb),
+    'used', coalesce((
+      select pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+        'access_level_id', u.access_level_id, 'slot', u.timetable_id) order by u.access_level_id, u.timetable_id)
+      from (
+        select distinct wp.access_level_id, wp.timetable_id
+        from integration.written_permissions as wp
+        where wp.building_id = p_building_id
+      ) as u), '[]'::jsonb))
+$$;
+comment on function integration.building_timetables(uuid) is
+  'The building''s timetable slots (slot, content key, whether SALTO holds it) and the slots each access level''s written permissions use, as JSON.';
+revoke execute on function integration.building_timetables(uuid) from public;
+grant execute on function integration.building_timetables(uuid) to service_role;
+
+/*
+ * The round. Same fold and lease as before (20261129006100); `claimed` is now one JSON object per
+ * leased building: {building, timetables, due}, where due is the first p_due_batch of its due access
+ * levels with their plans (integration.due_work_plans). The four-argument version goes: the functions
+ * that call it are deployed with these migrations (README, "Deploying to a hosted Supabase project").
+ */
+drop function integration.take_work(uuid, interval, integer, integer);
+
+create function integration.take_work(
+  p_invocation uuid,
+  p_lease interval,
+  p_limit integer,
+  p_fold_batch integer,
+  p_due_batch integer,
+  out claimed jsonb,
+  out changes_left boolean,
+  out seconds_until_due double precision
+)
+language plpgsql
+security definer
+set search_path = ''
+-- Planned once per connection: see 20261129006500.
+set plan_cache_mode = force_generic_plan
+as $$
+declare
+  at timestamptz := integration.now();
+  leased uuid[];
+begin
+  changes_left := integration.apply_booking_changes(p_fold_batch) >= p_fold_batch;
+  -- A backlog of changes is folded before any building is leased: an access level is then read and
+  -- written once with all its bookings' changes, not once per batch that reaches it.
+  leased := case when p_limit > 0 and not changes_left
+    then array(select integration.claim_buildings(p_invocation, p_lease, p_limit))
+    else '{}'::uuid[] end;
+  select coalesce(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+      'building', integration.building_context(l.building_id),
+      'timetables', integration.building_timetables(l.building_id),
+      'due', (
+        select coalesce(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+            'access_level_id', d.access_level_id, 'generation', d.generation, 'attempts', d.attempts,
+            'desired', d.desired, 'managed_zones', d.managed_zones) order by d.position), '[]'::jsonb)
+        from integration.due_work_plans(l.building_id, p_due_batch) with ordinality as d (
+          access_level_id, generation, attempts, desired, managed_zones, position)))
+      order by l.building_id), '[]'::jsonb)
+  into claimed
+  from pg_catalog.unnest(leased) as l (building_id);
+  -- 0 when work is due now (held by another invocation's lease), null when there is none.
+  select case when min(w.not_before) is not null
+      then extract(epoch from greatest(min(w.not_before), at) - at)::double precision end
+  into seconds_until_due
+  from integration.access_level_work as w;
+end;
+$$;
+comment on function integration.take_work(uuid, interval, integer, integer, integer) is
+  'One round of the sync: folds a batch of booking changes, leases buildings with due work (up to p_limit), and returns each leased building with its context, timetables and first p_due_batch due access levels with their plans (JSON), whether changes remain and the seconds until the next work falls due (null: none).';
+revoke execute on function integration.take_work(uuid, interval, integer, integer, integer) from public;
+grant execute on function integration.take_work(uuid, interval, integer, integer, integer) to service_role;
