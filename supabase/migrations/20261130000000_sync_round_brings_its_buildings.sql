@@ -9,69 +9,105 @@
  *
  * integration.building_context and integration.building_timetables are the two reads, as JSON, shared
  * by the round and by the callers that read one building (the nightly cleanup, the operator CLI), so
- * one mapping in src/shared/sync/store.ts serves all of them.
+ * one mapping in src/shared/sync/store.ts serves all of them. They are PL/pgSQL, like
+ * integration.claim_buildings now: a SQL function that cannot be inlined plans its statement at every
+ * call (0.2-0.3 ms each here, on every round), PL/pgSQL keeps the plan for the connection.
  */
 
 -- How to reach the building's SALTO (null when none is configured), its time zone and the timetable
 -- slots reserved for this project. Holds the decrypted credential: service role only.
 create function integration.building_context(p_building_id uuid)
 returns jsonb
-language sql
+language plpgsql
 stable
 security definer
 set search_path = ''
 as $$
-  select pg_catalog.jsonb_build_object(
-    'building_id', b.id,
-    'timezone', b.timezone,
-    'timetable_first', s.timetable_first,
-    'timetable_last', s.timetable_last,
-    'salto_server', case when s.building_id is not null then pg_catalog.jsonb_build_object(
-      'transport', s.transport,
-      'host', s.host,
-      'port', s.port,
-      'auth_mode', s.auth_mode,
-      'basic_user', s.basic_user,
-      'credential', (select v.decrypted_secret from vault.decrypted_secrets as v where v.name = s.credential_secret_name),
-      'connect_timeout_ms', s.connect_timeout_ms,
-      'reply_timeout_ms', s.reply_timeout_ms) end)
-  from public.buildings as b
-  left join integration.salto_servers as s on s.building_id = b.id
-  where b.id = p_building_id
+begin
+  return (
+    select pg_catalog.jsonb_build_object(
+      'building_id', b.id,
+      'timezone', b.timezone,
+      'timetable_first', s.timetable_first,
+      'timetable_last', s.timetable_last,
+      'salto_server', case when s.building_id is not null then pg_catalog.jsonb_build_object(
+        'transport', s.transport,
+        'host', s.host,
+        'port', s.port,
+        'auth_mode', s.auth_mode,
+        'basic_user', s.basic_user,
+        'credential', (select v.decrypted_secret from vault.decrypted_secrets as v where v.name = s.credential_secret_name),
+        'connect_timeout_ms', s.connect_timeout_ms,
+        'reply_timeout_ms', s.reply_timeout_ms) end)
+    from public.buildings as b
+    left join integration.salto_servers as s on s.building_id = b.id
+    where b.id = p_building_id);
+end;
 $$;
 comment on function integration.building_context(uuid) is
   'The building''s time zone, reserved timetable slots and SALTO server with its decrypted credential (salto_server null when none is configured), as JSON; null when the building does not exist.';
 revoke execute on function integration.building_context(uuid) from public;
 grant execute on function integration.building_context(uuid) to service_role;
 
--- What each reserved timetable slot holds, and which slots each access level's written permissions use
+-- What each reserved timetable slot holds, and which access levels' written permissions use each slot
 -- (src/shared/sync/building-timetables.ts keeps both current while the lease is held).
 create function integration.building_timetables(p_building_id uuid)
 returns jsonb
-language sql
+language plpgsql
 stable
 security definer
 set search_path = ''
 as $$
-  select pg_catalog.jsonb_build_object(
-    'slots', coalesce((
-      select pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
-        'slot', t.timetable_id, 'key', t.content_key, 'written', t.written_at is not null) order by t.timetable_id)
-      from integration.timetable_slots as t
-      where t.building_id = p_building_id), '[]'::jsonb),
-    'used', coalesce((
-      select pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
-        'access_level_id', u.access_level_id, 'slot', u.timetable_id) order by u.access_level_id, u.timetable_id)
-      from (
-        select distinct wp.access_level_id, wp.timetable_id
-        from integration.written_permissions as wp
-        where wp.building_id = p_building_id
-      ) as u), '[]'::jsonb))
+begin
+  return (
+    select pg_catalog.jsonb_build_object(
+      'slots', coalesce((
+        select pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+          'slot', t.timetable_id, 'key', t.content_key, 'written', t.written_at is not null) order by t.timetable_id)
+        from integration.timetable_slots as t
+        where t.building_id = p_building_id), '[]'::jsonb),
+      -- Per slot, not per permission: a building's written permissions run to thousands, its slots
+      -- to a few dozen (one JSON object per permission cost ~1 ms for 500 of them).
+      'used', coalesce((
+        select pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+          'slot', u.timetable_id, 'access_level_ids', u.access_level_ids) order by u.timetable_id)
+        from (
+          select wp.timetable_id, pg_catalog.array_agg(distinct wp.access_level_id) as access_level_ids
+          from integration.written_permissions as wp
+          where wp.building_id = p_building_id
+          group by wp.timetable_id
+        ) as u), '[]'::jsonb)));
+end;
 $$;
 comment on function integration.building_timetables(uuid) is
-  'The building''s timetable slots (slot, content key, whether SALTO holds it) and the slots each access level''s written permissions use, as JSON.';
+  'The building''s timetable slots (slot, content key, whether SALTO holds it) and, per slot, the access levels whose written permissions use it, as JSON.';
 revoke execute on function integration.building_timetables(uuid) from public;
 grant execute on function integration.building_timetables(uuid) to service_role;
+
+-- Same statement as in 20261129006100, planned once per connection (see above).
+create or replace function integration.claim_buildings(p_invocation uuid, p_lease interval, p_limit integer default 100)
+returns setof uuid
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  return query
+    insert into integration.building_leases as l (building_id, leased_by, leased_until)
+    select due.building_id, p_invocation, pg_catalog.clock_timestamp() + p_lease
+    from (
+      select distinct w.building_id
+      from integration.access_level_work as w
+      where w.not_before <= (select integration.now())
+    ) as due
+    left join integration.building_leases as held on held.building_id = due.building_id
+    where held.building_id is null or held.leased_until < pg_catalog.clock_timestamp()
+    limit p_limit
+    on conflict (building_id) do update set leased_by = excluded.leased_by, leased_until = excluded.leased_until
+      where l.leased_until < pg_catalog.clock_timestamp()
+    returning l.building_id;
+end;
+$$;
 
 /*
  * The round. Same fold and lease as before (20261129006100); `claimed` is now one JSON object per

@@ -101,7 +101,10 @@ export async function runSync(options: SyncOptions): Promise<SyncReport> {
       await Promise.race(active);
       continue;
     }
-    if (claimed.length > 0 || changesLeft) continue;
+    // Asked again at once only while changes wait to be folded. A round that leased fewer buildings
+    // than it could take leased every claimable one: asking again now would cost the database a fold
+    // and a lease scan while the buildings just leased are being written.
+    if (changesLeft) continue;
     if (active.size > 0) {
       await Promise.race(active);
       continue;

@@ -356,11 +356,14 @@ function buildingContext(json: BuildingContextJson): BuildingContext {
 /** integration.building_timetables's JSON. */
 interface BuildingTimetablesJson {
   slots: TimetableSlotRow[];
-  used: { access_level_id: string; slot: number }[];
+  used: { slot: number; access_level_ids: string[] }[];
 }
 
 function buildingTimetables(json: BuildingTimetablesJson): BuildingTimetables {
-  return new BuildingTimetables(json.slots, json.used.map((u) => ({ accessLevelId: u.access_level_id, slot: u.slot })));
+  return new BuildingTimetables(
+    json.slots,
+    json.used.flatMap((u) => u.access_level_ids.map((accessLevelId) => ({ accessLevelId, slot: u.slot }))),
+  );
 }
 
 /** integration.take_work's JSON for one leased building. */

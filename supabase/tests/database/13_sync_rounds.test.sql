@@ -174,8 +174,8 @@ select is(
     'slots', jsonb_build_array(
       jsonb_build_object('slot', 201, 'key', 'k201', 'written', false),
       jsonb_build_object('slot', 202, 'key', 'k202', 'written', true)),
-    'used', jsonb_build_array(jsonb_build_object('access_level_id', 'APT-102', 'slot', 200))),
-  'building_timetables brings each slot''s content and whether SALTO holds it, and the slots each access level uses'
+    'used', jsonb_build_array(jsonb_build_object('slot', 200, 'access_level_ids', jsonb_build_array('APT-102')))),
+  'building_timetables brings each slot''s content and whether SALTO holds it, and the access levels using each slot'
 );
 select is(
   (select bool_or(has_function_privilege(r, f, 'execute'))
