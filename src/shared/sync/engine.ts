@@ -11,9 +11,9 @@
  *
  * Round trips matter more than SALTO on the way from a booking to the door, so each step is one call:
  * a round (integration.take_work) folds the bookings' changes, leases buildings and brings each with
- * its SALTO server, timetables and first due access levels with their plans; later batches come the
- * same way (integration.due_work_plans); an outcome is recorded, and the lease renewed, in one call
- * (integration.record_reconciled).
+ * its SALTO server and first due access levels; the first is read from SALTO while the database plans
+ * the batch; later batches come with their plans (integration.due_work_plans); an outcome is
+ * recorded, and the lease renewed, in one call (integration.record_reconciled).
  */
 import { allocateTimetableSlots } from '../access/index.ts';
 import {
@@ -121,7 +121,7 @@ export async function runSync(options: SyncOptions): Promise<SyncReport> {
 
 async function syncBuilding(leased: LeasedBuilding, options: SyncOptions, report: SyncReport, deadline: number) {
   const { store, invocationId, leaseSeconds = 60, batchSize = BATCH_SIZE } = options;
-  const { building, timetables, due: firstDue } = leased;
+  const { building, due: firstDue } = leased;
   const { buildingId } = building;
   let client: SaltoClient | undefined;
   try {
@@ -132,9 +132,20 @@ async function syncBuilding(leased: LeasedBuilding, options: SyncOptions, report
     }
     client = options.saltoClient(building.endpoint);
     const lease = { invocation: invocationId, seconds: leaseSeconds };
-    for (let due = firstDue; due.length > 0 && Date.now() < deadline; due = await store.dueWork(buildingId, batchSize)) {
+    // The first access level is read from SALTO while the database plans the batch (what its bookings
+    // ask, the building's timetable slots): neither needs the other, and on the way from a booking to
+    // the door each takes about as long as the other.
+    const first = firstDue[0];
+    const firstRead = first && readAhead(client, first.accessLevelId);
+    const [timetables, plans] = await Promise.all([
+      store.timetables(buildingId),
+      store.plans(buildingId, firstDue.map((work) => work.accessLevelId)),
+    ]);
+    const firstBatch = firstDue.map((work) => ({ work, plan: plans.get(work.accessLevelId)! }));
+    for (let due = firstBatch; due.length > 0 && Date.now() < deadline; due = await store.dueWork(buildingId, batchSize)) {
       for (const { work: item, plan } of due) {
-        const { outcome, leased } = await syncAccessLevel(building, item, plan, timetables, client, lease, options);
+        const current = item === first ? firstRead : undefined;
+        const { outcome, leased } = await syncAccessLevel(building, item, plan, timetables, client, lease, options, current);
         report.accessLevels++;
         report[outcome]++;
         if (outcome === 'retries') return; // the server is failing: the rest of the building waits for the backoff
@@ -149,6 +160,13 @@ async function syncBuilding(leased: LeasedBuilding, options: SyncOptions, report
 
 type Outcome = 'writes' | 'unchanged' | 'retries' | 'failures';
 
+/** An access level's zone permissions, read from SALTO before they are needed; a failure surfaces where it is awaited. */
+function readAhead(client: SaltoClient, accessLevelId: string): Promise<readonly ZonePermission[]> {
+  const read = client.readAccessLevel(accessLevelId).then((level) => level.zonePermissions);
+  read.catch(() => {}); // awaited by the access level's reconciliation, or dropped if the pass ends first
+  return read;
+}
+
 async function syncAccessLevel(
   building: BuildingContext,
   work: WorkItem,
@@ -157,6 +175,8 @@ async function syncAccessLevel(
   client: SaltoClient,
   lease: BuildingLease,
   options: SyncOptions,
+  /** What SALTO holds for the access level, when it was read ahead (readAhead). */
+  current?: Promise<readonly ZonePermission[]>,
 ): Promise<{ outcome: Outcome; leased: boolean }> {
   const { store } = options;
   const { buildingId } = building;
@@ -166,6 +186,7 @@ async function syncAccessLevel(
       client,
       store,
       timetables,
+      current: current && (await current),
     });
     const leased = await store.recordReconciled(buildingId, work, written, failures, alerts, lease);
     timetables.recordWritten(accessLevelId, written.map((w) => w.timetableId));

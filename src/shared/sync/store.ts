@@ -41,12 +41,10 @@ export interface DueAccessLevel {
   plan: AccessLevelPlan;
 }
 
-/** A building a sync round leased, with what its pass needs to start. */
+/** A building a sync round leased, with its first due access levels (oldest first). */
 export interface LeasedBuilding {
   building: BuildingContext;
-  timetables: BuildingTimetables;
-  /** Its first due access levels, oldest first. */
-  due: DueAccessLevel[];
+  due: WorkItem[];
 }
 
 export interface TimetableSlotRow {
@@ -125,9 +123,8 @@ export function createSyncStore(sql: Sql) {
 
     /**
      * One round: folds a batch of booking changes, leases up to `limit` buildings with due work and
-     * brings each with what its pass needs (context, timetables, first `dueBatch` due access levels
-     * with their plans), and says whether changes remain and when the next work falls due (0: now,
-     * under another's lease).
+     * brings each with its context and first `dueBatch` due access levels, and says whether changes
+     * remain and when the next work falls due (0: now, under another's lease).
      */
     async takeWork(
       invocation: string,
@@ -140,8 +137,7 @@ export function createSyncStore(sql: Sql) {
       return {
         claimed: (row?.claimed ?? []).map((c) => ({
           building: buildingContext(c.building),
-          timetables: buildingTimetables(c.timetables),
-          due: c.due.map(dueAccessLevel),
+          due: c.due.map(workItem),
         })),
         changesLeft: row?.changes_left ?? false,
         secondsUntilDue: row?.seconds_until_due ?? null,
@@ -298,14 +294,22 @@ function accessLevelPlan(row: PlanRow): AccessLevelPlan {
   };
 }
 
-/** A row of integration.due_work_plans, or one of a leased building's `due` in integration.take_work. */
-interface DueRow extends PlanRow {
+/** An outbox row as integration.take_work (JSON) and due_work_plans read it. */
+interface WorkRow {
+  access_level_id: string;
   generation: string | number;
   attempts: number;
 }
 
+function workItem(row: WorkRow): WorkItem {
+  return { accessLevelId: row.access_level_id, generation: Number(row.generation), attempts: row.attempts };
+}
+
+/** A row of integration.due_work_plans. */
+type DueRow = WorkRow & PlanRow;
+
 function dueAccessLevel(row: DueRow): DueAccessLevel {
-  return { work: { accessLevelId: row.access_level_id, generation: Number(row.generation), attempts: row.attempts }, plan: accessLevelPlan(row) };
+  return { work: workItem(row), plan: accessLevelPlan(row) };
 }
 
 /** integration.building_context's JSON. */
@@ -369,8 +373,7 @@ function buildingTimetables(json: BuildingTimetablesJson): BuildingTimetables {
 /** integration.take_work's JSON for one leased building. */
 interface LeasedBuildingJson {
   building: BuildingContextJson;
-  timetables: BuildingTimetablesJson;
-  due: DueRow[];
+  due: WorkRow[];
 }
 
 async function insertAlerts(tx: TransactionSql, buildingId: string, alerts: AlertInput[]) {
