@@ -59,7 +59,8 @@ function markdown(results: BenchResult[], started: Date, seconds: number, only: 
     '',
     `Machine: ${machine()}. The local stack (\`npm run stack:up\`): PostgreSQL, the pg_net stand-in dispatcher, the Deno edge functions ` +
       'behind the gateway, and SALTO simulators started in the benchmark\'s own process. Every comparison is made within one run ' +
-      '(the machines are noisy): each figure is a ratio of two things measured side by side, or against a bound computed from the same run.',
+      '(the machines are noisy): each figure is a ratio of two things measured side by side, or against a bound computed from the same run. ' +
+      'Each benchmark starts from a vacuumed, analyzed database.',
     '',
     '| benchmark | figure | goal | |',
     '|---|---|---|---|',
@@ -86,6 +87,10 @@ async function main() {
     for (const benchmark of selected) {
       const t0 = performance.now();
       process.stdout.write(`• ${benchmark.key} ...\n`);
+      // Each benchmark starts from a vacuumed, analyzed database, as autovacuum keeps a production
+      // one: not amid the dead rows and stale statistics of the tens of thousands of rows the
+      // previous benchmark wrote and deleted seconds ago.
+      await sql`vacuum (analyze)`;
       try {
         const result = await benchmark.run(sql);
         results.push(result);
