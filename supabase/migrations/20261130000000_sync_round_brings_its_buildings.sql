@@ -1,11 +1,16 @@
 /*
- * A sync round brings the buildings it leased (benchmark 2, booking to SALTO latency).
+ * A sync round brings the buildings it leased, and SALTO is read while the database plans
+ * (benchmark 2, booking to SALTO latency).
  *
  * Once integration.take_work had leased a building, the sync asked for the building (its SALTO server,
  * credential, time zone), its timetable slots, the slots its written permissions use, and its due
  * access levels with their plans: four more queries, about 2 ms of a booking's ~10 ms on its way to
- * the door, before SALTO could be asked anything. take_work now returns each leased building with all
- * of it, read in the same transaction that leased it.
+ * the door, before SALTO could be asked anything. Now take_work returns each leased building with its
+ * context and its first due access levels, read in the transaction that leased it. The sync then needs
+ * two things before it writes an access level: what SALTO holds for it (one SHIP read) and what the
+ * bookings ask of it (its plan, and the building's timetable slots). Neither needs the other, and each
+ * takes about as long: the first due access level is read from SALTO while the database plans
+ * (integration.access_level_plans, integration.building_timetables).
  *
  * integration.building_context and integration.building_timetables are the two reads, as JSON, shared
  * by the round and by the callers that read one building (the nightly cleanup, the operator CLI), so
@@ -111,9 +116,13 @@ $$;
 
 /*
  * The round. Same fold and lease as before (20261129006100); `claimed` is now one JSON object per
- * leased building: {building, timetables, due}, where due is the first p_due_batch of its due access
- * levels with their plans (integration.due_work_plans). The four-argument version goes: the functions
- * that call it are deployed with these migrations (README, "Deploying to a hosted Supabase project").
+ * leased building: {building, due}, due being its first p_due_batch due access levels
+ * (access_level_id, generation, attempts), oldest first, without their plans: the sync reads the first
+ * from SALTO while it asks for the batch's plans and the building's timetables (see above). A
+ * generation is read before the plan, never after it, so an outcome recorded for it can only leave a
+ * newer request queued, never complete one it did not serve. The four-argument version goes: the
+ * functions that call it are deployed with these migrations (README, "Deploying to a hosted Supabase
+ * project").
  */
 drop function integration.take_work(uuid, interval, integer, integer);
 
@@ -145,13 +154,17 @@ begin
     else '{}'::uuid[] end;
   select coalesce(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
       'building', integration.building_context(l.building_id),
-      'timetables', integration.building_timetables(l.building_id),
       'due', (
         select coalesce(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
-            'access_level_id', d.access_level_id, 'generation', d.generation, 'attempts', d.attempts,
-            'desired', d.desired, 'managed_zones', d.managed_zones) order by d.position), '[]'::jsonb)
-        from integration.due_work_plans(l.building_id, p_due_batch) with ordinality as d (
-          access_level_id, generation, attempts, desired, managed_zones, position)))
+            'access_level_id', d.access_level_id, 'generation', d.generation, 'attempts', d.attempts)
+            order by d.requested_at, d.access_level_id), '[]'::jsonb)
+        from (
+          select w.access_level_id, w.generation, w.attempts, w.requested_at
+          from integration.access_level_work as w
+          where w.building_id = l.building_id and w.not_before <= at
+          order by w.requested_at, w.access_level_id
+          limit p_due_batch
+        ) as d))
       order by l.building_id), '[]'::jsonb)
   into claimed
   from pg_catalog.unnest(leased) as l (building_id);
@@ -163,6 +176,6 @@ begin
 end;
 $$;
 comment on function integration.take_work(uuid, interval, integer, integer, integer) is
-  'One round of the sync: folds a batch of booking changes, leases buildings with due work (up to p_limit), and returns each leased building with its context, timetables and first p_due_batch due access levels with their plans (JSON), whether changes remain and the seconds until the next work falls due (null: none).';
+  'One round of the sync: folds a batch of booking changes, leases buildings with due work (up to p_limit), and returns each leased building with its context and first p_due_batch due access levels (JSON), whether changes remain and the seconds until the next work falls due (null: none).';
 revoke execute on function integration.take_work(uuid, interval, integer, integer, integer) from public;
 grant execute on function integration.take_work(uuid, interval, integer, integer, integer) to service_role;

@@ -113,7 +113,9 @@ describe('fault tolerance of the sync pipeline', { timeout: 120_000 }, () => {
       killed = true;
       const [lease] = await sql`select leased_until > now() as held from integration.building_leases where building_id = ${building.id}`;
       expect(lease?.held).toBe(true);
-      expect((await states(bookingIds)).filter((s) => s !== 'active').length).toBeGreaterThan(0);
+      // Work was left undone: bookings not active yet, or not even folded (no state row yet: a pass
+      // folds the changes committed when it starts, and those after wait for its next round).
+      expect((await states(bookingIds)).filter((s) => s === 'active').length).toBeLessThan(bookingIds.length);
 
       await up(); // the stack restarts the dead function
       killed = false;
