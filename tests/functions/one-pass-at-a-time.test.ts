@@ -24,4 +24,31 @@ describe('one pass at a time per function instance', () => {
     expect(passes).toBe(2);
     expect(await pass(undefined)).toBe(1); // idle again: a fresh pass
   });
+
+  it('the running pass hears each wake-up that arrives while it runs', async () => {
+    let heard = 0;
+    let release!: () => void;
+    const done = new Promise<void>((r) => (release = r));
+    const pass = onePassAtATime(async (_options: undefined, woken) => {
+      if (heard > 0) return heard; // the pass after the first
+      const listening = (async () => {
+        await woken();
+        heard++;
+        await woken();
+        heard++;
+      })();
+      await done;
+      await listening;
+      return heard;
+    });
+    const first = pass(undefined);
+    await Promise.resolve();
+    void pass(undefined); // heard once
+    await new Promise((r) => setTimeout(r, 0));
+    void pass(undefined); // heard twice
+    await new Promise((r) => setTimeout(r, 0));
+    release();
+    expect(await first).toBe(2);
+    expect(heard).toBe(2);
+  });
 });

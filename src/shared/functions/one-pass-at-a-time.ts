@@ -1,25 +1,38 @@
 /**
  * A function instance runs one pass of its work at a time. A wake-up that arrives during a pass asks
  * for one more pass after it (the running pass may already have read the state the wake-up is about)
- * and gets the result of both, combined.
+ * and gets the result of both, combined. The running pass may also listen for wake-ups (`woken`) to
+ * take up new work before it ends; the pass after it runs all the same.
  */
 export function onePassAtATime<Options, Report>(
-  pass: (options: Options) => Promise<Report>,
+  pass: (options: Options, woken: () => Promise<void>) => Promise<Report>,
   combine: (earlier: Report, later: Report) => Report = (_earlier, later) => later,
 ): (options: Options) => Promise<Report> {
   let running: Promise<Report> | undefined;
   let again = false;
+  // The next wake-up during the running pass, for the pass to await.
+  let nextWakeUp: { promise: Promise<void>; resolve: () => void } | undefined;
+  const woken = () => {
+    if (!nextWakeUp) {
+      let resolve!: () => void;
+      const promise = new Promise<void>((r) => (resolve = r));
+      nextWakeUp = { promise, resolve };
+    }
+    return nextWakeUp.promise;
+  };
   return (options) => {
     if (running) {
       again = true;
+      nextWakeUp?.resolve();
+      nextWakeUp = undefined;
       return running;
     }
     running = (async () => {
       try {
-        let report: Report = await pass(options);
+        let report: Report = await pass(options, woken);
         while (again) {
           again = false;
-          report = combine(report, await pass(options));
+          report = combine(report, await pass(options, woken));
         }
         return report;
       } finally {

@@ -63,6 +63,12 @@ export interface SyncOptions {
    * that comes back is written to within seconds, not at the next minute's wake-up). 0: never wait.
    */
   maxIdleWaitMs?: number;
+  /**
+   * Resolves at the next wake-up that arrives while the pass runs (onePassAtATime). While buildings
+   * are being written, a wake-up then starts a round at once, at most one per WOKEN_ROUND_GAP_MS, so
+   * another building's new bookings need not wait for their batches to end.
+   */
+  woken?: () => Promise<void>;
   log?: (line: string) => void;
 }
 
@@ -78,44 +84,67 @@ export interface SyncReport {
 /** Access levels per building per batch (SyncOptions.batchSize). */
 const BATCH_SIZE = 50;
 
+/** Least time between two rounds started by wake-ups while buildings are being written. */
+const WOKEN_ROUND_GAP_MS = 100;
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export async function runSync(options: SyncOptions): Promise<SyncReport> {
   const { store, budgetMs = 50_000, concurrency = 32 } = options;
   const deadline = Date.now() + budgetMs;
   const report: SyncReport = { buildings: 0, accessLevels: 0, writes: 0, unchanged: 0, retries: 0, failures: 0 };
-  const active = new Set<Promise<void>>();
+  // The buildings this pass is writing, each by one task.
+  const writing = new Map<string, Promise<void>>();
+  const active = () => [...writing.values()];
+  let roundAt = 0;
+  // The next wake-up, no sooner than WOKEN_ROUND_GAP_MS after the last round (a burst of bookings
+  // wakes the function once per transaction); never, when nobody tells.
+  const wokenForRound = options.woken
+    ? () => options.woken!().then(() => sleep(roundAt + WOKEN_ROUND_GAP_MS - Date.now()))
+    : () => new Promise<void>(() => {});
 
-  while (Date.now() < deadline) {
-    // Claim only what can start now: a claimed building waiting for a free slot would hold its lease
-    // idle (and could lose it to another invocation while still queued here).
-    const free = concurrency - active.size;
-    // Bookings' changes become access states and outbox rows first, a batch per round.
-    const { claimed, changesLeft, secondsUntilDue } = await store.takeWork(options.invocationId, options.leaseSeconds ?? 60, free, options.batchSize ?? BATCH_SIZE);
-    for (const leased of claimed) {
-      report.buildings++;
-      const task = syncBuilding(leased, options, report, deadline).finally(() => active.delete(task));
-      active.add(task);
+  try {
+    while (Date.now() < deadline) {
+      // Claim only what can start now: a claimed building waiting for a free slot would hold its lease
+      // idle (and could lose it to another invocation while still queued here).
+      const free = concurrency - writing.size;
+      roundAt = Date.now();
+      // Bookings' changes become access states and outbox rows first, a batch per round.
+      const { claimed, changesLeft, secondsUntilDue } = await store.takeWork(options.invocationId, options.leaseSeconds ?? 60, free, options.batchSize ?? BATCH_SIZE);
+      for (const leased of claimed) {
+        const { buildingId } = leased.building;
+        // Leased again while its task still writes it (its lease had run out, say): that task goes on
+        // and takes the new work in its next batch; two tasks would write one SALTO at once.
+        if (writing.has(buildingId)) continue;
+        report.buildings++;
+        writing.set(buildingId, syncBuilding(leased, options, report, deadline).finally(() => writing.delete(buildingId)));
+      }
+      if (writing.size >= concurrency) {
+        await Promise.race(active());
+        continue;
+      }
+      // Asked again at once only while changes wait to be folded. A round that leased fewer buildings
+      // than it could take leased every claimable one: asking again now would cost the database a fold
+      // and a lease scan while the buildings just leased are being written.
+      if (changesLeft) continue;
+      if (writing.size > 0) {
+        // Until a building is done, or a wake-up says other work may be waiting.
+        await Promise.race([...active(), wokenForRound()]);
+        continue;
+      }
+      // Nothing claimable: wait briefly for work in backoff (see maxIdleWaitMs), else end the pass.
+      if (secondsUntilDue === null) break;
+      const waitMs = Math.max(secondsUntilDue * 1000, 200);
+      if (waitMs > (options.maxIdleWaitMs ?? 10_000) || Date.now() + waitMs >= deadline) break;
+      await sleep(waitMs);
     }
-    if (active.size >= concurrency) {
-      await Promise.race(active);
-      continue;
-    }
-    // Asked again at once only while changes wait to be folded. A round that leased fewer buildings
-    // than it could take leased every claimable one: asking again now would cost the database a fold
-    // and a lease scan while the buildings just leased are being written.
-    if (changesLeft) continue;
-    if (active.size > 0) {
-      await Promise.race(active);
-      continue;
-    }
-    // Nothing claimable: wait briefly for work in backoff (see maxIdleWaitMs), else end the pass.
-    if (secondsUntilDue === null) break;
-    const waitMs = Math.max(secondsUntilDue * 1000, 200);
-    if (waitMs > (options.maxIdleWaitMs ?? 10_000) || Date.now() + waitMs >= deadline) break;
-    await sleep(waitMs);
+    await Promise.all(active());
+  } finally {
+    // A round or a building that failed (the database gone, say) ends the pass, but not before the
+    // buildings still being written are done: left running, they would write under leases that
+    // could run out, beside the invocation that takes their buildings next.
+    await Promise.allSettled(active());
   }
-  await Promise.all(active);
   return report;
 }
 

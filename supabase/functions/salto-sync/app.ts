@@ -10,14 +10,17 @@ export interface SyncAppDeps {
   secret: string;
   /** Accepts a request token's nonce once (integration.used_request_nonces): replayed tokens are refused. */
   claimNonce: ClaimNonce;
-  /** One sync pass; `waitForBackoff` false ends it as soon as nothing is due. */
-  sync: (options: { waitForBackoff: boolean }) => Promise<SyncReport>;
+  /**
+   * One sync pass; `waitForBackoff` false ends it as soon as nothing is due; `woken` resolves at the
+   * next wake-up that arrives while it runs.
+   */
+  sync: (options: { waitForBackoff: boolean; woken: () => Promise<void> }) => Promise<SyncReport>;
   /** Keeps the instance alive for background work (EdgeRuntime.waitUntil when hosted). */
   waitUntil: (work: Promise<unknown>) => void;
 }
 
 export function createSyncApp({ secret, claimNonce, sync, waitUntil }: SyncAppDeps) {
-  const pass = onePassAtATime((waitForBackoff: boolean) => sync({ waitForBackoff }));
+  const pass = onePassAtATime((waitForBackoff: boolean, woken) => sync({ waitForBackoff, woken }));
 
   const app = new Hono().basePath('/salto-sync');
   app.use('*', requireFunctionToken(secret, { claimNonce }));

@@ -16,9 +16,10 @@ const app = createSyncApp({
   secret: env.FUNCTIONS_SECRET,
   claimNonce: nonceStore(sql),
   waitUntil,
-  sync: ({ waitForBackoff }) =>
+  sync: ({ waitForBackoff, woken }) =>
     runSync({
       maxIdleWaitMs: waitForBackoff ? 10_000 : 0,
+      woken,
       store,
       saltoClient: (endpoint) => createSaltoClient(endpoint, { connector: denoStpConnector }),
       invocationId: crypto.randomUUID(),
