@@ -51,4 +51,22 @@ describe('one pass at a time per function instance', () => {
     expect(await first).toBe(2);
     expect(heard).toBe(2);
   });
+
+  it('a wake-up that came while the pass was not listening is heard the next time it listens', async () => {
+    let release!: () => void;
+    const busy = new Promise<void>((r) => (release = r));
+    let heard = false;
+    const pass = onePassAtATime(async (_options: undefined, woken) => {
+      if (heard) return 'again';
+      await busy; // not listening: a round of work, say
+      await woken();
+      heard = true;
+      return 'heard';
+    });
+    const first = pass(undefined);
+    void pass(undefined); // arrives while the pass is busy
+    release();
+    expect(await first).toBe('again');
+    expect(heard).toBe(true);
+  });
 });

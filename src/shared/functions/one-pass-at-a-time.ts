@@ -10,9 +10,15 @@ export function onePassAtATime<Options, Report>(
 ): (options: Options) => Promise<Report> {
   let running: Promise<Report> | undefined;
   let again = false;
-  // The next wake-up during the running pass, for the pass to await.
+  // The next wake-up during the running pass, for the pass to await; one that came while the pass was
+  // not listening is kept for the next time it does.
   let nextWakeUp: { promise: Promise<void>; resolve: () => void } | undefined;
+  let unheardWakeUp = false;
   const woken = () => {
+    if (unheardWakeUp) {
+      unheardWakeUp = false;
+      return Promise.resolve();
+    }
     if (!nextWakeUp) {
       let resolve!: () => void;
       const promise = new Promise<void>((r) => (resolve = r));
@@ -23,15 +29,18 @@ export function onePassAtATime<Options, Report>(
   return (options) => {
     if (running) {
       again = true;
-      nextWakeUp?.resolve();
+      if (nextWakeUp) nextWakeUp.resolve();
+      else unheardWakeUp = true;
       nextWakeUp = undefined;
       return running;
     }
     running = (async () => {
       try {
+        unheardWakeUp = false;
         let report: Report = await pass(options, woken);
         while (again) {
           again = false;
+          unheardWakeUp = false; // a new pass starts by looking at everything
           report = combine(report, await pass(options, woken));
         }
         return report;
