@@ -14,6 +14,9 @@ export interface LoggedRequest {
   readonly at: string;
   /** When the request arrived (ISO instant): with `at`, shows which requests were in flight together. */
   readonly receivedAt: string;
+  /** `at` and `receivedAt` in epoch milliseconds with the clock's sub-millisecond precision (benchmarks). */
+  readonly atMs: number;
+  readonly receivedAtMs: number;
   readonly transport: ShipTransportName;
   /** Null when the request could not be read far enough to know. */
   readonly requestName: string | null;
@@ -107,22 +110,24 @@ export class ShipEngine {
     this.record({ transport, requestName: peekRequestName(request), request, reply: null, httpStatus, applied: false });
   }
 
-  private record(entry: Omit<LoggedRequest, 'seq' | 'at' | 'receivedAt'> & { receivedAt?: string }): void {
-    const at = new Date().toISOString();
-    this.log.push({ seq: ++this.seq, at, receivedAt: at, ...entry });
+  private record(entry: Omit<LoggedRequest, 'seq' | 'at' | 'receivedAt' | 'atMs' | 'receivedAtMs'> & { received?: Instant }): void {
+    const { received, ...logged } = entry;
+    const answered = now();
+    const { iso: receivedAt, ms: receivedAtMs } = received ?? answered;
+    this.log.push({ seq: ++this.seq, at: answered.iso, atMs: answered.ms, receivedAt, receivedAtMs, ...logged });
     if (this.log.length > this.options.maxLogEntries) this.log.splice(0, this.log.length - this.options.maxLogEntries);
   }
 
   async handle(request: string, transport: ShipTransportName): Promise<Outcome> {
     const faults = this.options.faults;
     const name = peekRequestName(request);
-    const receivedAt = new Date().toISOString();
+    const received = now();
     await pause(faults.latencyMs, this.options.closing());
 
     if (transport === 'http') {
       const status = faults.takeHttpStatus(name ?? undefined);
       if (status !== undefined) {
-        this.record({ transport, requestName: name, request, reply: null, httpStatus: status, fault: `http ${status}`, applied: false, receivedAt });
+        this.record({ transport, requestName: name, request, reply: null, httpStatus: status, fault: `http ${status}`, applied: false, received });
         return { kind: 'http-status', status };
       }
     }
@@ -159,15 +164,26 @@ export class ShipEngine {
     if (malformed) {
       const outcome = malformedBody(malformed, requestName, reply);
       this.record({
-        transport, requestName: name, request, applied, fault: `malformed ${malformed}`, receivedAt,
+        transport, requestName: name, request, applied, fault: `malformed ${malformed}`, received,
         reply: outcome.kind === 'reply' && malformed !== 'invalid-utf8' ? new TextDecoder().decode(outcome.body) : null,
       });
       if (outcome.kind === 'silence') await pause(2_147_483_647, this.options.closing());
       return outcome;
     }
-    this.record({ transport, requestName: name, request, reply, applied, receivedAt, ...(shipCode === undefined ? {} : { shipCode }), ...(fault ? { fault } : {}) });
+    this.record({ transport, requestName: name, request, reply, applied, received, ...(shipCode === undefined ? {} : { shipCode }), ...(fault ? { fault } : {}) });
     return { kind: 'reply', body: encoder.encode(reply) };
   }
+}
+
+interface Instant {
+  iso: string;
+  ms: number;
+}
+
+/** Now, as an ISO instant (for people) and in epoch milliseconds with sub-millisecond precision (for benchmarks). */
+function now(): Instant {
+  const ms = performance.timeOrigin + performance.now();
+  return { iso: new Date(ms).toISOString(), ms };
 }
 
 /** The RequestName of a request, read leniently (for logs and fault filters, before strict parsing). */
