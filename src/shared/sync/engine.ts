@@ -162,14 +162,11 @@ async function syncBuilding(leased: LeasedBuilding, options: SyncOptions, report
     client = options.saltoClient(building.endpoint);
     const lease = { invocation: invocationId, seconds: leaseSeconds };
     // The first access level is read from SALTO while the database plans the batch (what its bookings
-    // ask, the building's timetable slots): neither needs the other, and on the way from a booking to
-    // the door each takes about as long as the other.
+    // ask, the building's timetable slots, in one call): neither needs the other, and on the way from a
+    // booking to the door each takes about as long as the other.
     const first = firstDue[0];
     const firstRead = first && readAhead(client, first.accessLevelId);
-    const [timetables, plans] = await Promise.all([
-      store.timetables(buildingId),
-      store.plans(buildingId, firstDue.map((work) => work.accessLevelId)),
-    ]);
+    const { timetables, plans } = await store.plansAndTimetables(buildingId, firstDue.map((work) => work.accessLevelId));
     const firstBatch = firstDue.map((work) => ({ work, plan: plans.get(work.accessLevelId)! }));
     for (let due = firstBatch; due.length > 0 && Date.now() < deadline; due = await store.dueWork(buildingId, batchSize)) {
       for (const { work: item, plan } of due) {

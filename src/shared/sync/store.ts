@@ -178,6 +178,23 @@ export function createSyncStore(sql: Sql) {
       return new Map(rows.map((r) => [r.access_level_id, accessLevelPlan(r)]));
     },
 
+    /**
+     * plans() and timetables() in one query: what a sync pass needs to start a building. As two
+     * queries side by side they kept two database processes busy at once beside the function and
+     * SALTO, on the way from a booking to the door (benchmark 2 on 2 cores, traced: p95 12.5-13.9 ms
+     * as two queries, 10.3-12.2 ms as one).
+     */
+    async plansAndTimetables(
+      buildingId: string,
+      accessLevelIds: readonly string[],
+    ): Promise<{ plans: Map<string, AccessLevelPlan>; timetables: BuildingTimetables }> {
+      const [row] = await sql<{ timetables: BuildingTimetablesJson; plans: PlanRow[] }[]>`
+        select integration.building_timetables(${buildingId}) as timetables,
+          (select coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(p)), '[]'::jsonb)
+           from integration.access_level_plans(${buildingId}, ${[...accessLevelIds]}::text[]) as p) as plans`;
+      return { plans: new Map(row!.plans.map((r) => [r.access_level_id, accessLevelPlan(r)])), timetables: buildingTimetables(row!.timetables) };
+    },
+
     /** The building's timetable slots and the slots each access level's written permissions use. */
     async timetables(buildingId: string): Promise<BuildingTimetables> {
       const [row] = await sql<{ timetables: BuildingTimetablesJson }[]>`
