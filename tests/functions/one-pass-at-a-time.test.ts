@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { onePassAtATime } from '../../src/shared/functions/one-pass-at-a-time.ts';
+import { logPassFailure, onePassAtATime } from '../../src/shared/functions/one-pass-at-a-time.ts';
 
 describe('one pass at a time per function instance', () => {
   it('a wake-up during a pass runs exactly one more pass after it, and both callers get the combined report', async () => {
@@ -68,5 +68,37 @@ describe('one pass at a time per function instance', () => {
     release();
     expect(await first).toBe('again');
     expect(heard).toBe(true);
+  });
+
+  it('a failed pass is logged once, however many wake-ups had joined it; the next failure again', async () => {
+    const lines: string[] = [];
+    const failed = logPassFailure('sync pass failed', (line) => lines.push(line));
+    let fail!: (error: Error) => void;
+    let passes = 0;
+    const pass = onePassAtATime(async () => {
+      passes++;
+      if (passes === 1) await new Promise<void>((_, reject) => (fail = reject));
+      throw new Error(`failure ${passes}`);
+    });
+    const joined = [pass(undefined), pass(undefined), pass(undefined)].map((p) => p.catch(failed));
+    fail(new Error('deadlock detected'));
+    await Promise.all(joined);
+    await pass(undefined).catch(failed);
+    expect(lines).toEqual(['sync pass failed: deadlock detected', 'sync pass failed: failure 2']);
+  });
+
+  it('after a failed pass that wake-ups had joined, the next call runs one pass, not two', async () => {
+    let passes = 0;
+    let fail!: (error: Error) => void;
+    const pass = onePassAtATime(async () => {
+      passes++;
+      if (passes === 1) await new Promise<void>((_, reject) => (fail = reject));
+      return passes;
+    });
+    const joined = [pass(undefined), pass(undefined)].map((p) => p.catch(() => 'failed'));
+    fail(new Error('the database restarted'));
+    expect(await Promise.all(joined)).toEqual(['failed', 'failed']);
+    expect(await pass(undefined)).toBe(2);
+    expect(passes).toBe(2);
   });
 });

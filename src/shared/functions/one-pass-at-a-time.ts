@@ -46,8 +46,26 @@ export function onePassAtATime<Options, Report>(
         return report;
       } finally {
         running = undefined;
+        // A pass that failed leaves the wake-ups that joined it failed with it: the next call starts a
+        // fresh pass, which looks at everything, not that pass and one more.
+        again = false;
       }
     })();
     return running;
+  };
+}
+
+/**
+ * The catch handler for callers that start a pass in the background: every wake-up that joins a
+ * running pass gets that pass's promise, so a pass that fails (a deadlock, the database restarting)
+ * would be logged once per wake-up it had gathered (over a hundred identical lines for one failure in
+ * a burst). Logged once per failure instead.
+ */
+export function logPassFailure(label: string, log: (line: string) => void = (line) => console.error(line)): (error: unknown) => void {
+  let lastLogged: unknown;
+  return (error) => {
+    if (error === lastLogged) return;
+    lastLogged = error;
+    log(`${label}: ${error instanceof Error ? error.message : String(error)}`);
   };
 }

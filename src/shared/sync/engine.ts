@@ -98,9 +98,10 @@ export async function runSync(options: SyncOptions): Promise<SyncReport> {
   const active = () => [...writing.values()];
   let roundAt = 0;
   // The next wake-up, no sooner than WOKEN_ROUND_GAP_MS after the last round (a burst of bookings
-  // wakes the function once per transaction); never, when nobody tells.
+  // wakes the function once per transaction; later than that, at once: Deno warns of a negative
+  // timeout); never, when nobody tells.
   const wokenForRound = options.woken
-    ? () => options.woken!().then(() => sleep(roundAt + WOKEN_ROUND_GAP_MS - Date.now()))
+    ? () => options.woken!().then(() => sleep(Math.max(0, roundAt + WOKEN_ROUND_GAP_MS - Date.now())))
     : () => new Promise<void>(() => {});
 
   try {

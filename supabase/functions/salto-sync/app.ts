@@ -3,7 +3,7 @@
 // tests) answers with the report when the pass is over.
 import { Hono } from 'hono';
 import { requireFunctionToken, type ClaimNonce } from '../../../src/shared/functions/auth.ts';
-import { onePassAtATime } from '../../../src/shared/functions/one-pass-at-a-time.ts';
+import { logPassFailure, onePassAtATime } from '../../../src/shared/functions/one-pass-at-a-time.ts';
 import type { SyncReport } from '../../../src/shared/sync/engine.ts';
 
 export interface SyncAppDeps {
@@ -21,6 +21,7 @@ export interface SyncAppDeps {
 
 export function createSyncApp({ secret, claimNonce, sync, waitUntil }: SyncAppDeps) {
   const pass = onePassAtATime((waitForBackoff: boolean, woken) => sync({ waitForBackoff, woken }));
+  const passFailed = logPassFailure('sync pass failed');
 
   const app = new Hono().basePath('/salto-sync');
   app.use('*', requireFunctionToken(secret, { claimNonce }));
@@ -28,7 +29,7 @@ export function createSyncApp({ secret, claimNonce, sync, waitUntil }: SyncAppDe
     // A caller waiting for the report gets it once nothing is due; background passes also wait a
     // little for work in backoff.
     if (c.req.query('wait') === 'true') return c.json(await pass(false));
-    waitUntil(pass(true).catch((error) => console.error('sync pass failed:', (error as Error).message)));
+    waitUntil(pass(true).catch(passFailed));
     return c.json({ accepted: true }, 202);
   });
   return app;

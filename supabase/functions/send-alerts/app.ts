@@ -12,7 +12,7 @@ import { confirmationPage, grantedPage, refusalPage, type Refusal } from '../../
 import type { SendReport } from '../../../src/shared/alerts/sender.ts';
 import type { AlertStore } from '../../../src/shared/alerts/store.ts';
 import { requireFunctionToken, type ClaimNonce } from '../../../src/shared/functions/auth.ts';
-import { onePassAtATime } from '../../../src/shared/functions/one-pass-at-a-time.ts';
+import { logPassFailure, onePassAtATime } from '../../../src/shared/functions/one-pass-at-a-time.ts';
 
 export interface SendAlertsAppDeps {
   secret: string;
@@ -42,12 +42,13 @@ export function createSendAlertsApp({ secret, claimNonce, linkSecret, send, stor
     (waitForRetries: boolean) => send({ waitForRetries }),
     (a, b): SendReport => ({ sent: a.sent + b.sent, retried: a.retried + b.retried, failed: a.failed + b.failed }),
   );
+  const passFailed = logPassFailure('send pass failed');
 
   const app = new Hono().basePath('/send-alerts');
 
   app.post('/', requireFunctionToken(secret, { claimNonce }), async (c) => {
     if (c.req.query('wait') === 'true') return c.json(await pass(true));
-    waitUntil(pass(true).catch((error) => console.error('send pass failed:', (error as Error).message)));
+    waitUntil(pass(true).catch(passFailed));
     return c.json({ accepted: true }, 202);
   });
 
