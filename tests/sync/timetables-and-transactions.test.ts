@@ -58,6 +58,42 @@ describe('timetable slots', { timeout: 60_000 }, () => {
     }
   });
 
+  it('after the reserved range moves, the same hours take a slot of the new range', async () => {
+    const building = await createTestBuilding(sql, {
+      facilities: [{ name: 'Gym' }],
+      apartments: [{ label: '1' }, { label: '2' }],
+      timetableRange: { first: 200, last: 201 },
+    });
+    try {
+      const gym = building.facilities.Gym!;
+      const [a1, a2] = ['1', '2'].map((l) => building.apartments[l]!);
+      const before = await book(sql, { as: 'service_role' }, { facilityId: gym.id, apartmentId: a1!.id, startsAt: sydneyEvening(3), endsAt: sydneyEvening(3, 19) });
+      await untilState(before, 'active');
+      expect((await accessState(before))?.timetable_id).toBe(200);
+
+      // The building's SALTO administrator hands slots 200-201 to something else: 210-211 are ours now.
+      await sql`update integration.salto_servers set timetable_first = 210, timetable_last = 211 where building_id = ${building.id}`;
+      const after = await book(sql, { as: 'service_role' }, { facilityId: gym.id, apartmentId: a2!.id, startsAt: sydneyEvening(10), endsAt: sydneyEvening(10, 19) });
+      await untilState(after, 'active');
+      expect((await accessState(after))?.timetable_id).toBe(210);
+      expect(building.simulator.snapshot().timetables.find((t) => t.id === 210)?.intervals[0]).toMatchObject({ start: '18:00:00', end: '19:00:00' });
+    } finally {
+      await building.close();
+    }
+  });
+
+  it('a reserved range of timetables SALTO does not have fails the booking with a reason naming the range', async () => {
+    // The simulated site has timetables 1-255.
+    const building = await createTestBuilding(sql, { facilities: [{ name: 'Gym' }], apartments: [{ label: '1' }], timetableRange: { first: 300, last: 301 } });
+    try {
+      const id = await book(sql, { as: 'service_role' }, { facilityId: building.facilities.Gym!.id, apartmentId: building.apartments['1']!.id, startsAt: sydneyEvening(3), endsAt: sydneyEvening(3, 19) });
+      await untilState(id, 'failed');
+      expect((await accessState(id))?.reason).toMatch(/SALTO has no timetable with the number .*reserved timetable range/);
+    } finally {
+      await building.close();
+    }
+  });
+
   it('a booking spanning more than seven days gets whole days, and its state says so', async () => {
     const building = await createTestBuilding(sql, { facilities: [{ name: 'Storage' }] });
     try {

@@ -5,6 +5,7 @@
  * the lease it is the only writer of integration.timetable_slots and written_permissions, so the
  * database need not be asked again for every access level.
  */
+import type { TimetableSlotRange } from '../access/index.ts';
 import type { TimetableSlotRow } from './store.ts';
 
 export class BuildingTimetables {
@@ -34,10 +35,14 @@ export class BuildingTimetables {
     return [...keys];
   }
 
-  /** Mirrors integration.save_timetable_slot. */
-  saveSlot(slot: number, key: string, written: boolean) {
+  /**
+   * Mirrors integration.save_timetable_slot: another slot recorded with the same timetable is
+   * forgotten when SALTO never confirmed it or it is outside the reserved range (which can move).
+   */
+  saveSlot(slot: number, key: string, written: boolean, range: TimetableSlotRange) {
     for (const other of this.#slots.values()) {
-      if (other.key === key && other.slot !== slot && !other.written) this.#slots.delete(other.slot);
+      const outside = other.slot < range.first || other.slot > range.last;
+      if (other.key === key && other.slot !== slot && (!other.written || outside)) this.#slots.delete(other.slot);
     }
     this.#slots.set(slot, { slot, key, written });
   }

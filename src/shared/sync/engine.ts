@@ -238,8 +238,15 @@ async function syncAccessLevel(
 export function accessLevelRefused(
   buildingId: string,
   accessLevelId: string,
-  error: Pick<SaltoError, 'message'> & { code?: number | undefined; cause?: unknown },
+  error: Pick<SaltoError, 'message'> & { code?: number | undefined; cause?: unknown; requestName?: string | undefined },
 ): { reason: string; alerts: AlertInput[] } {
+  if (error.code === ShipCode.elementNotFound && error.requestName === 'SaltoDBTimezoneTable.Update') {
+    // Not the access level: SALTO has no timetable with the slot's number.
+    return {
+      reason: `SALTO has no timetable with the number this permission was given (${error.message}). The building's reserved timetable range (integration.salto_servers: timetable_first to timetable_last) must name timetables that exist in SALTO ProAccess SPACE.`,
+      alerts: [],
+    };
+  }
   if (error.code === ShipCode.elementNotFound) {
     return {
       reason: `SALTO has no user access level with the EXT ID "${accessLevelId}". Check the apartment's Access Control ID in Building > Apartments: it must match the User Access Level EXT ID in SALTO ProAccess SPACE.`,
@@ -389,10 +396,10 @@ async function assignTimetables(
     const intervals = intervalsOf.get(write.key);
     if (!intervals) continue; // a key of another access level, already in SALTO
     await store.saveTimetableSlot(building.buildingId, write.slot, write.key, intervals, false);
-    timetables.saveSlot(write.slot, write.key, false);
+    timetables.saveSlot(write.slot, write.key, false, building.timetableRange);
     await client.updateTimetable({ id: write.slot, name: `connecX ${write.key}`.slice(0, 64), intervals });
     await store.saveTimetableSlot(building.buildingId, write.slot, write.key, intervals, true);
-    timetables.saveSlot(write.slot, write.key, true);
+    timetables.saveSlot(write.slot, write.key, true, building.timetableRange);
   }
 
   const exhausted = new Set(allocation.exhausted);
