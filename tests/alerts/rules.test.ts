@@ -83,6 +83,16 @@ describe('action tokens', () => {
     expect(await verifyActionToken('a.b.c', secret)).toEqual({ ok: false, reason: 'malformed' });
   });
 
+  it('have one spelling: the same signature with other unused bits in its last character is refused', async () => {
+    const token = await signActionToken(claims, secret);
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    // 32 bytes in 43 characters: the last one's two low bits carry nothing.
+    const other = alphabet[alphabet.indexOf(token.at(-1)!) ^ 1]!;
+    const respelled = token.slice(0, -1) + other;
+    expect(Buffer.from(respelled.split('.')[1]!, 'base64url')).toEqual(Buffer.from(token.split('.')[1]!, 'base64url'));
+    expect(await verifyActionToken(respelled, secret, new Date('2029-01-01'))).toEqual({ ok: false, reason: 'malformed' });
+  });
+
   it('expire after the TTL, and never after the waiting booking starts', () => {
     expect(actionLinkExpiry('2026-12-01T00:00:00Z', '2026-12-10T00:00:00Z', 72).toISOString()).toBe('2026-12-04T00:00:00.000Z');
     expect(actionLinkExpiry('2026-12-01T00:00:00Z', '2026-12-02T00:00:00Z', 72).toISOString()).toBe('2026-12-02T00:00:00.000Z');
