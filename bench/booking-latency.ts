@@ -3,6 +3,7 @@
 // -> the building's SALTO simulator (no added latency).
 import type { Sql } from 'postgres';
 import { createSaltoClient } from '../src/shared/salto/index.ts';
+import type { LoggedRequest } from '../src/simulator/engine.ts';
 import { bookAsApp, createBuildings, dropBuildings, futureBase, HOUR, DAY, median, ms, percentile, sleep, type BenchResult } from './support.ts';
 
 const BOOKINGS = 500;
@@ -12,15 +13,25 @@ const LEAST_WORK_SAMPLES = 100;
 const DAYS = 4;
 const HOURS = 10;
 const TIMETABLES = 20;
+/** The warm-up books one apartment per HOURS of its TIMETABLES bookings, each at another facility. */
+const WARM_UP_APARTMENTS = TIMETABLES / HOURS;
+const MEASURED_APARTMENTS = 50;
 
 /** Booking i's hour: one of DAYS days from `base`, starting at one of HOURS hours from 08:00. */
 const startOf = (base: number, i: number) => new Date(base + (i % DAYS) * DAY + (8 + (i % HOURS)) * HOUR);
 
+/** The request names the access level (an update's ExtGroupID, a read's StartingFromExtGroupID). */
+const namesLevel = (r: LoggedRequest, accessLevelId: string) => r.request.includes(`>${accessLevelId}<`);
+
+/** An applied write of the access level naming the zone: SALTO holds that permission from then on. */
+const grants = (r: LoggedRequest, accessLevelId: string, zoneId: string) =>
+  r.requestName === 'SaltoDBGroup.Update' && r.applied && namesLevel(r, accessLevelId) && r.request.includes(`>${zoneId}<`);
+
 export async function bookingLatency(sql: Sql): Promise<BenchResult> {
   // 50 apartments x 10 facilities: one booking per pair, so each lands in a permission of its own.
-  const [building] = await createBuildings(sql, 1, 53, HOURS);
+  const [building] = await createBuildings(sql, 1, MEASURED_APARTMENTS + WARM_UP_APARTMENTS + 1, HOURS);
   const spare = building!.apartments.pop()!; // the least-work access level, never booked
-  const warmUpApartments = building!.apartments.splice(-2); // the warm-up's 20 pairs
+  const warmUpApartments = building!.apartments.splice(-WARM_UP_APARTMENTS);
   try {
     const client = createSaltoClient(building!.simulator.endpoint('http'));
     const leastWork = async () => {
@@ -48,7 +59,7 @@ export async function bookingLatency(sql: Sql): Promise<BenchResult> {
       await bookAsApp(sql, 'public.bookings', { facilityId: f.id, apartmentId: a.id, startsAt, endsAt: new Date(startsAt.getTime() + HOUR) });
       const at = performance.timeOrigin + performance.now();
       for (const until = Date.now() + 30_000; Date.now() < until; await sleep(5)) {
-        const write = building!.simulator.requests({ requestName: 'SaltoDBGroup.Update' }).find((w) => w.applied && w.atMs > at && w.request.includes(`>${a.accessLevelId}<`) && w.request.includes(`>${f.zoneId}<`));
+        const write = building!.simulator.requests({ requestName: 'SaltoDBGroup.Update' }).find((w) => w.atMs > at && grants(w, a.accessLevelId, f.zoneId));
         if (write) {
           warmUp.push(write.atMs - at);
           break;
@@ -86,10 +97,10 @@ export async function bookingLatency(sql: Sql): Promise<BenchResult> {
     const latencies: number[] = [];
     const deadline = Date.now() + 60_000;
     for (;;) {
-      const writes = building!.simulator.requests({ requestName: 'SaltoDBGroup.Update' }).filter((r) => r.applied);
+      const writes = building!.simulator.requests({ requestName: 'SaltoDBGroup.Update' });
       latencies.length = 0;
       for (const booking of committed) {
-        const write = writes.find((w) => w.request.includes(`<ExtGroupID>${booking.accessLevelId}</ExtGroupID>`) && w.request.includes(`>${booking.zoneId}<`));
+        const write = writes.find((w) => grants(w, booking.accessLevelId, booking.zoneId));
         if (write) latencies.push(write.atMs - booking.at);
       }
       if (latencies.length === committed.length || Date.now() > deadline) break;
@@ -103,9 +114,8 @@ export async function bookingLatency(sql: Sql): Promise<BenchResult> {
     const untilRead: number[] = [];
     const readToWrite: number[] = [];
     for (const booking of committed) {
-      const names = (r: (typeof requests)[number]) => r.request.includes(`<ExtGroupID>${booking.accessLevelId}</ExtGroupID>`) || r.request.includes(`>${booking.accessLevelId}<`);
-      const write = requests.find((r) => r.requestName === 'SaltoDBGroup.Update' && r.applied && names(r) && r.request.includes(`>${booking.zoneId}<`));
-      const read = write && requests.filter((r) => r.requestName === 'SaltoDBGroupList.Read' && r.seq < write.seq && names(r)).at(-1);
+      const write = requests.find((r) => grants(r, booking.accessLevelId, booking.zoneId));
+      const read = write && requests.filter((r) => r.requestName === 'SaltoDBGroupList.Read' && r.seq < write.seq && namesLevel(r, booking.accessLevelId)).at(-1);
       if (!write || !read || read.receivedAtMs < booking.at) continue;
       untilRead.push(read.receivedAtMs - booking.at);
       readToWrite.push(write.atMs - read.receivedAtMs);

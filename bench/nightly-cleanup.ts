@@ -77,13 +77,12 @@ export async function nightlyCleanup(sql: Sql): Promise<BenchResult> {
     if (left!.n !== 0) throw new Error(`${left!.n} finished permissions still recorded after the cleanup`);
     // Where the time went, from the simulators' request logs: until each building's first write
     // (claiming, folding, listing SALTO, reading plans, all buildings at once), then between writes.
-    const startedAt = Date.now() - elapsed;
     // Each gap between two writes: SALTO's answer (the added latency and the simulator's own work on
     // the shared cores), then the function's turn until the next write arrives.
     const timings = buildings.map((b) => {
       const writes = b.simulator.requests({ requestName: 'SaltoDBGroup.Update' });
       return {
-        firstWrite: writes.length ? Date.parse(writes[0]!.receivedAt) - startedAt : NaN,
+        firstWrite: writes.length ? writes[0]!.receivedAtMs - (performance.timeOrigin + started) : NaN,
         gaps: writes.slice(1).map((w, i) => w.receivedAtMs - writes[i]!.receivedAtMs),
         answers: writes.map((w) => w.atMs - w.receivedAtMs),
         turns: writes.slice(1).map((w, i) => w.receivedAtMs - writes[i]!.atMs),
