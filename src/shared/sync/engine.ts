@@ -383,12 +383,20 @@ async function assignTimetables(
   const neededHere = planned.map((p) => p.timetableKey).filter((k) => k !== ALWAYS_KEY);
   if (neededHere.length === 0) return { slotOf, failures, alerts };
 
-  const allocation = allocateTimetableSlots({
-    range: building.timetableRange,
-    // A slot recorded but never confirmed written may hold anything in SALTO: treat it as free.
-    inUse: timetables.writtenSlots(),
-    needed: [...neededHere, ...timetables.keysUsedByOthers(accessLevelId)],
-  });
+  const allocate = (needed: string[]) =>
+    allocateTimetableSlots({
+      range: building.timetableRange,
+      // A slot recorded but never confirmed written may hold anything in SALTO: treat it as free.
+      inUse: timetables.writtenSlots(),
+      needed,
+    });
+  // When SALTO holds every timetable needed here, each keeps its slot whatever else is needed. Only a
+  // timetable that must take a slot needs to know which slots other access levels use (those are
+  // never recycled), and finding out reads every written permission of the building.
+  let allocation = allocate(neededHere);
+  if (allocation.writes.length > 0 || allocation.exhausted.length > 0) {
+    allocation = allocate([...neededHere, ...(await timetables.keysUsedByOthers(accessLevelId))]);
+  }
   for (const assignment of allocation.assignments) slotOf.set(assignment.key, assignment.slot);
 
   const intervalsOf = new Map(planned.map((p) => [p.timetableKey, p.intervals]));

@@ -5,7 +5,7 @@
  */
 import type { Sql, TransactionSql } from 'postgres';
 import type { SaltoEndpointInput } from '../salto/index.ts';
-import { BuildingTimetables } from './building-timetables.ts';
+import { BuildingTimetables, type SlotUsers } from './building-timetables.ts';
 import type { DesiredZoneWindow } from './desired.ts';
 
 export interface WorkItem {
@@ -179,27 +179,33 @@ export function createSyncStore(sql: Sql) {
     },
 
     /**
-     * plans() and timetables() in one query: what a sync pass needs to start a building. As two
-     * queries side by side they kept two database processes busy at once beside the function and
-     * SALTO, on the way from a booking to the door (benchmark 2 on 2 cores, traced: p95 12.5-13.9 ms
-     * as two queries, 10.3-12.2 ms as one).
+     * plans() and the building's timetable slots in one query: what a sync pass needs to start a
+     * building. As two queries side by side they kept two database processes busy at once beside the
+     * function and SALTO, on the way from a booking to the door (benchmark 2 on 2 cores, traced: p95
+     * 12.5-13.9 ms as two queries, 10.3-12.2 ms as one). Who uses each slot is read when a timetable
+     * must take a slot (BuildingTimetables).
      */
     async plansAndTimetables(
       buildingId: string,
       accessLevelIds: readonly string[],
     ): Promise<{ plans: Map<string, AccessLevelPlan>; timetables: BuildingTimetables }> {
-      const [row] = await sql<{ timetables: BuildingTimetablesJson; plans: PlanRow[] }[]>`
-        select integration.building_timetables(${buildingId}) as timetables,
+      const [row] = await sql<{ slots: TimetableSlotRow[]; plans: PlanRow[] }[]>`
+        select integration.building_timetable_slots(${buildingId}) as slots,
           (select coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(p)), '[]'::jsonb)
            from integration.access_level_plans(${buildingId}, ${[...accessLevelIds]}::text[]) as p) as plans`;
-      return { plans: new Map(row!.plans.map((r) => [r.access_level_id, accessLevelPlan(r)])), timetables: buildingTimetables(row!.timetables) };
+      const users = async () => {
+        const [found] = await sql<{ users: SlotUsersJson }[]>`
+          select integration.building_timetable_users(${buildingId}) as users`;
+        return slotUsers(found!.users);
+      };
+      return { plans: new Map(row!.plans.map((r) => [r.access_level_id, accessLevelPlan(r)])), timetables: new BuildingTimetables(row!.slots, users) };
     },
 
     /** The building's timetable slots and the slots each access level's written permissions use. */
     async timetables(buildingId: string): Promise<BuildingTimetables> {
       const [row] = await sql<{ timetables: BuildingTimetablesJson }[]>`
         select integration.building_timetables(${buildingId}) as timetables`;
-      return buildingTimetables(row!.timetables);
+      return new BuildingTimetables(row!.timetables.slots, slotUsers(row!.timetables.used));
     },
 
     /** Records a slot's new content; `written` once SALTO holds it. */
@@ -374,17 +380,17 @@ function buildingContext(json: BuildingContextJson): BuildingContext {
   };
 }
 
+/** integration.building_timetable_users's JSON. */
+type SlotUsersJson = { slot: number; access_level_ids: string[] }[];
+
 /** integration.building_timetables's JSON. */
 interface BuildingTimetablesJson {
   slots: TimetableSlotRow[];
-  used: { slot: number; access_level_ids: string[] }[];
+  used: SlotUsersJson;
 }
 
-function buildingTimetables(json: BuildingTimetablesJson): BuildingTimetables {
-  return new BuildingTimetables(
-    json.slots,
-    json.used.flatMap((u) => u.access_level_ids.map((accessLevelId) => ({ accessLevelId, slot: u.slot }))),
-  );
+function slotUsers(json: SlotUsersJson): SlotUsers {
+  return json.flatMap((u) => u.access_level_ids.map((accessLevelId) => ({ accessLevelId, slot: u.slot })));
 }
 
 /** integration.take_work's JSON for one leased building. */

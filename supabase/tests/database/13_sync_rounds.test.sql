@@ -4,7 +4,7 @@
 begin;
 create extension if not exists pgtap with schema extensions;
 set local search_path = public, extensions;
-select plan(23);
+select plan(25);
 
 -- Work pending from outside this test is not its business: set it aside (rolled back at the end).
 delete from integration.booking_changes;
@@ -178,9 +178,20 @@ select is(
   'building_timetables brings each slot''s content and whether SALTO holds it, and the access levels using each slot'
 );
 select is(
+  integration.building_timetable_slots(tests.building_id('Alpha Towers')),
+  integration.building_timetables(tests.building_id('Alpha Towers')) -> 'slots',
+  'building_timetable_slots brings the slots alone (what a sync pass starts a building with)'
+);
+select is(
+  integration.building_timetable_users(tests.building_id('Alpha Towers')),
+  integration.building_timetables(tests.building_id('Alpha Towers')) -> 'used',
+  'building_timetable_users brings the access levels using each slot alone (read when a timetable must take a slot)'
+);
+select is(
   (select bool_or(has_function_privilege(r, f, 'execute'))
    from unnest(array['authenticated', 'anon']) as r,
         unnest(array['integration.building_context(uuid)', 'integration.building_timetables(uuid)',
+                     'integration.building_timetable_slots(uuid)', 'integration.building_timetable_users(uuid)',
                      'integration.take_work(uuid, interval, integer, integer, integer)']) as f),
   false,
   'neither the app''s users nor anonymous callers may execute them (they hold SALTO credentials)'
