@@ -2,8 +2,8 @@
 // Folds running at the same time as each other and as the bookings being written decide every booking
 // exactly as one fold would: one holder per apartment and facility, the rest waiting, one alert each.
 import { afterAll, describe, expect, it } from 'vitest';
-import { createTestBuilding } from '../support/fixtures.ts';
-import { connect } from '../support/stack.ts';
+import { book, createTestBuilding } from '../support/fixtures.ts';
+import { connect, eventually } from '../support/stack.ts';
 
 const DAY = 86_400_000;
 const sql = connect(8);
@@ -69,6 +69,40 @@ describe('folding booking changes', { timeout: 120_000 }, () => {
       await sql`select integration.apply_booking_changes(null, ${building.id})`;
       const after = await sql`select booking_id, state, updated_at from integration.booking_access where building_id = ${building.id} order by booking_id`;
       expect(after).toEqual(before);
+    } finally {
+      await building.close();
+    }
+  });
+
+  it('a fold writes only the states that change: a regular\'s past bookings are neither rewritten nor locked', async () => {
+    const building = await createTestBuilding(sql, { apartments: [{ label: '1/1' }] });
+    try {
+      const gym = building.facilities.Gym!;
+      const apartment = building.apartments['1/1']!;
+      // Twenty finished bookings of the gym (released once folded), and one to come (active once in SALTO).
+      await sql`
+        insert into public.bookings (building_id, facility_id, apartment_id, starts_at, ends_at)
+        select ${building.id}, ${gym.id}, ${apartment.id}, now() - make_interval(days => 2 * i), now() - make_interval(days => 2 * i) + interval '1 hour'
+        from generate_series(1, 20) as i`;
+      const startsAt = new Date(Math.ceil(Date.now() / DAY) * DAY + 2 * DAY + 10 * 3600_000);
+      const next = await book(sql, { as: 'service_role' }, { facilityId: gym.id, apartmentId: apartment.id, startsAt, endsAt: new Date(startsAt.getTime() + 3600_000) });
+      const states = () => sql<{ booking_id: string; state: string; xmin: string; xmax: string; updated_at: Date }[]>`
+        select booking_id, state, xmin::text, xmax::text, updated_at from integration.booking_access
+        where apartment_id = ${apartment.id} and facility_id = ${gym.id} order by booking_id`;
+      const before = await eventually(async () => {
+        const rows = await states();
+        return rows.length === 21 && rows.find((r) => r.booking_id === next)?.state === 'active' ? rows : undefined;
+      }, 20_000, 'the history released and the next booking active');
+      expect(before.filter((r) => r.state === 'released')).toHaveLength(20);
+
+      // The pair decided again, as at every change of its bookings: nothing about these states changed.
+      await sql.begin(async (tx) => {
+        await tx`select pg_advisory_xact_lock(integration.pair_lock_key(${apartment.id}, ${gym.id}))`;
+        await tx`select integration.refresh_pairs(${[apartment.id]}::uuid[], ${[gym.id]}::uuid[])`;
+      });
+
+      // Not rewritten (xmin), not even locked (xmax), and the active state's time unchanged.
+      expect(await states()).toEqual(before);
     } finally {
       await building.close();
     }
