@@ -77,16 +77,18 @@ describe('the cleanup writes SALTO only under the building\'s lease', { timeout:
 
   it('a lease shorter than the listing is kept renewed: another invocation never gets it, and the run completes', async () => {
     building = await buildingWithRepairs();
-    // Each SALTO call takes 0.6 s, the lease lasts 2 s, and SALTO is listed two entities a page: the
+    // Each SALTO call takes 0.6 s, the lease lasts 3 s, and SALTO is listed two entities a page: the
     // listing alone (eight calls) outlasts the lease, and written access levels wait up to a second
-    // for their batch of records (which renews the lease).
+    // for their batch of records (which renews the lease). Renewed every 0.75 s (a quarter of it): a
+    // 2 s lease left 1.5 s of slack, and once, on a machine busy restarting the stack, a renewal came
+    // later than that.
     await building.simulator.setFaults({ latencyMs: 600 });
     const thief = createCleanupStore(sql);
     const thiefId = randomUUID();
     const invocationId = randomUUID();
     let stolen = false;
     let done = false;
-    const running = cleanup(building, invocationId, 2, 2).finally(() => (done = true));
+    const running = cleanup(building, invocationId, 3, 2).finally(() => (done = true));
     // Another invocation asks for the building every 50 ms once the cleanup holds it.
     const current = building;
     await eventually(async () => {
