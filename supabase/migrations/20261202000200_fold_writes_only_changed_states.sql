@@ -73,7 +73,6 @@ begin
   -- Each state to be beside the state it is: only the rows that differ are written (see above).
   decided as (
     select n.*,
-      current.booking_id is not null as has_state,
       current.state as previous_state,
       case when kept.active then 'active' else n.state end as next_state,
       case when kept.active then current.reason else n.reason end as next_reason,
@@ -98,9 +97,9 @@ begin
       d.access_control_id, d.access_control_facility_id,
       d.group_start, d.group_end, d.write_at, d.holder_booking_ids, pg_catalog.now()
     from decided as d
-    where not d.has_state
-      or d.was is distinct from (d.next_state, d.next_reason, d.apartment_id, d.facility_id, d.access_control_id,
-        d.access_control_facility_id, d.group_start, d.group_end, d.write_at, d.holder_booking_ids)
+    -- A booking without a state yet differs too: the state to be is never null.
+    where d.was is distinct from (d.next_state, d.next_reason, d.apartment_id, d.facility_id, d.access_control_id,
+      d.access_control_facility_id, d.group_start, d.group_end, d.write_at, d.holder_booking_ids)
     on conflict (booking_id) do update set
       state = excluded.state,
       reason = excluded.reason,
