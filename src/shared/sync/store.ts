@@ -175,7 +175,7 @@ export function createSyncStore(sql: Sql) {
     async plans(buildingId: string, accessLevelIds: readonly string[]): Promise<Map<string, AccessLevelPlan>> {
       const rows = await sql<PlanRow[]>`
         select * from integration.access_level_plans(${buildingId}, ${[...accessLevelIds]}::text[])`;
-      return new Map(rows.map((r) => [r.access_level_id, accessLevelPlan(r)]));
+      return plansByAccessLevel(rows);
     },
 
     /**
@@ -198,7 +198,7 @@ export function createSyncStore(sql: Sql) {
           select integration.building_timetable_users(${buildingId}) as users`;
         return slotUsers(found!.users);
       };
-      return { plans: new Map(row!.plans.map((r) => [r.access_level_id, accessLevelPlan(r)])), timetables: new BuildingTimetables(row!.slots, users) };
+      return { plans: plansByAccessLevel(row!.plans), timetables: new BuildingTimetables(row!.slots, users) };
     },
 
     /** The building's timetable slots and the slots each access level's written permissions use. */
@@ -315,6 +315,10 @@ function accessLevelPlan(row: PlanRow): AccessLevelPlan {
     })),
     managed: row.managed_zones,
   };
+}
+
+function plansByAccessLevel(rows: readonly PlanRow[]): Map<string, AccessLevelPlan> {
+  return new Map(rows.map((r) => [r.access_level_id, accessLevelPlan(r)]));
 }
 
 /** An outbox row as integration.take_work (JSON) and due_work_plans read it. */
