@@ -6,6 +6,8 @@ import { book, createTestBuilding } from '../support/fixtures.ts';
 import { connect, eventually } from '../support/stack.ts';
 
 const DAY = 86_400_000;
+/** 10:00 UTC, two days after the next UTC midnight: bookings still to come. */
+const inTwoDays = () => Math.ceil(Date.now() / DAY) * DAY + 2 * DAY + 10 * 3600_000;
 const sql = connect(8);
 afterAll(() => sql.end());
 
@@ -16,7 +18,7 @@ describe('folding booking changes', { timeout: 120_000 }, () => {
       apartments: [{ label: '1/1' }, { label: '1/2' }, { label: '1/3' }],
     });
     try {
-      const base = Math.ceil(Date.now() / DAY) * DAY + 2 * DAY + 10 * 3600_000;
+      const base = inTwoDays();
       const bookings = Object.values(building.apartments).flatMap((apartment) =>
         Object.values(building.facilities).flatMap((facility) =>
           [0, 7, 14].map((week) => ({ apartmentId: apartment.id, facilityId: facility.id, startsAt: new Date(base + week * DAY) })),
@@ -84,7 +86,7 @@ describe('folding booking changes', { timeout: 120_000 }, () => {
         insert into public.bookings (building_id, facility_id, apartment_id, starts_at, ends_at)
         select ${building.id}, ${gym.id}, ${apartment.id}, now() - make_interval(days => 2 * i), now() - make_interval(days => 2 * i) + interval '1 hour'
         from generate_series(1, 20) as i`;
-      const startsAt = new Date(Math.ceil(Date.now() / DAY) * DAY + 2 * DAY + 10 * 3600_000);
+      const startsAt = new Date(inTwoDays());
       const next = await book(sql, { as: 'service_role' }, { facilityId: gym.id, apartmentId: apartment.id, startsAt, endsAt: new Date(startsAt.getTime() + 3600_000) });
       const states = () => sql<{ booking_id: string; state: string; xmin: string; xmax: string; updated_at: Date }[]>`
         select booking_id, state, xmin::text, xmax::text, updated_at from integration.booking_access
