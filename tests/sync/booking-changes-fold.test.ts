@@ -20,6 +20,14 @@ async function foldAll(buildingId: string) {
   }, 20_000, 'every change folded');
 }
 
+/** `count` finished one-hour bookings of a facility by an apartment, one every other day back from now. */
+async function pastBookings(buildingId: string, facilityId: string, apartmentId: string, count: number) {
+  await sql`
+    insert into public.bookings (building_id, facility_id, apartment_id, starts_at, ends_at)
+    select ${buildingId}, ${facilityId}, ${apartmentId}, now() - make_interval(days => 2 * i), now() - make_interval(days => 2 * i) + interval '1 hour'
+    from generate_series(1, ${count}) as i`;
+}
+
 describe('folding booking changes', { timeout: 120_000 }, () => {
   it('concurrent folds, while bookings are written, decide every booking once and correctly', async () => {
     const building = await createTestBuilding(sql, {
@@ -91,10 +99,7 @@ describe('folding booking changes', { timeout: 120_000 }, () => {
       const gym = building.facilities.Gym!;
       const apartment = building.apartments['1/1']!;
       // Twenty finished bookings of the gym (released once folded), and one to come (active once in SALTO).
-      await sql`
-        insert into public.bookings (building_id, facility_id, apartment_id, starts_at, ends_at)
-        select ${building.id}, ${gym.id}, ${apartment.id}, now() - make_interval(days => 2 * i), now() - make_interval(days => 2 * i) + interval '1 hour'
-        from generate_series(1, 20) as i`;
+      await pastBookings(building.id, gym.id, apartment.id, 20);
       const startsAt = new Date(inTwoDays());
       const next = await book(sql, { as: 'service_role' }, { facilityId: gym.id, apartmentId: apartment.id, startsAt, endsAt: new Date(startsAt.getTime() + 3600_000) });
       const states = () => sql<{ booking_id: string; state: string; xmin: string; xmax: string; updated_at: Date }[]>`
@@ -125,10 +130,7 @@ describe('folding booking changes', { timeout: 120_000 }, () => {
       const gym = building.facilities.Gym!;
       const apartment = building.apartments['1/1']!;
       // Two years of gym bookings, three a week, all finished and released.
-      await sql`
-        insert into public.bookings (building_id, facility_id, apartment_id, starts_at, ends_at)
-        select ${building.id}, ${gym.id}, ${apartment.id}, now() - make_interval(days => 2 * i), now() - make_interval(days => 2 * i) + interval '1 hour'
-        from generate_series(1, 300) as i`;
+      await pastBookings(building.id, gym.id, apartment.id, 300);
       await foldAll(building.id);
       const released = () => sql<{ n: number }[]>`
         select count(*)::int as n from integration.booking_access
