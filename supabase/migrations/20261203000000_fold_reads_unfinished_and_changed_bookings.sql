@@ -4,9 +4,10 @@
  * integration.refresh_pairs decided every booking an apartment ever had at a facility, and
  * integration.pairs_plan filtered all of them for the unfinished ones: a resident who has booked the
  * gym three times a week for two years has 300 bookings there, and each new booking's fold read all of
- * them (20261202000200 stopped writing them; about 1.2 ms of the 1.5 ms such a fold took was reading
- * them, growing with every week). A finished booking whose state is released stays released, so a
- * fold now decides only:
+ * them (20261202000200 stopped writing them), a cost growing every week. On a building of 20,290
+ * bookings (one such regular, 2,000 pairs with 10 past bookings), the same data with either body, a
+ * fold took 3.0-3.6 ms for the regular and 1.9-2.1 ms for a pair without history; now 1.2-1.4 and
+ * 1.2-1.5 ms. A finished booking whose state is released stays released, so a fold decides only:
  *   - the unfinished bookings: pairs_plan finds them from the end of a new (apartment, facility,
  *     ends_at) index, which replaces the (apartment, facility) one (buffers are whole minutes, so
  *     "ends_at + buffer > now" is "ends_at > now - buffer");
@@ -25,6 +26,8 @@ alter table integration.booking_changes add column booking_id uuid;
 comment on column integration.booking_changes.booking_id is
   'The booking that was made, moved, cancelled or deleted; null when the whole apartment and facility changed (its unfinished bookings and unreleased states are decided again).';
 
+-- Built inside the migration's transaction (CREATE INDEX CONCURRENTLY cannot run in one): writes to
+-- bookings wait while it builds, a moment at the table's size.
 create index bookings_apartment_id_facility_id_ends_at_idx on public.bookings (apartment_id, facility_id, ends_at);
 drop index public.bookings_apartment_id_facility_id_idx;
 
