@@ -35,8 +35,9 @@ export async function bookingLatency(sql: Sql): Promise<BenchResult> {
   try {
     const client = createSaltoClient(building!.simulator.endpoint('http'));
     // The least work a booking needs, done as a booking is: one at a time at the bookings' steady rate
-    // (paced), and, as measured until session 7, back to back. Back to back it is a third faster: no
-    // process waits idle between calls, and on this machine waking one costs more than the work.
+    // (paced), and, as measured until session 7, back to back. Back to back it takes half to two thirds
+    // of the time: no process waits idle between calls, and on this machine waking one costs more than
+    // the work.
     const leastWork = async (paced: boolean) => {
       const samples: number[] = [];
       for (let i = 0; i < LEAST_WORK_SAMPLES; i++) {
@@ -143,7 +144,7 @@ export async function bookingLatency(sql: Sql): Promise<BenchResult> {
         `first applied SaltoDBGroup.Update of that access level naming that zone, through the real pipeline (trigger, pg_net stand-in ` +
         `dispatcher, gateway, Deno salto-sync, in-process simulator without added latency). Least work = one readAccessLevel plus one ` +
         `replaceZonePermissions by the SHIP client directly against the same simulator, median of ${2 * LEAST_WORK_SAMPLES} samples taken before and after, ` +
-        `one every ${1000 / PER_SECOND} ms like the bookings (done back to back instead, the same work is a third faster on this machine: see the details).`,
+        `one every ${1000 / PER_SECOND} ms like the bookings (done back to back instead, the same work takes half to two thirds of the time on this machine: see the details).`,
       details: [
         `warm-up: ${TIMETABLES} bookings, ${timetableWrites} new timetables written: p50 ${ms(median(warmUp))}, max ${ms(Math.max(...warmUp))}`,
         `least work p50 ${ms(least)}, p95 ${ms(percentile([...before, ...after], 95))}; booking latency max ${ms(Math.max(...latencies))}`,
