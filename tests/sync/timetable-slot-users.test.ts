@@ -21,7 +21,7 @@ afterAll(() => simulator.close());
 
 const building = (last: number): BuildingContext => ({ buildingId: 'b-1', timeZone: TIME_ZONE, timetableRange: { first: 200, last } });
 
-/** The gym from 18:00 (Sydney) for an hour, `days` from a fixed Monday. */
+/** The gym at `hour`:00 (Sydney) for an hour, on a fixed Monday. */
 function gym(hour: number): DesiredZoneWindow {
   const windowStart = new Date(Date.parse('2027-03-01T18:00:00+11:00') + (hour - 18) * HOUR);
   return { zoneId: 'GYM', facilityId: 'f-gym', windowStart, windowEnd: new Date(windowStart.getTime() + HOUR), bookingIds: [`booking-${hour}`] };
@@ -34,9 +34,9 @@ function countedUsers(users: SlotUsers) {
   return counted;
 }
 
-async function reconcile(range: BuildingContext, timetables: BuildingTimetables, window: DesiredZoneWindow) {
+async function reconcile(context: BuildingContext, timetables: BuildingTimetables, window: DesiredZoneWindow) {
   const saved: number[] = [];
-  const result = await reconcileAccessLevel(range, LEVEL, { desired: [window], managed: ['GYM'] }, {
+  const result = await reconcileAccessLevel(context, LEVEL, { desired: [window], managed: ['GYM'] }, {
     client: clientFor(simulator, 'http'),
     store: { saveTimetableSlot: async (_building, slot) => void saved.push(slot) },
     timetables,
