@@ -4,7 +4,19 @@
 import type { Sql } from 'postgres';
 import { createSaltoClient } from '../src/shared/salto/index.ts';
 import type { LoggedRequest } from '../src/simulator/engine.ts';
-import { bookAsApp, createBuildings, dropBuildings, futureBase, HOUR, DAY, median, ms, percentile, sleep, type BenchResult } from './support.ts';
+import {
+  type BenchResult,
+  bookAsApp,
+  createBuildings,
+  DAY,
+  dropBuildings,
+  futureBase,
+  HOUR,
+  median,
+  ms,
+  percentile,
+  sleep,
+} from './support.ts';
 
 const BOOKINGS = 500;
 const PER_SECOND = 20;
@@ -25,7 +37,10 @@ const namesLevel = (r: LoggedRequest, accessLevelId: string) => r.request.includ
 
 /** An applied write of the access level naming the zone: SALTO holds that permission from then on. */
 const grants = (r: LoggedRequest, accessLevelId: string, zoneId: string) =>
-  r.requestName === 'SaltoDBGroup.Update' && r.applied && namesLevel(r, accessLevelId) && r.request.includes(`>${zoneId}<`);
+  r.requestName === 'SaltoDBGroup.Update' &&
+  r.applied &&
+  namesLevel(r, accessLevelId) &&
+  r.request.includes(`>${zoneId}<`);
 
 export async function bookingLatency(sql: Sql): Promise<BenchResult> {
   // 50 apartments x 10 facilities: one booking per pair, so each lands in a permission of its own.
@@ -62,17 +77,25 @@ export async function bookingLatency(sql: Sql): Promise<BenchResult> {
       const a = warmUpApartments[Math.floor(i / HOURS)]!;
       const f = building!.facilities[i % HOURS]!;
       const startsAt = startOf(base, i);
-      await bookAsApp(sql, 'public.bookings', { facilityId: f.id, apartmentId: a.id, startsAt, endsAt: new Date(startsAt.getTime() + HOUR) });
+      await bookAsApp(sql, 'public.bookings', {
+        facilityId: f.id,
+        apartmentId: a.id,
+        startsAt,
+        endsAt: new Date(startsAt.getTime() + HOUR),
+      });
       const at = performance.timeOrigin + performance.now();
       for (const until = Date.now() + 30_000; Date.now() < until; await sleep(5)) {
-        const write = building!.simulator.requests({ requestName: 'SaltoDBGroup.Update' }).find((w) => w.atMs > at && grants(w, a.accessLevelId, f.zoneId));
+        const write = building!.simulator
+          .requests({ requestName: 'SaltoDBGroup.Update' })
+          .find((w) => w.atMs > at && grants(w, a.accessLevelId, f.zoneId));
         if (write) {
           warmUp.push(write.atMs - at);
           break;
         }
       }
     }
-    if (warmUp.length < TIMETABLES) throw new Error(`only ${warmUp.length} of ${TIMETABLES} warm-up bookings reached SALTO within 30 s each`);
+    if (warmUp.length < TIMETABLES)
+      throw new Error(`only ${warmUp.length} of ${TIMETABLES} warm-up bookings reached SALTO within 30 s each`);
     const timetableWrites = building!.simulator.requests({ requestName: 'SaltoDBTimezoneTable.Update' }).length;
     building!.simulator.clearRequests();
 
@@ -87,9 +110,18 @@ export async function bookingLatency(sql: Sql): Promise<BenchResult> {
       const { a, f } = pairs[i]!;
       const startsAt = startOf(base, i);
       inFlight.push(
-        bookAsApp(sql, 'public.bookings', { facilityId: f.id, apartmentId: a.id, startsAt, endsAt: new Date(startsAt.getTime() + HOUR) }).then(() => {
+        bookAsApp(sql, 'public.bookings', {
+          facilityId: f.id,
+          apartmentId: a.id,
+          startsAt,
+          endsAt: new Date(startsAt.getTime() + HOUR),
+        }).then(() => {
           // The simulator runs in this process: its log's epoch milliseconds are on this clock.
-          committed.push({ accessLevelId: a.accessLevelId, zoneId: f.zoneId, at: performance.timeOrigin + performance.now() });
+          committed.push({
+            accessLevelId: a.accessLevelId,
+            zoneId: f.zoneId,
+            at: performance.timeOrigin + performance.now(),
+          });
         }),
       );
     }
@@ -112,7 +144,8 @@ export async function bookingLatency(sql: Sql): Promise<BenchResult> {
       if (latencies.length === committed.length || Date.now() > deadline) break;
       await sleep(200);
     }
-    if (latencies.length < committed.length) throw new Error(`only ${latencies.length} of ${committed.length} permissions reached SALTO within a minute`);
+    if (latencies.length < committed.length)
+      throw new Error(`only ${latencies.length} of ${committed.length} permissions reached SALTO within a minute`);
     // Where the time goes, from the simulator's log: until SALTO is asked for the access level (the
     // wake-up, the function's authentication, the fold and lease, the building's reads), then until
     // the write is answered (SALTO's read and write, and the merge between them).
@@ -121,7 +154,14 @@ export async function bookingLatency(sql: Sql): Promise<BenchResult> {
     const readToWrite: number[] = [];
     for (const booking of committed) {
       const write = requests.find((r) => grants(r, booking.accessLevelId, booking.zoneId));
-      const read = write && requests.filter((r) => r.requestName === 'SaltoDBGroupList.Read' && r.seq < write.seq && namesLevel(r, booking.accessLevelId)).at(-1);
+      const read =
+        write &&
+        requests
+          .filter(
+            (r) =>
+              r.requestName === 'SaltoDBGroupList.Read' && r.seq < write.seq && namesLevel(r, booking.accessLevelId),
+          )
+          .at(-1);
       if (!write || !read || read.receivedAtMs < booking.at) continue;
       untilRead.push(read.receivedAtMs - booking.at);
       readToWrite.push(write.atMs - read.receivedAtMs);

@@ -6,7 +6,18 @@ import type { Sql } from 'postgres';
 import { createSaltoClient } from '../src/shared/salto/index.ts';
 import { runSync } from '../src/shared/sync/engine.ts';
 import { createSyncStore } from '../src/shared/sync/store.ts';
-import { bookAsApp, burstPlan, connect, createBuildings, dropBuildings, pool, ratio, withoutWakeUps, type BenchBuilding, type BenchResult } from './support.ts';
+import {
+  type BenchBuilding,
+  type BenchResult,
+  bookAsApp,
+  burstPlan,
+  connect,
+  createBuildings,
+  dropBuildings,
+  pool,
+  ratio,
+  withoutWakeUps,
+} from './support.ts';
 
 const BUILDINGS = 20;
 const BOOKINGS = 2_000;
@@ -24,8 +35,15 @@ async function syncUntilDone(sql: Sql, buildings: BenchBuilding[]) {
     const store = createSyncStore(engineSql);
     const ids = buildings.map((b) => b.id);
     for (;;) {
-      await runSync({ store, saltoClient: (endpoint) => createSaltoClient(endpoint), invocationId: randomUUID(), maxIdleWaitMs: 0 });
-      const [left] = await sql<{ n: number }[]>`select count(*)::int as n from integration.access_level_work where building_id = any (${ids}::uuid[])`;
+      await runSync({
+        store,
+        saltoClient: (endpoint) => createSaltoClient(endpoint),
+        invocationId: randomUUID(),
+        maxIdleWaitMs: 0,
+      });
+      const [left] = await sql<
+        { n: number }[]
+      >`select count(*)::int as n from integration.access_level_work where building_id = any (${ids}::uuid[])`;
       if (left!.n === 0) return;
     }
   } finally {
@@ -37,11 +55,13 @@ async function expectAllActive(sql: Sql, buildings: BenchBuilding[]) {
   const [row] = await sql<{ n: number; active: number }[]>`
     select count(*)::int as n, count(*) filter (where state = 'active')::int as active
     from integration.booking_access where building_id = any (${buildings.map((b) => b.id)}::uuid[])`;
-  if (row!.n !== BOOKINGS || row!.active !== BOOKINGS) throw new Error(`${row!.active} of ${row!.n} bookings active after the sync`);
+  if (row!.n !== BOOKINGS || row!.active !== BOOKINGS)
+    throw new Error(`${row!.active} of ${row!.n} bookings active after the sync`);
 }
 
 const calls = (b: BenchBuilding) => b.simulator.requests();
-const levelOf = (request: string) => /<(?:StartingFrom)?ExtGroupID>([^<]+)<\/(?:StartingFrom)?ExtGroupID>/.exec(request)?.[1];
+const levelOf = (request: string) =>
+  /<(?:StartingFrom)?ExtGroupID>([^<]+)<\/(?:StartingFrom)?ExtGroupID>/.exec(request)?.[1];
 
 export async function callsPerBooking(sql: Sql): Promise<BenchResult> {
   const buildings = await createBuildings(sql, BUILDINGS, 100, 3);
@@ -74,7 +94,9 @@ export async function callsPerBooking(sql: Sql): Promise<BenchResult> {
         `${BOOKINGS.toLocaleString('en')} bookings over ${BUILDINGS} buildings x 100 apartments x 3 facilities (100 per building on apartment-facility pairs drawn at random without repetition, ` +
         `${levels.toLocaleString('en')} access levels), committed as the app writes them while wake-ups go nowhere; then the sync engine (runSync, the code ` +
         `salto-sync runs) in one batch, each building with its own in-process simulator; calls counted from the simulators' request logs.`,
-      details: [`calls: ${[...byName].map(([name, n]) => `${name} ${n}`).join(', ')}; total ${all.length} for ${BOOKINGS} bookings (naive ${2 * BOOKINGS})`],
+      details: [
+        `calls: ${[...byName].map(([name, n]) => `${name} ${n}`).join(', ')}; total ${all.length} for ${BOOKINGS} bookings (naive ${2 * BOOKINGS})`,
+      ],
     };
   } finally {
     await dropBuildings(sql, buildings);

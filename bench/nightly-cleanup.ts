@@ -3,7 +3,16 @@
 import type { Sql } from 'postgres';
 import { callFunction } from '../local/functions-client.ts';
 import type { CleanupSummary } from '../src/shared/cleanup/engine.ts';
-import { cpuSnapshot, cpuUsedBetween, createBuildings, dropBuildings, percentile, ratio, stackEnv, type BenchResult } from './support.ts';
+import {
+  type BenchResult,
+  cpuSnapshot,
+  cpuUsedBetween,
+  createBuildings,
+  dropBuildings,
+  percentile,
+  ratio,
+  stackEnv,
+} from './support.ts';
 
 const BUILDINGS = 50;
 const APARTMENTS = 200; // one finished permission each: 10,000 in all
@@ -11,7 +20,12 @@ const LATENCY = 20;
 const TIME_ZONE = 'Australia/Sydney';
 
 function localDate(offsetDays: number) {
-  const today = new Intl.DateTimeFormat('sv-SE', { timeZone: TIME_ZONE, year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date());
+  const today = new Intl.DateTimeFormat('sv-SE', {
+    timeZone: TIME_ZONE,
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+  }).format(new Date());
   return new Date(Date.parse(`${today}T00:00:00Z`) + offsetDays * 86_400_000).toISOString().slice(0, 10);
 }
 
@@ -24,8 +38,38 @@ export async function nightlyCleanup(sql: Sql): Promise<BenchResult> {
     // cores with everything measured (over HTTP they took more CPU than the cleanup itself).
     transport: 'stp',
     timeZone: TIME_ZONE,
-    extraPermissions: (zoneIds) => [{ zoneId: zoneIds[0]!, timetableId: slot, usePeriod: true, period: { startDate: `${yesterday}T00:00:00`, endDate: `${yesterday}T23:59:59` } }],
-    timetables: [{ id: slot, name: 'connecX bench', intervals: [{ start: '10:00:00', end: '11:00:00', days: { monday: true, tuesday: true, wednesday: true, thursday: true, friday: true, saturday: true, sunday: true, holiday: false, special1: false, special2: false } }] }],
+    extraPermissions: (zoneIds) => [
+      {
+        zoneId: zoneIds[0]!,
+        timetableId: slot,
+        usePeriod: true,
+        period: { startDate: `${yesterday}T00:00:00`, endDate: `${yesterday}T23:59:59` },
+      },
+    ],
+    timetables: [
+      {
+        id: slot,
+        name: 'connecX bench',
+        intervals: [
+          {
+            start: '10:00:00',
+            end: '11:00:00',
+            days: {
+              monday: true,
+              tuesday: true,
+              wednesday: true,
+              thursday: true,
+              friday: true,
+              saturday: true,
+              sunday: true,
+              holiday: false,
+              special1: false,
+              special2: false,
+            },
+          },
+        ],
+      },
+    ],
   });
   try {
     for (const building of buildings) {
@@ -70,10 +114,17 @@ export async function nightlyCleanup(sql: Sql): Promise<BenchResult> {
 
     const failed = summary.runs.filter((r) => r.status !== 'completed');
     if (summary.runs.length !== BUILDINGS || failed.length > 0) {
-      throw new Error(`${summary.runs.length} runs, ${failed.length} not completed: ${failed.map((r) => r.error).slice(0, 3).join('; ')}`);
+      throw new Error(
+        `${summary.runs.length} runs, ${failed.length} not completed: ${failed
+          .map((r) => r.error)
+          .slice(0, 3)
+          .join('; ')}`,
+      );
     }
     const cleared = summary.runs.reduce((n, r) => n + r.counts.cleared + r.counts.repaired, 0);
-    const [left] = await sql<{ n: number }[]>`select count(*)::int as n from integration.written_permissions where building_id = any (${buildings.map((b) => b.id)}::uuid[])`;
+    const [left] = await sql<
+      { n: number }[]
+    >`select count(*)::int as n from integration.written_permissions where building_id = any (${buildings.map((b) => b.id)}::uuid[])`;
     if (left!.n !== 0) throw new Error(`${left!.n} finished permissions still recorded after the cleanup`);
     // Where the time went, from the simulators' request logs: until each building's first write
     // (claiming, folding, listing SALTO, reading plans, all buildings at once), then between writes.
@@ -89,9 +140,18 @@ export async function nightlyCleanup(sql: Sql): Promise<BenchResult> {
       };
     });
     const firstWrite = timings.reduce((sum, t) => sum + t.firstWrite, 0) / timings.length;
-    const writeGap = percentile(timings.flatMap((t) => t.gaps), 50);
-    const answer = percentile(timings.flatMap((t) => t.answers), 50);
-    const turn = percentile(timings.flatMap((t) => t.turns), 50);
+    const writeGap = percentile(
+      timings.flatMap((t) => t.gaps),
+      50,
+    );
+    const answer = percentile(
+      timings.flatMap((t) => t.answers),
+      50,
+    );
+    const turn = percentile(
+      timings.flatMap((t) => t.turns),
+      50,
+    );
     const perBuilding = buildings.map((b) => b.simulator.requests().length);
     const totalCalls = perBuilding.reduce((a, b) => a + b, 0);
     const busiest = Math.max(...perBuilding);

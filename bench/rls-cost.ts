@@ -1,7 +1,17 @@
 // Benchmark 6: what row-level security costs a manager reading their building's booking access states.
 import { randomUUID } from 'node:crypto';
 import type { Sql } from 'postgres';
-import { createBuildings, dropBuildings, futureBase, HOUR, DAY, median, ms, ratio, type BenchResult } from './support.ts';
+import {
+  type BenchResult,
+  createBuildings,
+  DAY,
+  dropBuildings,
+  futureBase,
+  HOUR,
+  median,
+  ms,
+  ratio,
+} from './support.ts';
 
 const BUILDINGS = 20;
 const PER_BUILDING = 5_000; // 100,000 bookings in all
@@ -60,7 +70,8 @@ export async function rlsCost(sql: Sql): Promise<BenchResult> {
         rows = { ...rows, [who]: result.length };
       }
     }
-    if (rows.manager !== rows.service) throw new Error(`the manager read ${rows.manager} rows, the service role ${rows.service}`);
+    if (rows.manager !== rows.service)
+      throw new Error(`the manager read ${rows.manager} rows, the service role ${rows.service}`);
     const cost = median(times.manager) / median(times.service);
     return {
       name: '6. RLS cost',

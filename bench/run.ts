@@ -2,8 +2,8 @@
 // BENCHMARKS.md rewritten with the figures, the machine and the method. Brings the local stack up if
 // it is not running, and down again afterwards (left as found). `npm run bench -- rls burst` runs some.
 import { execSync } from 'node:child_process';
-import { cpus, totalmem } from 'node:os';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from '../local/config.ts';
 import { down, isUp, status, up } from '../local/stack.ts';
@@ -11,7 +11,7 @@ import { bookingLatency } from './booking-latency.ts';
 import { burstThroughput, callsPerBooking } from './burst.ts';
 import { nightlyCleanup } from './nightly-cleanup.ts';
 import { rlsCost } from './rls-cost.ts';
-import { connect, type BenchResult } from './support.ts';
+import { type BenchResult, connect } from './support.ts';
 import { triggerOverhead } from './trigger-overhead.ts';
 
 const benchmarks = [
@@ -51,14 +51,16 @@ function analysis() {
 
 function markdown(results: BenchResult[], started: Date, seconds: number, only: string[]) {
   const rows = results.map((r) => `| ${r.name} | ${r.figure} | ${r.goal} | ${r.met ? 'met' : '**not met**'} |`);
-  const sections = results.map((r) => [`### ${r.name}`, '', r.method, ...(r.details?.length ? ['', ...r.details.map((d) => `- ${d}`)] : [])].join('\n'));
+  const sections = results.map((r) =>
+    [`### ${r.name}`, '', r.method, ...(r.details?.length ? ['', ...r.details.map((d) => `- ${d}`)] : [])].join('\n'),
+  );
   return [
     '# Benchmarks',
     '',
     `Measured by \`npm run bench\`${only.length ? ` (this run: ${only.join(', ')})` : ''} on ${started.toISOString().slice(0, 16).replace('T', ' ')} UTC, in ${Math.round(seconds)} s.`,
     '',
     `Machine: ${machine()}. The local stack (\`npm run stack:up\`): PostgreSQL, the pg_net stand-in dispatcher, the Deno edge functions ` +
-      'behind the gateway, and SALTO simulators started in the benchmark\'s own process. Every comparison is made within one run ' +
+      "behind the gateway, and SALTO simulators started in the benchmark's own process. Every comparison is made within one run " +
       '(the machines are noisy): each figure is a ratio of two things measured side by side, or against a bound computed from the same run. ' +
       'Each benchmark starts from a vacuumed, analyzed database, and analyzes the buildings, apartments and facilities it creates (months old in production) before it measures.',
     '',
@@ -97,7 +99,13 @@ async function main() {
         process.stdout.write(`${line(result)}   [${((performance.now() - t0) / 1000).toFixed(0)} s]\n`);
         for (const d of result.details ?? []) process.stdout.write(`           ${d}\n`);
       } catch (error) {
-        const result = { name: benchmark.key, figure: `failed: ${(error as Error).message}`, goal: '-', met: false, method: 'The benchmark did not complete.' };
+        const result = {
+          name: benchmark.key,
+          figure: `failed: ${(error as Error).message}`,
+          goal: '-',
+          met: false,
+          method: 'The benchmark did not complete.',
+        };
         results.push(result);
         process.stdout.write(`${line(result)}\n`);
       }
@@ -107,9 +115,14 @@ async function main() {
     if (startedHere) await down();
   }
   const seconds = (Date.now() - started.getTime()) / 1000;
-  process.stdout.write(`\n${results.map(line).join('\n')}\n\n${results.filter((r) => r.met).length} of ${results.length} goals met in ${Math.round(seconds)} s\n`);
+  process.stdout.write(
+    `\n${results.map(line).join('\n')}\n\n${results.filter((r) => r.met).length} of ${results.length} goals met in ${Math.round(seconds)} s\n`,
+  );
   const file = join(repoRoot, 'BENCHMARKS.md');
-  writeFileSync(only.length ? join(repoRoot, '.local', 'BENCHMARKS.partial.md') : file, markdown(results, started, seconds, only));
+  writeFileSync(
+    only.length ? join(repoRoot, '.local', 'BENCHMARKS.partial.md') : file,
+    markdown(results, started, seconds, only),
+  );
   process.exitCode = results.every((r) => !r.figure.startsWith('failed')) ? 0 : 1;
 }
 

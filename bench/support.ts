@@ -4,9 +4,9 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import postgres, { type Sql } from 'postgres';
-import { readEnvFile, paths, repoRoot } from '../local/config.ts';
-import { startSimulator, type SimulatorHandle } from '../src/simulator/simulator.ts';
+import { paths, readEnvFile, repoRoot } from '../local/config.ts';
 import { seededRandom } from '../src/simulator/faults.ts';
+import { type SimulatorHandle, startSimulator } from '../src/simulator/simulator.ts';
 import type { SiteSeed } from '../src/simulator/state.ts';
 
 export interface BenchResult {
@@ -207,7 +207,15 @@ export const futureBase = () => Math.ceil(Date.now() / DAY) * DAY + DAY;
 export function burstPlan(buildings: BenchBuilding[], total: number) {
   const base = futureBase();
   const perBuilding = Math.floor(total / buildings.length);
-  const plan: { building: BenchBuilding; facilityId: string; apartmentId: string; accessLevelId: string; zoneId: string; startsAt: Date; endsAt: Date }[] = [];
+  const plan: {
+    building: BenchBuilding;
+    facilityId: string;
+    apartmentId: string;
+    accessLevelId: string;
+    zoneId: string;
+    startsAt: Date;
+    endsAt: Date;
+  }[] = [];
   const random = seededRandom(2026);
   for (const building of buildings) {
     const pairs = building.apartments.length * building.facilities.length;
@@ -222,7 +230,15 @@ export function burstPlan(buildings: BenchBuilding[], total: number) {
       const apartment = building.apartments[pair % building.apartments.length]!;
       const facility = building.facilities[Math.floor(pair / building.apartments.length)]!;
       const startsAt = new Date(base + (k % 4) * DAY + (8 + (k % 10)) * HOUR);
-      plan.push({ building, facilityId: facility.id, apartmentId: apartment.id, accessLevelId: apartment.accessLevelId, zoneId: facility.zoneId, startsAt, endsAt: new Date(startsAt.getTime() + HOUR) });
+      plan.push({
+        building,
+        facilityId: facility.id,
+        apartmentId: apartment.id,
+        accessLevelId: apartment.accessLevelId,
+        zoneId: facility.zoneId,
+        startsAt,
+        endsAt: new Date(startsAt.getTime() + HOUR),
+      });
     }
   }
   return plan;
@@ -230,7 +246,9 @@ export function burstPlan(buildings: BenchBuilding[], total: number) {
 
 /** While `work` runs, the database's wake-ups go nowhere (the benchmark drives the sync itself). */
 export async function withoutWakeUps<T>(sql: Sql, work: () => Promise<T>): Promise<T> {
-  const [original] = await sql<{ url: string }[]>`select decrypted_secret as url from vault.decrypted_secrets where name = 'project_url'`;
+  const [original] = await sql<
+    { url: string }[]
+  >`select decrypted_secret as url from vault.decrypted_secrets where name = 'project_url'`;
   await sql`update vault.secrets set secret = 'http://127.0.0.1:9' where name = 'project_url'`;
   try {
     return await work();

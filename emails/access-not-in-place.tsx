@@ -14,9 +14,7 @@ export default function AccessNotInPlaceEmail(p: AccessNotInPlaceEmailProps) {
       buildingName={p.buildingName}
       timeZone={p.timeZone}
     >
-      <Paragraph>
-        This booking starts within {p.leadTime}, and its permission is not in SALTO.
-      </Paragraph>
+      <Paragraph>This booking starts within {p.leadTime}, and its permission is not in SALTO.</Paragraph>
       <Facts
         rows={[
           ['Apartment', p.apartmentLabel],
@@ -31,10 +29,14 @@ export default function AccessNotInPlaceEmail(p: AccessNotInPlaceEmailProps) {
       <SectionTitle>What to do</SectionTitle>
       <Steps
         steps={[
-          <>Fix what the reason names. connecX retries on its own and writes the permission as soon as SALTO accepts it.</>,
-          <>If the booking starts before that, let the resident in another way, or give access level{' '}
+          <>
+            Fix what the reason names. connecX retries on its own and writes the permission as soon as SALTO accepts it.
+          </>,
+          <>
+            If the booking starts before that, let the resident in another way, or give access level{' '}
             {p.accessLevelId ? <Id>{p.accessLevelId}</Id> : `of apartment ${p.apartmentLabel}`} a permission for zone{' '}
-            {p.zoneId ? <Id>{p.zoneId}</Id> : `of the ${p.facilityName}`} in SALTO ProAccess SPACE for {p.booking}.</>,
+            {p.zoneId ? <Id>{p.zoneId}</Id> : `of the ${p.facilityName}`} in SALTO ProAccess SPACE for {p.booking}.
+          </>,
         ]}
       />
     </AlertLayout>

@@ -17,8 +17,8 @@ export default function DoubleBookingEmail(p: DoubleBookingEmailProps) {
       timeZone={p.timeZone}
     >
       <Paragraph>
-        SALTO holds one permission per apartment and zone, so the second booking cannot be written to SALTO while
-        the first one holds it.
+        SALTO holds one permission per apartment and zone, so the second booking cannot be written to SALTO while the
+        first one holds it.
       </Paragraph>
       <Facts
         rows={[
@@ -44,7 +44,15 @@ export default function DoubleBookingEmail(p: DoubleBookingEmailProps) {
           </Paragraph>
           <Button
             href={p.action.url}
-            style={{ backgroundColor: colors.brand, color: '#ffffff', fontSize: 15, fontWeight: 600, borderRadius: 6, padding: '12px 20px', textDecoration: 'none' }}
+            style={{
+              backgroundColor: colors.brand,
+              color: '#ffffff',
+              fontSize: 15,
+              fontWeight: 600,
+              borderRadius: 6,
+              padding: '12px 20px',
+              textDecoration: 'none',
+            }}
           >
             Review and give access now
           </Button>
@@ -56,9 +64,17 @@ export default function DoubleBookingEmail(p: DoubleBookingEmailProps) {
       <SectionTitle>Or do it yourself in SALTO ProAccess SPACE</SectionTitle>
       <Steps
         steps={[
-          <>Open <strong>Access levels</strong> (user access levels) and select the one with EXT ID <Id>{p.accessLevelId}</Id> (apartment {p.apartmentLabel}).</>,
-          <>On its <strong>Zones</strong> tab, open the permission for zone <Id>{p.zoneId}</Id> ({p.facilityName}).</>,
-          <>Set the <strong>Period</strong> to {p.saltoPeriod} and a <strong>Timetable</strong> that allows {p.saltoHours}.</>,
+          <>
+            Open <strong>Access levels</strong> (user access levels) and select the one with EXT ID{' '}
+            <Id>{p.accessLevelId}</Id> (apartment {p.apartmentLabel}).
+          </>,
+          <>
+            On its <strong>Zones</strong> tab, open the permission for zone <Id>{p.zoneId}</Id> ({p.facilityName}).
+          </>,
+          <>
+            Set the <strong>Period</strong> to {p.saltoPeriod} and a <strong>Timetable</strong> that allows{' '}
+            {p.saltoHours}.
+          </>,
           <>Save. The current booking loses its access from that moment.</>,
         ]}
       />

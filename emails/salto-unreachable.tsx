@@ -15,9 +15,9 @@ export default function SaltoUnreachableEmail(p: SaltoUnreachableEmailProps) {
       timeZone={p.timeZone}
     >
       <Paragraph>
-        Since {p.since}, more than {p.threshold} ago, every attempt to write booking permissions to SALTO
-        ProAccess SPACE has failed. New and changed bookings are kept and written as soon as SALTO answers again;
-        until then their key cards may not open the facilities.
+        Since {p.since}, more than {p.threshold} ago, every attempt to write booking permissions to SALTO ProAccess
+        SPACE has failed. New and changed bookings are kept and written as soon as SALTO answers again; until then their
+        key cards may not open the facilities.
       </Paragraph>
       <Facts
         rows={[
@@ -31,8 +31,13 @@ export default function SaltoUnreachableEmail(p: SaltoUnreachableEmailProps) {
       <Steps
         steps={[
           <>Is the SALTO ProAccess SPACE server running, and can you sign in to it?</>,
-          <>In SALTO, is the SHIP interface still enabled on the port shown above, with the same authentication connecX uses?</>,
-          <>Did the server's address, port, firewall or certificate change? Tell your connecX contact the new details.</>,
+          <>
+            In SALTO, is the SHIP interface still enabled on the port shown above, with the same authentication connecX
+            uses?
+          </>,
+          <>
+            Did the server's address, port, firewall or certificate change? Tell your connecX contact the new details.
+          </>,
         ]}
       />
     </AlertLayout>

@@ -2,10 +2,10 @@
 // building (Harbour View Residences, Sydney), run through the same buildAlertEmail the send function
 // uses, so the preview shows exactly what managers receive.
 import {
-  buildAlertEmail,
   type AccessNotInPlaceEmailProps,
   type AlertEmail,
   type AlertFacts,
+  buildAlertEmail,
   type ConfigurationProblemEmailProps,
   type DoubleBookingEmailProps,
   type SaltoUnreachableEmailProps,
@@ -25,8 +25,18 @@ export const sampleAlerts: Record<AlertEmail['kind'], AlertFacts> = {
       facility_name: 'Gym',
       zone_id: 'GYM-01',
       // Next Tuesday 18:00-19:00 Sydney (AEDT, UTC+11) waits for today's 18:00-19:00 booking.
-      waiting_booking: { id: 'b7e3c0f2-3a9d-4c1e-8f5b-6d2a9e4c7b31', starts_at: '2026-12-08T07:00:00Z', ends_at: '2026-12-08T08:00:00Z' },
-      holding_bookings: [{ id: 'c2d4e6f8-1a3b-4c5d-8e7f-9a0b1c2d3e4f', starts_at: '2026-12-01T07:00:00Z', ends_at: '2026-12-01T08:00:00Z' }],
+      waiting_booking: {
+        id: 'b7e3c0f2-3a9d-4c1e-8f5b-6d2a9e4c7b31',
+        starts_at: '2026-12-08T07:00:00Z',
+        ends_at: '2026-12-08T08:00:00Z',
+      },
+      holding_bookings: [
+        {
+          id: 'c2d4e6f8-1a3b-4c5d-8e7f-9a0b1c2d3e4f',
+          starts_at: '2026-12-01T07:00:00Z',
+          ends_at: '2026-12-01T08:00:00Z',
+        },
+      ],
       // The holder's end plus the gym's 5-minute after-buffer.
       write_at: '2026-12-01T08:05:00Z',
     },
@@ -50,7 +60,8 @@ export const sampleAlerts: Record<AlertEmail['kind'], AlertFacts> = {
       accessLevelId: 'APT-1203-56',
       zoneId: 'POOL-01',
       state: 'failed',
-      reason: 'SALTO has no zone with the Zone ID "POOL-01". Check the facility\'s Access Control Facility ID in Settings > Facilities: it must match the zone\'s ID in SALTO ProAccess SPACE.',
+      reason:
+        'SALTO has no zone with the Zone ID "POOL-01". Check the facility\'s Access Control Facility ID in Settings > Facilities: it must match the zone\'s ID in SALTO ProAccess SPACE.',
     },
   },
   unknown_salto_id: {

@@ -14,7 +14,10 @@ import type { Database } from '../src/shared/database.ts';
 type Connecx = SupabaseClient<Database>;
 export type BookingAccessState = Database['public']['Views']['booking_access_states']['Row'];
 
-export async function bookFacility(supabase: Connecx, booking: { facilityId: string; apartmentId: string; startsAt: Date; endsAt: Date }) {
+export async function bookFacility(
+  supabase: Connecx,
+  booking: { facilityId: string; apartmentId: string; startsAt: Date; endsAt: Date },
+) {
   const { data, error } = await supabase
     .from('bookings')
     .insert({
@@ -47,7 +50,11 @@ export async function cancelBooking(supabase: Connecx, bookingId: string) {
 
 /** waiting | scheduled | active | released | failed, with the reason and the SALTO IDs. */
 export async function accessState(supabase: Connecx, bookingId: string): Promise<BookingAccessState | null> {
-  const { data, error } = await supabase.from('booking_access_states').select('*').eq('booking_id', bookingId).maybeSingle();
+  const { data, error } = await supabase
+    .from('booking_access_states')
+    .select('*')
+    .eq('booking_id', bookingId)
+    .maybeSingle();
   if (error) throw new Error(error.message);
   return data;
 }
@@ -59,7 +66,10 @@ async function main() {
     return value;
   };
   const supabase = createClient<Database>(need('SUPABASE_URL'), need('SUPABASE_ANON_KEY'));
-  const { error } = await supabase.auth.signInWithPassword({ email: need('RESIDENT_EMAIL'), password: need('RESIDENT_PASSWORD') });
+  const { error } = await supabase.auth.signInWithPassword({
+    email: need('RESIDENT_EMAIL'),
+    password: need('RESIDENT_PASSWORD'),
+  });
   if (error) throw new Error(error.message);
 
   const tomorrow6pm = new Date(Date.now() + 24 * 3600_000);
@@ -72,7 +82,12 @@ async function main() {
   });
   await new Promise((r) => setTimeout(r, 3000));
   console.log('after booking:', await accessState(supabase, id));
-  await moveBooking(supabase, id, new Date(tomorrow6pm.getTime() + 3600_000), new Date(tomorrow6pm.getTime() + 2 * 3600_000));
+  await moveBooking(
+    supabase,
+    id,
+    new Date(tomorrow6pm.getTime() + 3600_000),
+    new Date(tomorrow6pm.getTime() + 2 * 3600_000),
+  );
   await new Promise((r) => setTimeout(r, 3000));
   console.log('after moving:', await accessState(supabase, id));
   await cancelBooking(supabase, id);

@@ -98,9 +98,7 @@ export async function loadOrCreateSettings(): Promise<StackSettings> {
 }
 
 export function readSettings(): StackSettings | undefined {
-  return existsSync(paths.stackJson)
-    ? (JSON.parse(readFileSync(paths.stackJson, 'utf8')) as StackSettings)
-    : undefined;
+  return existsSync(paths.stackJson) ? (JSON.parse(readFileSync(paths.stackJson, 'utf8')) as StackSettings) : undefined;
 }
 
 export const databaseUrl = (s: StackSettings) =>

@@ -10,7 +10,10 @@ export async function callFunction(
   const url = `${env.FUNCTIONS_URL}/${name}${options.path ?? ''}${options.query ? `?${options.query}` : ''}`;
   const response = await fetch(url, {
     method: 'POST',
-    headers: { Authorization: `Bearer ${await mintFunctionToken(env.FUNCTIONS_SECRET!)}`, 'Content-Type': 'application/json' },
+    headers: {
+      Authorization: `Bearer ${await mintFunctionToken(env.FUNCTIONS_SECRET!)}`,
+      'Content-Type': 'application/json',
+    },
     body: JSON.stringify(options.body ?? {}),
   });
   if (!response.ok) throw new Error(`${name} answered ${response.status}: ${await response.text()}`);

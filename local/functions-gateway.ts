@@ -19,7 +19,8 @@ function answer(response: http.ServerResponse, status: number, body: unknown) {
 
 const server = http.createServer((request, response) => {
   const url = new URL(request.url ?? '/', 'http://gateway');
-  if (url.pathname === '/' && request.method === 'GET') return answer(response, 200, { functions: Object.keys(functionPorts) });
+  if (url.pathname === '/' && request.method === 'GET')
+    return answer(response, 200, { functions: Object.keys(functionPorts) });
   if (!url.pathname.startsWith(PREFIX)) return answer(response, 404, { error: 'Not found' });
   const name = url.pathname.slice(PREFIX.length).split('/')[0]!;
   const target = functionPorts[name];

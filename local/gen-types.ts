@@ -34,7 +34,9 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const types = generateTypes(url);
   if (process.argv.includes('--check')) {
     const same = readFileSync(typesFile, 'utf8') === types;
-    process.stdout.write(same ? 'database.types.ts is up to date\n' : 'database.types.ts is stale: run `npm run gen:types`\n');
+    process.stdout.write(
+      same ? 'database.types.ts is up to date\n' : 'database.types.ts is stale: run `npm run gen:types`\n',
+    );
     process.exit(same ? 0 : 1);
   }
   writeFileSync(typesFile, types);

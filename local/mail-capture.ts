@@ -12,16 +12,18 @@
 // For tests: programmable failures (POST /_capture/faults), optionally only for one recipient so
 // that other tests' emails are not affected, and "after store" failures (Resend accepted the email
 // but the answer was lost), which only idempotency keys make safe to retry.
-import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+
 import { createHash, randomUUID } from 'node:crypto';
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { serve } from '@hono/node-server';
-import { Hono, type Context } from 'hono';
+import { type Context, Hono } from 'hono';
 import { z } from 'zod';
 
 const port = Number(process.env.MAIL_CAPTURE_PORT ?? 55425);
 const apiKey = process.env.MAIL_CAPTURE_API_KEY ?? '';
 const storeFile = process.env.MAIL_CAPTURE_FILE;
-if (apiKey.length < 8) throw new Error('MAIL_CAPTURE_API_KEY must be set (the key the send function uses as RESEND_API_KEY)');
+if (apiKey.length < 8)
+  throw new Error('MAIL_CAPTURE_API_KEY must be set (the key the send function uses as RESEND_API_KEY)');
 
 const address = z.string().min(3).max(320);
 const emailBody = z.object({
@@ -138,26 +140,43 @@ app.post('/emails', async (c) => {
   }
   if (!parsed?.success) {
     record(422);
-    return resendError(c, 422, 'validation_error', parsed ? parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') : 'Invalid JSON body.');
+    return resendError(
+      c,
+      422,
+      'validation_error',
+      parsed ? parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') : 'Invalid JSON body.',
+    );
   }
   const body = parsed.data;
   to = list(body.to);
 
   if (!takeToken()) {
     record(429);
-    return resendError(c, 429, 'rate_limit_exceeded', `Too many requests. You can only make ${ratePerSecond} requests per second.`, {
-      'retry-after': '1',
-      'ratelimit-limit': String(ratePerSecond),
-      'ratelimit-remaining': '0',
-      'ratelimit-reset': '1',
-    });
+    return resendError(
+      c,
+      429,
+      'rate_limit_exceeded',
+      `Too many requests. You can only make ${ratePerSecond} requests per second.`,
+      {
+        'retry-after': '1',
+        'ratelimit-limit': String(ratePerSecond),
+        'ratelimit-remaining': '0',
+        'ratelimit-reset': '1',
+      },
+    );
   }
 
   const faultIndex = faults.findIndex((f) => !f.to || to.some((t) => t.toLowerCase() === f.to!.toLowerCase()));
   const fault = faultIndex >= 0 ? faults.splice(faultIndex, 1)[0] : undefined;
   if (fault && !fault.afterStore) {
     record(fault.status);
-    return resendError(c, fault.status, errorNames[fault.status] ?? 'application_error', 'Failure programmed by the test.', fault.retryAfter !== undefined ? { 'retry-after': String(fault.retryAfter) } : {});
+    return resendError(
+      c,
+      fault.status,
+      errorNames[fault.status] ?? 'application_error',
+      'Failure programmed by the test.',
+      fault.retryAfter !== undefined ? { 'retry-after': String(fault.retryAfter) } : {},
+    );
   }
 
   let id: string;
@@ -170,7 +189,12 @@ app.post('/emails', async (c) => {
   if (remembered && Date.now() - remembered.at < IDEMPOTENCY_WINDOW_MS) {
     if (remembered.hash !== hash) {
       record(409);
-      return resendError(c, 409, 'invalid_idempotent_request', 'Same idempotency key used with a different request payload.');
+      return resendError(
+        c,
+        409,
+        'invalid_idempotent_request',
+        'Same idempotency key used with a different request payload.',
+      );
     }
     id = remembered.id;
   } else {
@@ -189,7 +213,12 @@ app.post('/emails', async (c) => {
   }
   if (fault) {
     record(fault.status);
-    return resendError(c, fault.status, errorNames[fault.status] ?? 'application_error', 'Failure programmed by the test (the email was stored).');
+    return resendError(
+      c,
+      fault.status,
+      errorNames[fault.status] ?? 'application_error',
+      'Failure programmed by the test (the email was stored).',
+    );
   }
   record(200);
   return c.json({ id });
@@ -274,22 +303,35 @@ const page = (title: string, body: string) => `<!doctype html>
 app.get('/', (c) => {
   const rows = [...messages]
     .reverse()
-    .map((m) => `<tr><td class="meta">${escape(m.receivedAt)}</td><td>${escape(m.to.join(', '))}</td><td><a href="/messages/${escape(m.id)}">${escape(m.subject)}</a></td></tr>`)
+    .map(
+      (m) =>
+        `<tr><td class="meta">${escape(m.receivedAt)}</td><td>${escape(m.to.join(', '))}</td><td><a href="/messages/${escape(m.id)}">${escape(m.subject)}</a></td></tr>`,
+    )
     .join('');
-  return c.html(page('Mail capture', messages.length
-    ? `<table><tr><th>Received</th><th>To</th><th>Subject</th></tr>${rows}</table>`
-    : '<p>No messages yet.</p>'));
+  return c.html(
+    page(
+      'Mail capture',
+      messages.length
+        ? `<table><tr><th>Received</th><th>To</th><th>Subject</th></tr>${rows}</table>`
+        : '<p>No messages yet.</p>',
+    ),
+  );
 });
 
 app.get('/messages/:id', (c) => {
   const m = messages.find((x) => x.id === c.req.param('id'));
   if (!m) return c.html(page('Not found', '<p>No such message.</p>'), 404);
-  return c.html(page(m.subject, `
+  return c.html(
+    page(
+      m.subject,
+      `
     <h2>${escape(m.subject)}</h2>
     <p class="meta">From ${escape(m.from)} to ${escape(m.to.join(', '))}, ${escape(m.receivedAt)}
       · idempotency key ${escape(m.idempotencyKey ?? 'none')}</p>
     ${m.html ? `<iframe sandbox="allow-popups allow-popups-to-escape-sandbox" srcdoc="${escape(m.html)}"></iframe>` : ''}
-    <h3>Plain text</h3><pre>${escape(m.text ?? '(none)')}</pre>`));
+    <h3>Plain text</h3><pre>${escape(m.text ?? '(none)')}</pre>`,
+    ),
+  );
 });
 
 serve({ fetch: app.fetch, port, hostname: '127.0.0.1' }, () => {

@@ -34,7 +34,10 @@ interface Outcome {
 // node:http with kept-alive connections rather than fetch: pg_net is C and libcurl, and this stand-in
 // shares the machine's cores with the database it serves; fetch (undici) cost about 1 ms of CPU per
 // request, several times what a booking transaction costs the database.
-const agents = { 'http:': new http.Agent({ keepAlive: true, maxSockets: batchSize }), 'https:': new https.Agent({ keepAlive: true, maxSockets: batchSize }) };
+const agents = {
+  'http:': new http.Agent({ keepAlive: true, maxSockets: batchSize }),
+  'https:': new https.Agent({ keepAlive: true, maxSockets: batchSize }),
+};
 
 function send(request: QueuedRequest): Promise<Outcome> {
   const failed = (timedOut: boolean, message: string): Outcome => ({
@@ -61,7 +64,12 @@ function send(request: QueuedRequest): Promise<Outcome> {
     }
     const outgoing = client.request(
       url,
-      { method: request.method, headers: request.headers, agent: agents[url.protocol as 'http:' | 'https:'], timeout: request.timeout_milliseconds },
+      {
+        method: request.method,
+        headers: request.headers,
+        agent: agents[url.protocol as 'http:' | 'https:'],
+        timeout: request.timeout_milliseconds,
+      },
       (response) => {
         const chunks: Buffer[] = [];
         response.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -71,7 +79,9 @@ function send(request: QueuedRequest): Promise<Outcome> {
             id: request.id,
             status_code: response.statusCode ?? null,
             content_type: response.headers['content-type'] ?? null,
-            headers: Object.fromEntries(Object.entries(response.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : (v ?? '')])),
+            headers: Object.fromEntries(
+              Object.entries(response.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : (v ?? '')]),
+            ),
             content: Buffer.concat(chunks).toString('utf8'),
             timed_out: false,
             error_msg: null,

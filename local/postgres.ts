@@ -1,10 +1,10 @@
 // The local PostgreSQL 15 cluster: Debian's server with pg_cron, pgTAP and plpgsql_check, inside the
 // checkout. Hosted-only parts (auth, Vault, pg_net) are loaded from local/standins before the
 // migrations, which are applied by the pinned Supabase CLI exactly as they would be to a hosted project.
-import { execFileSync, spawnSync, type SpawnSyncOptions } from 'node:child_process';
+import { execFileSync, type SpawnSyncOptions, spawnSync } from 'node:child_process';
 import { chownSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { databaseUrl, LOOPBACK, paths, repoRoot, type StackSettings } from './config.ts';
+import { LOOPBACK, paths, repoRoot, type StackSettings } from './config.ts';
 import { step } from './output.ts';
 
 const pgBin = '/usr/lib/postgresql/15/bin';
@@ -48,7 +48,8 @@ export function ensurePgNetStandin() {
   const target = join(shareDir, 'extension');
   const source = join(paths.standinsDir, 'pg_net');
   const stale = readdirSync(source).filter(
-    (file) => !existsSync(join(target, file)) || !readFileSync(join(target, file)).equals(readFileSync(join(source, file))),
+    (file) =>
+      !existsSync(join(target, file)) || !readFileSync(join(target, file)).equals(readFileSync(join(source, file))),
   );
   if (stale.length === 0) return;
   if (!isRoot()) {
@@ -59,12 +60,31 @@ export function ensurePgNetStandin() {
   for (const file of stale) copyFileSync(join(source, file), join(target, file));
 }
 
-function clusterConfig(settings: StackSettings) {
+/** Where a cluster lives and how it is reached: the stack's own, or a scratch one (local/scratch-cluster.ts). */
+export interface Cluster {
+  dir: string;
+  dataDir: string;
+  socketDir: string;
+  log: string;
+  port: number;
+  password: string;
+}
+
+export const stackCluster = (settings: StackSettings): Cluster => ({
+  dir: paths.postgresDir,
+  dataDir: paths.dataDir,
+  socketDir: paths.socketDir,
+  log: paths.postgresLog,
+  port: settings.dbPort,
+  password: settings.dbPassword,
+});
+
+function clusterConfig(cluster: Cluster) {
   return `
 # Written by local/postgres.ts for the local stack.
 listen_addresses = '${LOOPBACK}'
-port = ${settings.dbPort}
-unix_socket_directories = '${paths.socketDir}'
+port = ${cluster.port}
+unix_socket_directories = '${cluster.socketDir}'
 shared_preload_libraries = 'pg_cron'
 cron.database_name = 'postgres'
 # Jobs run in background workers, so pg_cron needs no password to connect to the cluster.
@@ -76,28 +96,35 @@ log_min_messages = warning
 `;
 }
 
-export function ensureCluster(settings: StackSettings) {
-  mkdirSync(paths.socketDir, { recursive: true });
-  const owned = [paths.postgresDir, paths.socketDir];
+export function ensureCluster(cluster: Cluster) {
+  mkdirSync(cluster.socketDir, { recursive: true });
+  const owned = [cluster.dir, cluster.socketDir];
   if (isRoot()) {
     const { uid, gid } = postgresUser();
     for (const dir of owned) chownSync(dir, uid, gid);
   }
-  if (existsSync(join(paths.dataDir, 'PG_VERSION'))) return;
-  step(`Creating the PostgreSQL 15 cluster in ${paths.postgresDir}`);
-  const pwfile = join(paths.postgresDir, 'initdb-password');
-  writeFileSync(pwfile, settings.dbPassword + '\n', { mode: 0o600 });
+  if (existsSync(join(cluster.dataDir, 'PG_VERSION'))) return;
+  if (cluster.dir === paths.postgresDir) step(`Creating the PostgreSQL 15 cluster in ${cluster.dir}`);
+  const pwfile = join(cluster.dir, 'initdb-password');
+  writeFileSync(pwfile, cluster.password + '\n', { mode: 0o600 });
   if (isRoot()) chownSync(pwfile, postgresUser().uid, postgresUser().gid);
   const result = asClusterOwner(join(pgBin, 'initdb'), [
-    '-D', paths.dataDir, '-U', 'postgres', '--encoding=UTF8', '--locale=C.UTF-8',
+    '-D',
+    cluster.dataDir,
+    '-U',
+    'postgres',
+    '--encoding=UTF8',
+    '--locale=C.UTF-8',
     // The socket lives in the cluster's own directory: trusted locally for the stack's own tools;
     // TCP (what everything else uses) needs the password.
-    '--auth-local=trust', '--auth-host=scram-sha-256', `--pwfile=${pwfile}`,
+    '--auth-local=trust',
+    '--auth-host=scram-sha-256',
+    `--pwfile=${pwfile}`,
   ]);
   spawnSync('rm', ['-f', pwfile]);
   if (result.status !== 0) throw new Error(`initdb failed:\n${result.stderr || result.stdout}`);
-  const conf = join(paths.dataDir, 'postgresql.conf');
-  writeFileSync(conf, readFileSync(conf, 'utf8') + clusterConfig(settings));
+  const conf = join(cluster.dataDir, 'postgresql.conf');
+  writeFileSync(conf, readFileSync(conf, 'utf8') + clusterConfig(cluster));
 }
 
 function postgresUser() {
@@ -109,28 +136,50 @@ function postgresUser() {
   return { uid: Number(uid), gid: Number(gid) };
 }
 
-export function isPostgresRunning(): boolean {
-  if (!existsSync(join(paths.dataDir, 'PG_VERSION'))) return false;
-  return asClusterOwner(join(pgBin, 'pg_ctl'), ['-D', paths.dataDir, 'status']).status === 0;
+export function isPostgresRunning(cluster: Pick<Cluster, 'dataDir'> = paths): boolean {
+  if (!existsSync(join(cluster.dataDir, 'PG_VERSION'))) return false;
+  return asClusterOwner(join(pgBin, 'pg_ctl'), ['-D', cluster.dataDir, 'status']).status === 0;
 }
 
-export function startPostgres() {
-  if (isPostgresRunning()) return;
-  step('Starting PostgreSQL');
-  const result = asClusterOwner(join(pgBin, 'pg_ctl'), ['-D', paths.dataDir, '-l', paths.postgresLog, '-w', '-t', '60', 'start']);
+export function startPostgres(cluster: Cluster) {
+  if (isPostgresRunning(cluster)) return;
+  if (cluster.dir === paths.postgresDir) step('Starting PostgreSQL');
+  const result = asClusterOwner(join(pgBin, 'pg_ctl'), [
+    '-D',
+    cluster.dataDir,
+    '-l',
+    cluster.log,
+    '-w',
+    '-t',
+    '60',
+    'start',
+  ]);
   if (result.status !== 0) {
-    throw new Error(`PostgreSQL did not start (see ${paths.postgresLog}):\n${result.stderr || result.stdout}`);
+    throw new Error(`PostgreSQL did not start (see ${cluster.log}):\n${result.stderr || result.stdout}`);
   }
 }
 
-export function stopPostgres() {
-  if (!isPostgresRunning()) return;
-  asClusterOwner(join(pgBin, 'pg_ctl'), ['-D', paths.dataDir, '-m', 'fast', '-w', 'stop']);
+export function stopPostgres(cluster: Pick<Cluster, 'dataDir'> = paths) {
+  if (!isPostgresRunning(cluster)) return;
+  asClusterOwner(join(pgBin, 'pg_ctl'), ['-D', cluster.dataDir, '-m', 'fast', '-w', 'stop']);
 }
 
 /** Runs SQL through psql on the cluster's socket, stopping at the first error. */
-export function psql(sql: { file: string } | { command: string }, settings: StackSettings) {
-  const args = ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-h', paths.socketDir, '-p', String(settings.dbPort), '-U', 'postgres', '-d', 'postgres'];
+export function psql(sql: { file: string } | { command: string }, cluster: Pick<Cluster, 'socketDir' | 'port'>) {
+  const args = [
+    '-X',
+    '-q',
+    '-v',
+    'ON_ERROR_STOP=1',
+    '-h',
+    cluster.socketDir,
+    '-p',
+    String(cluster.port),
+    '-U',
+    'postgres',
+    '-d',
+    'postgres',
+  ];
   args.push(...('file' in sql ? ['-f', sql.file] : ['-c', sql.command]));
   const result = spawnSync('psql', args, { encoding: 'utf8' });
   if (result.status !== 0) {
@@ -140,35 +189,46 @@ export function psql(sql: { file: string } | { command: string }, settings: Stac
   return result.stdout;
 }
 
-export function loadStandins(settings: StackSettings) {
-  step('Loading the local stand-ins for hosted Supabase (auth, roles, Vault, pg_net)');
-  for (const file of readdirSync(paths.standinsDir).filter((f) => f.endsWith('.sql')).sort()) {
-    psql({ file: join(paths.standinsDir, file) }, settings);
+export function loadStandins(cluster: Cluster) {
+  if (cluster.dir === paths.postgresDir)
+    step('Loading the local stand-ins for hosted Supabase (auth, roles, Vault, pg_net)');
+  for (const file of readdirSync(paths.standinsDir)
+    .filter((f) => f.endsWith('.sql'))
+    .sort()) {
+    psql({ file: join(paths.standinsDir, file) }, cluster);
   }
 }
 
-function supabaseCli(args: string[], settings: StackSettings) {
-  const result = spawnSync(paths.bin('supabase'), [...args, '--db-url', databaseUrl(settings)], {
+export const clusterUrl = (cluster: Cluster) =>
+  `postgresql://postgres:${encodeURIComponent(cluster.password)}@${LOOPBACK}:${cluster.port}/postgres?sslmode=disable`;
+
+function supabaseCli(args: string[], cluster: Cluster) {
+  const result = spawnSync(paths.bin('supabase'), [...args, '--db-url', clusterUrl(cluster)], {
     cwd: repoRoot,
     encoding: 'utf8',
     env: { ...process.env, SUPABASE_TELEMETRY_DISABLED: '1', DO_NOT_TRACK: '1' },
   });
   // The CLI prints the connection string on some errors: never let the password reach a log.
-  const output = `${result.stdout}${result.stderr}`.replaceAll(settings.dbPassword, '***');
+  const output = `${result.stdout}${result.stderr}`.replaceAll(cluster.password, '***');
   if (result.status !== 0) throw new Error(`supabase ${args.join(' ')} failed:\n${output}`);
   return output;
 }
 
-export function applyMigrations(settings: StackSettings) {
-  step('Applying supabase/migrations with `supabase migration up`');
-  supabaseCli(['migration', 'up', '--include-all'], settings);
+export function applyMigrations(cluster: Cluster) {
+  if (cluster.dir === paths.postgresDir) step('Applying supabase/migrations with `supabase migration up`');
+  supabaseCli(['migration', 'up', '--include-all'], cluster);
   // A cluster made before the pg_net stand-in's current version gets its update scripts.
-  psql({ command: `do $$ begin if exists (select from pg_extension where extname = 'pg_net') then alter extension pg_net update; end if; end $$` }, settings);
+  psql(
+    {
+      command: `do $$ begin if exists (select from pg_extension where extname = 'pg_net') then alter extension pg_net update; end if; end $$`,
+    },
+    cluster,
+  );
 }
 
-export function lintDatabase(settings: StackSettings) {
-  step('Linting the database with `supabase db lint`');
-  return supabaseCli(['db', 'lint', '--level', 'warning', '--fail-on', 'warning'], settings);
+export function lintDatabase(cluster: Cluster) {
+  if (cluster.dir === paths.postgresDir) step('Linting the database with `supabase db lint`');
+  return supabaseCli(['db', 'lint', '--level', 'warning', '--fail-on', 'warning'], cluster);
 }
 
 /** Local values of the Vault secrets the migrations read (hosted: set once per project, see README). */
@@ -180,7 +240,7 @@ export function upsertVaultSecrets(settings: StackSettings, secrets: Record<stri
           then (select vault.update_secret(id, ${literal(value)}) from vault.secrets where name = ${literal(name)})::text
           else vault.create_secret(${literal(value)}, ${literal(name)})::text end`,
       },
-      settings,
+      stackCluster(settings),
     );
   }
 }
@@ -191,7 +251,7 @@ export function loadDemoData(settings: StackSettings) {
   const seed = join(paths.demoDir, 'seed.sql');
   if (!existsSync(seed)) return;
   step('Loading the demo building (local/demo/seed.sql)');
-  psql({ file: seed }, settings);
+  psql({ file: seed }, stackCluster(settings));
 }
 
 export const DEMO_BUILDING_ID = '10000000-0000-4000-8000-000000000001';
@@ -210,6 +270,6 @@ export function configureDemoSaltoServer(settings: StackSettings) {
         on conflict (building_id) do update set transport = excluded.transport, host = excluded.host, port = excluded.port,
           auth_mode = excluded.auth_mode, credential_secret_name = excluded.credential_secret_name`,
     },
-    settings,
+    stackCluster(settings),
   );
 }

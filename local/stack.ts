@@ -15,10 +15,10 @@ import {
   readEnvFile,
   readSettings,
   repoRoot,
+  type StackSettings,
   stackEnv,
   supabaseUrl,
   writeEnvFile,
-  type StackSettings,
 } from './config.ts';
 import { step, warn } from './output.ts';
 import {
@@ -31,11 +31,20 @@ import {
   lintDatabase,
   loadDemoData,
   loadStandins,
+  stackCluster,
   startPostgres,
   stopPostgres,
   upsertVaultSecrets,
 } from './postgres.ts';
-import { httpOk, knownServices, logFile, runningPid, startService, stopService, type ServiceSpec } from './processes.ts';
+import {
+  httpOk,
+  knownServices,
+  logFile,
+  runningPid,
+  type ServiceSpec,
+  startService,
+  stopService,
+} from './processes.ts';
 
 /** Edge functions: every folder of supabase/functions with an index.ts, except _shared and friends. */
 export function functionNames(): string[] {
@@ -48,13 +57,16 @@ export function functionNames(): string[] {
 
 /** Ready once the service's log (of this start: the last line written) says `text`. */
 const logSays = (name: string, text: string) => async () =>
-  existsSync(logFile(name)) && readFileSync(logFile(name), 'utf8').trimEnd().split('\n').at(-1)?.includes(text) === true;
+  existsSync(logFile(name)) &&
+  readFileSync(logFile(name), 'utf8').trimEnd().split('\n').at(-1)?.includes(text) === true;
 
 function tsx(script: string) {
   return { command: paths.bin('tsx'), args: [join(repoRoot, script)] };
 }
 
-async function functionServices(settings: StackSettings): Promise<{ specs: ServiceSpec[]; ports: Record<string, number> }> {
+async function functionServices(
+  settings: StackSettings,
+): Promise<{ specs: ServiceSpec[]; ports: Record<string, number> }> {
   const ports: Record<string, number> = {};
   const specs: ServiceSpec[] = [];
   for (const name of functionNames()) {
@@ -65,8 +77,14 @@ async function functionServices(settings: StackSettings): Promise<{ specs: Servi
       name: `function-${name}`,
       command: paths.bin('deno'),
       args: [
-        'run', '--allow-net', '--allow-env', '--allow-read', '--no-prompt',
-        `--config=${join(dir, 'deno.json')}`, `--env-file=${paths.functionsEnvFile}`, join(dir, 'index.ts'),
+        'run',
+        '--allow-net',
+        '--allow-env',
+        '--allow-read',
+        '--no-prompt',
+        `--config=${join(dir, 'deno.json')}`,
+        `--env-file=${paths.functionsEnvFile}`,
+        join(dir, 'index.ts'),
       ],
       // Deno.serve() with no options listens where DENO_SERVE_ADDRESS says: the entry files stay as
       // they are deployed.
@@ -116,11 +134,12 @@ export async function up() {
   ensureDebianPackages();
   ensurePgNetStandin();
   const settings = await loadOrCreateSettings();
-  ensureCluster(settings);
-  startPostgres();
-  loadStandins(settings);
-  applyMigrations(settings);
-  lintDatabase(settings);
+  const cluster = stackCluster(settings);
+  ensureCluster(cluster);
+  startPostgres(cluster);
+  loadStandins(cluster);
+  applyMigrations(cluster);
+  lintDatabase(cluster);
   upsertVaultSecrets(settings, {
     project_url: supabaseUrl(settings),
     functions_secret: settings.functionsSecret,
@@ -128,8 +147,16 @@ export async function up() {
   loadDemoData(settings);
   configureDemoSaltoServer(settings);
 
-  writeEnvFile(paths.envFile, stackEnv(settings), 'Written by `npm run stack up`: the local stack\'s URLs and ports. Source it or load it with dotenv.');
-  writeEnvFile(paths.functionsEnvFile, functionsEnv(settings), 'The environment the local edge functions get (hosted Supabase sets these itself).');
+  writeEnvFile(
+    paths.envFile,
+    stackEnv(settings),
+    "Written by `npm run stack up`: the local stack's URLs and ports. Source it or load it with dotenv.",
+  );
+  writeEnvFile(
+    paths.functionsEnvFile,
+    functionsEnv(settings),
+    'The environment the local edge functions get (hosted Supabase sets these itself).',
+  );
 
   // Services run the code they started with: after a change to it, `up` restarts them all.
   const fingerprint = sourceFingerprint();
@@ -143,7 +170,12 @@ export async function up() {
 
   const env = { SUPABASE_DB_URL: stackEnv(settings).SUPABASE_DB_URL };
   step('Starting the pg_net dispatcher');
-  await startService({ name: 'net-dispatcher', ...tsx('local/net-dispatcher.ts'), env, ready: logSays('net-dispatcher', 'net dispatcher:') });
+  await startService({
+    name: 'net-dispatcher',
+    ...tsx('local/net-dispatcher.ts'),
+    env,
+    ready: logSays('net-dispatcher', 'net dispatcher:'),
+  });
 
   const simulator = simulatorService(settings);
   if (simulator) {
@@ -190,7 +222,9 @@ async function functionsAnswer(settings: StackSettings) {
     // says 503 for a function process that is gone).
     const statuses = await Promise.all(
       functionNames().map(async (name) => {
-        const reply = await fetch(`${supabaseUrl(settings)}/functions/v1/${name}`, { signal: AbortSignal.timeout(2000) });
+        const reply = await fetch(`${supabaseUrl(settings)}/functions/v1/${name}`, {
+          signal: AbortSignal.timeout(2000),
+        });
         await reply.body?.cancel();
         return reply.status;
       }),
@@ -223,8 +257,11 @@ export async function status() {
 }
 
 export function isUp(report: Awaited<ReturnType<typeof status>>) {
-  return report.postgres === 'running' && Object.keys(report.services).length > 0 &&
-    Object.values(report.services).every((s) => s === 'running');
+  return (
+    report.postgres === 'running' &&
+    Object.keys(report.services).length > 0 &&
+    Object.values(report.services).every((s) => s === 'running')
+  );
 }
 
 function printWhere(settings: StackSettings) {

@@ -29,7 +29,8 @@ function typecheck(): Outcome {
   let failed = run(paths.bin('tsc'), ['-p', 'tsconfig.json']) === 0 ? 0 : 1;
   for (const name of functionNames()) {
     const dir = join(paths.functionsDir, name);
-    if (run(paths.bin('deno'), ['check', '--quiet', `--config=${join(dir, 'deno.json')}`, join(dir, 'index.ts')]) !== 0) failed++;
+    if (run(paths.bin('deno'), ['check', '--quiet', `--config=${join(dir, 'deno.json')}`, join(dir, 'index.ts')]) !== 0)
+      failed++;
   }
   return { name: 'type checks', passed: functionNames().length + 1 - failed, failed };
 }
@@ -38,16 +39,29 @@ function vitest(env: Record<string, string>): Outcome {
   step('Running the vitest suites');
   const report = join(paths.stateDir, 'vitest-report.json');
   rmSync(report, { force: true });
-  const code = run(paths.bin('vitest'), ['run', '--reporter=default', '--reporter=json', `--outputFile=${report}`], env);
+  const code = run(
+    paths.bin('vitest'),
+    ['run', '--reporter=default', '--reporter=json', `--outputFile=${report}`],
+    env,
+  );
   if (!existsSync(report)) return { name: 'vitest', passed: 0, failed: 1 };
   const json = JSON.parse(readFileSync(report, 'utf8')) as { numPassedTests: number; numFailedTests: number };
   // A suite that fails to load counts as a failure even when no test case failed.
-  return { name: 'vitest', passed: json.numPassedTests, failed: json.numFailedTests + (code !== 0 && json.numFailedTests === 0 ? 1 : 0) };
+  return {
+    name: 'vitest',
+    passed: json.numPassedTests,
+    failed: json.numFailedTests + (code !== 0 && json.numFailedTests === 0 ? 1 : 0),
+  };
 }
 
 function pgtap(env: Record<string, string>): Outcome {
   const dir = join(repoRoot, 'supabase', 'tests', 'database');
-  const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.test.sql')).sort().map((f) => join(dir, f)) : [];
+  const files = existsSync(dir)
+    ? readdirSync(dir)
+        .filter((f) => f.endsWith('.test.sql'))
+        .sort()
+        .map((f) => join(dir, f))
+    : [];
   if (files.length === 0) return { name: 'pgTAP', passed: 0, failed: 0 };
   step('Running the pgTAP suites (pg_prove)');
   const url = env.DATABASE_URL!;
@@ -57,7 +71,14 @@ function pgtap(env: Record<string, string>): Outcome {
   }
   // pg_prove hands --dbname to psql as a plain name, so the connection goes through libpq's variables.
   const { hostname, port, username, password, pathname } = new URL(url);
-  const pgEnv = { PGHOST: hostname, PGPORT: port, PGUSER: decodeURIComponent(username), PGPASSWORD: decodeURIComponent(password), PGDATABASE: pathname.slice(1), PGSSLMODE: 'disable' };
+  const pgEnv = {
+    PGHOST: hostname,
+    PGPORT: port,
+    PGUSER: decodeURIComponent(username),
+    PGPASSWORD: decodeURIComponent(password),
+    PGDATABASE: pathname.slice(1),
+    PGSSLMODE: 'disable',
+  };
   const result = spawnSync('pg_prove', files, { cwd: repoRoot, encoding: 'utf8', env: { ...process.env, ...pgEnv } });
   process.stdout.write(result.stdout);
   process.stderr.write(result.stderr);

@@ -34,14 +34,35 @@ export function AlertLayout(props: {
       <Head />
       <Preview>{props.preview}</Preview>
       <Body style={{ backgroundColor: colors.page, fontFamily: font, color: colors.ink, margin: 0, padding: '24px 0' }}>
-        <Container style={{ backgroundColor: '#ffffff', border: `1px solid ${colors.line}`, borderRadius: 8, maxWidth: 600, padding: '0 0 8px' }}>
+        <Container
+          style={{
+            backgroundColor: '#ffffff',
+            border: `1px solid ${colors.line}`,
+            borderRadius: 8,
+            maxWidth: 600,
+            padding: '0 0 8px',
+          }}
+        >
           <Section style={{ padding: '20px 32px 0' }}>
             <Text style={{ fontSize: 13, fontWeight: 600, letterSpacing: 0.4, color: colors.brand, margin: 0 }}>
               connecX · {props.buildingName}
             </Text>
           </Section>
           <Section style={{ padding: '12px 32px 0' }}>
-            <Text style={{ display: 'inline-block', fontSize: 12, fontWeight: 700, textTransform: 'uppercase', letterSpacing: 0.6, color: toneColor, backgroundColor: toneBg, borderRadius: 4, padding: '4px 8px', margin: 0 }}>
+            <Text
+              style={{
+                display: 'inline-block',
+                fontSize: 12,
+                fontWeight: 700,
+                textTransform: 'uppercase',
+                letterSpacing: 0.6,
+                color: toneColor,
+                backgroundColor: toneBg,
+                borderRadius: 4,
+                padding: '4px 8px',
+                margin: 0,
+              }}
+            >
               {props.label}
             </Text>
             <Heading as="h1" style={{ fontSize: 22, lineHeight: '30px', fontWeight: 700, margin: '12px 0 4px' }}>
@@ -53,8 +74,8 @@ export function AlertLayout(props: {
           <Section style={{ padding: '0 32px' }}>
             <Text style={{ fontSize: 12, lineHeight: '18px', color: colors.muted, margin: '0 0 8px' }}>
               All times are building time ({props.timeZone}). You receive this email because you manage{' '}
-              {props.buildingName} or are listed as one of its alert addresses. Which alerts are emailed, the lead
-              time and the quiet hours are set per building in the alert email settings.
+              {props.buildingName} or are listed as one of its alert addresses. Which alerts are emailed, the lead time
+              and the quiet hours are set per building in the alert email settings.
             </Text>
           </Section>
         </Container>
@@ -78,12 +99,37 @@ export function SectionTitle({ children }: { children: ReactNode }) {
 /** Label/value rows, the facts of the alert at a glance. */
 export function Facts({ rows }: { rows: [label: string, value: ReactNode][] }) {
   return (
-    <table className="facts" role="presentation" cellPadding={0} cellSpacing={0} style={{ width: '100%', borderCollapse: 'collapse', margin: '12px 0', fontSize: 14, lineHeight: '20px' }}>
+    <table
+      className="facts"
+      role="presentation"
+      cellPadding={0}
+      cellSpacing={0}
+      style={{ width: '100%', borderCollapse: 'collapse', margin: '12px 0', fontSize: 14, lineHeight: '20px' }}
+    >
       <tbody>
         {rows.map(([label, value]) => (
           <tr key={label}>
-            <td style={{ padding: '8px 12px 8px 0', color: colors.muted, verticalAlign: 'top', width: 170, borderBottom: `1px solid ${colors.line}` }}>{label}</td>
-            <td style={{ padding: '8px 0', fontWeight: 600, verticalAlign: 'top', borderBottom: `1px solid ${colors.line}` }}>{value}</td>
+            <td
+              style={{
+                padding: '8px 12px 8px 0',
+                color: colors.muted,
+                verticalAlign: 'top',
+                width: 170,
+                borderBottom: `1px solid ${colors.line}`,
+              }}
+            >
+              {label}
+            </td>
+            <td
+              style={{
+                padding: '8px 0',
+                fontWeight: 600,
+                verticalAlign: 'top',
+                borderBottom: `1px solid ${colors.line}`,
+              }}
+            >
+              {value}
+            </td>
           </tr>
         ))}
       </tbody>
@@ -95,7 +141,9 @@ export function Steps({ steps }: { steps: ReactNode[] }) {
   return (
     <ol style={{ fontSize: 14, lineHeight: '22px', margin: '8px 0', paddingLeft: 22 }}>
       {steps.map((step, i) => (
-        <li key={i} style={{ margin: '0 0 6px' }}>{step}</li>
+        <li key={i} style={{ margin: '0 0 6px' }}>
+          {step}
+        </li>
       ))}
     </ol>
   );
@@ -104,7 +152,16 @@ export function Steps({ steps }: { steps: ReactNode[] }) {
 /** An ID to type into SALTO or connecX exactly as shown. */
 export function Id({ children }: { children: ReactNode }) {
   return (
-    <code style={{ fontFamily: 'SFMono-Regular, Menlo, Consolas, monospace', fontSize: 13, backgroundColor: colors.page, border: `1px solid ${colors.line}`, borderRadius: 4, padding: '1px 5px' }}>
+    <code
+      style={{
+        fontFamily: 'SFMono-Regular, Menlo, Consolas, monospace',
+        fontSize: 13,
+        backgroundColor: colors.page,
+        border: `1px solid ${colors.line}`,
+        borderRadius: 4,
+        padding: '1px 5px',
+      }}
+    >
       {children}
     </code>
   );

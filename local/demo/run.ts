@@ -4,10 +4,10 @@
 // and after, so it can run any number of times.
 import postgres, { type Sql } from 'postgres';
 import { createSaltoClient } from '../../src/shared/salto/index.ts';
-import { fromZonedCompatible, parseLocalDateTime, toZoned, formatLocalDate } from '../../src/shared/time/zoned.ts';
+import { formatLocalDate, fromZonedCompatible, parseLocalDateTime, toZoned } from '../../src/shared/time/zoned.ts';
 import { paths, readEnvFile } from '../config.ts';
-import { DEMO_BUILDING_ID } from '../postgres.ts';
 import { callFunction } from '../functions-client.ts';
+import { DEMO_BUILDING_ID } from '../postgres.ts';
 
 const TZ = 'Australia/Sydney';
 const GYM_ID = '40000000-0000-4000-8000-000000000001';
@@ -47,9 +47,16 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
   }
 }
 
-interface SimPermission { zoneId: string; timetableId: number; usePeriod: boolean; period?: { startDate: string; endDate: string } }
+interface SimPermission {
+  zoneId: string;
+  timetableId: number;
+  usePeriod: boolean;
+  period?: { startDate: string; endDate: string };
+}
 async function simulatorPermissions(accessLevel: string): Promise<SimPermission[]> {
-  const state = (await (await fetch(`${simulatorUrl}/_simulator/state`)).json()) as { accessLevels: { id: string; zonePermissions: SimPermission[] }[] };
+  const state = (await (await fetch(`${simulatorUrl}/_simulator/state`)).json()) as {
+    accessLevels: { id: string; zonePermissions: SimPermission[] }[];
+  };
   return state.accessLevels.find((l) => l.id === accessLevel)?.zonePermissions ?? [];
 }
 async function mayOpen(zone: string, at: Date): Promise<boolean> {
@@ -57,7 +64,15 @@ async function mayOpen(zone: string, at: Date): Promise<boolean> {
   return ((await (await fetch(`${simulatorUrl}/_simulator/may-open?${query}`)).json()) as { open: boolean }).open;
 }
 async function accessState(bookingId: string) {
-  const [row] = await sql<{ state: string; reason: string | null; written_from: Date | null; period_start: string | null; timetable_id: number | null }[]>`
+  const [row] = await sql<
+    {
+      state: string;
+      reason: string | null;
+      written_from: Date | null;
+      period_start: string | null;
+      timetable_id: number | null;
+    }[]
+  >`
     select state, reason, written_from, period_start::text, timetable_id from public.booking_access_states where booking_id = ${bookingId}`;
   return row;
 }
@@ -109,15 +124,27 @@ async function main() {
     return row!.id;
   });
   const gymPermission = await until('the Gym permission in SALTO', async () =>
-    (await simulatorPermissions(ACCESS_LEVEL_501)).find((p) => p.zoneId === 'GYM'));
-  say(`   SALTO now holds, on access level ${ACCESS_LEVEL_501}: zone GYM, period ${gymPermission.period?.startDate} .. ${gymPermission.period?.endDate}, timetable ${gymPermission.timetableId}.`);
-  check(!(await mayOpen('GYM', local(tomorrow, '17:49:00'))), 'the card does not open the Gym at 17:49 (the Gym opens 10 minutes early)');
+    (await simulatorPermissions(ACCESS_LEVEL_501)).find((p) => p.zoneId === 'GYM'),
+  );
+  say(
+    `   SALTO now holds, on access level ${ACCESS_LEVEL_501}: zone GYM, period ${gymPermission.period?.startDate} .. ${gymPermission.period?.endDate}, timetable ${gymPermission.timetableId}.`,
+  );
+  check(
+    !(await mayOpen('GYM', local(tomorrow, '17:49:00'))),
+    'the card does not open the Gym at 17:49 (the Gym opens 10 minutes early)',
+  );
   check(await mayOpen('GYM', local(tomorrow, '17:50:00')), 'the card opens the Gym from 17:50');
   check(await mayOpen('GYM', local(tomorrow, '19:04:00')), 'and until 19:05 (5 minutes after)');
   check(!(await mayOpen('GYM', local(tomorrow, '19:05:00'))), 'but not at 19:05');
-  check((await until('state active', async () => ((await accessState(first))?.state === 'active' ? true : undefined))) === true, 'the booking\'s access state is "active"');
+  check(
+    (await until('state active', async () => ((await accessState(first))?.state === 'active' ? true : undefined))) ===
+      true,
+    'the booking\'s access state is "active"',
+  );
 
-  step('The same resident books the Gym again for next week, same time: SALTO allows one permission per apartment and zone.');
+  step(
+    'The same resident books the Gym again for next week, same time: SALTO allows one permission per apartment and zone.',
+  );
   const mailBefore = ((await (await fetch(`${mailUrl}/_capture/messages`)).json()) as unknown[]).length;
   const second = await asUser(RESIDENT_501, async (tx) => {
     const [row] = await tx<{ id: string }[]>`
@@ -132,14 +159,27 @@ async function main() {
     return state?.state === 'pending' ? undefined : state;
   });
   check(waiting?.state === 'waiting', 'the second booking waits');
-  say(`   It will be written automatically at ${showLocal(waiting!.written_from!)}, when the first booking's access ends.`);
+  say(
+    `   It will be written automatically at ${showLocal(waiting!.written_from!)}, when the first booking's access ends.`,
+  );
   const email = await until('the double-booking email', async () => {
-    const messages = (await (await fetch(`${mailUrl}/_capture/messages`)).json()) as { subject: string; to: string[]; text: string | null }[];
+    const messages = (await (await fetch(`${mailUrl}/_capture/messages`)).json()) as {
+      subject: string;
+      to: string[];
+      text: string | null;
+    }[];
     return messages.slice(mailBefore).find((m) => /double booking/i.test(m.subject) || /501\/56/.test(m.subject));
   });
   say(`   Email to ${email.to.join(', ')}: "${email.subject}"`);
-  for (const line of (email.text ?? '').split('\n').filter((l) => l.trim()).slice(0, 8)) say(`   | ${line}`);
-  check((email.text ?? '').includes('18:00') && (email.text ?? '').includes('19:05'), 'the email gives both bookings\' times and when the second is written, in Sydney time');
+  for (const line of (email.text ?? '')
+    .split('\n')
+    .filter((l) => l.trim())
+    .slice(0, 8))
+    say(`   | ${line}`);
+  check(
+    (email.text ?? '').includes('18:00') && (email.text ?? '').includes('19:05'),
+    "the email gives both bookings' times and when the second is written, in Sydney time",
+  );
   say(`   (Every captured email: ${mailUrl}/)`);
 
   step('Time moves on past the first booking (the demo moves the clock instead of waiting a day).');
@@ -150,33 +190,64 @@ async function main() {
     const p = (await simulatorPermissions(ACCESS_LEVEL_501)).find((x) => x.zoneId === 'GYM');
     return p?.period?.startDate.startsWith(nextWeek) ? p : undefined;
   });
-  say(`   SALTO now holds zone GYM for period ${handedOver.period?.startDate} .. ${handedOver.period?.endDate}: next week's booking, with no one acting.`);
+  say(
+    `   SALTO now holds zone GYM for period ${handedOver.period?.startDate} .. ${handedOver.period?.endDate}: next week's booking, with no one acting.`,
+  );
   check(await mayOpen('GYM', local(nextWeek, '18:30:00')), 'the card opens the Gym next week at 18:30');
-  check((await until('released', async () => ((await accessState(first))?.state === 'released' ? true : undefined))) === true, 'the first booking is "released"');
+  check(
+    (await until('released', async () => ((await accessState(first))?.state === 'released' ? true : undefined))) ===
+      true,
+    'the first booking is "released"',
+  );
 
-  step('A SALTO administrator renumbers the Gym zone to GYM-2; the manager updates the Access Control Facility ID in Studio.');
-  const salto = createSaltoClient({ transport: 'http', host: '127.0.0.1', port: Number(new URL(simulatorUrl).port), auth: { mode: 'key', key: env.SALTO_SHIP_KEY! } });
+  step(
+    'A SALTO administrator renumbers the Gym zone to GYM-2; the manager updates the Access Control Facility ID in Studio.',
+  );
+  const salto = createSaltoClient({
+    transport: 'http',
+    host: '127.0.0.1',
+    port: Number(new URL(simulatorUrl).port),
+    auth: { mode: 'key', key: env.SALTO_SHIP_KEY! },
+  });
   await salto.upsertZone({ id: 'GYM-2', name: 'Gym' });
   await salto.close();
-  await asUser(MANAGER, (tx) => tx`update public.facilities set access_control_facility_id = 'GYM-2' where id = ${GYM_ID}`);
-  await until('the permission on GYM-2', async () => ((await simulatorPermissions(ACCESS_LEVEL_501)).some((p) => p.zoneId === 'GYM-2') ? true : undefined));
+  await asUser(
+    MANAGER,
+    (tx) => tx`update public.facilities set access_control_facility_id = 'GYM-2' where id = ${GYM_ID}`,
+  );
+  await until('the permission on GYM-2', async () =>
+    (await simulatorPermissions(ACCESS_LEVEL_501)).some((p) => p.zoneId === 'GYM-2') ? true : undefined,
+  );
   const afterMove = await simulatorPermissions(ACCESS_LEVEL_501);
   check(!afterMove.some((p) => p.zoneId === 'GYM'), 'the permission moved from zone GYM to zone GYM-2');
-  check(PERMANENT_ZONES.every((zone) => afterMove.some((p) => p.zoneId === zone)), `the permanent permissions (${PERMANENT_ZONES.join(', ')}) are untouched`);
+  check(
+    PERMANENT_ZONES.every((zone) => afterMove.some((p) => p.zoneId === zone)),
+    `the permanent permissions (${PERMANENT_ZONES.join(', ')}) are untouched`,
+  );
 
-  step('Just after midnight (after next week\'s booking), the nightly cleanup runs.');
+  step("Just after midnight (after next week's booking), the nightly cleanup runs.");
   const dayAfter = formatLocalDate(toZoned(new Date(local(nextWeek, '12:00:00').getTime() + 24 * 3600_000), TZ));
   const cleanupShift = Math.ceil((local(dayAfter, '00:05:00').getTime() - Date.now()) / 60_000);
   await sql`update integration.clock_offset set shift = make_interval(mins => ${cleanupShift})`;
   await callFunction(env, 'salto-cleanup', { query: 'wait=true', body: { building_ids: [DEMO_BUILDING_ID] } });
-  const [report] = await sql<{ local_date: string; status: string; cleared: number; handed_over: number; repaired: number; failed: number }[]>`
+  const [report] = await sql<
+    { local_date: string; status: string; cleared: number; handed_over: number; repaired: number; failed: number }[]
+  >`
     select local_date::text, status, cleared, handed_over, repaired, failed from public.cleanup_reports
     where building_id = ${DEMO_BUILDING_ID} order by local_date desc limit 1`;
   check(report?.status === 'completed', `the cleanup report for ${report?.local_date} is "completed"`);
-  say(`   Report: cleared ${report!.cleared}, handed over ${report!.handed_over}, repaired ${report!.repaired}, failed ${report!.failed}.`);
+  say(
+    `   Report: cleared ${report!.cleared}, handed over ${report!.handed_over}, repaired ${report!.repaired}, failed ${report!.failed}.`,
+  );
   const afterCleanup = await simulatorPermissions(ACCESS_LEVEL_501);
-  check(!afterCleanup.some((p) => p.zoneId === 'GYM-2'), 'the expired Gym permission is gone from SALTO, so 501/56 can book the Gym again without conflict');
-  check(PERMANENT_ZONES.every((zone) => afterCleanup.some((p) => p.zoneId === zone)), 'the permanent permissions are still there');
+  check(
+    !afterCleanup.some((p) => p.zoneId === 'GYM-2'),
+    'the expired Gym permission is gone from SALTO, so 501/56 can book the Gym again without conflict',
+  );
+  check(
+    PERMANENT_ZONES.every((zone) => afterCleanup.some((p) => p.zoneId === zone)),
+    'the permanent permissions are still there',
+  );
 
   say('\nThe demo passed. Try it yourself: book in Studio (table bookings), watch public.booking_access_states,');
   say(`and the SALTO simulator at ${simulatorUrl}/_simulator/state. \`npx connecx-salto status\` shows each building.`);

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parse } from 'dotenv';
 import postgres from 'postgres';
-import { buildingStatus, doctor, resync, type BuildingStatus, type DoctorReport } from './commands.ts';
+import { type BuildingStatus, buildingStatus, type DoctorReport, doctor, resync } from './commands.ts';
 
 const usage = `Usage: npx connecx-salto <command> [options]
 
@@ -39,7 +39,9 @@ function databaseUrl(flag: string | undefined): string {
 function printStatus(buildings: BuildingStatus[]) {
   for (const b of buildings) {
     const lines = [`${b.name} (${b.timeZone})  ${b.id}`];
-    lines.push(`  SALTO        ${b.salto.reachable === true ? 'reachable' : b.salto.reachable === false ? 'NOT REACHABLE' : 'not configured'}: ${b.salto.detail}`);
+    lines.push(
+      `  SALTO        ${b.salto.reachable === true ? 'reachable' : b.salto.reachable === false ? 'NOT REACHABLE' : 'not configured'}: ${b.salto.detail}`,
+    );
     lines.push(
       `  pending      ${b.pendingAccessLevels} access level(s)${b.oldestPendingSince ? ` since ${b.oldestPendingSince}` : ''}${b.lastError ? `; last error: ${b.lastError}` : ''}`,
     );
@@ -49,16 +51,20 @@ function printStatus(buildings: BuildingStatus[]) {
         : '  last cleanup none yet',
     );
     lines.push(`  failed       ${b.failedBookings.length} booking(s)`);
-    for (const f of b.failedBookings) lines.push(`    - ${f.apartment}, ${f.facility}: ${f.reason ?? 'no reason recorded'}`);
+    for (const f of b.failedBookings)
+      lines.push(`    - ${f.apartment}, ${f.facility}: ${f.reason ?? 'no reason recorded'}`);
     process.stdout.write(lines.join('\n') + '\n\n');
   }
 }
 
 function printDoctor(report: DoctorReport) {
   const lines = [`${report.name}  ${report.buildingId}`, `  SALTO: ${report.salto.detail}`];
-  if (report.salto.reachable) lines.push(`  SALTO knows ${report.zonesInSalto} zones and ${report.accessLevelsInSalto} access levels.`);
-  if (report.findings.length === 0) lines.push('  Everything matches: every Zone ID and Access Control ID exists in SALTO.');
-  for (const f of report.findings) lines.push(`  ${f.severity === 'problem' ? 'PROBLEM' : 'warning'}: ${f.what}`, `    fix: ${f.fix}`);
+  if (report.salto.reachable)
+    lines.push(`  SALTO knows ${report.zonesInSalto} zones and ${report.accessLevelsInSalto} access levels.`);
+  if (report.findings.length === 0)
+    lines.push('  Everything matches: every Zone ID and Access Control ID exists in SALTO.');
+  for (const f of report.findings)
+    lines.push(`  ${f.severity === 'problem' ? 'PROBLEM' : 'warning'}: ${f.what}`, `    fix: ${f.fix}`);
   process.stdout.write(lines.join('\n') + '\n');
 }
 
@@ -97,7 +103,11 @@ export async function main(argv: string[]): Promise<number> {
         return report.findings.some((f) => f.severity === 'problem') ? 1 : 0;
       }
       case 'resync': {
-        const result = await resync(sql, { booking: values.booking, apartment: values.apartment, building: values.building });
+        const result = await resync(sql, {
+          booking: values.booking,
+          apartment: values.apartment,
+          building: values.building,
+        });
         print(result, () =>
           process.stdout.write(
             result.accessLevels.length

@@ -16,7 +16,15 @@ export interface BuildingStatus {
   oldestPendingSince: string | null;
   lastError: string | null;
   failedBookings: { bookingId: string; apartment: string; facility: string; reason: string | null }[];
-  lastCleanup: { localDate: string; status: string; finishedAt: string | null; cleared: number; handedOver: number; repaired: number; failed: number } | null;
+  lastCleanup: {
+    localDate: string;
+    status: string;
+    finishedAt: string | null;
+    cleared: number;
+    handedOver: number;
+    repaired: number;
+    failed: number;
+  } | null;
   salto: { configured: boolean; reachable: boolean | null; detail: string };
 }
 
@@ -25,12 +33,17 @@ function openSalto(endpoint: SaltoEndpointInput): SaltoClient {
 }
 
 async function probeSalto(endpoint: SaltoEndpointInput | undefined): Promise<BuildingStatus['salto']> {
-  if (!endpoint) return { configured: false, reachable: null, detail: 'no SALTO server configured (integration.salto_servers)' };
+  if (!endpoint)
+    return { configured: false, reachable: null, detail: 'no SALTO server configured (integration.salto_servers)' };
   const client = openSalto({ ...endpoint, connectTimeoutMs: 3000, replyTimeoutMs: 5000 });
   const started = Date.now();
   try {
     const info = await client.getInfo();
-    return { configured: true, reachable: true, detail: `SHIP ${info.protocolVersion}, answered in ${Date.now() - started} ms` };
+    return {
+      configured: true,
+      reachable: true,
+      detail: `SHIP ${info.protocolVersion}, answered in ${Date.now() - started} ms`,
+    };
   } catch (error) {
     return { configured: true, reachable: false, detail: (error as Error).message };
   } finally {
@@ -59,7 +72,15 @@ export async function buildingStatus(sql: Sql, buildingId?: string): Promise<Bui
         where ba.building_id = ${b.id} and ba.state = 'failed'
         order by ba.updated_at desc limit 50`;
       const [cleanup] = await sql<
-        { local_date: string; status: string; finished_at: Date | null; cleared: number; handed_over: number; repaired: number; failed: number }[]
+        {
+          local_date: string;
+          status: string;
+          finished_at: Date | null;
+          cleared: number;
+          handed_over: number;
+          repaired: number;
+          failed: number;
+        }[]
       >`
         select local_date::text, status, finished_at, cleared, handed_over, repaired, failed
         from integration.cleanup_runs where building_id = ${b.id} order by local_date desc limit 1`;
@@ -71,7 +92,12 @@ export async function buildingStatus(sql: Sql, buildingId?: string): Promise<Bui
         pendingAccessLevels: work?.pending ?? 0,
         oldestPendingSince: work?.oldest?.toISOString() ?? null,
         lastError: work?.last_error ?? null,
-        failedBookings: failed.map((f) => ({ bookingId: f.booking_id, apartment: f.label, facility: f.name, reason: f.reason })),
+        failedBookings: failed.map((f) => ({
+          bookingId: f.booking_id,
+          apartment: f.label,
+          facility: f.name,
+          reason: f.reason,
+        })),
         lastCleanup: cleanup
           ? {
               localDate: cleanup.local_date,
@@ -113,7 +139,14 @@ export async function doctor(sql: Sql, buildingId: string): Promise<DoctorReport
   const context = await store.building(buildingId);
   const salto = await probeSalto(context.endpoint);
   const findings: DoctorFinding[] = [];
-  const report: DoctorReport = { buildingId, name: building.name, salto, zonesInSalto: 0, accessLevelsInSalto: 0, findings };
+  const report: DoctorReport = {
+    buildingId,
+    name: building.name,
+    salto,
+    zonesInSalto: 0,
+    accessLevelsInSalto: 0,
+    findings,
+  };
   if (!context.endpoint) {
     findings.push({
       severity: 'problem',
@@ -185,7 +218,10 @@ export interface ResyncResult {
  * Queues access levels for the sync function (which the queueing wakes): those of one booking, one
  * apartment, or a whole building. The sync is level-triggered, so asking again is always safe.
  */
-export async function resync(sql: Sql, target: { booking?: string; apartment?: string; building?: string }): Promise<ResyncResult> {
+export async function resync(
+  sql: Sql,
+  target: { booking?: string; apartment?: string; building?: string },
+): Promise<ResyncResult> {
   return sql.begin(async (tx) => {
     let pairs: { apartment_id: string; facility_id: string }[] = [];
     let levels: { building_id: string; access_level_id: string }[] = [];
@@ -193,13 +229,15 @@ export async function resync(sql: Sql, target: { booking?: string; apartment?: s
       pairs = await tx`select apartment_id, facility_id from public.bookings where id = ${target.booking}`;
       if (pairs.length === 0) throw new Error(`There is no booking with id ${target.booking}.`);
     } else if (target.apartment) {
-      pairs = await tx`select distinct apartment_id, facility_id from public.bookings where apartment_id = ${target.apartment}`;
+      pairs =
+        await tx`select distinct apartment_id, facility_id from public.bookings where apartment_id = ${target.apartment}`;
       const [apartment] = await tx`select 1 from public.apartments where id = ${target.apartment}`;
       if (!apartment) throw new Error(`There is no apartment with id ${target.apartment}.`);
     } else if (target.building) {
       const [building] = await tx`select 1 from public.buildings where id = ${target.building}`;
       if (!building) throw new Error(`There is no building with id ${target.building}.`);
-      pairs = await tx`select distinct apartment_id, facility_id from public.bookings where building_id = ${target.building}`;
+      pairs =
+        await tx`select distinct apartment_id, facility_id from public.bookings where building_id = ${target.building}`;
       levels = await tx`
         select building_id, access_level_id from integration.written_permissions where building_id = ${target.building}
         union
@@ -208,10 +246,15 @@ export async function resync(sql: Sql, target: { booking?: string; apartment?: s
       throw new Error('Say what to resync: --booking <id>, --apartment <id> or --building <id>.');
     }
     for (const pair of pairs) await tx`select integration.pair_changed(${pair.apartment_id}, ${pair.facility_id})`;
-    for (const level of levels) await tx`select integration.request_sync(${level.building_id}, ${level.access_level_id})`;
+    for (const level of levels)
+      await tx`select integration.request_sync(${level.building_id}, ${level.access_level_id})`;
     const apartments = [...new Set(pairs.map((p) => p.apartment_id))];
     const fromApartments = await tx<{ access_control_id: string }[]>`
       select access_control_id from public.apartments where id = any (${apartments}::uuid[]) and access_control_id is not null`;
-    return { accessLevels: [...new Set([...fromApartments.map((a) => a.access_control_id), ...levels.map((l) => l.access_level_id)])].sort() };
+    return {
+      accessLevels: [
+        ...new Set([...fromApartments.map((a) => a.access_control_id), ...levels.map((l) => l.access_level_id)]),
+      ].sort(),
+    };
   });
 }

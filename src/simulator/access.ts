@@ -8,7 +8,14 @@
  * holiday uses the Holiday day type instead of its weekday.
  */
 import type { DayTypes } from '../shared/salto/model.ts';
-import { formatLocalDate, formatLocalDateTime, parseLocalDateTime, toZoned, weekdayOf, type LocalDateTime } from '../shared/time/zoned.ts';
+import {
+  formatLocalDate,
+  formatLocalDateTime,
+  type LocalDateTime,
+  parseLocalDateTime,
+  toZoned,
+  weekdayOf,
+} from '../shared/time/zoned.ts';
 import type { SiteState } from './state.ts';
 
 export interface AccessDecision {
@@ -22,7 +29,12 @@ export interface AccessDecision {
 const WEEKDAYS: (keyof DayTypes)[] = ['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday'];
 
 /** `at`: an instant (converted to the site's zone) or a local wall time `yyyy-MM-ddTHH:mm:ss`. */
-export function decideAccess(site: SiteState, accessLevelId: string, zoneId: string, at: Date | string | LocalDateTime): AccessDecision {
+export function decideAccess(
+  site: SiteState,
+  accessLevelId: string,
+  zoneId: string,
+  at: Date | string | LocalDateTime,
+): AccessDecision {
   const local: LocalDateTime =
     at instanceof Date ? toZoned(at, site.timeZone) : typeof at === 'string' ? parseLocalDateTime(at) : at;
   const localTime = formatLocalDateTime(local);
@@ -52,7 +64,12 @@ export function decideAccess(site: SiteState, accessLevelId: string, zoneId: str
 }
 
 /** The door-level question: any zone of the door opens. */
-export function decideDoorAccess(site: SiteState, accessLevelId: string, doorId: string, at: Date | string): AccessDecision {
+export function decideDoorAccess(
+  site: SiteState,
+  accessLevelId: string,
+  doorId: string,
+  at: Date | string,
+): AccessDecision {
   const door = site.doors.get(doorId);
   if (!door) return { open: false, reason: `door ${doorId} does not exist`, localTime: '' };
   let last: AccessDecision | undefined;

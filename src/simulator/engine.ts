@@ -2,9 +2,9 @@
  * One SHIP request in, one reply out, whatever the transport: faults, the operation itself, reply
  * shaping and the request log. The HTTP and STP servers only move bytes to and from here.
  */
-import { FaultPlan, type MalformedKind } from './faults.ts';
-import { ShipException, exceptionXml, padValues, readCall, replyXml } from './ship-protocol.ts';
-import { runOperation, type OperationContext } from './ship-operations.ts';
+import type { FaultPlan, MalformedKind } from './faults.ts';
+import { type OperationContext, runOperation } from './ship-operations.ts';
+import { exceptionXml, padValues, readCall, replyXml, ShipException } from './ship-protocol.ts';
 
 export type ShipTransportName = 'http' | 'stp';
 
@@ -65,7 +65,9 @@ function malformedBody(kind: MalformedKind, requestName: string, reply: string):
     case 'truncated':
       return text(reply.slice(0, Math.max(1, Math.floor(reply.length / 2))));
     case 'wrong-root':
-      return text(`<?xml version="1.0" encoding="UTF-8"?>\n<Unexpected><RequestName>${requestName}</RequestName></Unexpected>`);
+      return text(
+        `<?xml version="1.0" encoding="UTF-8"?>\n<Unexpected><RequestName>${requestName}</RequestName></Unexpected>`,
+      );
     case 'wrong-request-name':
       return text(reply.replace(/<RequestName>[^<]*<\/RequestName>/, '<RequestName>SomeOtherRequest</RequestName>'));
     case 'bad-code':
@@ -73,7 +75,9 @@ function malformedBody(kind: MalformedKind, requestName: string, reply: string):
         `<RequestResponse><RequestName>${requestName}</RequestName><Exception><Code>abc</Code><Message>?</Message></Exception></RequestResponse>`,
       );
     case 'oversized':
-      return text(`<RequestResponse><RequestName>${requestName}</RequestName><Params><Pad>${'x'.repeat(6 * 1024 * 1024)}</Pad></Params></RequestResponse>`);
+      return text(
+        `<RequestResponse><RequestName>${requestName}</RequestName><Params><Pad>${'x'.repeat(6 * 1024 * 1024)}</Pad></Params></RequestResponse>`,
+      );
     case 'invalid-utf8':
       return { kind: 'reply', body: new Uint8Array([0x3c, 0x61, 0x3e, 0xff, 0xfe, 0x3c, 0x2f, 0x61, 0x3e]) };
     case 'bad-frame':
@@ -110,7 +114,9 @@ export class ShipEngine {
     this.record({ transport, requestName: peekRequestName(request), request, reply: null, httpStatus, applied: false });
   }
 
-  private record(entry: Omit<LoggedRequest, 'seq' | 'at' | 'receivedAt' | 'atMs' | 'receivedAtMs'> & { received?: Instant }): void {
+  private record(
+    entry: Omit<LoggedRequest, 'seq' | 'at' | 'receivedAt' | 'atMs' | 'receivedAtMs'> & { received?: Instant },
+  ): void {
     const { received, ...logged } = entry;
     const answered = now();
     const { iso: receivedAt, ms: receivedAtMs } = received ?? answered;
@@ -127,7 +133,16 @@ export class ShipEngine {
     if (transport === 'http') {
       const status = faults.takeHttpStatus(name ?? undefined);
       if (status !== undefined) {
-        this.record({ transport, requestName: name, request, reply: null, httpStatus: status, fault: `http ${status}`, applied: false, received });
+        this.record({
+          transport,
+          requestName: name,
+          request,
+          reply: null,
+          httpStatus: status,
+          fault: `http ${status}`,
+          applied: false,
+          received,
+        });
         return { kind: 'http-status', status };
       }
     }
@@ -164,13 +179,27 @@ export class ShipEngine {
     if (malformed) {
       const outcome = malformedBody(malformed, requestName, reply);
       this.record({
-        transport, requestName: name, request, applied, fault: `malformed ${malformed}`, received,
+        transport,
+        requestName: name,
+        request,
+        applied,
+        fault: `malformed ${malformed}`,
+        received,
         reply: outcome.kind === 'reply' && malformed !== 'invalid-utf8' ? new TextDecoder().decode(outcome.body) : null,
       });
       if (outcome.kind === 'silence') await pause(2_147_483_647, this.options.closing());
       return outcome;
     }
-    this.record({ transport, requestName: name, request, reply, applied, received, ...(shipCode === undefined ? {} : { shipCode }), ...(fault ? { fault } : {}) });
+    this.record({
+      transport,
+      requestName: name,
+      request,
+      reply,
+      applied,
+      received,
+      ...(shipCode === undefined ? {} : { shipCode }),
+      ...(fault ? { fault } : {}),
+    });
     return { kind: 'reply', body: encoder.encode(reply) };
   }
 }

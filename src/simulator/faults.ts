@@ -39,12 +39,17 @@ export const FaultSpecSchema = z.object({
   latencyMs: z.number().int().min(0).optional(),
   /** Stop listening (connections refused) on these transports; back after `durationMs` if given. */
   refuseConnections: z
-    .object({ transports: z.array(z.enum(['http', 'stp'])).default(['http', 'stp']), durationMs: z.number().int().positive().optional() })
+    .object({
+      transports: z.array(z.enum(['http', 'stp'])).default(['http', 'stp']),
+      durationMs: z.number().int().positive().optional(),
+    })
     .optional(),
   /** HTTP only: answer this status instead of processing (the request is not applied). */
   httpStatus: z.object({ status: z.number().int().min(400).max(599), ...Times }).optional(),
   /** Answer this SHIP error instead of processing (the request is not applied). */
-  shipError: z.object({ code: z.number().int().min(0), message: z.string().default('Injected fault'), ...Times }).optional(),
+  shipError: z
+    .object({ code: z.number().int().min(0), message: z.string().default('Injected fault'), ...Times })
+    .optional(),
   /** Process the request, then send a broken reply (a write is applied; the client cannot know). */
   malformed: z.object({ kind: z.enum(MALFORMED_KINDS), ...Times }).optional(),
 });

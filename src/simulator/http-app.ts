@@ -5,10 +5,10 @@
  */
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { SHIP_MEDIA_TYPE, type SaltoAuth } from '../shared/salto/endpoint.ts';
+import { type SaltoAuth, SHIP_MEDIA_TYPE } from '../shared/salto/endpoint.ts';
 import type { AccessDecision } from './access.ts';
 import type { LoggedRequest, ShipEngine } from './engine.ts';
-import { FaultSpecSchema, type FaultSpec } from './faults.ts';
+import { type FaultSpec, FaultSpecSchema } from './faults.ts';
 import type { SiteSnapshot } from './state.ts';
 
 /** What the control API may do to the running simulator. */
@@ -87,9 +87,14 @@ export function createHttpApp(options: HttpAppOptions): Hono {
     if (!options.shipOverHttp()) return refuse(501, 'SHIP over HTTP is disabled on this server');
     const auth = options.auth();
     if (!authorized(auth, c.req.raw.headers)) {
-      return refuse(401, 'Unauthorized', auth.mode === 'basic' ? { 'www-authenticate': 'Basic realm="SALTO SHIP"' } : {});
+      return refuse(
+        401,
+        'Unauthorized',
+        auth.mode === 'basic' ? { 'www-authenticate': 'Basic realm="SALTO SHIP"' } : {},
+      );
     }
-    if (!isShipMediaType(c.req.header('content-type'))) return refuse(415, `Unsupported media type: use ${SHIP_MEDIA_TYPE}`);
+    if (!isShipMediaType(c.req.header('content-type')))
+      return refuse(415, `Unsupported media type: use ${SHIP_MEDIA_TYPE}`);
     if (body.byteLength > options.maxRequestBytes) return refuse(413, 'Request too large');
 
     const outcome = await engine.handle(request, 'http');
@@ -107,7 +112,9 @@ export function createHttpApp(options: HttpAppOptions): Hono {
 
   const api = new Hono();
   api.get('/health', (c) => c.json({ ok: true }));
-  api.get('/state', (c) => c.json(control.snapshot({ includeEmptyTimetables: c.req.query('emptyTimetables') === '1' })));
+  api.get('/state', (c) =>
+    c.json(control.snapshot({ includeEmptyTimetables: c.req.query('emptyTimetables') === '1' })),
+  );
   api.post('/reset', async (c) => {
     const text = await c.req.text();
     try {

@@ -52,7 +52,11 @@ function authFrom(): SaltoAuth {
   const mode = values.auth ?? env.SALTO_SIM_AUTH ?? 'none';
   if (mode === 'none') return { mode };
   if (mode === 'basic') {
-    return { mode, username: values.username ?? env.SALTO_SIM_USERNAME ?? 'salto', password: values.password ?? env.SALTO_SIM_PASSWORD ?? '' };
+    return {
+      mode,
+      username: values.username ?? env.SALTO_SIM_USERNAME ?? 'salto',
+      password: values.password ?? env.SALTO_SIM_PASSWORD ?? '',
+    };
   }
   if (mode === 'key') {
     const key = values.key ?? env.SALTO_SIM_KEY;
@@ -67,8 +71,10 @@ const simulator = await startSimulator({
   stpPort: values['no-stp'] ? null : num(values['stp-port'], env.SALTO_SIM_STP_PORT, 6500),
   shipOverHttp: !values['no-ship-over-http'],
   auth: authFrom(),
-  ...(values.seed ?? env.SALTO_SIM_SEED ? { seed: (values.seed ?? env.SALTO_SIM_SEED)! } : {}),
-  ...(values['time-zone'] ?? env.SALTO_SIM_TIME_ZONE ? { timeZone: (values['time-zone'] ?? env.SALTO_SIM_TIME_ZONE)! } : {}),
+  ...((values.seed ?? env.SALTO_SIM_SEED) ? { seed: (values.seed ?? env.SALTO_SIM_SEED)! } : {}),
+  ...((values['time-zone'] ?? env.SALTO_SIM_TIME_ZONE)
+    ? { timeZone: (values['time-zone'] ?? env.SALTO_SIM_TIME_ZONE)! }
+    : {}),
   rules: {
     ...(values['pool-size'] ? { timetablePoolSize: num(values['pool-size'], undefined, 255) } : {}),
     ...(values['max-page-size'] ? { maxPageSize: num(values['max-page-size'], undefined, 1000) } : {}),
@@ -82,7 +88,14 @@ const latency = num(values['latency-ms'], undefined, 0);
 if (latency > 0) simulator.setFaults({ latencyMs: latency });
 
 // One machine-readable line first (the stack's `up` reads it), then a human one.
-console.log(JSON.stringify({ event: 'listening', host: simulator.host, httpPort: simulator.httpPort, stpPort: simulator.stpPort ?? null }));
+console.log(
+  JSON.stringify({
+    event: 'listening',
+    host: simulator.host,
+    httpPort: simulator.httpPort,
+    stpPort: simulator.stpPort ?? null,
+  }),
+);
 console.log(
   `SALTO SHIP simulator: HTTP http://${simulator.host}:${simulator.httpPort}/` +
     (simulator.stpPort === undefined ? '' : `, STP ${simulator.host}:${simulator.stpPort}`) +

@@ -3,17 +3,17 @@
  * point is listed in README.md). Each handler validates the whole request before changing anything, so
  * a refused request leaves the site exactly as it was.
  */
-import { DAY_TYPES, DAY_TYPE_ELEMENTS } from '../shared/salto/model.ts';
+import { DAY_TYPE_ELEMENTS, DAY_TYPES } from '../shared/salto/model.ts';
 import { branch, childOf, childrenOf, leaf, type XmlElement } from '../shared/salto/xml.ts';
 import { formatLocalDateTime, toZoned } from '../shared/time/zoned.ts';
 import {
-  ShipException,
   boolean01,
   dateTime,
   expectOnly,
   extId,
   integer,
   requiredScalar,
+  ShipException,
   scalar,
   text,
   timeOfDay,
@@ -145,7 +145,8 @@ function decodePermissions(list: XmlElement, context: OperationContext): SimPerm
   const permissions: SimPermission[] = [];
   const seen = new Set<string>();
   for (const element of list.children ?? []) {
-    if (element.name !== PERMISSION) throw new ShipException(501, `Unexpected node <${element.name}> in <${PERMISSION_LIST}>`);
+    if (element.name !== PERMISSION)
+      throw new ShipException(501, `Unexpected node <${element.name}> in <${PERMISSION_LIST}>`);
     const known = ['ExtZoneID', 'TimezoneTableID', 'UsePeriod', 'Period'];
     const extra = (element.children ?? []).filter((c) => !known.includes(c.name));
     if (extra.length > 0 && context.rules.unknownPermissionFields === 'reject') {
@@ -154,16 +155,21 @@ function decodePermissions(list: XmlElement, context: OperationContext): SimPerm
     const zoneId = extId(element, 'ExtZoneID');
     if (!context.site.zones.has(zoneId)) throw new ShipException(11, `Zone ${zoneId} not found`);
     if (seen.has(zoneId)) {
-      throw new ShipException(context.rules.duplicateZoneCode, `Zone ${zoneId} appears more than once in the access level's zone list`);
+      throw new ShipException(
+        context.rules.duplicateZoneCode,
+        `Zone ${zoneId} appears more than once in the access level's zone list`,
+      );
     }
     seen.add(zoneId);
     const timetableText = scalar(element, 'TimezoneTableID');
-    const timetableId = timetableText === undefined || timetableText === '' ? 0 : integer(timetableText, 'TimezoneTableID');
+    const timetableId =
+      timetableText === undefined || timetableText === '' ? 0 : integer(timetableText, 'TimezoneTableID');
     if (timetableId !== 0 && !context.site.timetables.has(timetableId)) {
       throw new ShipException(11, `Timetable ${timetableId} not found`);
     }
     const usePeriodText = scalar(element, 'UsePeriod');
-    const usePeriod = usePeriodText === undefined || usePeriodText === '' ? false : boolean01(usePeriodText, 'UsePeriod');
+    const usePeriod =
+      usePeriodText === undefined || usePeriodText === '' ? false : boolean01(usePeriodText, 'UsePeriod');
     const periodElement = childOf(element, 'Period');
     let startDate: string | undefined;
     let endDate: string | undefined;
@@ -205,7 +211,8 @@ function decodeInterval(element: XmlElement): SimInterval {
   expectOnly(element, ['TimezoneID', 'StartTime', 'EndTime', ...DAY_TYPES.map((d) => DAY_TYPE_ELEMENTS[d])]);
   const start = timeOfDay(requiredScalar(element, 'StartTime'), 'StartTime');
   const end = timeOfDay(requiredScalar(element, 'EndTime'), 'EndTime');
-  if (start === '24:00:00' || end <= start) throw new ShipException(12, `Interval ${start}-${end} must end after it starts`);
+  if (start === '24:00:00' || end <= start)
+    throw new ShipException(12, `Interval ${start}-${end} must end after it starts`);
   const days = Object.fromEntries(
     DAY_TYPES.map((day) => {
       const value = scalar(element, DAY_TYPE_ELEMENTS[day]);
@@ -235,7 +242,9 @@ const handlers: Record<string, Handler> = {
     return [
       branch(
         'SaltoDBZoneList',
-        entities.map((z) => branch('SaltoDBZone', [leaf('ExtZoneID', z.id), leaf('Name', z.name), leaf('Description', z.description)])),
+        entities.map((z) =>
+          branch('SaltoDBZone', [leaf('ExtZoneID', z.id), leaf('Name', z.name), leaf('Description', z.description)]),
+        ),
       ),
       leaf('EOF', eof),
     ];
@@ -261,7 +270,8 @@ const handlers: Record<string, Handler> = {
     const id = extId(params, 'ExtZoneID');
     if (!context.site.zones.delete(id)) throw new ShipException(11, `Zone ${id} not found`);
     // The zone's permissions and door memberships go with it.
-    for (const level of context.site.accessLevels.values()) level.permissions = level.permissions.filter((p) => p.zoneId !== id);
+    for (const level of context.site.accessLevels.values())
+      level.permissions = level.permissions.filter((p) => p.zoneId !== id);
     for (const door of context.site.doors.values()) door.zoneIds = door.zoneIds.filter((z) => z !== id);
     return [leaf('ExtZoneID', id)];
   },
@@ -269,10 +279,17 @@ const handlers: Record<string, Handler> = {
   'SaltoDBGroupList.Read'(params, context) {
     expectOnly(params, ['MaxCount', 'StartingFromExtGroupID', 'ReturnAccessPermissions_Group_Zone']);
     const flag = scalar(params, 'ReturnAccessPermissions_Group_Zone');
-    const withPermissions = flag === undefined || flag === '' ? false : boolean01(flag, 'ReturnAccessPermissions_Group_Zone');
+    const withPermissions =
+      flag === undefined || flag === '' ? false : boolean01(flag, 'ReturnAccessPermissions_Group_Zone');
     const levels = [...context.site.accessLevels.values()].sort(byKey);
     const { entities, eof } = page(params, context, 'StartingFromExtGroupID', levels, (l) => l.id);
-    return [branch('SaltoDBGroupList', entities.map((l) => encodeGroup(l, withPermissions))), leaf('EOF', eof)];
+    return [
+      branch(
+        'SaltoDBGroupList',
+        entities.map((l) => encodeGroup(l, withPermissions)),
+      ),
+      leaf('EOF', eof),
+    ];
   },
 
   'SaltoDBGroup.Insert'(params, context) {
@@ -318,12 +335,14 @@ const handlers: Record<string, Handler> = {
     expectOnly(table, ['TimezoneTableID', 'Name', 'SaltoDBTimezoneList']);
     const id = integer(requiredScalar(table, 'TimezoneTableID'), 'TimezoneTableID');
     const slot = context.site.timetables.get(id);
-    if (!slot) throw new ShipException(11, `Timetable ${id} not found (the pool is 1..${context.rules.timetablePoolSize})`);
+    if (!slot)
+      throw new ShipException(11, `Timetable ${id} not found (the pool is 1..${context.rules.timetablePoolSize})`);
     const list = childOf(table, 'SaltoDBTimezoneList');
     let intervals: SimInterval[] | undefined;
     if (list) {
       for (const child of list.children ?? []) {
-        if (child.name !== 'SaltoDBTimezone') throw new ShipException(501, `Unexpected node <${child.name}> in <SaltoDBTimezoneList>`);
+        if (child.name !== 'SaltoDBTimezone')
+          throw new ShipException(501, `Unexpected node <${child.name}> in <SaltoDBTimezoneList>`);
       }
       intervals = childrenOf(list, 'SaltoDBTimezone').map(decodeInterval);
       if (intervals.length > context.rules.maxIntervalsPerTimetable) {
@@ -340,8 +359,12 @@ const handlers: Record<string, Handler> = {
 export const SUPPORTED_REQUESTS = Object.keys(handlers);
 
 /** Runs one request against the site. Throws ShipException for every refusal. */
-export function runOperation(requestName: string, params: XmlElement, context: OperationContext): (XmlElement | undefined)[] {
-  const handler = Object.prototype.hasOwnProperty.call(handlers, requestName) ? handlers[requestName] : undefined;
+export function runOperation(
+  requestName: string,
+  params: XmlElement,
+  context: OperationContext,
+): (XmlElement | undefined)[] {
+  const handler = Object.hasOwn(handlers, requestName) ? handlers[requestName] : undefined;
   if (!handler) throw new ShipException(502, `Unknown request ${requestName}`);
   return handler(params, context);
 }

@@ -40,7 +40,8 @@ export function readCall(xml: string): ShipCall {
 export function expectOnly(element: XmlElement, allowed: readonly string[]): void {
   const seen = new Set<string>();
   for (const child of element.children ?? []) {
-    if (!allowed.includes(child.name)) throw new ShipException(501, `Unexpected node <${child.name}> in <${element.name}>`);
+    if (!allowed.includes(child.name))
+      throw new ShipException(501, `Unexpected node <${child.name}> in <${element.name}>`);
     if (seen.has(child.name)) throw new ShipException(501, `Repeated node <${child.name}> in <${element.name}>`);
     seen.add(child.name);
   }
@@ -101,7 +102,8 @@ export function dateTime(value: string, name: string): string {
 
 /** `HH:mm:ss`, `24:00:00` allowed. */
 export function timeOfDay(value: string, name: string): string {
-  if (!/^(([01]\d|2[0-3]):[0-5]\d:[0-5]\d|24:00:00)$/.test(value)) throw new ShipException(503, `${name} must be HH:mm:ss`);
+  if (!/^(([01]\d|2[0-3]):[0-5]\d:[0-5]\d|24:00:00)$/.test(value))
+    throw new ShipException(503, `${name} must be HH:mm:ss`);
   return value;
 }
 

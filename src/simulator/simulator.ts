@@ -2,17 +2,18 @@
  * A SALTO ProAccess SPACE stand-in: SHIP over HTTP and over TCP/STP on loopback, holding one site's state.
  * `startSimulator` is the programmatic API (vitest, benchmarks); main.ts is the command line.
  */
-import { createAdaptorServer } from '@hono/node-server';
+
 import { readFileSync } from 'node:fs';
 import type http from 'node:http';
 import type net from 'node:net';
-import { SaltoAuthSchema, type SaltoAuth, type SaltoEndpointInput } from '../shared/salto/endpoint.ts';
-import { decideAccess, decideDoorAccess, type AccessDecision } from './access.ts';
-import { ShipEngine, type LoggedRequest } from './engine.ts';
-import { FaultPlan, FaultSpecSchema, type FaultSpec } from './faults.ts';
+import { createAdaptorServer } from '@hono/node-server';
+import { type SaltoAuth, SaltoAuthSchema, type SaltoEndpointInput } from '../shared/salto/endpoint.ts';
+import { type AccessDecision, decideAccess, decideDoorAccess } from './access.ts';
+import { type LoggedRequest, ShipEngine } from './engine.ts';
+import { FaultPlan, type FaultSpec, FaultSpecSchema } from './faults.ts';
 import { createHttpApp } from './http-app.ts';
 import { DEFAULT_RULES, type ShipRules } from './ship-operations.ts';
-import { siteFromSeed, snapshotSite, type SiteSeed, type SiteSnapshot, type SiteState } from './state.ts';
+import { type SiteSeed, type SiteSnapshot, type SiteState, siteFromSeed, snapshotSite } from './state.ts';
 import { createStpServer } from './stp-server.ts';
 
 export interface SimulatorOptions {
@@ -137,7 +138,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       return reopen();
     },
     faults: () => faults.current(),
-    mayOpen: (accessLevelId: string, zoneId: string, at: Date | string) => decideAccess(site, accessLevelId, zoneId, at),
+    mayOpen: (accessLevelId: string, zoneId: string, at: Date | string) =>
+      decideAccess(site, accessLevelId, zoneId, at),
     restart: (o?: { downMs?: number }) => restart(o?.downMs ?? 0),
   };
 
@@ -252,7 +254,11 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     requests(filter = {}) {
       return engine
         .requests()
-        .filter((r) => (filter.requestName === undefined || r.requestName === filter.requestName) && (filter.transport === undefined || r.transport === filter.transport));
+        .filter(
+          (r) =>
+            (filter.requestName === undefined || r.requestName === filter.requestName) &&
+            (filter.transport === undefined || r.transport === filter.transport),
+        );
     },
     clearRequests: control.clearRequests,
     setFaults: control.setFaults,

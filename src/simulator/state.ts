@@ -4,12 +4,12 @@
  */
 import { z } from 'zod';
 import {
+  type DayTypes,
   DayTypesSchema,
   ExtIdSchema,
   ShipDateTimeSchema,
   ShipTextSchema,
   ShipTimeSchema,
-  type DayTypes,
 } from '../shared/salto/model.ts';
 import type { XmlElement } from '../shared/salto/xml.ts';
 import { isValidTimeZone } from '../shared/time/zoned.ts';
@@ -84,8 +84,12 @@ const SeedPermissionSchema = z.object({
 
 export const SiteSeedSchema = z.object({
   timeZone: z.string().refine(isValidTimeZone, 'unknown IANA time zone').default('UTC'),
-  zones: z.array(z.object({ id: ExtIdSchema, name: ShipTextSchema.default(''), description: ShipTextSchema.default('') })).default([]),
-  doors: z.array(z.object({ id: z.string().min(1), name: ShipTextSchema.default(''), zones: z.array(ExtIdSchema) })).default([]),
+  zones: z
+    .array(z.object({ id: ExtIdSchema, name: ShipTextSchema.default(''), description: ShipTextSchema.default('') }))
+    .default([]),
+  doors: z
+    .array(z.object({ id: z.string().min(1), name: ShipTextSchema.default(''), zones: z.array(ExtIdSchema) }))
+    .default([]),
   accessLevels: z
     .array(
       z.object({
@@ -134,8 +138,10 @@ export function siteFromSeed(seedInput: unknown, poolSize: number, timeZoneOverr
       if (!zones.has(p.zoneId)) problems.push(`access level ${level.id}: unknown zone ${p.zoneId}`);
       if (seen.has(p.zoneId)) problems.push(`access level ${level.id}: zone ${p.zoneId} twice`);
       seen.add(p.zoneId);
-      if (p.timetableId !== 0 && !timetables.has(p.timetableId)) problems.push(`access level ${level.id}: unknown timetable ${p.timetableId}`);
-      if (p.usePeriod && !p.period) problems.push(`access level ${level.id}: zone ${p.zoneId} uses a period but has none`);
+      if (p.timetableId !== 0 && !timetables.has(p.timetableId))
+        problems.push(`access level ${level.id}: unknown timetable ${p.timetableId}`);
+      if (p.usePeriod && !p.period)
+        problems.push(`access level ${level.id}: zone ${p.zoneId} uses a period but has none`);
       return {
         zoneId: p.zoneId,
         timetableId: p.timetableId,
@@ -164,7 +170,9 @@ export function snapshotSite(site: SiteState, options: { includeEmptyTimetables?
         zoneId: p.zoneId,
         timetableId: p.timetableId,
         usePeriod: p.usePeriod,
-        ...(p.startDate !== undefined && p.endDate !== undefined ? { period: { startDate: p.startDate, endDate: p.endDate } } : {}),
+        ...(p.startDate !== undefined && p.endDate !== undefined
+          ? { period: { startDate: p.startDate, endDate: p.endDate } }
+          : {}),
         ...(p.extra.length > 0 ? { extra: p.extra } : {}),
       })),
     })),

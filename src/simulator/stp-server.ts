@@ -3,7 +3,7 @@
  * a time. A byte stream that is not STP closes the connection, as there is no way to answer it.
  */
 import net from 'node:net';
-import { StpFrameDecoder, encodeStpFrame } from '../shared/salto/stp-framing.ts';
+import { encodeStpFrame, StpFrameDecoder } from '../shared/salto/stp-framing.ts';
 import type { ShipEngine } from './engine.ts';
 
 export function createStpServer(engine: ShipEngine, maxRequestBytes: number): net.Server {

@@ -47,7 +47,9 @@ export function disagreements(
     const expected = start <= at && at < end;
     if (doorOpens(permission, at, timeZone) !== expected) {
       const local = wallClock(at, timeZone);
-      wrong.push(`${new Date(at).toISOString()} (${local.date} ${local.time}): expected ${expected ? 'open' : 'closed'}`);
+      wrong.push(
+        `${new Date(at).toISOString()} (${local.date} ${local.time}): expected ${expected ? 'open' : 'closed'}`,
+      );
     }
   }
   return wrong;

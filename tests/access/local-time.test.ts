@@ -2,7 +2,14 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { wallMsAt } from '../../src/shared/access/local-time.ts';
 
-const ZONES = ['Australia/Sydney', 'Australia/Lord_Howe', 'Asia/Kathmandu', 'America/Los_Angeles', 'America/Santiago', 'Europe/Dublin'];
+const ZONES = [
+  'Australia/Sydney',
+  'Australia/Lord_Howe',
+  'Asia/Kathmandu',
+  'America/Los_Angeles',
+  'America/Santiago',
+  'Europe/Dublin',
+];
 
 // 2026's clock changes of those zones (UTC).
 const CLOCK_CHANGES = [

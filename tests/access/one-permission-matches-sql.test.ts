@@ -3,7 +3,7 @@
 // specification; this property test holds the two to the same answers on random bookings.
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { decideOnePermission, type BookingForAccess } from '../../src/shared/access/index.ts';
+import { type BookingForAccess, decideOnePermission } from '../../src/shared/access/index.ts';
 import { connect } from '../support/stack.ts';
 
 const sql = connect(2);
@@ -33,8 +33,10 @@ describe('the one-permission rule in SQL and in TypeScript', () => {
         const now = new Date(base + nowOffsetMinutes * MINUTE);
         await sql
           .begin(async (tx) => {
-            const [building] = await tx`insert into public.buildings (name, timezone) values ('Rule check', 'UTC') returning id`;
-            const [apartment] = await tx`insert into public.apartments (building_id, label) values (${building!.id}, '1') returning id`;
+            const [building] =
+              await tx`insert into public.buildings (name, timezone) values ('Rule check', 'UTC') returning id`;
+            const [apartment] =
+              await tx`insert into public.apartments (building_id, label) values (${building!.id}, '1') returning id`;
             const [facility] = await tx`
               insert into public.facilities (building_id, name, access_buffer_before, access_buffer_after)
               values (${building!.id}, 'Gym', make_interval(mins => ${before}), make_interval(mins => ${after})) returning id`;
@@ -46,16 +48,30 @@ describe('the one-permission rule in SQL and in TypeScript', () => {
               const [row] = await tx<{ id: string }[]>`
                 insert into public.bookings (facility_id, apartment_id, starts_at, ends_at, status)
                 values (${facility!.id}, ${apartment!.id}, ${startsAt}, ${endsAt}, ${status}) returning id`;
-              inserted.push({ id: row!.id, apartmentId: apartment!.id, facilityId: facility!.id, startsAt, endsAt, status });
+              inserted.push({
+                id: row!.id,
+                apartmentId: apartment!.id,
+                facilityId: facility!.id,
+                startsAt,
+                endsAt,
+                status,
+              });
             }
-            const rows = await tx<{ booking_id: string; group_number: string; group_start: Date; group_end: Date; write_at: Date | null }[]>`
+            const rows = await tx<
+              { booking_id: string; group_number: string; group_start: Date; group_end: Date; write_at: Date | null }[]
+            >`
               select booking_id, group_number, group_start, group_end, write_at
               from integration.pair_plan(${apartment!.id}, ${facility!.id}, ${now}) order by group_number, window_start, booking_id`;
 
             const expected = decideOnePermission(inserted, { beforeMinutes: before, afterMinutes: after }, now);
             const fromSql = new Map<number, { ids: string[]; start: number; end: number; writeAt: number | null }>();
             for (const r of rows) {
-              const group = fromSql.get(Number(r.group_number)) ?? { ids: [], start: r.group_start.getTime(), end: r.group_end.getTime(), writeAt: r.write_at?.getTime() ?? null };
+              const group = fromSql.get(Number(r.group_number)) ?? {
+                ids: [],
+                start: r.group_start.getTime(),
+                end: r.group_end.getTime(),
+                writeAt: r.write_at?.getTime() ?? null,
+              };
               group.ids.push(r.booking_id);
               fromSql.set(Number(r.group_number), group);
             }

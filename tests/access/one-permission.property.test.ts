@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decideOnePermission, type BookingForAccess } from '../../src/shared/access/index.ts';
+import { type BookingForAccess, decideOnePermission } from '../../src/shared/access/index.ts';
 
 const BASE = Date.parse('2026-05-04T00:00:00Z');
 const MINUTE = 60_000;
@@ -72,18 +72,23 @@ describe('the one-permission rule, for any bookings', () => {
 
   it('does not depend on the order the bookings arrive in', () => {
     fc.assert(
-      fc.property(bookingsArbitrary, setting, fc.integer(), (drafts, { beforeMinutes, afterMinutes, nowMinute }, seed) => {
-        const bookings = toBookings(drafts);
-        const shuffled = [...bookings].sort(
-          (a, b) => ((a.id.charCodeAt(0) * 31 + seed) % 7) - ((b.id.charCodeAt(0) * 31 + seed) % 7),
-        );
-        const now = new Date(BASE + nowMinute * MINUTE);
-        const buffers = { beforeMinutes, afterMinutes };
-        const one = decideOnePermission(bookings, buffers, now);
-        const other = decideOnePermission(shuffled, buffers, now);
-        expect(other.queue).toEqual(one.queue);
-        expect(other.permission).toEqual(one.permission);
-      }),
+      fc.property(
+        bookingsArbitrary,
+        setting,
+        fc.integer(),
+        (drafts, { beforeMinutes, afterMinutes, nowMinute }, seed) => {
+          const bookings = toBookings(drafts);
+          const shuffled = [...bookings].sort(
+            (a, b) => ((a.id.charCodeAt(0) * 31 + seed) % 7) - ((b.id.charCodeAt(0) * 31 + seed) % 7),
+          );
+          const now = new Date(BASE + nowMinute * MINUTE);
+          const buffers = { beforeMinutes, afterMinutes };
+          const one = decideOnePermission(bookings, buffers, now);
+          const other = decideOnePermission(shuffled, buffers, now);
+          expect(other.queue).toEqual(one.queue);
+          expect(other.permission).toEqual(one.permission);
+        },
+      ),
       { numRuns: 300 },
     );
   });

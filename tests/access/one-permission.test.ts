@@ -1,15 +1,20 @@
 import { describe, expect, it } from 'vitest';
 import {
+  type AccessBuffers,
   accessWindow,
+  type BookingForAccess,
   decideOnePermission,
   decidePermissions,
-  type AccessBuffers,
-  type BookingForAccess,
 } from '../../src/shared/access/index.ts';
 
 const NONE: AccessBuffers = { beforeMinutes: 0, afterMinutes: 0 };
 
-function booking(id: string, startsAt: string, endsAt: string, extra: Partial<BookingForAccess> = {}): BookingForAccess {
+function booking(
+  id: string,
+  startsAt: string,
+  endsAt: string,
+  extra: Partial<BookingForAccess> = {},
+): BookingForAccess {
   return {
     id,
     apartmentId: 'apt-501',
@@ -42,7 +47,10 @@ describe('access window', () => {
   it('refuses a booking that ends before it starts, and negative buffers', () => {
     expect(() => accessWindow(booking('a', '2026-05-04T09:00:00Z', '2026-05-04T09:00:00Z'))).toThrow(RangeError);
     expect(() =>
-      accessWindow(booking('a', '2026-05-04T08:00:00Z', '2026-05-04T09:00:00Z'), { beforeMinutes: -5, afterMinutes: 0 }),
+      accessWindow(booking('a', '2026-05-04T08:00:00Z', '2026-05-04T09:00:00Z'), {
+        beforeMinutes: -5,
+        afterMinutes: 0,
+      }),
     ).toThrow(RangeError);
   });
 });
@@ -75,14 +83,22 @@ describe('one permission per apartment and facility', () => {
   it('once the first booking has finished, the second holds the permission without anyone acting', () => {
     const first = booking('first', '2026-05-04T08:00:00Z', '2026-05-04T09:00:00Z');
     const second = booking('second', '2026-05-11T08:00:00Z', '2026-05-11T09:00:00Z');
-    const decision = decideOnePermission([first, second], { beforeMinutes: 0, afterMinutes: 15 }, new Date('2026-05-04T09:15:00Z'));
+    const decision = decideOnePermission(
+      [first, second],
+      { beforeMinutes: 0, afterMinutes: 15 },
+      new Date('2026-05-04T09:15:00Z'),
+    );
     expect(decision.bookings.map((b) => b.state)).toEqual(['finished', 'holder']);
     expect(decision.permission?.bookingIds).toEqual(['second']);
   });
 
   it('a booking is not finished until its after-buffer has passed', () => {
     const first = booking('first', '2026-05-04T08:00:00Z', '2026-05-04T09:00:00Z');
-    const decision = decideOnePermission([first], { beforeMinutes: 0, afterMinutes: 15 }, new Date('2026-05-04T09:14:59Z'));
+    const decision = decideOnePermission(
+      [first],
+      { beforeMinutes: 0, afterMinutes: 15 },
+      new Date('2026-05-04T09:14:59Z'),
+    );
     expect(decision.bookings[0]?.state).toBe('holder');
   });
 
@@ -96,7 +112,7 @@ describe('one permission per apartment and facility', () => {
     expect(iso(decision.permission?.window.end)).toBe('2026-05-04T10:00:00.000Z');
   });
 
-  it("buffers can make bookings touch: the after-buffer of one reaches the before-buffer of the next", () => {
+  it('buffers can make bookings touch: the after-buffer of one reaches the before-buffer of the next', () => {
     const first = booking('first', '2026-05-04T08:00:00Z', '2026-05-04T09:00:00Z');
     const second = booking('second', '2026-05-04T09:30:00Z', '2026-05-04T10:00:00Z');
     const apart = decideOnePermission([first, second], { beforeMinutes: 10, afterMinutes: 10 }, now);

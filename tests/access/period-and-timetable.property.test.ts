@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { periodAndTimetable } from '../../src/shared/access/index.ts';
-import { DAY, HOUR, MINUTE, doorOpens, wallClock } from './door.ts';
+import { DAY, doorOpens, HOUR, MINUTE, wallClock } from './door.ts';
 
 // Zones with the shapes that matter: whole-hour DST (Sydney, Los Angeles), half-hour base offset
 // (Adelaide), quarter-hour offset without DST (Kathmandu), a half-hour DST shift (Lord Howe), and DST
@@ -106,7 +106,10 @@ describe('period and timetable, for any window', () => {
           // The only allowed difference: opening at a wall time the window covers in the other pass.
           const explained =
             opens && !permission.exact && twinsOf(at, timeZone).some((twin) => from <= twin && twin < until);
-          expect(explained, `${timeZone} [${new Date(from).toISOString()}, ${new Date(until).toISOString()}) at ${new Date(at).toISOString()}: opens=${opens}`).toBe(true);
+          expect(
+            explained,
+            `${timeZone} [${new Date(from).toISOString()}, ${new Date(until).toISOString()}) at ${new Date(at).toISOString()}: opens=${opens}`,
+          ).toBe(true);
         }
       }),
       { numRuns: 600 },

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { opensAt, periodAndTimetable, type PeriodAndTimetable } from '../../src/shared/access/index.ts';
+import { opensAt, type PeriodAndTimetable, periodAndTimetable } from '../../src/shared/access/index.ts';
 import { disagreements, doorOpens, everyMinuteAround, windowOf } from './door.ts';
 
 const SYDNEY = 'Australia/Sydney';
@@ -68,10 +68,7 @@ describe('period and timetable of a booking', () => {
   });
 
   it('a booking covering eight dates gets whole-day access, and the manager is told why', () => {
-    const permission = periodAndTimetable(
-      windowOf('2026-05-04T10:00:00+10:00', '2026-05-11T09:00:00+10:00'),
-      SYDNEY,
-    );
+    const permission = periodAndTimetable(windowOf('2026-05-04T10:00:00+10:00', '2026-05-11T09:00:00+10:00'), SYDNEY);
     expect(permission.exact).toBe(false);
     expect(permission.timetable).toEqual({ kind: 'always' });
     expect(permission.period).toEqual({ startDate: '2026-05-04', endDate: '2026-05-11' });
@@ -84,10 +81,7 @@ describe('period and timetable of a booking', () => {
   });
 
   it('a season booking gets whole days from its first date to the last, not the date it ends at midnight', () => {
-    const permission = periodAndTimetable(
-      windowOf('2026-05-04T10:00:00+10:00', '2026-08-01T00:00:00+10:00'),
-      SYDNEY,
-    );
+    const permission = periodAndTimetable(windowOf('2026-05-04T10:00:00+10:00', '2026-08-01T00:00:00+10:00'), SYDNEY);
     expect(permission.timetable).toEqual({ kind: 'always' });
     expect(permission.period).toEqual({ startDate: '2026-05-04', endDate: '2026-07-31' });
   });
@@ -212,10 +206,7 @@ describe('holidays and special days', () => {
 
   it('ticking Holiday too opens a marked date for the union of the booking hours', () => {
     const permission = periodAndTimetable(window, SYDNEY, { alsoTick: ['Holiday'] });
-    expect(hours(permission)).toEqual([
-      'Tuesday+Holiday 00:00:00-09:00:00',
-      'Monday+Holiday 18:00:00-24:00:00',
-    ]);
+    expect(hours(permission)).toEqual(['Tuesday+Holiday 00:00:00-09:00:00', 'Monday+Holiday 18:00:00-24:00:00']);
     expect(opensAt(permission, { date: '2026-05-04', time: '18:30:00' }, 'Holiday')).toBe(true);
     // The trade-off: on a holiday Monday the door also opens Monday morning.
     expect(opensAt(permission, { date: '2026-05-04', time: '08:00:00' }, 'Holiday')).toBe(true);

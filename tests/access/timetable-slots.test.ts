@@ -3,8 +3,8 @@ import {
   allocateTimetableSlots,
   canonicalTimetable,
   periodAndTimetable,
-  timetableKey,
   type Timetable,
+  timetableKey,
 } from '../../src/shared/access/index.ts';
 
 const RANGE = { first: 200, last: 254 };
@@ -41,9 +41,18 @@ describe('timetable identity', () => {
   });
 
   it('different hours or different days give different keys', () => {
-    const monday: Timetable = { kind: 'intervals', intervals: [{ start: '18:00:00', end: '19:00:00', days: ['Monday'] }] };
-    const tuesday: Timetable = { kind: 'intervals', intervals: [{ start: '18:00:00', end: '19:00:00', days: ['Tuesday'] }] };
-    const later: Timetable = { kind: 'intervals', intervals: [{ start: '18:00:00', end: '19:30:00', days: ['Monday'] }] };
+    const monday: Timetable = {
+      kind: 'intervals',
+      intervals: [{ start: '18:00:00', end: '19:00:00', days: ['Monday'] }],
+    };
+    const tuesday: Timetable = {
+      kind: 'intervals',
+      intervals: [{ start: '18:00:00', end: '19:00:00', days: ['Tuesday'] }],
+    };
+    const later: Timetable = {
+      kind: 'intervals',
+      intervals: [{ start: '18:00:00', end: '19:30:00', days: ['Monday'] }],
+    };
     expect(new Set([timetableKey(monday), timetableKey(tuesday), timetableKey(later)]).size).toBe(3);
     expect(timetableKey({ kind: 'always' })).toBe('always');
   });

@@ -49,15 +49,35 @@ describe('acting from the double-booking email', { timeout: 90_000 }, () => {
     const [d1, d2] = [localDay(tz, 2), localDay(tz, 5)];
     const holderStart = at(tz, `${d1}T10:00:00`);
     const waitingStart = at(tz, `${d2}T10:00:00`);
-    const holder = await book(sql, resident, { facilityId: gym.id, apartmentId: apt.id, startsAt: holderStart, endsAt: at(tz, `${d1}T11:00:00`) });
-    const waiting = await book(sql, resident, { facilityId: gym.id, apartmentId: apt.id, startsAt: waitingStart, endsAt: at(tz, `${d2}T11:00:00`) });
+    const holder = await book(sql, resident, {
+      facilityId: gym.id,
+      apartmentId: apt.id,
+      startsAt: holderStart,
+      endsAt: at(tz, `${d1}T11:00:00`),
+    });
+    const waiting = await book(sql, resident, {
+      facilityId: gym.id,
+      apartmentId: apt.id,
+      startsAt: waitingStart,
+      endsAt: at(tz, `${d2}T11:00:00`),
+    });
     emailsSoFar += 1;
     const emails = await waitForMessages(manager, emailsSoFar);
     const email = emails.find((m) => m.subject.includes(`apartment ${label}`))!;
     const link = /(http:\/\/\S+\/send-alerts\/act\?token=[\w%.-]+)/.exec(email.text)![1]!;
     expect(email.html).toContain(link.replace(/&/g, '&amp;'));
-    const [alert] = await sql<{ id: string }[]>`select id from integration.alerts where booking_id = ${waiting} and kind = 'double_booking'`;
-    return { holder, waiting, alertId: alert!.id, link, token: decodeURIComponent(new URL(link).searchParams.get('token')!), waitingStart, holderStart };
+    const [alert] = await sql<
+      { id: string }[]
+    >`select id from integration.alerts where booking_id = ${waiting} and kind = 'double_booking'`;
+    return {
+      holder,
+      waiting,
+      alertId: alert!.id,
+      link,
+      token: decodeURIComponent(new URL(link).searchParams.get('token')!),
+      waitingStart,
+      holderStart,
+    };
   }
 
   const post = (token: string) =>
@@ -71,7 +91,9 @@ describe('acting from the double-booking email', { timeout: 90_000 }, () => {
 
   async function nothingChanged(pair: Pair) {
     expect((await states(pair)).waiting).toBe('waiting');
-    expect(await sql`select 1 from integration.permission_overrides where booking_id = ${pair.waiting}`).toHaveLength(0);
+    expect(await sql`select 1 from integration.permission_overrides where booking_id = ${pair.waiting}`).toHaveLength(
+      0,
+    );
   }
 
   it('the link opens a confirmation stating the consequence; only the confirmed POST acts, and only once', async () => {
@@ -93,9 +115,17 @@ describe('acting from the double-booking email', { timeout: 90_000 }, () => {
     const apt = building.apartments['7/1']!;
     const gym = building.facilities.Gym!;
     await syncNow(functionsUrl, functionsSecret);
-    await eventually(async () => ((await states(pair)).waiting === 'active' ? true : undefined), 20_000, 'waiting booking active');
-    expect(building.simulator.mayOpen(apt.accessLevelId, gym.zoneId, new Date(pair.waitingStart.getTime() + 30 * 60_000))).toBe(true);
-    expect(building.simulator.mayOpen(apt.accessLevelId, gym.zoneId, new Date(pair.holderStart.getTime() + 30 * 60_000))).toBe(false);
+    await eventually(
+      async () => ((await states(pair)).waiting === 'active' ? true : undefined),
+      20_000,
+      'waiting booking active',
+    );
+    expect(
+      building.simulator.mayOpen(apt.accessLevelId, gym.zoneId, new Date(pair.waitingStart.getTime() + 30 * 60_000)),
+    ).toBe(true);
+    expect(
+      building.simulator.mayOpen(apt.accessLevelId, gym.zoneId, new Date(pair.holderStart.getTime() + 30 * 60_000)),
+    ).toBe(false);
 
     // The manager hears that the former holder now waits (its own double-booking email).
     const emails = await waitForMessages(manager, emailsSoFar + 1);
@@ -130,7 +160,14 @@ describe('acting from the double-booking email', { timeout: 90_000 }, () => {
   it('an expired token is refused and changes nothing', async () => {
     const pair = await doubleBooking('7/3');
     const expired = await signActionToken(
-      { v: 1, action: 'grant_now', alertId: pair.alertId, buildingId: building.id, bookingId: pair.waiting, exp: Math.floor(Date.now() / 1000) - 60 },
+      {
+        v: 1,
+        action: 'grant_now',
+        alertId: pair.alertId,
+        buildingId: building.id,
+        bookingId: pair.waiting,
+        exp: Math.floor(Date.now() / 1000) - 60,
+      },
       linkSecret,
     );
     const get = await fetch(`${functionsUrl}/send-alerts/act?token=${encodeURIComponent(expired)}`);
@@ -141,10 +178,17 @@ describe('acting from the double-booking email', { timeout: 90_000 }, () => {
     await nothingChanged(pair);
   });
 
-  it("a token naming another building is refused and changes nothing", async () => {
+  it('a token naming another building is refused and changes nothing', async () => {
     const pair = await doubleBooking('7/4');
     const misdirected = await signActionToken(
-      { v: 1, action: 'grant_now', alertId: pair.alertId, buildingId: other.id, bookingId: pair.waiting, exp: Math.floor(Date.now() / 1000) + 3600 },
+      {
+        v: 1,
+        action: 'grant_now',
+        alertId: pair.alertId,
+        buildingId: other.id,
+        bookingId: pair.waiting,
+        exp: Math.floor(Date.now() / 1000) + 3600,
+      },
       linkSecret,
     );
     const get = await fetch(`${functionsUrl}/send-alerts/act?token=${encodeURIComponent(misdirected)}`);

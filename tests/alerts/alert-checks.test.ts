@@ -35,18 +35,32 @@ describe('alerts from time passing, and email settings', { timeout: 90_000 }, ()
   });
 
   it('a booking starting within the lead time whose apartment SALTO does not know: "access not in place" with the reason, and a configuration-problem email saying where to fix the ID', async () => {
-    const building = await make({ facilities: [{ name: 'Pool room' }], apartments: [{ label: '12/3', inSalto: false }] });
+    const building = await make({
+      facilities: [{ name: 'Pool room' }],
+      apartments: [{ label: '12/3', inSalto: false }],
+    });
     const inbox = await withInbox(building);
     const apt = building.apartments['12/3']!;
     const startsAt = new Date(Math.ceil(Date.now() / MINUTE) * MINUTE + 60 * MINUTE);
-    const booking = await book(sql, { as: 'resident', userId: apt.residentId }, {
-      facilityId: building.facilities['Pool room']!.id, apartmentId: apt.id, startsAt, endsAt: new Date(startsAt.getTime() + 30 * MINUTE),
-    });
+    const booking = await book(
+      sql,
+      { as: 'resident', userId: apt.residentId },
+      {
+        facilityId: building.facilities['Pool room']!.id,
+        apartmentId: apt.id,
+        startsAt,
+        endsAt: new Date(startsAt.getTime() + 30 * MINUTE),
+      },
+    );
     await syncNow(functionsUrl, functionsSecret);
-    await eventually(async () => {
-      const [row] = await sql`select state from integration.booking_access where booking_id = ${booking}`;
-      return row?.state === 'failed' ? true : undefined;
-    }, 20_000, 'the booking failed');
+    await eventually(
+      async () => {
+        const [row] = await sql`select state from integration.booking_access where booking_id = ${booking}`;
+        return row?.state === 'failed' ? true : undefined;
+      },
+      20_000,
+      'the booking failed',
+    );
 
     await sql`select integration.alerts_tick()`;
     const emails = await waitForMessages(inbox, 2);
@@ -76,14 +90,24 @@ describe('alerts from time passing, and email settings', { timeout: 90_000 }, ()
     await sql`update integration.salto_servers set port = 9 where building_id = ${building.id}`;
     const apt = building.apartments['3/3']!;
     const day = localDay(building.timeZone, 3);
-    await book(sql, { as: 'resident', userId: apt.residentId }, {
-      facilityId: building.facilities.Gym!.id, apartmentId: apt.id,
-      startsAt: at(building.timeZone, `${day}T10:00:00`), endsAt: at(building.timeZone, `${day}T11:00:00`),
-    });
-    await eventually(async () => {
-      const [row] = await sql`select attempts from integration.access_level_work where building_id = ${building.id}`;
-      return row && row.attempts > 0 ? true : undefined;
-    }, 20_000, 'a failed attempt');
+    await book(
+      sql,
+      { as: 'resident', userId: apt.residentId },
+      {
+        facilityId: building.facilities.Gym!.id,
+        apartmentId: apt.id,
+        startsAt: at(building.timeZone, `${day}T10:00:00`),
+        endsAt: at(building.timeZone, `${day}T11:00:00`),
+      },
+    );
+    await eventually(
+      async () => {
+        const [row] = await sql`select attempts from integration.access_level_work where building_id = ${building.id}`;
+        return row && row.attempts > 0 ? true : undefined;
+      },
+      20_000,
+      'a failed attempt',
+    );
 
     await sql`select integration.alerts_tick()`;
     await new Promise((r) => setTimeout(r, 1200));
@@ -101,7 +125,9 @@ describe('alerts from time passing, and email settings', { timeout: 90_000 }, ()
     const building = await make({ facilities: [{ name: 'Gym' }], apartments: [{ label: '4/1' }, { label: '4/2' }] });
     const inbox = await withInbox(building);
     const tz = building.timeZone;
-    const hour = Number(new Intl.DateTimeFormat('en-GB', { timeZone: tz, hour: '2-digit', hourCycle: 'h23' }).format(new Date()));
+    const hour = Number(
+      new Intl.DateTimeFormat('en-GB', { timeZone: tz, hour: '2-digit', hourCycle: 'h23' }).format(new Date()),
+    );
     const pad = (h: number) => `${String((h + 24) % 24).padStart(2, '0')}:00`;
     await sql`update integration.email_settings set quiet_hours_start = ${pad(hour - 1)}::time, quiet_hours_end = ${pad(hour + 2)}::time
       where building_id = ${building.id}`;
@@ -111,16 +137,25 @@ describe('alerts from time passing, and email settings', { timeout: 90_000 }, ()
       const resident = { as: 'resident' as const, userId: apt.residentId };
       for (const days of [2, 9]) {
         const day = localDay(tz, days);
-        await book(sql, resident, { facilityId: building.facilities.Gym!.id, apartmentId: apt.id, startsAt: at(tz, `${day}T06:00:00`), endsAt: at(tz, `${day}T07:00:00`) });
+        await book(sql, resident, {
+          facilityId: building.facilities.Gym!.id,
+          apartmentId: apt.id,
+          startsAt: at(tz, `${day}T06:00:00`),
+          endsAt: at(tz, `${day}T07:00:00`),
+        });
       }
       // The sync, woken by the bookings, decides their states and raises the alert with its email.
-      return eventually(async () => {
-        const [row] = await sql<{ status: string; next_attempt_at: Date; last_error: string | null }[]>`
+      return eventually(
+        async () => {
+          const [row] = await sql<{ status: string; next_attempt_at: Date; last_error: string | null }[]>`
           select o.status, o.next_attempt_at, o.last_error from integration.email_outbox as o
           join integration.alerts as a on a.id = o.alert_id
           join public.bookings as b on b.id = a.booking_id where b.apartment_id = ${apt.id}`;
-        return row;
-      }, 10_000, 'the double-booking alert email');
+          return row;
+        },
+        10_000,
+        'the double-booking alert email',
+      );
     };
 
     const held = await doubleBooking('4/1');
@@ -143,16 +178,34 @@ describe('alerts from time passing, and email settings', { timeout: 90_000 }, ()
   });
 
   it("managers change their own building's email settings through the API, and no other building's", async () => {
-    const mine = await make({ apartments: [] , facilities: [] });
+    const mine = await make({ apartments: [], facilities: [] });
     const theirs = await make({ apartments: [], facilities: [] });
     const manager = { as: 'manager' as const, userId: mine.managerId };
-    const updated = await actingAs(sql, manager, (tx) => tx`
+    const updated = await actingAs(
+      sql,
+      manager,
+      (tx) => tx`
       update public.alert_email_settings set access_lead_time = interval '3 hours', quiet_hours_start = '22:00', quiet_hours_end = '07:00'
-      where building_id in (${mine.id}, ${theirs.id}) returning building_id`);
+      where building_id in (${mine.id}, ${theirs.id}) returning building_id`,
+    );
     expect(updated.map((r) => r.building_id)).toEqual([mine.id]);
-    const visible = await actingAs(sql, manager, (tx) => tx`select building_id, enabled_kinds from public.alert_email_settings`);
-    expect(visible).toEqual([{ building_id: mine.id, enabled_kinds: ['double_booking', 'access_not_in_place', 'unknown_salto_id', 'salto_unreachable'] }]);
-    await expect(actingAs(sql, manager, (tx) => tx`update public.alert_email_settings set quiet_hours_end = null where building_id = ${mine.id}`))
-      .rejects.toThrow(/email_settings_quiet_hours_pair/);
+    const visible = await actingAs(
+      sql,
+      manager,
+      (tx) => tx`select building_id, enabled_kinds from public.alert_email_settings`,
+    );
+    expect(visible).toEqual([
+      {
+        building_id: mine.id,
+        enabled_kinds: ['double_booking', 'access_not_in_place', 'unknown_salto_id', 'salto_unreachable'],
+      },
+    ]);
+    await expect(
+      actingAs(
+        sql,
+        manager,
+        (tx) => tx`update public.alert_email_settings set quiet_hours_end = null where building_id = ${mine.id}`,
+      ),
+    ).rejects.toThrow(/email_settings_quiet_hours_pair/);
   });
 });

@@ -16,8 +16,18 @@ async function doubleBookingIn(building: TestBuilding, label: string) {
   const gym = building.facilities.Gym!;
   const resident = { as: 'resident' as const, userId: apt.residentId };
   const [d1, d2] = [localDay(tz, 3), localDay(tz, 10)];
-  await book(sql, resident, { facilityId: gym.id, apartmentId: apt.id, startsAt: at(tz, `${d1}T07:00:00`), endsAt: at(tz, `${d1}T08:00:00`) });
-  return book(sql, resident, { facilityId: gym.id, apartmentId: apt.id, startsAt: at(tz, `${d2}T07:00:00`), endsAt: at(tz, `${d2}T08:00:00`) });
+  await book(sql, resident, {
+    facilityId: gym.id,
+    apartmentId: apt.id,
+    startsAt: at(tz, `${d1}T07:00:00`),
+    endsAt: at(tz, `${d1}T08:00:00`),
+  });
+  return book(sql, resident, {
+    facilityId: gym.id,
+    apartmentId: apt.id,
+    startsAt: at(tz, `${d2}T07:00:00`),
+    endsAt: at(tz, `${d2}T08:00:00`),
+  });
 }
 
 async function outboxOf(bookingId: string) {
@@ -54,7 +64,11 @@ describe('alert email delivery', { timeout: 90_000 }, () => {
     const keys = new Set((await requestsTo(inbox)).map((r) => r.idempotencyKey));
     expect(keys.size).toBe(1);
     expect(email!.idempotencyKey).toBe([...keys][0]);
-    await eventually(async () => ((await outboxOf(waiting))?.status === 'sent' ? true : undefined), 10_000, 'outbox sent');
+    await eventually(
+      async () => ((await outboxOf(waiting))?.status === 'sent' ? true : undefined),
+      10_000,
+      'outbox sent',
+    );
     expect(await outboxOf(waiting)).toMatchObject({ status: 'sent', attempts: 3, last_error: null });
     expect(await messagesTo(inbox)).toHaveLength(1);
   });
@@ -63,7 +77,11 @@ describe('alert email delivery', { timeout: 90_000 }, () => {
     await failNext(inbox, [500], { afterStore: true });
     const before = (await messagesTo(inbox)).length;
     const waiting = await doubleBookingIn(building, '1/2');
-    await eventually(async () => ((await outboxOf(waiting))?.status === 'sent' ? true : undefined), 30_000, 'outbox sent');
+    await eventually(
+      async () => ((await outboxOf(waiting))?.status === 'sent' ? true : undefined),
+      30_000,
+      'outbox sent',
+    );
     expect(await messagesTo(inbox)).toHaveLength(before + 1);
     expect(await outboxOf(waiting)).toMatchObject({ status: 'sent', attempts: 2 });
   });
@@ -72,10 +90,14 @@ describe('alert email delivery', { timeout: 90_000 }, () => {
     await failNext(inbox, [422]);
     const before = (await messagesTo(inbox)).length;
     const waiting = await doubleBookingIn(building, '1/3');
-    const row = await eventually(async () => {
-      const r = await outboxOf(waiting);
-      return r?.status === 'failed' ? r : undefined;
-    }, 20_000, 'outbox failed');
+    const row = await eventually(
+      async () => {
+        const r = await outboxOf(waiting);
+        return r?.status === 'failed' ? r : undefined;
+      },
+      20_000,
+      'outbox failed',
+    );
     expect(row.attempts).toBe(1);
     expect(row.last_error).toMatch(/HTTP 422 validation_error.*will not be retried/);
     await sendAlertsNow();

@@ -36,11 +36,24 @@ describe('the double-booking email', { timeout: 60_000 }, () => {
     const secondDay = localDay(tz, 9);
     const firstStart = at(tz, `${firstDay}T18:00:00`);
     const secondStart = at(tz, `${secondDay}T18:00:00`);
-    await book(sql, resident, { facilityId: gym.id, apartmentId: apt.id, startsAt: firstStart, endsAt: at(tz, `${firstDay}T19:00:00`) });
-    const waiting = await book(sql, resident, { facilityId: gym.id, apartmentId: apt.id, startsAt: secondStart, endsAt: at(tz, `${secondDay}T19:00:00`) });
+    await book(sql, resident, {
+      facilityId: gym.id,
+      apartmentId: apt.id,
+      startsAt: firstStart,
+      endsAt: at(tz, `${firstDay}T19:00:00`),
+    });
+    const waiting = await book(sql, resident, {
+      facilityId: gym.id,
+      apartmentId: apt.id,
+      startsAt: secondStart,
+      endsAt: at(tz, `${secondDay}T19:00:00`),
+    });
 
     const [email] = await waitForMessages(manager, 1);
-    const zone = (d: Date) => new Intl.DateTimeFormat('en-AU', { timeZone: tz, timeZoneName: 'short' }).formatToParts(d).find((p) => p.type === 'timeZoneName')!.value;
+    const zone = (d: Date) =>
+      new Intl.DateTimeFormat('en-AU', { timeZone: tz, timeZoneName: 'short' })
+        .formatToParts(d)
+        .find((p) => p.type === 'timeZoneName')!.value;
     const holder = `${spokenDate(firstStart, tz)}, 18:00–19:00 ${zone(firstStart)}`;
     const second = `${spokenDate(secondStart, tz)}, 18:00–19:00 ${zone(secondStart)}`;
     // Written when the first booking's access ends: 19:00 plus the gym's 5-minute after-buffer.

@@ -5,8 +5,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'dotenv';
 import type { Sql } from 'postgres';
-import type { TestBuilding } from '../support/fixtures.ts';
 import { callFunction } from '../../local/functions-client.ts';
+import type { TestBuilding } from '../support/fixtures.ts';
 import { eventually, stackEnv } from '../support/stack.ts';
 
 const localDir = join(import.meta.dirname, '..', '..', '.local');
@@ -35,7 +35,11 @@ export async function requestsTo(address: string): Promise<{ status: number; ide
 }
 
 /** Queues failures the capture answers, only for requests addressed to `to`. */
-export async function failNext(to: string, statuses: number[], options: { retryAfter?: number; afterStore?: boolean } = {}) {
+export async function failNext(
+  to: string,
+  statuses: number[],
+  options: { retryAfter?: number; afterStore?: boolean } = {},
+) {
   const response = await fetch(`${captureUrl}/_capture/faults`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json' },
@@ -45,10 +49,14 @@ export async function failNext(to: string, statuses: number[], options: { retryA
 }
 
 export async function waitForMessages(address: string, count: number, timeoutMs = 20_000): Promise<Captured[]> {
-  return eventually(async () => {
-    const found = await messagesTo(address);
-    return found.length >= count ? found : undefined;
-  }, timeoutMs, `${count} email(s) to ${address}`);
+  return eventually(
+    async () => {
+      const found = await messagesTo(address);
+      return found.length >= count ? found : undefined;
+    },
+    timeoutMs,
+    `${count} email(s) to ${address}`,
+  );
 }
 
 export async function managerEmail(sql: Sql, building: TestBuilding): Promise<string> {
@@ -59,7 +67,9 @@ export async function managerEmail(sql: Sql, building: TestBuilding): Promise<st
 /** Asks send-alerts for one pass now (as the minute job would), and waits for its report. */
 export function sendAlertsNow() {
   const { functionsUrl, functionsSecret } = stackEnv();
-  return callFunction({ FUNCTIONS_URL: functionsUrl, FUNCTIONS_SECRET: functionsSecret }, 'send-alerts', { query: 'wait=true' });
+  return callFunction({ FUNCTIONS_URL: functionsUrl, FUNCTIONS_SECRET: functionsSecret }, 'send-alerts', {
+    query: 'wait=true',
+  });
 }
 
 /** A local wall time in the building's zone as an instant (no DST ambiguity at the times used here). */
@@ -67,8 +77,14 @@ export function at(timeZone: string, local: string): Date {
   const probe = new Date(`${local}Z`);
   const offsetMs = (d: Date) => {
     const parts = new Intl.DateTimeFormat('en-US', {
-      timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit',
-      hour: '2-digit', minute: '2-digit', second: '2-digit',
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
     }).formatToParts(d);
     const get = (t: string) => Number(parts.find((p) => p.type === t)!.value);
     return Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second')) - d.getTime();
@@ -78,12 +94,20 @@ export function at(timeZone: string, local: string): Date {
 
 /** The calendar date `days` from today in the building's zone, as YYYY-MM-DD. */
 export function localDay(timeZone: string, days: number): string {
-  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' })
-    .format(new Date(Date.now() + days * 24 * 3600_000));
+  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(
+    new Date(Date.now() + days * 24 * 3600_000),
+  );
 }
 
 /** How a person writes the date: "Tue 8 Dec 2026" (en-GB parts, written independently of the product's formatter). */
 export function spokenDate(instant: Date, timeZone: string): string {
-  return new Intl.DateTimeFormat('en-GB', { weekday: 'short', day: 'numeric', month: 'short', year: 'numeric', timeZone })
-    .format(instant).replace(',', '');
+  return new Intl.DateTimeFormat('en-GB', {
+    weekday: 'short',
+    day: 'numeric',
+    month: 'short',
+    year: 'numeric',
+    timeZone,
+  })
+    .format(instant)
+    .replace(',', '');
 }

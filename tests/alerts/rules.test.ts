@@ -23,8 +23,12 @@ describe('times in alert emails are building-local', () => {
   });
 
   it('writes a window ending at midnight as 24:00 and one crossing midnight with both dates', () => {
-    expect(formatLocalRange('2026-12-08T11:00:00Z', '2026-12-08T13:00:00Z', 'Australia/Sydney')).toBe('Tue 8 Dec 2026, 22:00–24:00 AEDT');
-    expect(formatLocalRange('2026-12-08T12:00:00Z', '2026-12-08T14:00:00Z', 'Australia/Sydney')).toBe('Tue 8 Dec 2026, 23:00 AEDT – Wed 9 Dec 2026, 01:00 AEDT');
+    expect(formatLocalRange('2026-12-08T11:00:00Z', '2026-12-08T13:00:00Z', 'Australia/Sydney')).toBe(
+      'Tue 8 Dec 2026, 22:00–24:00 AEDT',
+    );
+    expect(formatLocalRange('2026-12-08T12:00:00Z', '2026-12-08T14:00:00Z', 'Australia/Sydney')).toBe(
+      'Tue 8 Dec 2026, 23:00 AEDT – Wed 9 Dec 2026, 01:00 AEDT',
+    );
   });
 });
 
@@ -34,14 +38,23 @@ describe('what to do after Resend refuses', () => {
     expect(decideAfterFailure({ statusCode: 500 }, 1)).toMatchObject({ kind: 'retry', delayMs: 1000 });
     expect(decideAfterFailure({ statusCode: 503 }, 4)).toMatchObject({ kind: 'retry', delayMs: 8000 });
     expect(decideAfterFailure({ statusCode: null }, 30)).toMatchObject({ kind: 'retry', delayMs: 3_600_000 });
-    expect(decideAfterFailure({ statusCode: 409, name: 'concurrent_idempotent_requests' }, 1)).toMatchObject({ kind: 'retry' });
+    expect(decideAfterFailure({ statusCode: 409, name: 'concurrent_idempotent_requests' }, 1)).toMatchObject({
+      kind: 'retry',
+    });
   });
 
   it('gives up at once on refusals that repeating cannot fix, and after many transient failures', () => {
-    for (const f of [{ statusCode: 422, name: 'validation_error' }, { statusCode: 403, name: 'invalid_api_key' }, { statusCode: 409, name: 'invalid_idempotent_request' }]) {
+    for (const f of [
+      { statusCode: 422, name: 'validation_error' },
+      { statusCode: 403, name: 'invalid_api_key' },
+      { statusCode: 409, name: 'invalid_idempotent_request' },
+    ]) {
       expect(decideAfterFailure(f, 1).kind).toBe('failed');
     }
-    expect(decideAfterFailure({ statusCode: 500 }, 60)).toMatchObject({ kind: 'failed', error: expect.stringContaining('Gave up after 60 attempts') });
+    expect(decideAfterFailure({ statusCode: 500 }, 60)).toMatchObject({
+      kind: 'failed',
+      error: expect.stringContaining('Gave up after 60 attempts'),
+    });
   });
 
   it('reads Retry-After as seconds or as an HTTP date', () => {
@@ -53,7 +66,13 @@ describe('what to do after Resend refuses', () => {
 
   it('paces requests to the rate limit and holds all of them after a 429', async () => {
     let clock = 0;
-    const pacer = new SendPacer(2, () => clock, async (ms) => { clock += ms; });
+    const pacer = new SendPacer(
+      2,
+      () => clock,
+      async (ms) => {
+        clock += ms;
+      },
+    );
     const starts: number[] = [];
     for (let i = 0; i < 3; i++) {
       await pacer.turn();
@@ -75,10 +94,15 @@ describe('action tokens', () => {
   it('are refused when altered, signed with another secret, expired, or not tokens at all', async () => {
     const token = await signActionToken(claims, secret);
     const [payload, signature] = token.split('.');
-    const other = Buffer.from(JSON.stringify({ ...claims, buildingId: '20000000-0000-4000-8000-000000000002' })).toString('base64url');
+    const other = Buffer.from(
+      JSON.stringify({ ...claims, buildingId: '20000000-0000-4000-8000-000000000002' }),
+    ).toString('base64url');
     expect((await verifyActionToken(`${other}.${signature}`, secret)).ok).toBe(false);
     expect(await verifyActionToken(token, 'another-secret-of-enough-length')).toEqual({ ok: false, reason: 'forged' });
-    expect(await verifyActionToken(token, secret, new Date('2030-01-01T00:00:01Z'))).toMatchObject({ ok: false, reason: 'expired' });
+    expect(await verifyActionToken(token, secret, new Date('2030-01-01T00:00:01Z'))).toMatchObject({
+      ok: false,
+      reason: 'expired',
+    });
     expect(await verifyActionToken(`${payload}`, secret)).toEqual({ ok: false, reason: 'malformed' });
     expect(await verifyActionToken('a.b.c', secret)).toEqual({ ok: false, reason: 'malformed' });
   });
@@ -90,11 +114,18 @@ describe('action tokens', () => {
     const other = alphabet[alphabet.indexOf(token.at(-1)!) ^ 1]!;
     const respelled = token.slice(0, -1) + other;
     expect(Buffer.from(respelled.split('.')[1]!, 'base64url')).toEqual(Buffer.from(token.split('.')[1]!, 'base64url'));
-    expect(await verifyActionToken(respelled, secret, new Date('2029-01-01'))).toEqual({ ok: false, reason: 'malformed' });
+    expect(await verifyActionToken(respelled, secret, new Date('2029-01-01'))).toEqual({
+      ok: false,
+      reason: 'malformed',
+    });
   });
 
   it('expire after the TTL, and never after the waiting booking starts', () => {
-    expect(actionLinkExpiry('2026-12-01T00:00:00Z', '2026-12-10T00:00:00Z', 72).toISOString()).toBe('2026-12-04T00:00:00.000Z');
-    expect(actionLinkExpiry('2026-12-01T00:00:00Z', '2026-12-02T00:00:00Z', 72).toISOString()).toBe('2026-12-02T00:00:00.000Z');
+    expect(actionLinkExpiry('2026-12-01T00:00:00Z', '2026-12-10T00:00:00Z', 72).toISOString()).toBe(
+      '2026-12-04T00:00:00.000Z',
+    );
+    expect(actionLinkExpiry('2026-12-01T00:00:00Z', '2026-12-02T00:00:00Z', 72).toISOString()).toBe(
+      '2026-12-02T00:00:00.000Z',
+    );
   });
 });

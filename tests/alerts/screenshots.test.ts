@@ -4,11 +4,11 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext } from 'playwright-core';
+import { type BrowserContext, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderAlertEmail } from '../../emails/render.tsx';
 import { sampleAccessLevelProblem, sampleAlerts } from '../../emails/sample-data.ts';
-import { buildAlertEmail, type AlertEmail } from '../../src/shared/alerts/email-content.ts';
+import { type AlertEmail, buildAlertEmail } from '../../src/shared/alerts/email-content.ts';
 
 const outDir = join(import.meta.dirname, '..', '..', 'build', 'email-screenshots');
 const chromiumPath = '/usr/bin/chromium';
@@ -17,12 +17,27 @@ const cases: { name: string; email: AlertEmail; facts: string[] }[] = [
   {
     name: 'double-booking',
     email: buildAlertEmail(sampleAlerts.double_booking),
-    facts: ['501/56', 'Gym', 'Tue 1 Dec 2026, 18:00–19:00 AEDT', 'Tue 8 Dec 2026, 18:00–19:00 AEDT', 'Tue 1 Dec 2026, 19:05 AEDT', 'APT-501-56', 'GYM-01', 'Review and give access now'],
+    facts: [
+      '501/56',
+      'Gym',
+      'Tue 1 Dec 2026, 18:00–19:00 AEDT',
+      'Tue 8 Dec 2026, 18:00–19:00 AEDT',
+      'Tue 1 Dec 2026, 19:05 AEDT',
+      'APT-501-56',
+      'GYM-01',
+      'Review and give access now',
+    ],
   },
   {
     name: 'access-not-in-place',
     email: buildAlertEmail(sampleAlerts.access_not_in_place),
-    facts: ['1203/56', 'Pool room', 'Thu 3 Dec 2026, 18:00–19:30 AEDT', '2 hours', 'SALTO has no zone with the Zone ID "POOL-01"'],
+    facts: [
+      '1203/56',
+      'Pool room',
+      'Thu 3 Dec 2026, 18:00–19:30 AEDT',
+      '2 hours',
+      'SALTO has no zone with the Zone ID "POOL-01"',
+    ],
   },
   {
     name: 'configuration-problem-zone',
@@ -32,7 +47,14 @@ const cases: { name: string; email: AlertEmail; facts: string[] }[] = [
   {
     name: 'configuration-problem-access-level',
     email: { kind: 'unknown_salto_id', subject: 'Configuration problem', props: sampleAccessLevelProblem },
-    facts: ['1203/56', 'APT-1203-56', 'Building > Apartments', 'Access Control ID', 'User Access Level EXT ID', 'Save Access Control ID'],
+    facts: [
+      '1203/56',
+      'APT-1203-56',
+      'Building > Apartments',
+      'Access Control ID',
+      'User Access Level EXT ID',
+      'Save Access Control ID',
+    ],
   },
   {
     name: 'salto-unreachable',
@@ -46,7 +68,8 @@ describe('alert email templates in a browser', { timeout: 120_000 }, () => {
   let profile: string;
 
   beforeAll(async () => {
-    if (!existsSync(chromiumPath)) throw new Error('Chromium is missing: apt-get install -y chromium (as root; .ci/run does it)');
+    if (!existsSync(chromiumPath))
+      throw new Error('Chromium is missing: apt-get install -y chromium (as root; .ci/run does it)');
     mkdirSync(outDir, { recursive: true });
     profile = mkdtempSync(join(tmpdir(), 'email-screenshots-'));
     // A fresh profile (--user-data-dir) per run: nothing from an earlier run or the machine leaks in.
@@ -55,8 +78,14 @@ describe('alert email templates in a browser', { timeout: 120_000 }, () => {
       headless: true,
       viewport: { width: 720, height: 900 },
       args: [
-        '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-        '--disable-background-networking', '--disable-component-update', '--disable-sync',
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
       ],
     });
   });
@@ -81,29 +110,32 @@ describe('alert email templates in a browser', { timeout: 120_000 }, () => {
         const png = await page.screenshot({ path: join(outDir, `${c.name}.png`), fullPage: true });
 
         // Non-blank: decode the screenshot in the page and measure how much its pixels vary.
-        const stats = await page.evaluate(async (dataUrl) => {
-          const img = new Image();
-          img.src = dataUrl;
-          await img.decode();
-          const canvas = document.createElement('canvas');
-          canvas.width = img.width;
-          canvas.height = img.height;
-          const ctx = canvas.getContext('2d')!;
-          ctx.drawImage(img, 0, 0);
-          const { data } = ctx.getImageData(0, 0, img.width, img.height);
-          let sum = 0;
-          let sumSq = 0;
-          let dark = 0;
-          const n = data.length / 4;
-          for (let i = 0; i < data.length; i += 4) {
-            const luma = 0.299 * data[i]! + 0.587 * data[i + 1]! + 0.114 * data[i + 2]!;
-            sum += luma;
-            sumSq += luma * luma;
-            if (luma < 100) dark++;
-          }
-          const mean = sum / n;
-          return { width: img.width, height: img.height, variance: sumSq / n - mean * mean, darkShare: dark / n };
-        }, `data:image/png;base64,${png.toString('base64')}`);
+        const stats = await page.evaluate(
+          async (dataUrl) => {
+            const img = new Image();
+            img.src = dataUrl;
+            await img.decode();
+            const canvas = document.createElement('canvas');
+            canvas.width = img.width;
+            canvas.height = img.height;
+            const ctx = canvas.getContext('2d')!;
+            ctx.drawImage(img, 0, 0);
+            const { data } = ctx.getImageData(0, 0, img.width, img.height);
+            let sum = 0;
+            let sumSq = 0;
+            let dark = 0;
+            const n = data.length / 4;
+            for (let i = 0; i < data.length; i += 4) {
+              const luma = 0.299 * data[i]! + 0.587 * data[i + 1]! + 0.114 * data[i + 2]!;
+              sum += luma;
+              sumSq += luma * luma;
+              if (luma < 100) dark++;
+            }
+            const mean = sum / n;
+            return { width: img.width, height: img.height, variance: sumSq / n - mean * mean, darkShare: dark / n };
+          },
+          `data:image/png;base64,${png.toString('base64')}`,
+        );
         expect(stats.width).toBe(720);
         expect(stats.height).toBeGreaterThan(500);
         expect(stats.variance).toBeGreaterThan(100);

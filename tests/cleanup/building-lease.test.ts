@@ -42,14 +42,21 @@ async function buildingWithRepairs(): Promise<TestBuilding> {
   await setClockTo(sql, local(building, '2027-08-01T20:00:00'));
   for (const label of APARTMENTS) {
     const apartment = building.apartments[label]!;
-    const id = await book(sql, { as: 'service_role' }, {
-      facilityId: building.facilities.Gym!.id, apartmentId: apartment.id,
-      startsAt: local(building, '2027-08-05T07:00:00'), endsAt: local(building, '2027-08-05T08:00:00'),
-    });
+    const id = await book(
+      sql,
+      { as: 'service_role' },
+      {
+        facilityId: building.facilities.Gym!.id,
+        apartmentId: apartment.id,
+        startsAt: local(building, '2027-08-05T07:00:00'),
+        endsAt: local(building, '2027-08-05T08:00:00'),
+      },
+    );
     await untilState(sql, id, 'active');
   }
   const gym = building.facilities.Gym!.zoneId;
-  for (const level of building.simulator.site.accessLevels.values()) level.permissions = level.permissions.filter((p) => p.zoneId !== gym);
+  for (const level of building.simulator.site.accessLevels.values())
+    level.permissions = level.permissions.filter((p) => p.zoneId !== gym);
   building.simulator.clearRequests();
   await awayFromCleanupSchedule();
   await setClockTo(sql, local(building, '2027-08-02T00:02:00'));
@@ -67,7 +74,7 @@ function cleanup(building: TestBuilding, invocationId: string, leaseSeconds: num
   });
 }
 
-describe('the cleanup writes SALTO only under the building\'s lease', { timeout: 120_000 }, () => {
+describe("the cleanup writes SALTO only under the building's lease", { timeout: 120_000 }, () => {
   let building: TestBuilding | undefined;
   beforeEach(async () => {
     await building?.close();
@@ -91,10 +98,15 @@ describe('the cleanup writes SALTO only under the building\'s lease', { timeout:
     const running = cleanup(building, invocationId, 3, 2).finally(() => (done = true));
     // Another invocation asks for the building every 50 ms once the cleanup holds it.
     const current = building;
-    await eventually(async () => {
-      const [held] = await sql`select 1 from integration.building_leases where building_id = ${current.id} and leased_by = ${invocationId}`;
-      return held ? true : undefined;
-    }, 20_000, 'the cleanup to hold the lease');
+    await eventually(
+      async () => {
+        const [held] =
+          await sql`select 1 from integration.building_leases where building_id = ${current.id} and leased_by = ${invocationId}`;
+        return held ? true : undefined;
+      },
+      20_000,
+      'the cleanup to hold the lease',
+    );
     const stealing = (async () => {
       while (!done) {
         if (await thief.takeBuildingLease(building!.id, thiefId, 60)) stolen = true;
@@ -120,7 +132,11 @@ describe('the cleanup writes SALTO only under the building\'s lease', { timeout:
 
     // After the first write, the lease goes to someone else (as after this invocation stalled).
     const current = building;
-    await eventually(async () => (current.simulator.requests({ requestName: WRITE }).length > 0 ? true : undefined), 20_000, 'a first write');
+    await eventually(
+      async () => (current.simulator.requests({ requestName: WRITE }).length > 0 ? true : undefined),
+      20_000,
+      'a first write',
+    );
     await sql`update integration.building_leases set leased_by = ${randomUUID()} where building_id = ${current.id} and leased_by = ${invocationId}`;
     const writesWhenTaken = current.simulator.requests({ requestName: WRITE }).length;
 

@@ -15,7 +15,8 @@ afterAll(async () => {
   await sql.end();
 });
 
-const previousDate = (date: string) => new Date(Date.parse(`${date}T12:00:00Z`) - 86_400_000).toISOString().slice(0, 10);
+const previousDate = (date: string) =>
+  new Date(Date.parse(`${date}T12:00:00Z`) - 86_400_000).toISOString().slice(0, 10);
 
 /** The job's calls around one night: before midnight (nothing due), then every five minutes after. */
 const CALLS = ['23:50:00', '23:55:00', '00:00:00', '00:05:00', '00:10:00', '00:15:00'];
@@ -27,10 +28,16 @@ async function night(building: TestBuilding, date: string) {
   await setClockTo(sql, local(building, `${evening}T22:00:00`));
   const apt = building.apartments['501/56']!;
   const gym = building.facilities.Gym!;
-  const bookingId = await book(sql, { as: 'service_role' }, {
-    facilityId: gym.id, apartmentId: apt.id,
-    startsAt: local(building, `${evening}T22:30:00`), endsAt: local(building, `${evening}T23:30:00`),
-  });
+  const bookingId = await book(
+    sql,
+    { as: 'service_role' },
+    {
+      facilityId: gym.id,
+      apartmentId: apt.id,
+      startsAt: local(building, `${evening}T22:30:00`),
+      endsAt: local(building, `${evening}T23:30:00`),
+    },
+  );
   await untilState(sql, bookingId, 'active');
   expect(storedPermissions(building, apt.accessLevelId).map((p) => p.zoneId)).toContain(gym.zoneId);
 
@@ -50,13 +57,43 @@ async function night(building: TestBuilding, date: string) {
 }
 
 const ZONES: [string, [string, string][]][] = [
-  ['Australia/Sydney', [['2027-01-15', 'an ordinary night'], ['2027-04-04', 'daylight saving ends'], ['2027-10-03', 'daylight saving starts']]],
-  ['Australia/Adelaide', [['2027-06-15', 'an ordinary night (+9:30)'], ['2027-04-04', 'daylight saving ends (+10:30 -> +9:30)'], ['2027-10-03', 'daylight saving starts (+9:30 -> +10:30)']]],
-  ['Asia/Kathmandu', [['2027-01-15', 'an ordinary night (+5:45)'], ['2027-04-04', 'another ordinary night'], ['2027-10-03', 'a third']]],
-  ['America/Los_Angeles', [['2027-01-15', 'an ordinary night'], ['2027-03-14', 'daylight saving starts'], ['2027-11-07', 'daylight saving ends']]],
+  [
+    'Australia/Sydney',
+    [
+      ['2027-01-15', 'an ordinary night'],
+      ['2027-04-04', 'daylight saving ends'],
+      ['2027-10-03', 'daylight saving starts'],
+    ],
+  ],
+  [
+    'Australia/Adelaide',
+    [
+      ['2027-06-15', 'an ordinary night (+9:30)'],
+      ['2027-04-04', 'daylight saving ends (+10:30 -> +9:30)'],
+      ['2027-10-03', 'daylight saving starts (+9:30 -> +10:30)'],
+    ],
+  ],
+  [
+    'Asia/Kathmandu',
+    [
+      ['2027-01-15', 'an ordinary night (+5:45)'],
+      ['2027-04-04', 'another ordinary night'],
+      ['2027-10-03', 'a third'],
+    ],
+  ],
+  [
+    'America/Los_Angeles',
+    [
+      ['2027-01-15', 'an ordinary night'],
+      ['2027-03-14', 'daylight saving starts'],
+      ['2027-11-07', 'daylight saving ends'],
+    ],
+  ],
 ];
 
-describe('every building is cleaned once within a quarter hour after its own local midnight', { timeout: 180_000 }, () => {
+describe('every building is cleaned once within a quarter hour after its own local midnight', {
+  timeout: 180_000,
+}, () => {
   for (const [timeZone, nights] of ZONES) {
     describe(timeZone, () => {
       for (const [date, what] of nights) {

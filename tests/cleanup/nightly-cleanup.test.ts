@@ -35,7 +35,9 @@ describe('the nightly cleanup clears, hands over and repairs', { timeout: 120_00
   const unmanagedPermissions = () => {
     const managed = new Set(Object.values(building.facilities).map((f) => f.zoneId));
     return new Map(
-      building.simulator.snapshot().accessLevels.map((l) => [l.id, l.zonePermissions.filter((p) => !managed.has(p.zoneId))]),
+      building.simulator
+        .snapshot()
+        .accessLevels.map((l) => [l.id, l.zonePermissions.filter((p) => !managed.has(p.zoneId))]),
     );
   };
 
@@ -51,13 +53,20 @@ describe('the nightly cleanup clears, hands over and repairs', { timeout: 120_00
     // exactly as they were. And a zone SALTO has that no facility maps to, granted to apartment 1 by hand.
     for (const l of site.accessLevels.values()) {
       for (const p of l.permissions) {
-        p.extra = [{ name: 'AntipassbackEnabled', text: '1' }, { name: 'Notes', children: [{ name: 'Line', text: `kept for ${l.id} & co <ok>` }] }];
+        p.extra = [
+          { name: 'AntipassbackEnabled', text: '1' },
+          { name: 'Notes', children: [{ name: 'Line', text: `kept for ${l.id} & co <ok>` }] },
+        ];
       }
     }
     unmanagedZone = `SAUNA-${building.facilities.Gym!.zoneId.split('-')[1]}`;
     site.zones.set(unmanagedZone, { id: unmanagedZone, name: 'Sauna', description: '' });
     site.accessLevels.get(level('1'))!.permissions.push({
-      zoneId: unmanagedZone, timetableId: 0, usePeriod: true, startDate: '2027-01-01T00:00:00', endDate: '2027-12-31T24:00:00',
+      zoneId: unmanagedZone,
+      timetableId: 0,
+      usePeriod: true,
+      startDate: '2027-01-01T00:00:00',
+      endDate: '2027-12-31T24:00:00',
       extra: [{ name: 'AddedBy', text: 'the site manager' }],
     });
 
@@ -67,9 +76,16 @@ describe('the nightly cleanup clears, hands over and repairs', { timeout: 120_00
     const pool = building.facilities.Pool!;
     const apt = (label: string) => building.apartments[label]!;
     const make = (name: string, facility: { id: string }, label: string, from: string, to: string) =>
-      book(sql, { as: 'resident', userId: apt(label).residentId }, {
-        facilityId: facility.id, apartmentId: apt(label).id, startsAt: local(building, from), endsAt: local(building, to),
-      }).then((id) => (bookings[name] = id));
+      book(
+        sql,
+        { as: 'resident', userId: apt(label).residentId },
+        {
+          facilityId: facility.id,
+          apartmentId: apt(label).id,
+          startsAt: local(building, from),
+          endsAt: local(building, to),
+        },
+      ).then((id) => (bookings[name] = id));
     // Apartment 1's gym booking finishes tonight; nothing waits after it.
     await make('apt1Gym', gym, '1', `${evening}T20:00:00`, `${evening}T21:00:00`);
     // Apartment 2 booked the gym twice: tomorrow's booking waits for tonight's.
@@ -78,7 +94,8 @@ describe('the nightly cleanup clears, hands over and repairs', { timeout: 120_00
     // Apartment 3 has future bookings, which someone will edit by hand in SALTO.
     await make('apt3Pool', pool, '3', '2027-02-11T10:00:00', '2027-02-11T11:00:00');
     await make('apt3Gym', gym, '3', '2027-02-12T07:00:00', '2027-02-12T08:00:00');
-    for (const name of ['apt1Gym', 'apt2GymTonight', 'apt3Pool', 'apt3Gym']) await untilState(sql, bookings[name]!, 'active');
+    for (const name of ['apt1Gym', 'apt2GymTonight', 'apt3Pool', 'apt3Gym'])
+      await untilState(sql, bookings[name]!, 'active');
     expect((await accessState(sql, bookings.apt2GymTomorrow!))?.state).toBe('waiting');
 
     // By hand in SALTO: apartment 3's pool permission moved a month on, its gym permission deleted.
@@ -109,14 +126,30 @@ describe('the nightly cleanup clears, hands over and repairs', { timeout: 120_00
     expect(runs.map((r) => [r.local_date, r.status])).toEqual([[night, 'completed']]);
     const run = runs[0]!;
     expect(run).toMatchObject({ cleared: 1, handed_over: 1, repaired: 2, synced: 0, failed: 0, errors: [] });
-    expect(run.details.cleared).toEqual([expect.objectContaining({ access_level_id: level('1'), zone_id: building.facilities.Gym!.zoneId })]);
+    expect(run.details.cleared).toEqual([
+      expect.objectContaining({ access_level_id: level('1'), zone_id: building.facilities.Gym!.zoneId }),
+    ]);
     expect(run.details.handed_over).toEqual([
-      expect.objectContaining({ access_level_id: level('2'), zone_id: building.facilities.Gym!.zoneId, booking_ids: [bookings.apt2GymTomorrow] }),
+      expect.objectContaining({
+        access_level_id: level('2'),
+        zone_id: building.facilities.Gym!.zoneId,
+        booking_ids: [bookings.apt2GymTomorrow],
+      }),
     ]);
     expect(run.details.repaired).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({ access_level_id: level('3'), zone_id: building.facilities.Pool!.zoneId, found_in_salto: expect.objectContaining({ period: { startDate: '2027-03-11T00:00:00', endDate: '2027-03-11T24:00:00' } }) }),
-        expect.objectContaining({ access_level_id: level('3'), zone_id: building.facilities.Gym!.zoneId, found_in_salto: null }),
+        expect.objectContaining({
+          access_level_id: level('3'),
+          zone_id: building.facilities.Pool!.zoneId,
+          found_in_salto: expect.objectContaining({
+            period: { startDate: '2027-03-11T00:00:00', endDate: '2027-03-11T24:00:00' },
+          }),
+        }),
+        expect.objectContaining({
+          access_level_id: level('3'),
+          zone_id: building.facilities.Gym!.zoneId,
+          found_in_salto: null,
+        }),
       ]),
     );
     const started = run.started_at.getTime() - local(building, `${night}T00:00:00`).getTime();
@@ -127,9 +160,12 @@ describe('the nightly cleanup clears, hands over and repairs', { timeout: 120_00
   it('no finished booking keeps a permission in SALTO, and the waiting booking has it', async () => {
     expect(permissionOf('1', 'Gym')).toBeUndefined();
     expect(permissionOf('2', 'Gym')?.period).toEqual({ startDate: `${night}T00:00:00`, endDate: `${night}T24:00:00` });
-    const mayOpen = (wall: string) => building.simulator.mayOpen(level('2'), building.facilities.Gym!.zoneId, local(building, wall));
+    const mayOpen = (wall: string) =>
+      building.simulator.mayOpen(level('2'), building.facilities.Gym!.zoneId, local(building, wall));
     expect(mayOpen(`${night}T17:50:00`)).toBe(true);
-    expect(building.simulator.mayOpen(level('1'), building.facilities.Gym!.zoneId, local(building, `${evening}T20:30:00`))).toBe(false);
+    expect(
+      building.simulator.mayOpen(level('1'), building.facilities.Gym!.zoneId, local(building, `${evening}T20:30:00`)),
+    ).toBe(false);
     expect(mayOpen(`${night}T19:04:00`)).toBe(true);
     expect(mayOpen(`${night}T17:49:00`)).toBe(false);
     expect(mayOpen(`${night}T19:05:00`)).toBe(false);
@@ -187,12 +223,19 @@ describe('the nightly cleanup clears, hands over and repairs', { timeout: 120_00
     expect(await runsOf(sql, building.id)).toHaveLength(1);
   });
 
-  it('the building\'s manager reads the report; another building\'s manager does not', async () => {
-    const mine = await actingAs(sql, { as: 'manager', userId: building.managerId }, (tx) =>
-      tx`select local_date::text, status, cleared, handed_over, repaired from public.cleanup_reports where building_id = ${building.id}`);
+  it("the building's manager reads the report; another building's manager does not", async () => {
+    const mine = await actingAs(
+      sql,
+      { as: 'manager', userId: building.managerId },
+      (tx) =>
+        tx`select local_date::text, status, cleared, handed_over, repaired from public.cleanup_reports where building_id = ${building.id}`,
+    );
     expect(mine).toEqual([{ local_date: night, status: 'completed', cleared: 1, handed_over: 1, repaired: 2 }]);
-    const stranger = await actingAs(sql, { as: 'manager', userId: building.apartments['1']!.residentId }, (tx) =>
-      tx`select 1 from public.cleanup_reports where building_id = ${building.id}`);
+    const stranger = await actingAs(
+      sql,
+      { as: 'manager', userId: building.apartments['1']!.residentId },
+      (tx) => tx`select 1 from public.cleanup_reports where building_id = ${building.id}`,
+    );
     expect(stranger).toHaveLength(0);
   });
 });

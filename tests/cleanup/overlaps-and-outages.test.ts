@@ -4,7 +4,16 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { book, createTestBuilding, setClockShift, type TestBuilding } from '../support/fixtures.ts';
 import { connect } from '../support/stack.ts';
-import { cleanupNow, existsSince, local, runFor, runsOf, setClockTo, storedPermissions, untilState } from './support.ts';
+import {
+  cleanupNow,
+  existsSince,
+  local,
+  runFor,
+  runsOf,
+  setClockTo,
+  storedPermissions,
+  untilState,
+} from './support.ts';
 
 const sql = connect(6);
 
@@ -19,16 +28,24 @@ async function buildingWithFinishedBooking(date: string, evening: string) {
   await existsSince(sql, building, local(building, `${evening}T08:00:00`));
   await setClockTo(sql, local(building, `${evening}T19:00:00`));
   const apt = building.apartments['501/56']!;
-  const id = await book(sql, { as: 'service_role' }, {
-    facilityId: building.facilities.Gym!.id, apartmentId: apt.id,
-    startsAt: local(building, `${evening}T20:00:00`), endsAt: local(building, `${evening}T21:00:00`),
-  });
+  const id = await book(
+    sql,
+    { as: 'service_role' },
+    {
+      facilityId: building.facilities.Gym!.id,
+      apartmentId: apt.id,
+      startsAt: local(building, `${evening}T20:00:00`),
+      endsAt: local(building, `${evening}T21:00:00`),
+    },
+  );
   await untilState(sql, id, 'active');
   return building;
 }
 
 const gymOf = (building: TestBuilding) =>
-  storedPermissions(building, building.apartments['501/56']!.accessLevelId).find((p) => p.zoneId === building.facilities.Gym!.zoneId);
+  storedPermissions(building, building.apartments['501/56']!.accessLevelId).find(
+    (p) => p.zoneId === building.facilities.Gym!.zoneId,
+  );
 
 describe('calling the cleanup twice', { timeout: 60_000 }, () => {
   it('two calls at once: one run, one report, the same SALTO state as one call', async () => {
@@ -69,7 +86,13 @@ describe('a SALTO server that cannot be reached', { timeout: 60_000 }, () => {
       expect(gymOf(up)).toBeUndefined();
       const failed = await runFor(sql, down.id, '2027-05-21');
       expect(failed).toMatchObject({ status: 'unreachable', attempts: 1 });
-      expect(failed!.errors).toEqual([expect.objectContaining({ attempt: 1, status: 'unreachable', message: expect.stringMatching(/SaltoDBZoneList\.Read/) })]);
+      expect(failed!.errors).toEqual([
+        expect.objectContaining({
+          attempt: 1,
+          status: 'unreachable',
+          message: expect.stringMatching(/SaltoDBZoneList\.Read/),
+        }),
+      ]);
 
       // Five minutes later the server is back: the job's next call finishes the night.
       await down.simulator.clearFaults();
@@ -113,8 +136,18 @@ describe('IDs that SALTO does not know', { timeout: 60_000 }, () => {
         select kind, salto_id, facility_id, apartment_id from integration.unknown_salto_ids
         where building_id = ${building.id} order by kind`;
       expect(marked).toEqual([
-        { kind: 'access_level', salto_id: building.apartments['2']!.accessLevelId, facility_id: null, apartment_id: building.apartments['2']!.id },
-        { kind: 'zone', salto_id: building.facilities.Spa!.zoneId, facility_id: building.facilities.Spa!.id, apartment_id: null },
+        {
+          kind: 'access_level',
+          salto_id: building.apartments['2']!.accessLevelId,
+          facility_id: null,
+          apartment_id: building.apartments['2']!.id,
+        },
+        {
+          kind: 'zone',
+          salto_id: building.facilities.Spa!.zoneId,
+          facility_id: building.facilities.Spa!.id,
+          apartment_id: null,
+        },
       ]);
       expect(await alerts()).toEqual([{ what: 'access_level' }, { what: 'zone' }]);
 

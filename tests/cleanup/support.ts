@@ -95,7 +95,11 @@ export async function accessState(sql: Sql, bookingId: string) {
 }
 
 export function untilState(sql: Sql, bookingId: string, state: string) {
-  return eventually(async () => ((await accessState(sql, bookingId))?.state === state ? true : undefined), 20_000, `booking ${state}`);
+  return eventually(
+    async () => ((await accessState(sql, bookingId))?.state === state ? true : undefined),
+    20_000,
+    `booking ${state}`,
+  );
 }
 
 /** The zone permissions SALTO holds for an access level, as the simulator stores them. */

@@ -11,7 +11,9 @@ afterAll(() => sql.end());
 describe('every wake-up lost', { timeout: 90_000 }, () => {
   it('a burst whose every wake-up is dropped: the minute jobs write every booking and send every alert once', async () => {
     const targets = await buildings(sql, 2, 20, 3);
-    const [original] = await sql<{ url: string }[]>`select decrypted_secret as url from vault.decrypted_secrets where name = 'project_url'`;
+    const [original] = await sql<
+      { url: string }[]
+    >`select decrypted_secret as url from vault.decrypted_secrets where name = 'project_url'`;
     try {
       // A sync pass still running from an earlier test would pick the burst up without any wake-up:
       // wait for it to end (a waiting call joins the running pass and returns when it is over).
@@ -19,7 +21,8 @@ describe('every wake-up lost', { timeout: 90_000 }, () => {
       await sql`update vault.secrets set secret = 'http://127.0.0.1:9' where name = 'project_url'`;
       const made = await burst(sql, targets, { doubles: 4 });
       await new Promise((r) => setTimeout(r, 1500));
-      for (const building of targets) expect(building.simulator.requests(), 'nothing reached SALTO without a wake-up').toHaveLength(0);
+      for (const building of targets)
+        expect(building.simulator.requests(), 'nothing reached SALTO without a wake-up').toHaveLength(0);
       const [lost] = await sql`
         select count(*)::int as n from net._http_response
         where created > now() - interval '1 minute' and error_msg is not null`;

@@ -32,8 +32,14 @@ describe('function endpoints refuse missing, wrong, expired and replayed credent
         'bare secret': await call(endpoint, `Bearer ${functionsSecret}`),
         'wrong secret': await call(endpoint, `Bearer ${await mintFunctionToken('not-the-function-secret-at-all')}`),
         'tampered nonce': await call(endpoint, fresh.replace(/\.([0-9a-f-]{36})\./, `.${randomUUID()}.`)),
-        'six minutes old': await call(endpoint, `Bearer ${await mintFunctionToken(functionsSecret, { nowMs: Date.now() - 6 * 60_000 })}`),
-        'six minutes ahead': await call(endpoint, `Bearer ${await mintFunctionToken(functionsSecret, { nowMs: Date.now() + 6 * 60_000 })}`),
+        'six minutes old': await call(
+          endpoint,
+          `Bearer ${await mintFunctionToken(functionsSecret, { nowMs: Date.now() - 6 * 60_000 })}`,
+        ),
+        'six minutes ahead': await call(
+          endpoint,
+          `Bearer ${await mintFunctionToken(functionsSecret, { nowMs: Date.now() + 6 * 60_000 })}`,
+        ),
         garbage: await call(endpoint, 'Bearer v1.x.y.z'),
       };
       for (const [what, response] of Object.entries(refused)) {
@@ -53,7 +59,9 @@ describe('function endpoints refuse missing, wrong, expired and replayed credent
 
   it('a replay racing the original is refused too: one of ten identical calls gets through', async () => {
     const token = `Bearer ${await mintFunctionToken(functionsSecret)}`;
-    const statuses = await Promise.all(Array.from({ length: 10 }, () => call(endpoints[0], token).then(async (r) => (await r.body?.cancel(), r.status))));
+    const statuses = await Promise.all(
+      Array.from({ length: 10 }, () => call(endpoints[0], token).then(async (r) => (await r.body?.cancel(), r.status))),
+    );
     expect(statuses.filter((s) => s === 200)).toHaveLength(1);
     expect(statuses.filter((s) => s === 401)).toHaveLength(9);
   });
@@ -76,7 +84,9 @@ describe('function endpoints refuse missing, wrong, expired and replayed credent
       insert into integration.used_request_nonces (nonce, expires_at)
       values (${expired}, now() - interval '1 second'), (${live}, now() + interval '5 minutes')`;
     await sql`select integration.tick()`;
-    const rows = await sql<{ nonce: string }[]>`select nonce from integration.used_request_nonces where nonce in (${expired}, ${live})`;
+    const rows = await sql<
+      { nonce: string }[]
+    >`select nonce from integration.used_request_nonces where nonce in (${expired}, ${live})`;
     expect(rows.map((r) => r.nonce)).toEqual([live]);
   });
 });

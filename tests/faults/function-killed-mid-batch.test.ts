@@ -24,7 +24,8 @@ describe('the sync function killed mid-batch', { timeout: 115_000 }, () => {
       // Slow enough that every kill lands in the middle of a batch.
       await building!.simulator.setFaults({ latencyMs: 40 });
       const made = await burst(sql, targets, { doubles: 3 });
-      const writes = () => building!.simulator.requests({ requestName: 'SaltoDBGroup.Update' }).filter((r) => r.applied).length;
+      const writes = () =>
+        building!.simulator.requests({ requestName: 'SaltoDBGroup.Update' }).filter((r) => r.applied).length;
 
       for (let kill = 0; kill < 10; kill++) {
         const before = writes();
@@ -33,14 +34,16 @@ describe('the sync function killed mid-batch', { timeout: 115_000 }, () => {
         await eventually(async () => (writes() > before ? true : undefined), 20_000, `a write before kill ${kill + 1}`);
         process.kill(-Number(readFileSync(pidFile, 'utf8')), 'SIGKILL');
         killed = true;
-        const [lease] = await sql`select leased_until > now() as held from integration.building_leases where building_id = ${building!.id}`;
+        const [lease] =
+          await sql`select leased_until > now() as held from integration.building_leases where building_id = ${building!.id}`;
         expect(lease?.held, 'the dead invocation still holds the lease').toBe(true);
         await up();
         killed = false;
         // The dead invocation's lease runs out.
         await sql`update integration.building_leases set leased_until = now() - interval '1 second' where building_id = ${building!.id}`;
       }
-      const [left] = await sql`select count(*)::int as n from integration.access_level_work where building_id = ${building!.id}`;
+      const [left] =
+        await sql`select count(*)::int as n from integration.access_level_work where building_id = ${building!.id}`;
       expect(left!.n, 'the kills left work to finish').toBeGreaterThan(0);
 
       await building!.simulator.clearFaults();

@@ -3,7 +3,15 @@
 // nothing written twice, every alert emailed once, and the waiting work says why in plain words.
 import { afterAll, describe, expect, it } from 'vitest';
 import { connect } from '../support/stack.ts';
-import { buildings, burst, closeAll, expectAlertsEmailedOnce, expectReadable, expectSaltoExactlyAsDesired, settle } from './support.ts';
+import {
+  buildings,
+  burst,
+  closeAll,
+  expectAlertsEmailedOnce,
+  expectReadable,
+  expectSaltoExactlyAsDesired,
+  settle,
+} from './support.ts';
 
 const sql = connect(4);
 afterAll(() => sql.end());

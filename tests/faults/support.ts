@@ -14,11 +14,21 @@ const { functionsUrl, functionsSecret } = stackEnv();
 
 export const labels = (n: number) => Array.from({ length: n }, (_, i) => ({ label: String(101 + i) }));
 
-export async function buildings(sql: Sql, count: number, apartments: number, facilities: number, timeZone = 'Australia/Sydney') {
+export async function buildings(
+  sql: Sql,
+  count: number,
+  apartments: number,
+  facilities: number,
+  timeZone = 'Australia/Sydney',
+) {
   const names = ['Gym', 'Pool', 'Sauna', 'BBQ', 'Cinema', 'Library'].slice(0, facilities);
   return Promise.all(
     Array.from({ length: count }, () =>
-      createTestBuilding(sql, { timeZone, facilities: names.map((name) => ({ name })), apartments: labels(apartments) }),
+      createTestBuilding(sql, {
+        timeZone,
+        facilities: names.map((name) => ({ name })),
+        apartments: labels(apartments),
+      }),
     ),
   );
 }
@@ -39,10 +49,15 @@ export interface Burst {
 export async function burst(
   sql: Sql,
   targets: TestBuilding[],
-  { doubles = 0, connections = 4, during }: { doubles?: number; connections?: number; during?: (done: number) => Promise<void> | void } = {},
+  {
+    doubles = 0,
+    connections = 4,
+    during,
+  }: { doubles?: number; connections?: number; during?: (done: number) => Promise<void> | void } = {},
 ): Promise<Burst> {
   const base = Math.ceil(Date.now() / DAY) * DAY + DAY;
-  const jobs: { building: TestBuilding; facilityId: string; apartmentId: string; startsAt: Date; double: boolean }[] = [];
+  const jobs: { building: TestBuilding; facilityId: string; apartmentId: string; startsAt: Date; double: boolean }[] =
+    [];
   for (const building of targets) {
     let k = 0;
     const pairs: { facilityId: string; apartmentId: string; startsAt: Date }[] = [];
@@ -56,7 +71,13 @@ export async function burst(
     }
     for (let i = 0; i < doubles && i < pairs.length; i++) {
       const pair = pairs[Math.floor((i * pairs.length) / doubles)]!;
-      jobs.push({ building, facilityId: pair.facilityId, apartmentId: pair.apartmentId, startsAt: new Date(pair.startsAt.getTime() + 7 * DAY), double: true });
+      jobs.push({
+        building,
+        facilityId: pair.facilityId,
+        apartmentId: pair.apartmentId,
+        startsAt: new Date(pair.startsAt.getTime() + 7 * DAY),
+        double: true,
+      });
     }
   }
   const result: Burst = { bookingIds: [], doubleBookingIds: [] };
@@ -64,7 +85,16 @@ export async function burst(
   let done = 0;
   const worker = async () => {
     for (let job = jobs[next++]; job; job = jobs[next++]) {
-      const id = await book(sql, { as: 'service_role' }, { facilityId: job.facilityId, apartmentId: job.apartmentId, startsAt: job.startsAt, endsAt: new Date(job.startsAt.getTime() + HOUR) });
+      const id = await book(
+        sql,
+        { as: 'service_role' },
+        {
+          facilityId: job.facilityId,
+          apartmentId: job.apartmentId,
+          startsAt: job.startsAt,
+          endsAt: new Date(job.startsAt.getTime() + HOUR),
+        },
+      );
       result.bookingIds.push(id);
       if (job.double) result.doubleBookingIds.push(id);
       done++;
@@ -98,25 +128,32 @@ export async function settle(
   burst: Burst,
   { timeoutMs = 60_000, nudge = true, skipBackoff = false } = {},
 ) {
-  await eventually(async () => {
-    const left = await unsettled(sql, targets, burst);
-    if (left.states === 0 && left.work === 0) return true;
-    // Time moved rather than waited for: the retry backoff (up to ten minutes) has run out.
-    if (skipBackoff) {
-      await sql`update integration.access_level_work set not_before = now() where building_id = any (${targets.map((b) => b.id)}::uuid[]) and not_before > now()`;
-    }
-    if (nudge) await syncNow(functionsUrl, functionsSecret).catch(() => undefined);
-    await new Promise((r) => setTimeout(r, 250));
-    return undefined;
-  }, timeoutMs, 'every booking in its final state and no work left').catch(async (error: Error) => {
+  await eventually(
+    async () => {
+      const left = await unsettled(sql, targets, burst);
+      if (left.states === 0 && left.work === 0) return true;
+      // Time moved rather than waited for: the retry backoff (up to ten minutes) has run out.
+      if (skipBackoff) {
+        await sql`update integration.access_level_work set not_before = now() where building_id = any (${targets.map((b) => b.id)}::uuid[]) and not_before > now()`;
+      }
+      if (nudge) await syncNow(functionsUrl, functionsSecret).catch(() => undefined);
+      await new Promise((r) => setTimeout(r, 250));
+      return undefined;
+    },
+    timeoutMs,
+    'every booking in its final state and no work left',
+  ).catch(async (error: Error) => {
     const states = await sql`
       select state, reason, count(*)::int as n from integration.booking_access
       where booking_id = any (${burst.bookingIds}::uuid[]) group by state, reason`;
     const work = await sql`
       select access_level_id, attempts, not_before, last_error from integration.access_level_work
       where building_id = any (${targets.map((b) => b.id)}::uuid[]) limit 5`;
-    const leases = await sql`select * from integration.building_leases where building_id = any (${targets.map((b) => b.id)}::uuid[])`;
-    throw new Error(`${error.message}: states ${JSON.stringify(states)}, work ${JSON.stringify(work)}, leases ${JSON.stringify(leases)}`);
+    const leases =
+      await sql`select * from integration.building_leases where building_id = any (${targets.map((b) => b.id)}::uuid[])`;
+    throw new Error(
+      `${error.message}: states ${JSON.stringify(states)}, work ${JSON.stringify(work)}, leases ${JSON.stringify(leases)}`,
+    );
   });
 }
 
@@ -141,15 +178,37 @@ export async function expectSaltoExactlyAsDesired(sql: Sql, building: TestBuildi
   for (const apartment of Object.values(building.apartments)) {
     const level = snapshot.accessLevels.find((l) => l.id === apartment.accessLevelId)!;
     const active = expected.get(apartment.accessLevelId) ?? [];
-    expect(level.zonePermissions.map((p) => p.zoneId).sort()).toEqual([...building.permanentZones, ...active.map((r) => r.zone_id)].sort());
+    expect(level.zonePermissions.map((p) => p.zoneId).sort()).toEqual(
+      [...building.permanentZones, ...active.map((r) => r.zone_id)].sort(),
+    );
     for (const zone of building.permanentZones) {
-      expect(level.zonePermissions.find((p) => p.zoneId === zone), 'a permanent permission changed').toMatchObject({ timetableId: 0, usePeriod: false });
+      expect(
+        level.zonePermissions.find((p) => p.zoneId === zone),
+        'a permanent permission changed',
+      ).toMatchObject({ timetableId: 0, usePeriod: false });
     }
     for (const booking of active) {
       const mid = new Date((booking.starts_at.getTime() + booking.ends_at.getTime()) / 2);
-      expect(building.simulator.mayOpen(apartment.accessLevelId, booking.zone_id, mid), 'door closed during the booking').toBe(true);
-      expect(building.simulator.mayOpen(apartment.accessLevelId, booking.zone_id, new Date(booking.starts_at.getTime() - 60_000)), 'door open before').toBe(false);
-      expect(building.simulator.mayOpen(apartment.accessLevelId, booking.zone_id, new Date(booking.ends_at.getTime() + 60_000)), 'door open after').toBe(false);
+      expect(
+        building.simulator.mayOpen(apartment.accessLevelId, booking.zone_id, mid),
+        'door closed during the booking',
+      ).toBe(true);
+      expect(
+        building.simulator.mayOpen(
+          apartment.accessLevelId,
+          booking.zone_id,
+          new Date(booking.starts_at.getTime() - 60_000),
+        ),
+        'door open before',
+      ).toBe(false);
+      expect(
+        building.simulator.mayOpen(
+          apartment.accessLevelId,
+          booking.zone_id,
+          new Date(booking.ends_at.getTime() + 60_000),
+        ),
+        'door open after',
+      ).toBe(false);
     }
   }
   expectNoDuplicateWrites(building);
@@ -176,29 +235,50 @@ interface CapturedMessage {
 export async function expectAlertsEmailedOnce(sql: Sql, building: TestBuilding, doubleBookingIds: string[]) {
   const alerts = await sql<{ id: string; kind: string; booking_id: string }[]>`
     select id, kind, booking_id from integration.alerts where building_id = ${building.id}`;
-  const doubles = alerts.filter((a) => a.kind === 'double_booking').map((a) => a.booking_id).sort();
+  const doubles = alerts
+    .filter((a) => a.kind === 'double_booking')
+    .map((a) => a.booking_id)
+    .sort();
   const mine = await sql<{ id: string }[]>`
     select id from public.bookings where building_id = ${building.id} and id = any (${doubleBookingIds}::uuid[])`;
   expect(doubles, 'one double-booking alert per double booking').toEqual(mine.map((r) => r.id).sort());
 
   const [manager] = await sql<{ email: string }[]>`select email from auth.users where id = ${building.managerId}`;
   let last: unknown;
-  const outbox = await eventually(async () => {
-    const rows = await sql<{ alert_id: string; status: string; idempotency_key: string; last_error: string | null; locked_until: Date | null }[]>`
+  const outbox = await eventually(
+    async () => {
+      const rows = await sql<
+        {
+          alert_id: string;
+          status: string;
+          idempotency_key: string;
+          last_error: string | null;
+          locked_until: Date | null;
+        }[]
+      >`
       select alert_id, status, idempotency_key, last_error, locked_until from integration.email_outbox where building_id = ${building.id}`;
-    last = rows.filter((r) => r.status !== 'sent');
-    if (rows.length === alerts.length && rows.every((r) => r.status === 'sent')) return rows;
-    await sendAlertsNow().catch(() => undefined);
-    return undefined;
-  }, 30_000, 'every alert email sent').catch((error: Error) => {
+      last = rows.filter((r) => r.status !== 'sent');
+      if (rows.length === alerts.length && rows.every((r) => r.status === 'sent')) return rows;
+      await sendAlertsNow().catch(() => undefined);
+      return undefined;
+    },
+    30_000,
+    'every alert email sent',
+  ).catch((error: Error) => {
     throw new Error(`${error.message}; ${alerts.length} alerts, not sent: ${JSON.stringify(last)}`);
   });
-  const messages = await eventually(async () => {
-    const response = await fetch(`${captureUrl}/_capture/messages?to=${encodeURIComponent(manager!.email)}`);
-    const found = (await response.json()) as CapturedMessage[];
-    return found.length >= outbox.length ? found : undefined;
-  }, 10_000, 'the emails in the capture');
-  expect(messages.map((m) => m.idempotencyKey).sort(), 'exactly one email per alert').toEqual(outbox.map((r) => r.idempotency_key).sort());
+  const messages = await eventually(
+    async () => {
+      const response = await fetch(`${captureUrl}/_capture/messages?to=${encodeURIComponent(manager!.email)}`);
+      const found = (await response.json()) as CapturedMessage[];
+      return found.length >= outbox.length ? found : undefined;
+    },
+    10_000,
+    'the emails in the capture',
+  );
+  expect(messages.map((m) => m.idempotencyKey).sort(), 'exactly one email per alert').toEqual(
+    outbox.map((r) => r.idempotency_key).sort(),
+  );
 }
 
 /** The bookings' reasons and the outbox's last errors are text a person can read. */

@@ -9,8 +9,12 @@ describe('function database connections', () => {
   afterAll(() => sql.end());
 
   it('tells the transaction pooler (port 6543) from a direct or session connection', () => {
-    expect(throughTransactionPooler('postgresql://postgres.ref:secret@aws-0-eu-west-1.pooler.supabase.com:6543/postgres')).toBe(true);
-    expect(throughTransactionPooler('postgresql://postgres.ref:secret@aws-0-eu-west-1.pooler.supabase.com:5432/postgres')).toBe(false);
+    expect(
+      throughTransactionPooler('postgresql://postgres.ref:secret@aws-0-eu-west-1.pooler.supabase.com:6543/postgres'),
+    ).toBe(true);
+    expect(
+      throughTransactionPooler('postgresql://postgres.ref:secret@aws-0-eu-west-1.pooler.supabase.com:5432/postgres'),
+    ).toBe(false);
     expect(throughTransactionPooler('postgresql://postgres:secret@db.ref.supabase.co:5432/postgres')).toBe(false);
   });
 

@@ -5,7 +5,9 @@ describe('edge functions on the local stack', () => {
   const { functionsUrl, functionsSecret } = stackEnv();
 
   it('serve at the hosted URL shape and reach the database', async () => {
-    const response = await fetch(`${functionsUrl}/health`, { headers: { Authorization: await functionAuthorization() } });
+    const response = await fetch(`${functionsUrl}/health`, {
+      headers: { Authorization: await functionAuthorization() },
+    });
     expect(response.status).toBe(200);
     const body = await response.json();
     expect(body.status).toBe('ok');

@@ -41,7 +41,11 @@ describe('the local pg_net stand-in', () => {
     // A committed request posted afterwards is delivered; the rolled-back one never is.
     const after = `committed-after-${Date.now()}`;
     await sql`select net.http_post(${url}, jsonb_build_object('marker', ${after}::text))`;
-    await eventually(async () => (received.some((b) => b.includes(after)) ? true : undefined), 10_000, 'the committed request');
+    await eventually(
+      async () => (received.some((b) => b.includes(after)) ? true : undefined),
+      10_000,
+      'the committed request',
+    );
     expect(received.some((b) => b.includes(marker))).toBe(false);
   });
 
@@ -52,7 +56,11 @@ describe('the local pg_net stand-in', () => {
       await new Promise((r) => setTimeout(r, 1500));
       expect(received.some((b) => b.includes(marker))).toBe(false);
     });
-    await eventually(async () => (received.some((b) => b.includes(marker)) ? true : undefined), 10_000, 'delivery after commit');
+    await eventually(
+      async () => (received.some((b) => b.includes(marker)) ? true : undefined),
+      10_000,
+      'delivery after commit',
+    );
   });
 
   it('delivers a committed request to the local function server and records its response', async () => {
@@ -62,11 +70,15 @@ describe('the local pg_net stand-in', () => {
         '{}'::jsonb,
         headers => jsonb_build_object('Content-Type', 'application/json', 'Authorization', integration.function_authorization())
       ) as id`;
-    const response = await eventually(async () => {
-      const [row] = await sql<{ status_code: number; content: string }[]>`
+    const response = await eventually(
+      async () => {
+        const [row] = await sql<{ status_code: number; content: string }[]>`
         select status_code, content from net._http_response where id = ${id}`;
-      return row;
-    }, 15_000, 'the response row');
+        return row;
+      },
+      15_000,
+      'the response row',
+    );
     expect(response.status_code).toBe(200);
     expect(JSON.parse(response.content)).toMatchObject({ status: 'ok' });
   });

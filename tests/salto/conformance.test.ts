@@ -8,7 +8,7 @@ import { allDays, periodForDates, type Timetable } from '../../src/shared/salto/
 import { leaf } from '../../src/shared/salto/xml.ts';
 import type { MalformedKind } from '../../src/simulator/faults.ts';
 import type { SimulatorHandle } from '../../src/simulator/simulator.ts';
-import { VARIANTS, clientFor, saltoError, simulatorFor } from './helpers.ts';
+import { clientFor, saltoError, simulatorFor, VARIANTS } from './helpers.ts';
 
 describe.each(VARIANTS)('SHIP client over $label', (variant) => {
   let simulator: SimulatorHandle;
@@ -81,7 +81,12 @@ describe.each(VARIANTS)('SHIP client over $label', (variant) => {
     expect(tables.find((t) => t.id === 200)).toEqual(timetable);
 
     const level = await client.readAccessLevel('APT-502-56');
-    const gym = { zoneId: 'GYM', timetableId: 200, usePeriod: true, period: periodForDates('2026-05-01', '2026-05-01') };
+    const gym = {
+      zoneId: 'GYM',
+      timetableId: 200,
+      usePeriod: true,
+      period: periodForDates('2026-05-01', '2026-05-01'),
+    };
     await client.replaceZonePermissions('APT-502-56', [...level.zonePermissions, gym]);
     expect((await client.readAccessLevel('APT-502-56')).zonePermissions).toContainEqual(gym);
     expect(simulator.mayOpen('APT-502-56', 'GYM', '2026-05-01T18:30:00')).toBe(true);
@@ -95,14 +100,20 @@ describe.each(VARIANTS)('SHIP client over $label', (variant) => {
 
   it('refuses a permission for an unknown zone with code 11 and changes nothing', async () => {
     const before = simulator.snapshot();
-    const error = await saltoError(client.replaceZonePermissions('APT-501-56', [{ zoneId: 'SAUNA', timetableId: 0, usePeriod: false }]));
+    const error = await saltoError(
+      client.replaceZonePermissions('APT-501-56', [{ zoneId: 'SAUNA', timetableId: 0, usePeriod: false }]),
+    );
     expect(error.code).toBe(11);
     expect(simulator.snapshot()).toEqual(before);
   });
 
   it('creates, refuses to recreate (code 10), and deletes an access level', async () => {
     await client.upsertZone({ id: 'ROOF', name: 'Roof & <terrace>' });
-    await client.insertAccessLevel({ id: 'APT-701-56', name: 'Apartment 701/56', zonePermissions: [{ zoneId: 'ROOF', timetableId: 0, usePeriod: false }] });
+    await client.insertAccessLevel({
+      id: 'APT-701-56',
+      name: 'Apartment 701/56',
+      zonePermissions: [{ zoneId: 'ROOF', timetableId: 0, usePeriod: false }],
+    });
     expect((await saltoError(client.insertAccessLevel({ id: 'APT-701-56' }))).code).toBe(10);
     expect((await client.listZones()).find((z) => z.id === 'ROOF')?.name).toBe('Roof & <terrace>');
     await client.deleteAccessLevel('APT-701-56');
@@ -144,16 +155,22 @@ describe.each(VARIANTS)('SHIP client over $label', (variant) => {
     expect(failed).toBeLessThan(32);
   });
 
-  it.each<MalformedKind>(['not-xml', 'truncated', 'wrong-root', 'wrong-request-name', 'bad-code', 'oversized', 'invalid-utf8', 'bad-frame'])(
-    'turns a malformed reply (%s) into a typed error, never a raw exception',
-    async (kind) => {
-      void simulator.setFaults({ malformed: { kind, count: 1 } });
-      const error = await saltoError(client.getInfo());
-      expect(error.reason).toBe('malformed');
-      expect(error.kind).toBe('permanent');
-      await expect(client.getInfo()).resolves.toMatchObject({ protocolId: 'SHIP' });
-    },
-  );
+  it.each<MalformedKind>([
+    'not-xml',
+    'truncated',
+    'wrong-root',
+    'wrong-request-name',
+    'bad-code',
+    'oversized',
+    'invalid-utf8',
+    'bad-frame',
+  ])('turns a malformed reply (%s) into a typed error, never a raw exception', async (kind) => {
+    void simulator.setFaults({ malformed: { kind, count: 1 } });
+    const error = await saltoError(client.getInfo());
+    expect(error.reason).toBe('malformed');
+    expect(error.kind).toBe('permanent');
+    await expect(client.getInfo()).resolves.toMatchObject({ protocolId: 'SHIP' });
+  });
 
   it('times out a reply that never comes, then works again', async () => {
     void simulator.setFaults({ malformed: { kind: 'no-reply', count: 1 } });

@@ -4,7 +4,7 @@ import { createSaltoClient, type SaltoClient, type SaltoClientOptions } from '..
 import type { SaltoAuth, SaltoEndpointInput } from '../../src/shared/salto/endpoint.ts';
 import { SaltoError } from '../../src/shared/salto/errors.ts';
 import { nodeStpConnector } from '../../src/simulator/node-stp-connector.ts';
-import { startSimulator, type SimulatorHandle, type SimulatorOptions } from '../../src/simulator/simulator.ts';
+import { type SimulatorHandle, type SimulatorOptions, startSimulator } from '../../src/simulator/simulator.ts';
 import type { SiteSeed } from '../../src/simulator/state.ts';
 
 export const demoSeed = (): SiteSeed =>
@@ -19,7 +19,11 @@ export interface Variant {
 /** Every way a building's SALTO can be reached. */
 export const VARIANTS: readonly Variant[] = [
   { label: 'HTTP without authentication', transport: 'http', auth: { mode: 'none' } },
-  { label: 'HTTP with Basic authentication', transport: 'http', auth: { mode: 'basic', username: 'integrator', password: 'pä$$ w:rd' } },
+  {
+    label: 'HTTP with Basic authentication',
+    transport: 'http',
+    auth: { mode: 'basic', username: 'integrator', password: 'pä$$ w:rd' },
+  },
   { label: 'HTTP with a Salto-SHIP-Key', transport: 'http', auth: { mode: 'key', key: 'k3y-ß-123' } },
   { label: 'TCP with STP framing', transport: 'stp', auth: { mode: 'none' } },
 ];

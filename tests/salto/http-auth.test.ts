@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SHIP_MEDIA_TYPE } from '../../src/shared/salto/endpoint.ts';
 import type { FetchLike } from '../../src/shared/salto/transport-http.ts';
-import { startSimulator, type SimulatorHandle } from '../../src/simulator/simulator.ts';
+import { type SimulatorHandle, startSimulator } from '../../src/simulator/simulator.ts';
 import { clientFor, demoSeed, saltoError } from './helpers.ts';
 
 describe('SHIP over HTTP refuses what SALTO refuses', () => {
@@ -11,7 +11,11 @@ describe('SHIP over HTTP refuses what SALTO refuses', () => {
   let switchedOff: SimulatorHandle;
 
   beforeAll(async () => {
-    basic = await startSimulator({ seed: demoSeed(), stpPort: null, auth: { mode: 'basic', username: 'integrator', password: 'secret' } });
+    basic = await startSimulator({
+      seed: demoSeed(),
+      stpPort: null,
+      auth: { mode: 'basic', username: 'integrator', password: 'secret' },
+    });
     keyed = await startSimulator({ seed: demoSeed(), stpPort: null, auth: { mode: 'key', key: 'the-key' } });
     switchedOff = await startSimulator({ seed: demoSeed(), stpPort: null, shipOverHttp: false });
   });
@@ -32,9 +36,15 @@ describe('SHIP over HTTP refuses what SALTO refuses', () => {
   });
 
   it('answers a wrong Salto-SHIP-Key with 401, and Basic credentials do not stand in for the key', async () => {
-    expect((await saltoError(clientFor(keyed, 'http', { auth: { mode: 'key', key: 'nope' } }).getInfo())).httpStatus).toBe(401);
     expect(
-      (await saltoError(clientFor(keyed, 'http', { auth: { mode: 'basic', username: 'the-key', password: 'the-key' } }).getInfo())).httpStatus,
+      (await saltoError(clientFor(keyed, 'http', { auth: { mode: 'key', key: 'nope' } }).getInfo())).httpStatus,
+    ).toBe(401);
+    expect(
+      (
+        await saltoError(
+          clientFor(keyed, 'http', { auth: { mode: 'basic', username: 'the-key', password: 'the-key' } }).getInfo(),
+        )
+      ).httpStatus,
     ).toBe(401);
     await expect(clientFor(keyed, 'http').getInfo()).resolves.toMatchObject({ protocolId: 'SHIP' });
   });
@@ -52,9 +62,14 @@ describe('SHIP over HTTP refuses what SALTO refuses', () => {
     const withCharset: FetchLike = (url, init) =>
       fetch(url, {
         ...init,
-        headers: { ...(init.headers as Record<string, string>), 'content-type': `${SHIP_MEDIA_TYPE.toUpperCase()}; charset=utf-8` },
+        headers: {
+          ...(init.headers as Record<string, string>),
+          'content-type': `${SHIP_MEDIA_TYPE.toUpperCase()}; charset=utf-8`,
+        },
       });
-    await expect(clientFor(keyed, 'http', {}, { fetch: withCharset }).getInfo()).resolves.toMatchObject({ protocolId: 'SHIP' });
+    await expect(clientFor(keyed, 'http', {}, { fetch: withCharset }).getInfo()).resolves.toMatchObject({
+      protocolId: 'SHIP',
+    });
   });
 
   it('answers 501 when the HTTP transport is switched off on the server', async () => {

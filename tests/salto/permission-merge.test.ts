@@ -64,7 +64,10 @@ describe('merging the zones we manage into an access level', () => {
     fc.assert(
       fc.property(
         fc.uniqueArray(permission, { selector: (p) => p.zoneId }),
-        fc.uniqueArray(permission.filter((p) => MANAGED.includes(p.zoneId)), { selector: (p) => p.zoneId }),
+        fc.uniqueArray(
+          permission.filter((p) => MANAGED.includes(p.zoneId)),
+          { selector: (p) => p.zoneId },
+        ),
         (current, desired) => {
           const merge = mergeZonePermissions(current, desired, MANAGED);
           const unmanagedBefore = current.filter((p) => !MANAGED.includes(p.zoneId));

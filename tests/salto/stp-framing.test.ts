@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { StpFrameDecoder, encodeStpFrame } from '../../src/shared/salto/stp-framing.ts';
+import { encodeStpFrame, StpFrameDecoder } from '../../src/shared/salto/stp-framing.ts';
 
 const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
 

@@ -2,8 +2,8 @@
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSaltoClient } from '../../src/shared/salto/client.ts';
-import type { StpConnector } from '../../src/shared/salto/transport-stp.ts';
 import { encodeStpFrame } from '../../src/shared/salto/stp-framing.ts';
+import type { StpConnector } from '../../src/shared/salto/transport-stp.ts';
 import { nodeStpConnector } from '../../src/simulator/node-stp-connector.ts';
 import { saltoError } from './helpers.ts';
 
@@ -37,7 +37,10 @@ async function peer(respond: (socket: net.Socket) => void): Promise<number> {
 }
 
 const clientOn = (port: number, connector: StpConnector = nodeStpConnector, replyTimeoutMs = 500) =>
-  createSaltoClient({ transport: 'stp', host: '127.0.0.1', port, replyTimeoutMs, connectTimeoutMs: 200 }, { connector });
+  createSaltoClient(
+    { transport: 'stp', host: '127.0.0.1', port, replyTimeoutMs, connectTimeoutMs: 200 },
+    { connector },
+  );
 
 describe('SHIP over TCP/STP', () => {
   it('reassembles a reply that arrives one byte at a time', async () => {
@@ -98,7 +101,10 @@ describe('SHIP over TCP/STP', () => {
 
   it('needs no credentials and refuses an endpoint that configures some', () => {
     expect(() =>
-      createSaltoClient({ transport: 'stp', host: '127.0.0.1', port: 6500, auth: { mode: 'key', key: 'k' } }, { connector: nodeStpConnector }),
+      createSaltoClient(
+        { transport: 'stp', host: '127.0.0.1', port: 6500, auth: { mode: 'key', key: 'k' } },
+        { connector: nodeStpConnector },
+      ),
     ).toThrow(/STP carries no credentials/);
   });
 });

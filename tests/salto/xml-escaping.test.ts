@@ -16,7 +16,11 @@ import {
 const xmlString = fc.string({ unit: 'binary', maxLength: 60 }).filter(isXmlText);
 /** Whitespace of every kind, where trimming would bite: at the edges. */
 const edgy = fc
-  .tuple(fc.constantFrom(' ', '\t', '\n', '\r', '\u00a0', '\u3000', '\u2028', '\ufeff', ''), xmlString, fc.constantFrom(' ', '\r\n', '\u2003', ''))
+  .tuple(
+    fc.constantFrom(' ', '\t', '\n', '\r', '\u00a0', '\u3000', '\u2028', '\ufeff', ''),
+    xmlString,
+    fc.constantFrom(' ', '\r\n', '\u2003', ''),
+  )
   .map(([a, b, c]) => a + b + c);
 
 describe('XML values', () => {
@@ -33,7 +37,12 @@ describe('XML values', () => {
   it('never open an element: the parsed tree has exactly the elements that were built', () => {
     fc.assert(
       fc.property(fc.array(xmlString, { maxLength: 5 }), (values) => {
-        const xml = serializeDocument(branch('Root', values.map((v) => leaf('Value', v))));
+        const xml = serializeDocument(
+          branch(
+            'Root',
+            values.map((v) => leaf('Value', v)),
+          ),
+        );
         const root = parseDocument(xml);
         expect((root.children ?? []).map((c) => c.name)).toEqual(values.map(() => 'Value'));
         expect((root.children ?? []).every((c) => c.children === undefined)).toBe(true);
@@ -43,7 +52,14 @@ describe('XML values', () => {
   });
 
   it('a name such as "Pool & Spa <B>" is legal data and survives an access level round trip', () => {
-    const names = ['Pool & Spa <B>', '"quoted" \'single\'', 'Café Ñandú 泳池 🏊', '</Name><ExtGroupID>EVIL</ExtGroupID>', ']]>', '  padded  '];
+    const names = [
+      'Pool & Spa <B>',
+      '"quoted" \'single\'',
+      'Café Ñandú 泳池 🏊',
+      '</Name><ExtGroupID>EVIL</ExtGroupID>',
+      ']]>',
+      '  padded  ',
+    ];
     for (const name of names) {
       const xml = `<RequestResponse><RequestName>X</RequestName><Params>${serializeElement(
         encodeAccessLevel({ id: 'APT-1', name, zonePermissions: [] }),
@@ -96,7 +112,9 @@ describe('XML parsing of hostile input', () => {
     const deep = (n: number) => '<a>'.repeat(n) + '1' + '</a>'.repeat(n);
     expect(parseDocument(deep(64)).name).toBe('a');
     expect(() => parseDocument(deep(65))).toThrow(/nested deeper/);
-    expect(childText(parseDocument('<a><Name><![CDATA[Pool &amp; <Spa>]]></Name></a>'), 'Name')).toBe('Pool &amp; <Spa>');
+    expect(childText(parseDocument('<a><Name><![CDATA[Pool &amp; <Spa>]]></Name></a>'), 'Name')).toBe(
+      'Pool &amp; <Spa>',
+    );
   });
 
   it('refuses truncated documents, several roots and mixed content', () => {

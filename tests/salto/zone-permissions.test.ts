@@ -10,7 +10,7 @@ import { setZonePermissions } from '../../src/shared/salto/permissions.ts';
 import { branch, leaf, parseDocument, serializeElement } from '../../src/shared/salto/xml.ts';
 import type { SimulatorHandle } from '../../src/simulator/simulator.ts';
 import type { SiteSeed } from '../../src/simulator/state.ts';
-import { VARIANTS, clientFor, demoSeed, saltoError, simulatorFor } from './helpers.ts';
+import { clientFor, demoSeed, saltoError, simulatorFor, VARIANTS } from './helpers.ts';
 
 const MANAGED = ['GYM', 'POOL', 'BBQ'];
 const gymOn = (day: string, timetableId = 0): ZonePermission => ({
@@ -33,7 +33,13 @@ function seedWithServerFields(): SiteSeed {
           extra: [
             { name: 'AntipassbackEnabled', text: '1' },
             { name: 'VendorNote', text: 'Bay 12 & 13 <visitor>' },
-            { name: 'Nested', children: [{ name: 'A', text: '1' }, { name: 'B', text: 'ü' }] },
+            {
+              name: 'Nested',
+              children: [
+                { name: 'A', text: '1' },
+                { name: 'B', text: 'ü' },
+              ],
+            },
           ],
         }
       : p,
@@ -78,7 +84,9 @@ describe.each(VARIANTS)('setting a booking zone permission over $label', (varian
     const [read] = simulator.requests({ requestName: 'SaltoDBGroupList.Read' });
     const [write] = simulator.requests({ requestName: 'SaltoDBGroup.Update' });
     const entries = (xml: string) =>
-      [...xml.matchAll(/<SaltoDB\.AccessPermission\.Group_Zone>.*?<\/SaltoDB\.AccessPermission\.Group_Zone>/g)].map((m) => m[0]);
+      [...xml.matchAll(/<SaltoDB\.AccessPermission\.Group_Zone>.*?<\/SaltoDB\.AccessPermission\.Group_Zone>/g)].map(
+        (m) => m[0],
+      );
     const readEntries = entries(read!.reply!);
     const writtenEntries = entries(write!.request);
     expect(writtenEntries.slice(0, readEntries.length)).toEqual(readEntries);
@@ -104,7 +112,9 @@ describe.each(VARIANTS)('setting a booking zone permission over $label', (varian
   });
 
   it('refuses, before sending, a desired list naming a zone twice', async () => {
-    const error = await saltoError(setZonePermissions(client, 'APT-502-56', [gymOn('2026-05-01'), gymOn('2026-05-02')], MANAGED));
+    const error = await saltoError(
+      setZonePermissions(client, 'APT-502-56', [gymOn('2026-05-01'), gymOn('2026-05-02')], MANAGED),
+    );
     expect([error.reason, error.code]).toEqual(['input', 7]);
     expect(simulator.requests({ requestName: 'SaltoDBGroup.Update' })).toEqual([]);
   });

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { allDays } from '../../src/shared/salto/model.ts';
 import { decideAccess } from '../../src/simulator/access.ts';
-import { siteFromSeed, type SiteSeed } from '../../src/simulator/state.ts';
+import { type SiteSeed, siteFromSeed } from '../../src/simulator/state.ts';
 
 const sundayOneToFour = { start: '01:00:00', end: '04:00:00', days: { ...allDays(false), sunday: true } };
 
@@ -16,8 +16,16 @@ function site(extra: Partial<SiteSeed> = {}) {
       zones: [{ id: 'GYM' }, { id: 'POOL' }, { id: 'MAIN-ENTRANCE' }],
       timetables: [
         { id: 200, name: 'Sunday 01:00-04:00', intervals: [sundayOneToFour] },
-        { id: 201, name: 'Evenings to midnight', intervals: [{ start: '18:00:00', end: '24:00:00', days: allDays(true) }] },
-        { id: 202, name: 'Holidays only', intervals: [{ start: '00:00:00', end: '24:00:00', days: { ...allDays(false), holiday: true } }] },
+        {
+          id: 201,
+          name: 'Evenings to midnight',
+          intervals: [{ start: '18:00:00', end: '24:00:00', days: allDays(true) }],
+        },
+        {
+          id: 202,
+          name: 'Holidays only',
+          intervals: [{ start: '00:00:00', end: '24:00:00', days: { ...allDays(false), holiday: true } }],
+        },
       ],
       holidays: ['2026-12-25'],
       accessLevels: [
@@ -31,7 +39,12 @@ function site(extra: Partial<SiteSeed> = {}) {
               usePeriod: true,
               period: { startDate: '2026-04-05T00:00:00', endDate: '2026-10-04T24:00:00' },
             },
-            { zoneId: 'POOL', timetableId: 201, usePeriod: true, period: { startDate: '2026-05-01T00:00:00', endDate: '2026-05-02T24:00:00' } },
+            {
+              zoneId: 'POOL',
+              timetableId: 201,
+              usePeriod: true,
+              period: { startDate: '2026-05-01T00:00:00', endDate: '2026-05-02T24:00:00' },
+            },
           ],
         },
         { id: 'APT-502-56', zonePermissions: [{ zoneId: 'GYM', timetableId: 202, usePeriod: false }] },
@@ -50,7 +63,10 @@ describe('effective access from the SALTO state', () => {
   });
 
   it('is closed for a zone the access level holds no permission for, or an unknown access level', () => {
-    expect(decideAccess(site(), 'APT-501-56', 'BBQ', '2026-05-01T12:00:00')).toMatchObject({ open: false, reason: expect.stringMatching(/no permission/) });
+    expect(decideAccess(site(), 'APT-501-56', 'BBQ', '2026-05-01T12:00:00')).toMatchObject({
+      open: false,
+      reason: expect.stringMatching(/no permission/),
+    });
     expect(open('2026-05-01T12:00:00', 'GYM', 'APT-999-56')).toBe(false);
   });
 

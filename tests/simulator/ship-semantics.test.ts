@@ -7,7 +7,7 @@ import { SHIP_MEDIA_TYPE } from '../../src/shared/salto/endpoint.ts';
 import { encodeStpFrame, StpFrameDecoder } from '../../src/shared/salto/stp-framing.ts';
 import { childOf, childText, parseDocument } from '../../src/shared/salto/xml.ts';
 import { nodeStpConnector } from '../../src/simulator/node-stp-connector.ts';
-import { startSimulator, type SimulatorHandle } from '../../src/simulator/simulator.ts';
+import { type SimulatorHandle, startSimulator } from '../../src/simulator/simulator.ts';
 import { demoSeed } from '../salto/helpers.ts';
 
 let simulator: SimulatorHandle;
@@ -28,7 +28,8 @@ async function ship(body: string): Promise<string> {
   return response.text();
 }
 
-const call = (name: string, params = '') => ship(`<RequestCall><RequestName>${name}</RequestName><Params>${params}</Params></RequestCall>`);
+const call = (name: string, params = '') =>
+  ship(`<RequestCall><RequestName>${name}</RequestName><Params>${params}</Params></RequestCall>`);
 
 /** The Exception code of a reply, or undefined when it succeeded. */
 function codeOf(reply: string): number | undefined {
@@ -41,11 +42,22 @@ const gym = (day: string, extra = '') =>
   `<Period><StartDate>${day}T00:00:00</StartDate><EndDate>${day}T24:00:00</EndDate></Period>${extra}</SaltoDB.AccessPermission.Group_Zone>`;
 const update = (group: string, inner: string) =>
   call('SaltoDBGroup.Update', `<SaltoDBGroup><ExtGroupID>${group}</ExtGroupID>${inner}</SaltoDBGroup>`);
-const zonesOf = (group: string) => simulator.snapshot().accessLevels.find((l) => l.id === group)!.zonePermissions.map((p) => p.zoneId);
+const zonesOf = (group: string) =>
+  simulator
+    .snapshot()
+    .accessLevels.find((l) => l.id === group)!
+    .zonePermissions.map((p) => p.zoneId);
 
 describe('SHIP semantics of the simulator', () => {
   it('replaces the whole zone list when the list is present', async () => {
-    expect(codeOf(await update('APT-501-56', `<SaltoDB.AccessPermissionList.Group_Zone>${gym('2026-05-01')}</SaltoDB.AccessPermissionList.Group_Zone>`))).toBeUndefined();
+    expect(
+      codeOf(
+        await update(
+          'APT-501-56',
+          `<SaltoDB.AccessPermissionList.Group_Zone>${gym('2026-05-01')}</SaltoDB.AccessPermissionList.Group_Zone>`,
+        ),
+      ),
+    ).toBeUndefined();
     expect(zonesOf('APT-501-56')).toEqual(['GYM']);
   });
 
@@ -67,14 +79,23 @@ describe('SHIP semantics of the simulator', () => {
 
   it('holds one permission per access level and zone: a list naming a zone twice is code 7 and changes nothing', async () => {
     const before = simulator.snapshot();
-    const reply = await update('APT-501-56', `<SaltoDB.AccessPermissionList.Group_Zone>${gym('2026-05-01')}${gym('2026-05-02')}</SaltoDB.AccessPermissionList.Group_Zone>`);
+    const reply = await update(
+      'APT-501-56',
+      `<SaltoDB.AccessPermissionList.Group_Zone>${gym('2026-05-01')}${gym('2026-05-02')}</SaltoDB.AccessPermissionList.Group_Zone>`,
+    );
     expect(codeOf(reply)).toBe(7);
     expect(simulator.snapshot()).toEqual(before);
   });
 
   it('stores permission fields it does not interpret and returns them on reads', async () => {
-    await update('APT-502-56', `<SaltoDB.AccessPermissionList.Group_Zone>${gym('2026-05-01', '<Extra>1</Extra>')}</SaltoDB.AccessPermissionList.Group_Zone>`);
-    const read = await call('SaltoDBGroupList.Read', '<MaxCount>1</MaxCount><StartingFromExtGroupID>APT-502-56</StartingFromExtGroupID><ReturnAccessPermissions_Group_Zone>1</ReturnAccessPermissions_Group_Zone>');
+    await update(
+      'APT-502-56',
+      `<SaltoDB.AccessPermissionList.Group_Zone>${gym('2026-05-01', '<Extra>1</Extra>')}</SaltoDB.AccessPermissionList.Group_Zone>`,
+    );
+    const read = await call(
+      'SaltoDBGroupList.Read',
+      '<MaxCount>1</MaxCount><StartingFromExtGroupID>APT-502-56</StartingFromExtGroupID><ReturnAccessPermissions_Group_Zone>1</ReturnAccessPermissions_Group_Zone>',
+    );
     expect(read).toContain('<Extra>1</Extra>');
   });
 
@@ -82,7 +103,11 @@ describe('SHIP semantics of the simulator', () => {
     ['unparseable XML', '<RequestCall><RequestName>GetInfo</RequestName>', 500],
     ['a DOCTYPE', '<!DOCTYPE x [<!ENTITY a "b">]><RequestCall><RequestName>GetInfo</RequestName></RequestCall>', 500],
     ['another root element', '<Call><RequestName>GetInfo</RequestName></Call>', 501],
-    ['an unknown parameter', '<RequestCall><RequestName>GetInfo</RequestName><Params><Foo>1</Foo></Params></RequestCall>', 501],
+    [
+      'an unknown parameter',
+      '<RequestCall><RequestName>GetInfo</RequestName><Params><Foo>1</Foo></Params></RequestCall>',
+      501,
+    ],
     ['no RequestName', '<RequestCall><Params></Params></RequestCall>', 12],
     ['an unknown request', '<RequestCall><RequestName>SaltoDBUser.Teleport</RequestName></RequestCall>', 502],
   ])('refuses %s with code %i', async (_what, body, code) => {
@@ -91,16 +116,76 @@ describe('SHIP semantics of the simulator', () => {
 
   it.each([
     ['an unknown access level', () => update('APT-000-00', ''), 11],
-    ['an unknown zone in the list', () => update('APT-501-56', '<SaltoDB.AccessPermissionList.Group_Zone><SaltoDB.AccessPermission.Group_Zone><ExtZoneID>SPA</ExtZoneID></SaltoDB.AccessPermission.Group_Zone></SaltoDB.AccessPermissionList.Group_Zone>'), 11],
-    ['an unknown timetable', () => update('APT-501-56', '<SaltoDB.AccessPermissionList.Group_Zone><SaltoDB.AccessPermission.Group_Zone><ExtZoneID>GYM</ExtZoneID><TimezoneTableID>999</TimezoneTableID></SaltoDB.AccessPermission.Group_Zone></SaltoDB.AccessPermissionList.Group_Zone>'), 11],
+    [
+      'an unknown zone in the list',
+      () =>
+        update(
+          'APT-501-56',
+          '<SaltoDB.AccessPermissionList.Group_Zone><SaltoDB.AccessPermission.Group_Zone><ExtZoneID>SPA</ExtZoneID></SaltoDB.AccessPermission.Group_Zone></SaltoDB.AccessPermissionList.Group_Zone>',
+        ),
+      11,
+    ],
+    [
+      'an unknown timetable',
+      () =>
+        update(
+          'APT-501-56',
+          '<SaltoDB.AccessPermissionList.Group_Zone><SaltoDB.AccessPermission.Group_Zone><ExtZoneID>GYM</ExtZoneID><TimezoneTableID>999</TimezoneTableID></SaltoDB.AccessPermission.Group_Zone></SaltoDB.AccessPermissionList.Group_Zone>',
+        ),
+      11,
+    ],
     ['a missing ExtGroupID', () => call('SaltoDBGroup.Update', '<SaltoDBGroup><Name>x</Name></SaltoDBGroup>'), 12],
     ['an ExtID longer than 32 characters', () => update('A'.repeat(33), ''), 12],
-    ['UsePeriod=1 without a Period', () => update('APT-501-56', '<SaltoDB.AccessPermissionList.Group_Zone><SaltoDB.AccessPermission.Group_Zone><ExtZoneID>GYM</ExtZoneID><UsePeriod>1</UsePeriod></SaltoDB.AccessPermission.Group_Zone></SaltoDB.AccessPermissionList.Group_Zone>'), 12],
-    ['a date that is not a date', () => update('APT-501-56', `<SaltoDB.AccessPermissionList.Group_Zone>${gym('2026-02-30')}</SaltoDB.AccessPermissionList.Group_Zone>`), 503],
-    ['a boolean that is not 0/1', () => update('APT-501-56', '<SaltoDB.AccessPermissionList.Group_Zone><SaltoDB.AccessPermission.Group_Zone><ExtZoneID>GYM</ExtZoneID><UsePeriod>yes</UsePeriod></SaltoDB.AccessPermission.Group_Zone></SaltoDB.AccessPermissionList.Group_Zone>'), 503],
-    ['inserting an existing access level', () => call('SaltoDBGroup.Insert', '<SaltoDBGroup><ExtGroupID>APT-501-56</ExtGroupID></SaltoDBGroup>'), 10],
-    ['a timetable slot outside the pool', () => call('SaltoDBTimezoneTable.Update', '<SaltoDBTimezoneTable><TimezoneTableID>0</TimezoneTableID></SaltoDBTimezoneTable>'), 11],
-    ['an interval that ends before it starts', () => call('SaltoDBTimezoneTable.Update', '<SaltoDBTimezoneTable><TimezoneTableID>200</TimezoneTableID><SaltoDBTimezoneList><SaltoDBTimezone><StartTime>19:00:00</StartTime><EndTime>18:00:00</EndTime></SaltoDBTimezone></SaltoDBTimezoneList></SaltoDBTimezoneTable>'), 12],
+    [
+      'UsePeriod=1 without a Period',
+      () =>
+        update(
+          'APT-501-56',
+          '<SaltoDB.AccessPermissionList.Group_Zone><SaltoDB.AccessPermission.Group_Zone><ExtZoneID>GYM</ExtZoneID><UsePeriod>1</UsePeriod></SaltoDB.AccessPermission.Group_Zone></SaltoDB.AccessPermissionList.Group_Zone>',
+        ),
+      12,
+    ],
+    [
+      'a date that is not a date',
+      () =>
+        update(
+          'APT-501-56',
+          `<SaltoDB.AccessPermissionList.Group_Zone>${gym('2026-02-30')}</SaltoDB.AccessPermissionList.Group_Zone>`,
+        ),
+      503,
+    ],
+    [
+      'a boolean that is not 0/1',
+      () =>
+        update(
+          'APT-501-56',
+          '<SaltoDB.AccessPermissionList.Group_Zone><SaltoDB.AccessPermission.Group_Zone><ExtZoneID>GYM</ExtZoneID><UsePeriod>yes</UsePeriod></SaltoDB.AccessPermission.Group_Zone></SaltoDB.AccessPermissionList.Group_Zone>',
+        ),
+      503,
+    ],
+    [
+      'inserting an existing access level',
+      () => call('SaltoDBGroup.Insert', '<SaltoDBGroup><ExtGroupID>APT-501-56</ExtGroupID></SaltoDBGroup>'),
+      10,
+    ],
+    [
+      'a timetable slot outside the pool',
+      () =>
+        call(
+          'SaltoDBTimezoneTable.Update',
+          '<SaltoDBTimezoneTable><TimezoneTableID>0</TimezoneTableID></SaltoDBTimezoneTable>',
+        ),
+      11,
+    ],
+    [
+      'an interval that ends before it starts',
+      () =>
+        call(
+          'SaltoDBTimezoneTable.Update',
+          '<SaltoDBTimezoneTable><TimezoneTableID>200</TimezoneTableID><SaltoDBTimezoneList><SaltoDBTimezone><StartTime>19:00:00</StartTime><EndTime>18:00:00</EndTime></SaltoDBTimezone></SaltoDBTimezoneList></SaltoDBTimezoneTable>',
+        ),
+      12,
+    ],
   ])('refuses %s with code %i and changes nothing', async (_what, send, code) => {
     const before = simulator.snapshot({ includeEmptyTimetables: true });
     expect(codeOf(await send())).toBe(code);
@@ -108,15 +193,23 @@ describe('SHIP semantics of the simulator', () => {
   });
 
   it('refuses a timetable with more intervals than a timetable holds (code 7)', async () => {
-    const interval = '<SaltoDBTimezone><StartTime>01:00:00</StartTime><EndTime>02:00:00</EndTime><Monday>1</Monday></SaltoDBTimezone>';
-    const reply = await call('SaltoDBTimezoneTable.Update', `<SaltoDBTimezoneTable><TimezoneTableID>200</TimezoneTableID><SaltoDBTimezoneList>${interval.repeat(9)}</SaltoDBTimezoneList></SaltoDBTimezoneTable>`);
+    const interval =
+      '<SaltoDBTimezone><StartTime>01:00:00</StartTime><EndTime>02:00:00</EndTime><Monday>1</Monday></SaltoDBTimezone>';
+    const reply = await call(
+      'SaltoDBTimezoneTable.Update',
+      `<SaltoDBTimezoneTable><TimezoneTableID>200</TimezoneTableID><SaltoDBTimezoneList>${interval.repeat(9)}</SaltoDBTimezoneList></SaltoDBTimezoneTable>`,
+    );
     expect(codeOf(reply)).toBe(7);
   });
 
   it('overwrites a timetable slot, end of day 24:00:00 allowed', async () => {
-    const body = '<SaltoDBTimezoneTable><TimezoneTableID>255</TimezoneTableID><Name>Late</Name><SaltoDBTimezoneList><SaltoDBTimezone><TimezoneID>1</TimezoneID><StartTime>22:00:00</StartTime><EndTime>24:00:00</EndTime><Saturday>1</Saturday></SaltoDBTimezone></SaltoDBTimezoneList></SaltoDBTimezoneTable>';
+    const body =
+      '<SaltoDBTimezoneTable><TimezoneTableID>255</TimezoneTableID><Name>Late</Name><SaltoDBTimezoneList><SaltoDBTimezone><TimezoneID>1</TimezoneID><StartTime>22:00:00</StartTime><EndTime>24:00:00</EndTime><Saturday>1</Saturday></SaltoDBTimezone></SaltoDBTimezoneList></SaltoDBTimezoneTable>';
     expect(codeOf(await call('SaltoDBTimezoneTable.Update', body))).toBeUndefined();
-    expect(simulator.site.timetables.get(255)).toMatchObject({ name: 'Late', intervals: [{ start: '22:00:00', end: '24:00:00' }] });
+    expect(simulator.site.timetables.get(255)).toMatchObject({
+      name: 'Late',
+      intervals: [{ start: '22:00:00', end: '24:00:00' }],
+    });
   });
 
   it('deletes a zone together with the permissions and door memberships that name it', async () => {
@@ -128,12 +221,32 @@ describe('SHIP semantics of the simulator', () => {
   it('pages with MaxCount and an inclusive StartingFrom, ends with EOF, and caps the page size', async () => {
     const first = parseDocument(await call('SaltoDBZoneList.Read', '<MaxCount>4</MaxCount>'));
     const params = childOf(first, 'Params')!;
-    expect(childOf(params, 'SaltoDBZoneList')!.children!.map((z) => childText(z, 'ExtZoneID'))).toEqual(['BBQ', 'CAR-PARK', 'GYM', 'LIFTS']);
+    expect(childOf(params, 'SaltoDBZoneList')!.children!.map((z) => childText(z, 'ExtZoneID'))).toEqual([
+      'BBQ',
+      'CAR-PARK',
+      'GYM',
+      'LIFTS',
+    ]);
     expect(childText(params, 'EOF')).toBe('0');
-    const rest = childOf(parseDocument(await call('SaltoDBZoneList.Read', '<MaxCount>4</MaxCount><StartingFromExtZoneID>LIFTS</StartingFromExtZoneID>')), 'Params')!;
-    expect(childOf(rest, 'SaltoDBZoneList')!.children!.map((z) => childText(z, 'ExtZoneID'))).toEqual(['LIFTS', 'MAIN-ENTRANCE', 'POOL']);
+    const rest = childOf(
+      parseDocument(
+        await call(
+          'SaltoDBZoneList.Read',
+          '<MaxCount>4</MaxCount><StartingFromExtZoneID>LIFTS</StartingFromExtZoneID>',
+        ),
+      ),
+      'Params',
+    )!;
+    expect(childOf(rest, 'SaltoDBZoneList')!.children!.map((z) => childText(z, 'ExtZoneID'))).toEqual([
+      'LIFTS',
+      'MAIN-ENTRANCE',
+      'POOL',
+    ]);
     expect(childText(rest, 'EOF')).toBe('1');
-    const capped = childOf(parseDocument(await call('SaltoDBTimezoneTableList.Read', '<MaxCount>100000</MaxCount>')), 'Params')!;
+    const capped = childOf(
+      parseDocument(await call('SaltoDBTimezoneTableList.Read', '<MaxCount>100000</MaxCount>')),
+      'Params',
+    )!;
     expect(childOf(capped, 'SaltoDBTimezoneTableList')!.children).toHaveLength(255);
   });
 

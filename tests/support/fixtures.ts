@@ -4,8 +4,8 @@
 // tests never see each other's data.
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Sql } from 'postgres';
-import { startSimulator, type SimulatorHandle } from '../../src/simulator/simulator.ts';
 import { callFunction } from '../../local/functions-client.ts';
+import { type SimulatorHandle, startSimulator } from '../../src/simulator/simulator.ts';
 
 export interface TestBuilding {
   id: string;

@@ -13,11 +13,17 @@ afterAll(() => sql.end());
 
 /** Folds the building's pending changes until none is left (the sync, woken too, may be folding some). */
 async function foldAll(buildingId: string) {
-  await eventually(async () => {
-    await sql`select integration.apply_booking_changes(null, ${buildingId})`;
-    const [pending] = await sql<{ n: number }[]>`select count(*)::int as n from integration.booking_changes where building_id = ${buildingId}`;
-    return pending!.n === 0 ? true : undefined;
-  }, 20_000, 'every change folded');
+  await eventually(
+    async () => {
+      await sql`select integration.apply_booking_changes(null, ${buildingId})`;
+      const [pending] = await sql<
+        { n: number }[]
+      >`select count(*)::int as n from integration.booking_changes where building_id = ${buildingId}`;
+      return pending!.n === 0 ? true : undefined;
+    },
+    20_000,
+    'every change folded',
+  );
 }
 
 /** `count` finished one-hour bookings of a facility by an apartment, one every other day back from now. */
@@ -38,7 +44,11 @@ describe('folding booking changes', { timeout: 120_000 }, () => {
       const base = inTwoDays();
       const bookings = Object.values(building.apartments).flatMap((apartment) =>
         Object.values(building.facilities).flatMap((facility) =>
-          [0, 7, 14].map((week) => ({ apartmentId: apartment.id, facilityId: facility.id, startsAt: new Date(base + week * DAY) })),
+          [0, 7, 14].map((week) => ({
+            apartmentId: apartment.id,
+            facilityId: facility.id,
+            startsAt: new Date(base + week * DAY),
+          })),
         ),
       );
       // Written as the app writes them, one per transaction, with the wake-up left out so that only
@@ -64,7 +74,9 @@ describe('folding booking changes', { timeout: 120_000 }, () => {
       await Promise.all(writers);
       writing = false;
       await Promise.all(folders);
-      await Promise.all(Array.from({ length: 3 }, () => sql`select integration.apply_booking_changes(null, ${building.id})`));
+      await Promise.all(
+        Array.from({ length: 3 }, () => sql`select integration.apply_booking_changes(null, ${building.id})`),
+      );
 
       const states = await sql<{ apartment_id: string; facility_id: string; states: string[] }[]>`
         select apartment_id, facility_id, array_agg(state order by access_starts_at) as states
@@ -81,19 +93,22 @@ describe('folding booking changes', { timeout: 120_000 }, () => {
       const levels = await sql<{ access_level_id: string }[]>`
         select access_level_id from integration.access_level_work where building_id = ${building.id} order by 1`;
       // Unless the sync already wrote them (the minute job may have woken it), every access level is queued.
-      for (const l of levels) expect(Object.values(building.apartments).map((a) => a.accessLevelId)).toContain(l.access_level_id);
+      for (const l of levels)
+        expect(Object.values(building.apartments).map((a) => a.accessLevelId)).toContain(l.access_level_id);
 
       // Folding again changes nothing.
-      const before = await sql`select booking_id, state, updated_at from integration.booking_access where building_id = ${building.id} order by booking_id`;
+      const before =
+        await sql`select booking_id, state, updated_at from integration.booking_access where building_id = ${building.id} order by booking_id`;
       await sql`select integration.apply_booking_changes(null, ${building.id})`;
-      const after = await sql`select booking_id, state, updated_at from integration.booking_access where building_id = ${building.id} order by booking_id`;
+      const after =
+        await sql`select booking_id, state, updated_at from integration.booking_access where building_id = ${building.id} order by booking_id`;
       expect(after).toEqual(before);
     } finally {
       await building.close();
     }
   });
 
-  it('a fold writes only the states that change: a regular\'s past bookings are neither rewritten nor locked', async () => {
+  it("a fold writes only the states that change: a regular's past bookings are neither rewritten nor locked", async () => {
     const building = await createTestBuilding(sql, { apartments: [{ label: '1/1' }] });
     try {
       const gym = building.facilities.Gym!;
@@ -101,14 +116,22 @@ describe('folding booking changes', { timeout: 120_000 }, () => {
       // Twenty finished bookings of the gym (released once folded), and one to come (active once in SALTO).
       await pastBookings(building.id, gym.id, apartment.id, 20);
       const startsAt = new Date(inTwoDays());
-      const next = await book(sql, { as: 'service_role' }, { facilityId: gym.id, apartmentId: apartment.id, startsAt, endsAt: new Date(startsAt.getTime() + 3600_000) });
+      const next = await book(
+        sql,
+        { as: 'service_role' },
+        { facilityId: gym.id, apartmentId: apartment.id, startsAt, endsAt: new Date(startsAt.getTime() + 3600_000) },
+      );
       const states = () => sql<{ booking_id: string; state: string; xmin: string; xmax: string; updated_at: Date }[]>`
         select booking_id, state, xmin::text, xmax::text, updated_at from integration.booking_access
         where apartment_id = ${apartment.id} and facility_id = ${gym.id} order by booking_id`;
-      const before = await eventually(async () => {
-        const rows = await states();
-        return rows.length === 21 && rows.find((r) => r.booking_id === next)?.state === 'active' ? rows : undefined;
-      }, 20_000, 'the history released and the next booking active');
+      const before = await eventually(
+        async () => {
+          const rows = await states();
+          return rows.length === 21 && rows.find((r) => r.booking_id === next)?.state === 'active' ? rows : undefined;
+        },
+        20_000,
+        'the history released and the next booking active',
+      );
       expect(before.filter((r) => r.state === 'released')).toHaveLength(20);
 
       // The pair decided again, as at every change of its bookings: nothing about these states changed.

@@ -21,20 +21,45 @@ describe('buildings do not wait for each other', () => {
       const base = Math.ceil(Date.now() / HOUR) * HOUR + 2 * HOUR;
       for (const [i, apartment] of Object.values(slow.apartments).entries()) {
         const startsAt = new Date(base + i * HOUR);
-        await book(sql, { as: 'service_role' }, { facilityId: slow.facilities.Gym!.id, apartmentId: apartment.id, startsAt, endsAt: new Date(startsAt.getTime() + HOUR) });
+        await book(
+          sql,
+          { as: 'service_role' },
+          {
+            facilityId: slow.facilities.Gym!.id,
+            apartmentId: apartment.id,
+            startsAt,
+            endsAt: new Date(startsAt.getTime() + HOUR),
+          },
+        );
       }
-      await eventually(async () => (slow.simulator.requests().length > 0 ? true : undefined), 10_000, 'the slow building being written');
+      await eventually(
+        async () => (slow.simulator.requests().length > 0 ? true : undefined),
+        10_000,
+        'the slow building being written',
+      );
 
       const bookedAt = Date.now();
       const startsAt = new Date(base);
-      await book(sql, { as: 'service_role' }, { facilityId: quick.facilities.Pool!.id, apartmentId: quick.apartments['1']!.id, startsAt, endsAt: new Date(startsAt.getTime() + HOUR) });
+      await book(
+        sql,
+        { as: 'service_role' },
+        {
+          facilityId: quick.facilities.Pool!.id,
+          apartmentId: quick.apartments['1']!.id,
+          startsAt,
+          endsAt: new Date(startsAt.getTime() + HOUR),
+        },
+      );
       await eventually(
-        async () => (quick.simulator.requests({ requestName: 'SaltoDBGroup.Update' }).some((r) => r.applied) ? true : undefined),
+        async () =>
+          quick.simulator.requests({ requestName: 'SaltoDBGroup.Update' }).some((r) => r.applied) ? true : undefined,
         10_000,
         "the other building's permission in SALTO",
       );
       const quickWrittenAfter = Date.now() - bookedAt;
-      const slowWrites = slow.simulator.requests({ requestName: 'SaltoDBGroup.Update' }).filter((r) => r.applied).length;
+      const slowWrites = slow.simulator
+        .requests({ requestName: 'SaltoDBGroup.Update' })
+        .filter((r) => r.applied).length;
       expect(slowWrites, 'the slow building was still being written').toBeLessThan(8);
       expect(quickWrittenAfter).toBeLessThan(2_000);
     } finally {

@@ -25,26 +25,38 @@ async function burst(building: TestBuilding) {
   for (const apartment of Object.values(building.apartments)) {
     for (const facility of Object.values(building.facilities)) {
       const startsAt = new Date(Math.ceil(Date.now() / HOUR) * HOUR + hour++ * HOUR);
-      ids.push(await book(sql, { as: 'service_role' }, { facilityId: facility.id, apartmentId: apartment.id, startsAt, endsAt: new Date(startsAt.getTime() + HOUR) }));
+      ids.push(
+        await book(
+          sql,
+          { as: 'service_role' },
+          { facilityId: facility.id, apartmentId: apartment.id, startsAt, endsAt: new Date(startsAt.getTime() + HOUR) },
+        ),
+      );
     }
   }
   return ids;
 }
 
 async function states(bookingIds: string[]) {
-  const rows = await sql<{ state: string }[]>`select state from integration.booking_access where booking_id = any (${bookingIds}::uuid[])`;
+  const rows = await sql<
+    { state: string }[]
+  >`select state from integration.booking_access where booking_id = any (${bookingIds}::uuid[])`;
   return rows.map((r) => r.state);
 }
 
 /** Waits until every booking is active, nudging the sync function as the minute job would. */
 async function untilAllActive(bookingIds: string[], timeoutMs = 45_000) {
-  await eventually(async () => {
-    const now = await states(bookingIds);
-    if (now.length === bookingIds.length && now.every((s) => s === 'active')) return true;
-    await syncNow(functionsUrl, functionsSecret);
-    await new Promise((r) => setTimeout(r, 300));
-    return undefined;
-  }, timeoutMs, 'every booking active in SALTO');
+  await eventually(
+    async () => {
+      const now = await states(bookingIds);
+      if (now.length === bookingIds.length && now.every((s) => s === 'active')) return true;
+      await syncNow(functionsUrl, functionsSecret);
+      await new Promise((r) => setTimeout(r, 300));
+      return undefined;
+    },
+    timeoutMs,
+    'every booking active in SALTO',
+  );
 }
 
 /**
@@ -56,7 +68,9 @@ function expectSaltoMatchesBookings(building: TestBuilding) {
   for (const apartment of Object.values(building.apartments)) {
     const level = snapshot.accessLevels.find((l) => l.id === apartment.accessLevelId)!;
     const zones = level.zonePermissions.map((p) => p.zoneId).sort();
-    expect(zones).toEqual([...building.permanentZones, ...Object.values(building.facilities).map((f) => f.zoneId)].sort());
+    expect(zones).toEqual(
+      [...building.permanentZones, ...Object.values(building.facilities).map((f) => f.zoneId)].sort(),
+    );
     for (const zone of building.permanentZones) {
       expect(level.zonePermissions.find((p) => p.zoneId === zone)).toMatchObject({ timetableId: 0, usePeriod: false });
     }
@@ -71,18 +85,25 @@ function expectSaltoMatchesBookings(building: TestBuilding) {
 
 describe('fault tolerance of the sync pipeline', { timeout: 120_000 }, () => {
   it('SALTO refusing connections during a burst: every booking is written once it is back, none twice', async () => {
-    const building = await createTestBuilding(sql, { facilities: [{ name: 'Gym' }, { name: 'Pool' }], apartments: apartmentLabels(8) });
+    const building = await createTestBuilding(sql, {
+      facilities: [{ name: 'Gym' }, { name: 'Pool' }],
+      apartments: apartmentLabels(8),
+    });
     try {
       await building.simulator.setFaults({ refuseConnections: { transports: ['http', 'stp'] } });
       const bookingIds = await burst(building);
       // The sync has tried (and failed) while SALTO refuses: every access level still queued, once the
       // sync has folded every booking's change (it folds at each wake-up, whatever SALTO does).
-      const work = await eventually(async () => {
-        const [row] = await sql<{ n: number; attempts: number | null }[]>`
+      const work = await eventually(
+        async () => {
+          const [row] = await sql<{ n: number; attempts: number | null }[]>`
           select count(*)::int as n, max(attempts) as attempts from integration.access_level_work where building_id = ${building.id}`;
-        const decided = (await states(bookingIds)).length === bookingIds.length;
-        return row && (row.attempts ?? 0) > 0 && decided && row.n === 8 ? row : undefined;
-      }, 20_000, 'a failed attempt recorded, every booking decided and every access level queued');
+          const decided = (await states(bookingIds)).length === bookingIds.length;
+          return row && (row.attempts ?? 0) > 0 && decided && row.n === 8 ? row : undefined;
+        },
+        20_000,
+        'a failed attempt recorded, every booking decided and every access level queued',
+      );
       expect(work.n).toBe(8);
       expect(await states(bookingIds)).toHaveLength(bookingIds.length);
       expect(new Set(await states(bookingIds))).toEqual(new Set(['scheduled']));
@@ -91,7 +112,9 @@ describe('fault tolerance of the sync pipeline', { timeout: 120_000 }, () => {
       await untilAllActive(bookingIds);
       expectSaltoMatchesBookings(building);
       // Each access level was written exactly once: the outage cost retries, not duplicate writes.
-      expect(building.simulator.requests({ requestName: 'SaltoDBGroup.Update' }).filter((r) => r.applied)).toHaveLength(8);
+      expect(building.simulator.requests({ requestName: 'SaltoDBGroup.Update' }).filter((r) => r.applied)).toHaveLength(
+        8,
+      );
     } finally {
       await building.close();
     }
@@ -104,14 +127,19 @@ describe('fault tolerance of the sync pipeline', { timeout: 120_000 }, () => {
       await building.simulator.setFaults({ latencyMs: 250 });
       const bookingIds = await burst(building);
       // Let the woken function write a few access levels, then kill it mid-batch.
-      await eventually(async () => {
-        const writes = building.simulator.requests({ requestName: 'SaltoDBGroup.Update' }).filter((r) => r.applied);
-        return writes.length >= 2 ? true : undefined;
-      }, 30_000, 'a few writes before the kill');
+      await eventually(
+        async () => {
+          const writes = building.simulator.requests({ requestName: 'SaltoDBGroup.Update' }).filter((r) => r.applied);
+          return writes.length >= 2 ? true : undefined;
+        },
+        30_000,
+        'a few writes before the kill',
+      );
       const pid = Number(readFileSync(join(import.meta.dirname, '../../.local/run/function-salto-sync.pid'), 'utf8'));
       process.kill(-pid, 'SIGKILL');
       killed = true;
-      const [lease] = await sql`select leased_until > now() as held from integration.building_leases where building_id = ${building.id}`;
+      const [lease] =
+        await sql`select leased_until > now() as held from integration.building_leases where building_id = ${building.id}`;
       expect(lease?.held).toBe(true);
       // Work was left undone: bookings not active yet, or not even folded (no state row yet: a pass
       // folds the changes committed when it starts, and those after wait for its next round).
@@ -132,9 +160,14 @@ describe('fault tolerance of the sync pipeline', { timeout: 120_000 }, () => {
   });
 
   it('eight concurrent sync invocations never talk to one SALTO server at the same time', async () => {
-    const building = await createTestBuilding(sql, { facilities: [{ name: 'Gym' }, { name: 'Pool' }], apartments: apartmentLabels(12) });
+    const building = await createTestBuilding(sql, {
+      facilities: [{ name: 'Gym' }, { name: 'Pool' }],
+      apartments: apartmentLabels(12),
+    });
     const store = createSyncStore(sql);
-    const [original] = await sql<{ url: string }[]>`select decrypted_secret as url from vault.decrypted_secrets where name = 'project_url'`;
+    const [original] = await sql<
+      { url: string }[]
+    >`select decrypted_secret as url from vault.decrypted_secrets where name = 'project_url'`;
     try {
       await building.simulator.setFaults({ latencyMs: 20 });
       // Wake-ups go nowhere during the burst, so the eight invocations below find all the work.
@@ -143,14 +176,27 @@ describe('fault tolerance of the sync pipeline', { timeout: 120_000 }, () => {
       await sql`update vault.secrets set secret = ${original!.url} where name = 'project_url'`;
       const reports = await Promise.all(
         Array.from({ length: 8 }, (_, i) =>
-          runSync({ store, saltoClient: (endpoint) => createSaltoClient(endpoint), invocationId: crypto.randomUUID(), budgetMs: 30_000, maxIdleWaitMs: 0, leaseSeconds: 30 + i }),
+          runSync({
+            store,
+            saltoClient: (endpoint) => createSaltoClient(endpoint),
+            invocationId: crypto.randomUUID(),
+            budgetMs: 30_000,
+            maxIdleWaitMs: 0,
+            leaseSeconds: 30 + i,
+          }),
         ),
       );
       await untilAllActive(bookingIds);
       expect(reports.reduce((n, r) => n + r.accessLevels, 0)).toBeGreaterThan(0);
-      const requests = building.simulator.requests().map((r) => [Date.parse(r.receivedAt), Date.parse(r.at)] as const).sort((a, b) => a[0] - b[0]);
+      const requests = building.simulator
+        .requests()
+        .map((r) => [Date.parse(r.receivedAt), Date.parse(r.at)] as const)
+        .sort((a, b) => a[0] - b[0]);
       for (let i = 1; i < requests.length; i++) {
-        expect(requests[i]![0], 'a request arrived while another to the same server was in flight').toBeGreaterThanOrEqual(requests[i - 1]![1]);
+        expect(
+          requests[i]![0],
+          'a request arrived while another to the same server was in flight',
+        ).toBeGreaterThanOrEqual(requests[i - 1]![1]);
       }
       expectSaltoMatchesBookings(building);
     } finally {

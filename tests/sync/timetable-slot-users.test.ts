@@ -1,8 +1,8 @@
 // Which access levels use each timetable slot is read only when a timetable must take a slot, and
 // then no slot another access level uses is recycled (src/shared/sync/building-timetables.ts).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { planPermission, type DesiredZoneWindow } from '../../src/shared/sync/desired.ts';
 import { BuildingTimetables, type SlotUsers } from '../../src/shared/sync/building-timetables.ts';
+import { type DesiredZoneWindow, planPermission } from '../../src/shared/sync/desired.ts';
 import { reconcileAccessLevel } from '../../src/shared/sync/engine.ts';
 import type { BuildingContext } from '../../src/shared/sync/store.ts';
 import type { SimulatorHandle } from '../../src/simulator/simulator.ts';
@@ -19,12 +19,22 @@ beforeAll(async () => {
 });
 afterAll(() => simulator.close());
 
-const building = (last: number): BuildingContext => ({ buildingId: 'b-1', timeZone: TIME_ZONE, timetableRange: { first: 200, last } });
+const building = (last: number): BuildingContext => ({
+  buildingId: 'b-1',
+  timeZone: TIME_ZONE,
+  timetableRange: { first: 200, last },
+});
 
 /** The gym at `hour`:00 (Sydney) for an hour, on a fixed Monday. */
 function gym(hour: number): DesiredZoneWindow {
   const windowStart = new Date(Date.parse('2027-03-01T18:00:00+11:00') + (hour - 18) * HOUR);
-  return { zoneId: 'GYM', facilityId: 'f-gym', windowStart, windowEnd: new Date(windowStart.getTime() + HOUR), bookingIds: [`booking-${hour}`] };
+  return {
+    zoneId: 'GYM',
+    facilityId: 'f-gym',
+    windowStart,
+    windowEnd: new Date(windowStart.getTime() + HOUR),
+    bookingIds: [`booking-${hour}`],
+  };
 }
 const keyOf = (window: DesiredZoneWindow) => planPermission(window, TIME_ZONE).timetableKey;
 
@@ -36,11 +46,16 @@ function countedUsers(users: SlotUsers) {
 
 async function reconcile(context: BuildingContext, timetables: BuildingTimetables, window: DesiredZoneWindow) {
   const saved: number[] = [];
-  const result = await reconcileAccessLevel(context, LEVEL, { desired: [window], managed: ['GYM'] }, {
-    client: clientFor(simulator, 'http'),
-    store: { saveTimetableSlot: async (_building, slot) => void saved.push(slot) },
-    timetables,
-  });
+  const result = await reconcileAccessLevel(
+    context,
+    LEVEL,
+    { desired: [window], managed: ['GYM'] },
+    {
+      client: clientFor(simulator, 'http'),
+      store: { saveTimetableSlot: async (_building, slot) => void saved.push(slot) },
+      timetables,
+    },
+  );
   return { ...result, saved };
 }
 

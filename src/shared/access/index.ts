@@ -7,47 +7,48 @@
  */
 
 export {
-  accessWindow,
-  NO_BUFFERS,
   type AccessBuffers,
   type AccessWindow,
+  accessWindow,
   type BookingForAccess,
   type BookingStatus,
+  NO_BUFFERS,
 } from './access-window.ts';
+export { type LocalDate, type LocalTime, WEEKDAYS, type Weekday } from './local-time.ts';
 export {
+  type BookingAccessDecision,
   decideOnePermission,
   decidePermissions,
-  type BookingAccessDecision,
   type OnePermissionDecision,
   type PairPermissionDecision,
   type ServedGroup,
 } from './one-permission.ts';
 export {
-  periodAndTimetable,
+  type LocalDateTime,
+  localDateTimeAt,
+  opensAt,
+  opensAtInstant,
+  type PermissionHours,
+} from './opens-at.ts';
+export {
   MAX_EXACT_DATES,
   type Period,
   type PeriodAndTimetable,
   type PeriodAndTimetableOptions,
+  periodAndTimetable,
 } from './period-and-timetable.ts';
 export {
   ALWAYS,
   ALWAYS_TIMETABLE_ID,
-  DAY_TYPES,
-  SPECIAL_DAY_TYPES,
   canonicalTimetable,
-  timetableKey,
+  DAY_TYPES,
   type DayType,
+  SPECIAL_DAY_TYPES,
   type SpecialDayType,
   type Timetable,
   type TimetableInterval,
+  timetableKey,
 } from './timetable.ts';
-export {
-  localDateTimeAt,
-  opensAt,
-  opensAtInstant,
-  type LocalDateTime,
-  type PermissionHours,
-} from './opens-at.ts';
 export {
   allocateTimetableSlots,
   type TimetableSlotAllocation,
@@ -57,4 +58,3 @@ export {
   type TimetableSlotRange,
   type TimetableSlotWrite,
 } from './timetable-slots.ts';
-export { WEEKDAYS, type LocalDate, type LocalTime, type Weekday } from './local-time.ts';

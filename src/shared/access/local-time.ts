@@ -20,15 +20,7 @@ export type LocalDate = string;
 /** A local time of day, `HH:mm:ss`; `24:00:00` is allowed as the end of a day. */
 export type LocalTime = string;
 
-export const WEEKDAYS = [
-  'Monday',
-  'Tuesday',
-  'Wednesday',
-  'Thursday',
-  'Friday',
-  'Saturday',
-  'Sunday',
-] as const;
+export const WEEKDAYS = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'] as const;
 export type Weekday = (typeof WEEKDAYS)[number];
 
 const formatters = new Map<string, Intl.DateTimeFormat>();

@@ -16,12 +16,7 @@
  * Pure and deterministic: the caller passes `now`; ties are broken by booking id (code-unit order).
  */
 
-import {
-  accessWindow,
-  type AccessBuffers,
-  type AccessWindow,
-  type BookingForAccess,
-} from './access-window.ts';
+import { type AccessBuffers, type AccessWindow, accessWindow, type BookingForAccess } from './access-window.ts';
 
 /** Bookings served together by one permission, and when that permission is written. */
 export interface ServedGroup {
@@ -168,7 +163,5 @@ export function decidePermissions(
       const { apartmentId, facilityId } = pair[0]!;
       return { apartmentId, facilityId, ...decideOnePermission(pair, buffersOf(facilityId), now) };
     })
-    .sort(
-      (a, b) => compareIds(a.apartmentId, b.apartmentId) || compareIds(a.facilityId, b.facilityId),
-    );
+    .sort((a, b) => compareIds(a.apartmentId, b.apartmentId) || compareIds(a.facilityId, b.facilityId));
 }

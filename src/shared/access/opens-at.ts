@@ -7,18 +7,18 @@
  */
 
 import {
-  dayOfLocalDate,
-  wallMsAt,
-  dayNumberOf,
-  localDateOfDay,
-  localTimeOfDayMs,
   DAY_MS,
-  weekdayOfDay,
+  dayNumberOf,
+  dayOfLocalDate,
   type LocalDate,
   type LocalTime,
+  localDateOfDay,
+  localTimeOfDayMs,
+  wallMsAt,
+  weekdayOfDay,
 } from './local-time.ts';
 import type { Period } from './period-and-timetable.ts';
-import { secondsOfLocalTime, type DayType, type Timetable } from './timetable.ts';
+import { type DayType, secondsOfLocalTime, type Timetable } from './timetable.ts';
 
 export interface LocalDateTime {
   date: LocalDate;

@@ -31,21 +31,21 @@
  * - Holiday / Special1 / Special2: see `PeriodAndTimetableOptions.alsoTick`.
  */
 
+import type { AccessWindow } from './access-window.ts';
 import {
   DAY_MS,
-  HOUR_MS,
-  MINUTE_MS,
   dayNumberOf,
   describeWallMs,
+  HOUR_MS,
+  type LocalDate,
   localDateOfDay,
   localTimeOfDayMs,
+  MINUTE_MS,
   mod,
   offsetTransitions,
   wallMsAt,
   weekdayOfDay,
-  type LocalDate,
 } from './local-time.ts';
-import type { AccessWindow } from './access-window.ts';
 import {
   ALWAYS,
   canonicalTimetable,
@@ -145,12 +145,10 @@ function wallCoverageByDate(startMs: number, endMs: number, timeZone: string): M
 
 /** The fall-back transition whose repeated span strictly contains the instant, if any. */
 function repeatedSpanAround(instantMs: number, timeZone: string) {
-  return offsetTransitions(instantMs - MAX_SHIFT_MS, instantMs + MAX_SHIFT_MS, timeZone).find(
-    (transition) => {
-      const shift = transition.offsetBeforeMs - transition.offsetAfterMs;
-      return shift > 0 && transition.at - shift < instantMs && instantMs < transition.at + shift;
-    },
-  );
+  return offsetTransitions(instantMs - MAX_SHIFT_MS, instantMs + MAX_SHIFT_MS, timeZone).find((transition) => {
+    const shift = transition.offsetBeforeMs - transition.offsetAfterMs;
+    return shift > 0 && transition.at - shift < instantMs && instantMs < transition.at + shift;
+  });
 }
 
 function minutesText(ms: number): string {
@@ -183,8 +181,7 @@ export function periodAndTimetable(
   // Long windows need only their first and last dates; walking their clock changes would cost an Intl
   // call per hour. The margin of one date keeps windows near the limit on the precise path below.
   const roughDates = dayNumberOf(endWall + roundUp - 1) - dayNumberOf(startWall - roundDown) + 1;
-  const coverage =
-    roughDates > MAX_EXACT_DATES + 1 ? undefined : wallCoverageByDate(fromMs, untilMs, timeZone);
+  const coverage = roughDates > MAX_EXACT_DATES + 1 ? undefined : wallCoverageByDate(fromMs, untilMs, timeZone);
   const days = coverage
     ? [...coverage.keys()].sort((a, b) => a - b)
     : [dayNumberOf(startWall - roundDown), dayNumberOf(endWall + roundUp - 1)];

@@ -11,7 +11,7 @@
  * Day types are named as SHIP's `SaltoDBTimezone` elements (Monday..Sunday, Holiday, Special1, Special2).
  */
 
-import { WEEKDAYS, type LocalTime } from './local-time.ts';
+import { type LocalTime, WEEKDAYS } from './local-time.ts';
 
 export const SPECIAL_DAY_TYPES = ['Holiday', 'Special1', 'Special2'] as const;
 export type SpecialDayType = (typeof SPECIAL_DAY_TYPES)[number];
@@ -30,9 +30,7 @@ export interface TimetableInterval {
 /** SALTO's built-in timetable 0: open at every time of every day type; needs no slot. */
 export const ALWAYS_TIMETABLE_ID = 0;
 
-export type Timetable =
-  | { kind: 'always' }
-  | { kind: 'intervals'; intervals: TimetableInterval[] };
+export type Timetable = { kind: 'always' } | { kind: 'intervals'; intervals: TimetableInterval[] };
 
 export const ALWAYS: Timetable = { kind: 'always' };
 

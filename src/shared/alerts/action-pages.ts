@@ -26,13 +26,21 @@ function page(title: string, body: string): string {
 <body><main><p class="brand">connecX</p>${body}</main></body></html>`;
 }
 
-export function confirmationPage(preview: Extract<ActionPreview, { status: 'ok' }>, token: string, formAction: string): string {
+export function confirmationPage(
+  preview: Extract<ActionPreview, { status: 'ok' }>,
+  token: string,
+  formAction: string,
+): string {
   const tz = preview.time_zone;
   const waiting = formatLocalRange(preview.waiting_booking.starts_at, preview.waiting_booking.ends_at, tz);
   const holders = preview.holding_bookings.map((h) => formatLocalRange(h.starts_at, h.ends_at, tz));
   const until = formatLocalDateTime(preview.holders_wait_until, tz);
-  const holdersEndBefore = preview.holding_bookings.every((h) => new Date(h.ends_at) <= new Date(preview.holders_wait_until));
-  return page('Give the waiting booking access now?', `
+  const holdersEndBefore = preview.holding_bookings.every(
+    (h) => new Date(h.ends_at) <= new Date(preview.holders_wait_until),
+  );
+  return page(
+    'Give the waiting booking access now?',
+    `
 <h1>Give apartment ${escape(preview.apartment_label)}'s waiting ${escape(preview.facility_name)} booking access now?</h1>
 <dl>
   <dt>Building</dt><dd>${escape(preview.building_name)}</dd>
@@ -48,15 +56,19 @@ export function confirmationPage(preview: Extract<ActionPreview, { status: 'ok' 
   <input type="hidden" name="token" value="${escape(token)}">
   <button type="submit">Give the waiting booking access now</button>
 </form>
-<p class="muted">All times are building time (${escape(tz)}). This link works once. If you do nothing, connecX writes the waiting booking when the current one's access ends.</p>`);
+<p class="muted">All times are building time (${escape(tz)}). This link works once. If you do nothing, connecX writes the waiting booking when the current one's access ends.</p>`,
+  );
 }
 
 export function grantedPage(): string {
-  return page('Done', `
+  return page(
+    'Done',
+    `
 <h1>Done: the waiting booking gets the permission now</h1>
 <p>connecX is writing it to SALTO; it takes effect within a minute. The booking that held the permission now waits,
 and its access state shows until when.</p>
-<p class="muted">This link has been used and will not work again.</p>`);
+<p class="muted">This link has been used and will not work again.</p>`,
+  );
 }
 
 export type Refusal =
@@ -71,15 +83,47 @@ export type Refusal =
   | 'not_waiting';
 
 const refusals: Record<Refusal, { status: number; title: string; text: string }> = {
-  malformed: { status: 400, title: 'This link is incomplete', text: 'The link is damaged or was cut off. Open it again from the email, or copy the whole address.' },
-  forged: { status: 403, title: 'This link is not valid', text: 'The link was not issued by connecX or has been altered. Nothing was changed.' },
-  expired: { status: 410, title: 'This link has expired', text: 'Action links work for a limited time. Nothing was changed. The waiting booking is still written automatically when the current one\'s access ends.' },
-  already_used: { status: 409, title: 'This link has already been used', text: 'Each action link works once. Nothing more was changed. The booking\'s access state shows where things stand.' },
-  other_building: { status: 403, title: 'This link does not belong to this building', text: 'The link names a building the alert is not about. Nothing was changed.' },
+  malformed: {
+    status: 400,
+    title: 'This link is incomplete',
+    text: 'The link is damaged or was cut off. Open it again from the email, or copy the whole address.',
+  },
+  forged: {
+    status: 403,
+    title: 'This link is not valid',
+    text: 'The link was not issued by connecX or has been altered. Nothing was changed.',
+  },
+  expired: {
+    status: 410,
+    title: 'This link has expired',
+    text: "Action links work for a limited time. Nothing was changed. The waiting booking is still written automatically when the current one's access ends.",
+  },
+  already_used: {
+    status: 409,
+    title: 'This link has already been used',
+    text: "Each action link works once. Nothing more was changed. The booking's access state shows where things stand.",
+  },
+  other_building: {
+    status: 403,
+    title: 'This link does not belong to this building',
+    text: 'The link names a building the alert is not about. Nothing was changed.',
+  },
   not_actionable: { status: 403, title: 'This link cannot act on that alert', text: 'Nothing was changed.' },
-  unknown_alert: { status: 404, title: 'This alert no longer exists', text: 'The alert was removed (for example with its building). Nothing was changed.' },
-  booking_gone: { status: 410, title: 'The booking is no longer waiting', text: 'It was cancelled or has finished. Nothing was changed, and this link no longer works.' },
-  not_waiting: { status: 409, title: 'The booking already has its permission', text: 'It no longer waits for another booking, so there was nothing to do. This link no longer works.' },
+  unknown_alert: {
+    status: 404,
+    title: 'This alert no longer exists',
+    text: 'The alert was removed (for example with its building). Nothing was changed.',
+  },
+  booking_gone: {
+    status: 410,
+    title: 'The booking is no longer waiting',
+    text: 'It was cancelled or has finished. Nothing was changed, and this link no longer works.',
+  },
+  not_waiting: {
+    status: 409,
+    title: 'The booking already has its permission',
+    text: 'It no longer waits for another booking, so there was nothing to do. This link no longer works.',
+  },
 };
 
 export function refusalPage(reason: Refusal): { status: number; html: string } {

@@ -55,7 +55,10 @@ function fromBase64Url(text: string): Uint8Array<ArrayBuffer> | undefined {
 
 async function hmacKey(secret: string) {
   if (secret.length < 16) throw new Error('ALERT_LINK_SECRET must be at least 16 characters');
-  return crypto.subtle.importKey('raw', encoder.encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']);
+  return crypto.subtle.importKey('raw', encoder.encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, [
+    'sign',
+    'verify',
+  ]);
 }
 
 export async function signActionToken(claims: ActionClaims, secret: string): Promise<string> {
@@ -71,7 +74,12 @@ export async function verifyActionToken(token: string, secret: string, now: Date
   const signatureBytes = fromBase64Url(signature);
   const payloadBytes = fromBase64Url(payload);
   if (!signatureBytes || !payloadBytes) return { ok: false, reason: 'malformed' };
-  const valid = await crypto.subtle.verify('HMAC', await hmacKey(secret), signatureBytes, encoder.encode(DOMAIN + payload));
+  const valid = await crypto.subtle.verify(
+    'HMAC',
+    await hmacKey(secret),
+    signatureBytes,
+    encoder.encode(DOMAIN + payload),
+  );
   if (!valid) return { ok: false, reason: 'forged' };
   let parsed;
   try {
@@ -89,7 +97,11 @@ export async function verifyActionToken(token: string, secret: string, now: Date
  * waiting booking starts (by then the product has written it, or the moment has passed). Derived from
  * stored facts only, so a re-rendered email carries the same link.
  */
-export function actionLinkExpiry(alertCreatedAt: Date | string, waitingStartsAt: Date | string, ttlHours: number): Date {
+export function actionLinkExpiry(
+  alertCreatedAt: Date | string,
+  waitingStartsAt: Date | string,
+  ttlHours: number,
+): Date {
   const byTtl = new Date(alertCreatedAt).getTime() + ttlHours * 3600_000;
   return new Date(Math.min(byTtl, new Date(waitingStartsAt).getTime()));
 }
@@ -106,7 +118,14 @@ export interface ActionLinkSettings {
  * kind, or the waiting booking has already started).
  */
 export async function buildActionLink(
-  alert: { id: string; kind: string; createdAt: Date; buildingId: string; bookingId: string | null; waitingStartsAt?: Date },
+  alert: {
+    id: string;
+    kind: string;
+    createdAt: Date;
+    buildingId: string;
+    bookingId: string | null;
+    waitingStartsAt?: Date;
+  },
   settings: ActionLinkSettings,
   now: Date = new Date(),
 ): Promise<{ url: string; expiresAt: Date } | undefined> {
@@ -114,7 +133,14 @@ export async function buildActionLink(
   const expiresAt = actionLinkExpiry(alert.createdAt, alert.waitingStartsAt, settings.ttlHours);
   if (expiresAt.getTime() <= now.getTime()) return undefined;
   const token = await signActionToken(
-    { v: 1, action: 'grant_now', alertId: alert.id, buildingId: alert.buildingId, bookingId: alert.bookingId, exp: Math.floor(expiresAt.getTime() / 1000) },
+    {
+      v: 1,
+      action: 'grant_now',
+      alertId: alert.id,
+      buildingId: alert.buildingId,
+      bookingId: alert.bookingId,
+      exp: Math.floor(expiresAt.getTime() / 1000),
+    },
     settings.secret,
   );
   return { url: `${settings.baseUrl.replace(/\/+$/, '')}/act?token=${encodeURIComponent(token)}`, expiresAt };

@@ -17,9 +17,7 @@ export interface ResendFailure {
   retryAfter?: string | null;
 }
 
-export type DeliveryDecision =
-  | { kind: 'retry'; delayMs: number; error: string }
-  | { kind: 'failed'; error: string };
+export type DeliveryDecision = { kind: 'retry'; delayMs: number; error: string } | { kind: 'failed'; error: string };
 
 export interface RetryPolicy {
   /** First backoff without a Retry-After; doubles per attempt. */
@@ -61,8 +59,10 @@ export function decideAfterFailure(
   now: Date = new Date(),
 ): DeliveryDecision {
   const error = describeFailure(failure);
-  if (!isTransient(failure)) return { kind: 'failed', error: `Resend refused the email (${error}); it will not be retried.` };
-  if (attempts >= policy.maxAttempts) return { kind: 'failed', error: `Gave up after ${attempts} attempts; last: ${error}` };
+  if (!isTransient(failure))
+    return { kind: 'failed', error: `Resend refused the email (${error}); it will not be retried.` };
+  if (attempts >= policy.maxAttempts)
+    return { kind: 'failed', error: `Gave up after ${attempts} attempts; last: ${error}` };
   const backoff = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** Math.max(0, attempts - 1));
   const retryAfter = parseRetryAfter(failure.retryAfter, now);
   // Resend's own Retry-After wins (it knows when the window reopens), within the same ceiling.

@@ -6,7 +6,12 @@ import { z } from 'zod';
 import { formatDuration, formatLocalDate, formatLocalDateTime, formatLocalRange } from './local-time.ts';
 
 export type AlertKind = 'double_booking' | 'access_not_in_place' | 'unknown_salto_id' | 'salto_unreachable';
-export const alertKinds: readonly AlertKind[] = ['double_booking', 'access_not_in_place', 'unknown_salto_id', 'salto_unreachable'];
+export const alertKinds: readonly AlertKind[] = [
+  'double_booking',
+  'access_not_in_place',
+  'unknown_salto_id',
+  'salto_unreachable',
+];
 
 const instant = z.union([z.string(), z.date()]).transform((v) => new Date(v));
 const bookingTimes = z.object({ id: z.string(), starts_at: instant, ends_at: instant });
@@ -199,9 +204,10 @@ export function buildAlertEmail(facts: AlertFacts): AlertEmail {
       };
       return {
         kind: 'unknown_salto_id',
-        subject: d.what === 'zone'
-          ? `Configuration problem: SALTO has no zone "${d.zone_id}"`
-          : `Configuration problem: SALTO has no access level "${d.access_level_id}"`,
+        subject:
+          d.what === 'zone'
+            ? `Configuration problem: SALTO has no zone "${d.zone_id}"`
+            : `Configuration problem: SALTO has no access level "${d.access_level_id}"`,
         props,
       };
     }
@@ -215,7 +221,11 @@ export function buildAlertEmail(facts: AlertFacts): AlertEmail {
         pendingAccessLevels: d.pending_access_levels,
         lastError: d.last_error,
       };
-      return { kind: 'salto_unreachable', subject: `SALTO unreachable at ${building.name} since ${props.since}`, props };
+      return {
+        kind: 'salto_unreachable',
+        subject: `SALTO unreachable at ${building.name} since ${props.since}`,
+        props,
+      };
     }
   }
 }

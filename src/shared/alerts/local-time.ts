@@ -50,7 +50,8 @@ export function formatLocalRange(start: Date | string, end: Date | string, timeZ
   const a = localParts(start, timeZone);
   const b = localParts(end, timeZone);
   if (a.date === b.date && a.zone === b.zone) return `${a.date}, ${a.time}–${b.time} ${a.zone}`;
-  const endedAtMidnight = b.time === '00:00' && localParts(new Date(new Date(end).getTime() - 1), timeZone).date === a.date;
+  const endedAtMidnight =
+    b.time === '00:00' && localParts(new Date(new Date(end).getTime() - 1), timeZone).date === a.date;
   if (endedAtMidnight && a.zone === b.zone) return `${a.date}, ${a.time}–24:00 ${a.zone}`;
   return `${a.date}, ${a.time} ${a.zone} – ${b.date}, ${b.time} ${b.zone}`;
 }

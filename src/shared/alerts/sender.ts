@@ -2,7 +2,13 @@
 // (stored, so retries send the same bytes under the same idempotency key), send it at Resend's pace,
 // and record the outcome. Waits a little for retries that come due soon (a 429's Retry-After), so a
 // short hiccup is over within one pass; longer backoffs are picked up by the next wake-up.
-import { decideAfterFailure, defaultRetryPolicy, type ResendFailure, type RetryPolicy, type SendPacer } from './delivery.ts';
+import {
+  decideAfterFailure,
+  defaultRetryPolicy,
+  type ResendFailure,
+  type RetryPolicy,
+  type SendPacer,
+} from './delivery.ts';
 import type { AlertFacts } from './email-content.ts';
 import type { AlertFactsWithoutAction, AlertStore, OutboxRow } from './store.ts';
 

@@ -86,19 +86,34 @@ export function createAlertStore(sql: Sql): AlertStore {
         recipients: r.recipients,
         attempts: r.attempts,
         idempotencyKey: r.idempotency_key,
-        rendered: r.subject !== null && r.html !== null && r.text_body !== null
-          ? { subject: r.subject, html: r.html, text: r.text_body }
-          : undefined,
+        rendered:
+          r.subject !== null && r.html !== null && r.text_body !== null
+            ? { subject: r.subject, html: r.html, text: r.text_body }
+            : undefined,
       }));
     },
 
     async alertFacts(alertId) {
-      const [a] = await sql<{
-        id: string; kind: AlertKind; booking_id: string | null; details: Record<string, unknown>; created_at: Date;
-        building_name: string; timezone: string; lead_minutes: number | null;
-        starts_at: Date | null; ends_at: Date | null; apartment_label: string | null; facility_name: string | null;
-        access_control_id: string | null; access_control_facility_id: string | null; state: string | null; reason: string | null;
-      }[]>`
+      const [a] = await sql<
+        {
+          id: string;
+          kind: AlertKind;
+          booking_id: string | null;
+          details: Record<string, unknown>;
+          created_at: Date;
+          building_name: string;
+          timezone: string;
+          lead_minutes: number | null;
+          starts_at: Date | null;
+          ends_at: Date | null;
+          apartment_label: string | null;
+          facility_name: string | null;
+          access_control_id: string | null;
+          access_control_facility_id: string | null;
+          state: string | null;
+          reason: string | null;
+        }[]
+      >`
         select a.id, a.kind, a.booking_id, a.details, a.created_at, bl.name as building_name, bl.timezone,
           (extract(epoch from s.access_lead_time) / 60)::integer as lead_minutes,
           b.starts_at, b.ends_at, ap.label as apartment_label, f.name as facility_name,
@@ -116,30 +131,32 @@ export function createAlertStore(sql: Sql): AlertStore {
       const details = a.details;
       let usedBy: string[] | undefined;
       if (a.kind === 'unknown_salto_id') {
-        const rows = details.what === 'zone'
-          ? await sql<{ label: string }[]>`
+        const rows =
+          details.what === 'zone'
+            ? await sql<{ label: string }[]>`
               select f.name as label from public.facilities as f join integration.alerts as al on al.building_id = f.building_id
               where al.id = ${alertId} and (f.id::text = ${String(details.facility_id ?? '')} or f.access_control_facility_id = ${String(details.zone_id ?? '')})
               order by f.name`
-          : await sql<{ label: string }[]>`
+            : await sql<{ label: string }[]>`
               select ap.label from public.apartments as ap join integration.alerts as al on al.building_id = ap.building_id
               where al.id = ${alertId} and ap.access_control_id = ${String(details.access_level_id ?? '')}
               order by ap.label`;
         usedBy = [...new Set(rows.map((r) => r.label))];
       }
-      const booking = a.starts_at && a.ends_at
-        ? {
-            startsAt: a.starts_at,
-            endsAt: a.ends_at,
-            apartmentLabel: a.apartment_label ?? '',
-            facilityName: a.facility_name ?? '',
-            accessLevelId: a.access_control_id,
-            zoneId: a.access_control_facility_id,
-            state: a.state,
-            // The booking's reason as it stands (what to fix now), else the one recorded with the alert.
-            reason: a.reason ?? (typeof details.reason === 'string' ? details.reason : null),
-          }
-        : undefined;
+      const booking =
+        a.starts_at && a.ends_at
+          ? {
+              startsAt: a.starts_at,
+              endsAt: a.ends_at,
+              apartmentLabel: a.apartment_label ?? '',
+              facilityName: a.facility_name ?? '',
+              accessLevelId: a.access_control_id,
+              zoneId: a.access_control_facility_id,
+              state: a.state,
+              // The booking's reason as it stands (what to fix now), else the one recorded with the alert.
+              reason: a.reason ?? (typeof details.reason === 'string' ? details.reason : null),
+            }
+          : undefined;
       const waiting = (details.waiting_booking as { starts_at?: string } | undefined)?.starts_at;
       return {
         id: a.id,

@@ -12,10 +12,23 @@
  * while it talks to a building's SALTO server the cleanup holds the building's lease, shared with the
  * sync, so the two never write one access level at the same time.
  */
-import { isSaltoError, ShipCode, type SaltoClient, type SaltoEndpointInput, type ZonePermission } from '../salto/index.ts';
+import {
+  isSaltoError,
+  type SaltoClient,
+  type SaltoEndpointInput,
+  ShipCode,
+  type ZonePermission,
+} from '../salto/index.ts';
 import type { BuildingTimetables } from '../sync/building-timetables.ts';
 import { accessLevelRefused, reconcileAccessLevel } from '../sync/engine.ts';
-import { FOLD_BATCH, type AccessLevelPlan, type BuildingContext, type ReconciledLevel, type SyncStore, type WorkItem } from '../sync/store.ts';
+import {
+  type AccessLevelPlan,
+  type BuildingContext,
+  FOLD_BATCH,
+  type ReconciledLevel,
+  type SyncStore,
+  type WorkItem,
+} from '../sync/store.ts';
 import { asZonePermission, classifyZoneChange, type WrittenRecord } from './classify.ts';
 import type { ClaimedRun, CleanupCounts, CleanupDetails, CleanupStore, RunStatus } from './store.ts';
 
@@ -76,8 +89,15 @@ export async function runCleanup(options: CleanupOptions): Promise<CleanupSummar
 
 function emptyCounts(): CleanupCounts {
   return {
-    cleared: 0, handed_over: 0, repaired: 0, synced: 0, failed: 0,
-    slots_recycled: 0, unknown_ids: 0, access_levels_checked: 0, salto_calls: 0,
+    cleared: 0,
+    handed_over: 0,
+    repaired: 0,
+    synced: 0,
+    failed: 0,
+    slots_recycled: 0,
+    unknown_ids: 0,
+    access_levels_checked: 0,
+    salto_calls: 0,
   };
 }
 
@@ -95,7 +115,7 @@ async function cleanBuilding(run: ClaimedRun, options: CleanupOptions): Promise<
   try {
     const leasedAt = await waitForLease(buildingId, options);
     if (leasedAt === undefined) {
-      throw new RunFailed('failed', 'A sync invocation kept the building\'s SALTO server busy; the next call retries.');
+      throw new RunFailed('failed', "A sync invocation kept the building's SALTO server busy; the next call retries.");
     }
     leased = true;
     lease = new HeldLease(leaseSeconds, leasedAt, async () => {
@@ -107,7 +127,8 @@ async function cleanBuilding(run: ClaimedRun, options: CleanupOptions): Promise<
     });
     const heldLease = lease;
     const levelRecorder = new LevelRecorder(
-      (reconciled) => syncStore.recordReconciledLevels(buildingId, reconciled, { invocation: invocationId, seconds: leaseSeconds }),
+      (reconciled) =>
+        syncStore.recordReconciledLevels(buildingId, reconciled, { invocation: invocationId, seconds: leaseSeconds }),
       heldLease,
     );
     recorder = levelRecorder;
@@ -122,7 +143,10 @@ async function cleanBuilding(run: ClaimedRun, options: CleanupOptions): Promise<
       await store.refreshFinishedPairs(buildingId);
       while ((await syncStore.applyBookingChanges(buildingId)) === FOLD_BATCH);
     })();
-    const listing = (async () => ({ zones: await saltoClient.listZones(), listed: await saltoClient.listAccessLevels() }))();
+    const listing = (async () => ({
+      zones: await saltoClient.listZones(),
+      listed: await saltoClient.listAccessLevels(),
+    }))();
     await Promise.allSettled([handedOver, listing]);
     await handedOver;
     const { zones, listed } = await listing;
@@ -135,7 +159,10 @@ async function cleanBuilding(run: ClaimedRun, options: CleanupOptions): Promise<
       store.recordSaltoIdsCheck(buildingId, [...knownZoneIds], [...actual.keys()]),
       store.accessLevels(buildingId).then(async (levels) => ({
         levels,
-        plans: await syncStore.plans(buildingId, levels.map((l) => l.accessLevelId)),
+        plans: await syncStore.plans(
+          buildingId,
+          levels.map((l) => l.accessLevelId),
+        ),
       })),
       store.writtenPermissions(buildingId),
       store.workItems(buildingId),
@@ -200,7 +227,11 @@ class HeldLease {
   private renewal: Promise<void> | undefined;
   private readonly heartbeat: ReturnType<typeof setInterval>;
 
-  constructor(private readonly seconds: number, takenAt: number, private readonly renewOnce: () => Promise<boolean>) {
+  constructor(
+    private readonly seconds: number,
+    takenAt: number,
+    private readonly renewOnce: () => Promise<boolean>,
+  ) {
     this.safeUntil = takenAt + this.trusted();
     this.heartbeat = setInterval(() => void this.renew().catch(() => {}), Math.min(RENEW_EVERY_MS, this.trusted() / 2));
   }
@@ -305,7 +336,10 @@ class LevelRecorder {
 }
 
 class RunFailed extends Error {
-  constructor(readonly status: RunStatus, message: string) {
+  constructor(
+    readonly status: RunStatus,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -364,7 +398,10 @@ async function cleanAccessLevel(
       return undefined;
     }
     if (context.plan.desired.length === 0 && context.written.size === 0) return undefined; // nothing to bring in line
-    const { reason } = accessLevelRefused(buildingId, accessLevelId, { code: ShipCode.elementNotFound, message: 'not listed' });
+    const { reason } = accessLevelRefused(buildingId, accessLevelId, {
+      code: ShipCode.elementNotFound,
+      message: 'not listed',
+    });
     await syncStore.recordAccessLevelFailed(buildingId, work, reason, []);
     context.counts.failed++;
     context.details.failed.push({ access_level_id: accessLevelId, reason });
@@ -411,15 +448,25 @@ async function cleanAccessLevel(
             now: desired ? asZonePermission(desired) : null,
           }
         : {}),
-      ...(desired ? { booking_ids: desired.bookingIds } : { booking_ids_before: context.written.get(zoneId)?.bookingIds ?? [] }),
+      ...(desired
+        ? { booking_ids: desired.bookingIds }
+        : { booking_ids_before: context.written.get(zoneId)?.bookingIds ?? [] }),
     });
   }
   for (const failure of failures) {
     context.counts.failed++;
-    context.details.failed.push({ access_level_id: accessLevelId, zone_ids: failure.zoneIds, booking_ids: failure.bookingIds, reason: failure.reason });
+    context.details.failed.push({
+      access_level_id: accessLevelId,
+      zone_ids: failure.zoneIds,
+      booking_ids: failure.bookingIds,
+      reason: failure.reason,
+    });
   }
   // Unknown IDs were alerted by the IDs check already (same dedupe key); other alerts are new facts.
   const alerts = reconciliation.alerts.filter((a) => a.kind !== 'unknown_salto_id');
-  context.timetables.recordWritten(accessLevelId, written.map((w) => w.timetableId));
+  context.timetables.recordWritten(
+    accessLevelId,
+    written.map((w) => w.timetableId),
+  );
   return { work, written, failures, alerts };
 }

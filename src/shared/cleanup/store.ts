@@ -51,7 +51,12 @@ export function createCleanupStore(sql: Sql) {
         select run_id, building_id, local_date::text as local_date, attempts
         from integration.claim_cleanup_runs(${invocation}, make_interval(secs => ${claimSeconds}),
           ${buildingIds ? sql`${buildingIds as string[]}::uuid[]` : null})`;
-      return rows.map((r) => ({ runId: r.run_id, buildingId: r.building_id, localDate: r.local_date, attempt: r.attempts }));
+      return rows.map((r) => ({
+        runId: r.run_id,
+        buildingId: r.building_id,
+        localDate: r.local_date,
+        attempt: r.attempts,
+      }));
     },
 
     async renewClaim(runId: string, invocation: string, claimSeconds: number): Promise<boolean> {
@@ -81,7 +86,14 @@ export function createCleanupStore(sql: Sql) {
     /** What this project last wrote, per access level and zone. */
     async writtenPermissions(buildingId: string): Promise<Map<string, Map<string, WrittenRecord>>> {
       const rows = await sql<
-        { access_level_id: string; zone_id: string; timetable_id: number; period_start: string; period_end: string; booking_ids: string[] }[]
+        {
+          access_level_id: string;
+          zone_id: string;
+          timetable_id: number;
+          period_start: string;
+          period_end: string;
+          booking_ids: string[];
+        }[]
       >`
         select access_level_id, zone_id, timetable_id, period_start::text as period_start, period_end::text as period_end, booking_ids
         from integration.written_permissions where building_id = ${buildingId}`;
@@ -109,7 +121,12 @@ export function createCleanupStore(sql: Sql) {
     async workItems(buildingId: string): Promise<Map<string, WorkItem>> {
       const rows = await sql<{ access_level_id: string; generation: string; attempts: number }[]>`
         select access_level_id, generation, attempts from integration.access_level_work where building_id = ${buildingId}`;
-      return new Map(rows.map((r) => [r.access_level_id, { accessLevelId: r.access_level_id, generation: Number(r.generation), attempts: r.attempts }]));
+      return new Map(
+        rows.map((r) => [
+          r.access_level_id,
+          { accessLevelId: r.access_level_id, generation: Number(r.generation), attempts: r.attempts },
+        ]),
+      );
     },
 
     /** An access level SALTO no longer has and no apartment uses: our permissions went with it. */
@@ -119,10 +136,21 @@ export function createCleanupStore(sql: Sql) {
         where building_id = ${buildingId} and access_level_id = ${accessLevelId}`;
     },
 
-    async recordSaltoIdsCheck(buildingId: string, knownZoneIds: string[], knownAccessLevelIds: string[]): Promise<UnknownSaltoId[]> {
-      const rows = await sql<{ kind: 'zone' | 'access_level'; salto_id: string; facility_id: string | null; apartment_id: string | null }[]>`
+    async recordSaltoIdsCheck(
+      buildingId: string,
+      knownZoneIds: string[],
+      knownAccessLevelIds: string[],
+    ): Promise<UnknownSaltoId[]> {
+      const rows = await sql<
+        { kind: 'zone' | 'access_level'; salto_id: string; facility_id: string | null; apartment_id: string | null }[]
+      >`
         select * from integration.record_salto_ids_check(${buildingId}, ${knownZoneIds}::text[], ${knownAccessLevelIds}::text[])`;
-      return rows.map((r) => ({ kind: r.kind, saltoId: r.salto_id, facilityId: r.facility_id, apartmentId: r.apartment_id }));
+      return rows.map((r) => ({
+        kind: r.kind,
+        saltoId: r.salto_id,
+        facilityId: r.facility_id,
+        apartmentId: r.apartment_id,
+      }));
     },
 
     async recycleTimetableSlots(buildingId: string): Promise<number> {

@@ -28,7 +28,10 @@ let importedKey: { secret: string; key: Promise<CryptoKey> } | undefined;
 
 function hmacKey(secret: string): Promise<CryptoKey> {
   if (importedKey?.secret !== secret) {
-    importedKey = { secret, key: crypto.subtle.importKey('raw', encoder.encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']) };
+    importedKey = {
+      secret,
+      key: crypto.subtle.importKey('raw', encoder.encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']),
+    };
   }
   return importedKey.key;
 }
@@ -87,7 +90,10 @@ export interface FunctionAuthOptions {
 }
 
 /** Hono middleware: 401 unless the request carries a fresh, correctly signed, never-seen token. */
-export function requireFunctionToken(secret: string, { claimNonce, now = Date.now }: FunctionAuthOptions): MiddlewareHandler {
+export function requireFunctionToken(
+  secret: string,
+  { claimNonce, now = Date.now }: FunctionAuthOptions,
+): MiddlewareHandler {
   return async (c, next) => {
     const header = c.req.header('authorization') ?? '';
     const token = header.startsWith('Bearer ') ? header.slice('Bearer '.length).trim() : undefined;
@@ -99,7 +105,10 @@ export function requireFunctionToken(secret: string, { claimNonce, now = Date.no
       // Remembered until the timestamp leaves the window (after that the token is refused as expired).
       fresh = await claimNonce(checked.nonce, new Date((checked.timestamp! + TOKEN_MAX_SKEW_SECONDS + 1) * 1000));
     } catch {
-      return c.json({ error: 'The request could not be authenticated right now (nonce store unavailable); try again.' }, 503);
+      return c.json(
+        { error: 'The request could not be authenticated right now (nonce store unavailable); try again.' },
+        503,
+      );
     }
     if (!fresh) return c.json({ error: refusalMessage.replayed }, 401);
     await next();
@@ -107,7 +116,8 @@ export function requireFunctionToken(secret: string, { claimNonce, now = Date.no
 }
 
 const refusalMessage: Record<TokenRefusal, string> = {
-  missing: 'Missing request token: send Authorization: Bearer v1.<unix seconds>.<nonce>.<hex HMAC-SHA256 of "<unix seconds>.<nonce>" with the function secret>',
+  missing:
+    'Missing request token: send Authorization: Bearer v1.<unix seconds>.<nonce>.<hex HMAC-SHA256 of "<unix seconds>.<nonce>" with the function secret>',
   malformed: 'Malformed request token',
   bad_signature: 'Wrong request token signature (is the function secret the same on both sides?)',
   expired: 'Request token timestamp is more than 5 minutes off',

@@ -61,7 +61,10 @@ export function onePassAtATime<Options, Report>(
  * would be logged once per wake-up it had gathered (over a hundred identical lines for one failure in
  * a burst). Logged once per failure instead.
  */
-export function logPassFailure(label: string, log: (line: string) => void = (line) => console.error(line)): (error: unknown) => void {
+export function logPassFailure(
+  label: string,
+  log: (line: string) => void = (line) => console.error(line),
+): (error: unknown) => void {
   let lastLogged: unknown;
   return (error) => {
     if (error === lastLogged) return;

@@ -17,24 +17,24 @@ import {
   readReply,
   within,
 } from './codec.ts';
-import { SaltoEndpointSchema, type SaltoEndpoint, type SaltoEndpointInput } from './endpoint.ts';
+import { type SaltoEndpoint, type SaltoEndpointInput, SaltoEndpointSchema } from './endpoint.ts';
 import { SaltoError, ShipCode } from './errors.ts';
 import {
-  AccessLevelInputSchema,
-  ExtIdSchema,
-  TimetableSchema,
-  ZoneInputSchema,
-  ZonePermissionSchema,
   type AccessLevel,
   type AccessLevelInput,
+  AccessLevelInputSchema,
+  ExtIdSchema,
   type ServerInfo,
   type Timetable,
+  TimetableSchema,
   type Zone,
+  ZoneInputSchema,
   type ZonePermission,
+  ZonePermissionSchema,
 } from './model.ts';
+import type { ShipTransport } from './transport.ts';
 import { createHttpTransport, type FetchLike } from './transport-http.ts';
 import { createStpTransport, type StpConnector } from './transport-stp.ts';
-import type { ShipTransport } from './transport.ts';
 import { branch, childText, leaf, type XmlElement } from './xml.ts';
 
 export interface SaltoClientOptions {
@@ -68,7 +68,11 @@ export interface SaltoClient {
    * Replaces the whole zone permission list of an access level (SHIP: list present replaces). Prefer
    * `setZonePermissions` (permissions.ts), which keeps the zones this product does not manage.
    */
-  replaceZonePermissions(accessLevelId: string, permissions: readonly ZonePermission[], options?: CallOptions): Promise<void>;
+  replaceZonePermissions(
+    accessLevelId: string,
+    permissions: readonly ZonePermission[],
+    options?: CallOptions,
+  ): Promise<void>;
   /** Every timetable of the server's pool. */
   listTimetables(options?: CallOptions): Promise<Timetable[]>;
   /** Overwrites one numbered timetable slot. */
@@ -116,7 +120,10 @@ const ServerInfoSchema = z.object({
   defaultLanguage: z.string().default(''),
 });
 
-export function createSaltoClient(endpointInput: SaltoEndpointInput | SaltoEndpoint, options: SaltoClientOptions = {}): SaltoClient {
+export function createSaltoClient(
+  endpointInput: SaltoEndpointInput | SaltoEndpoint,
+  options: SaltoClientOptions = {},
+): SaltoClient {
   const endpoint = validInput(SaltoEndpointSchema, endpointInput, 'SALTO endpoint');
   const pageSize = options.pageSize ?? 100;
   const maxPages = options.maxPages ?? 10_000;
@@ -128,7 +135,11 @@ export function createSaltoClient(endpointInput: SaltoEndpointInput | SaltoEndpo
     transport = createHttpTransport(endpoint, options.fetch);
   }
 
-  async function call(requestName: string, params: readonly (XmlElement | undefined)[], callOptions?: CallOptions): Promise<XmlElement> {
+  async function call(
+    requestName: string,
+    params: readonly (XmlElement | undefined)[],
+    callOptions?: CallOptions,
+  ): Promise<XmlElement> {
     let request: string;
     try {
       request = buildRequest(requestName, params);
@@ -207,18 +218,24 @@ export function createSaltoClient(endpointInput: SaltoEndpointInput | SaltoEndpo
       const params = await call('GetInfo', [], callOptions);
       return within('GetInfo', () =>
         ServerInfoSchema.parse({
-            protocolId: childText(params, 'ProtocolID')?.trim(),
-            protocolVersion: childText(params, 'ProtocolVersion')?.trim(),
-            dateTime: childText(params, 'DateTime')?.trim(),
-            defaultLanguage: childText(params, 'DefaultLanguage')?.trim(),
-          }),
+          protocolId: childText(params, 'ProtocolID')?.trim(),
+          protocolVersion: childText(params, 'ProtocolVersion')?.trim(),
+          dateTime: childText(params, 'DateTime')?.trim(),
+          defaultLanguage: childText(params, 'DefaultLanguage')?.trim(),
+        }),
       );
     },
 
     listZones(callOptions) {
       return readAll(
-        'SaltoDBZoneList.Read', 'SaltoDBZoneList', 'SaltoDBZone', 'StartingFromExtZoneID', [],
-        decodeZone, (zone) => zone.id, callOptions,
+        'SaltoDBZoneList.Read',
+        'SaltoDBZoneList',
+        'SaltoDBZone',
+        'StartingFromExtZoneID',
+        [],
+        decodeZone,
+        (zone) => zone.id,
+        callOptions,
       );
     },
 
@@ -240,9 +257,14 @@ export function createSaltoClient(endpointInput: SaltoEndpointInput | SaltoEndpo
 
     listAccessLevels(callOptions) {
       return readAll(
-        'SaltoDBGroupList.Read', 'SaltoDBGroupList', 'SaltoDBGroup', 'StartingFromExtGroupID',
+        'SaltoDBGroupList.Read',
+        'SaltoDBGroupList',
+        'SaltoDBGroup',
+        'StartingFromExtGroupID',
         [leaf('ReturnAccessPermissions_Group_Zone', true)],
-        decodeAccessLevel, (level) => level.id, callOptions,
+        decodeAccessLevel,
+        (level) => level.id,
+        callOptions,
       );
     },
 
@@ -261,9 +283,14 @@ export function createSaltoClient(endpointInput: SaltoEndpointInput | SaltoEndpo
 
     listTimetables(callOptions) {
       return readAll(
-        'SaltoDBTimezoneTableList.Read', 'SaltoDBTimezoneTableList', 'SaltoDBTimezoneTable',
-        'StartingFromTimezoneTableID', [],
-        decodeTimetable, (timetable) => String(timetable.id), callOptions,
+        'SaltoDBTimezoneTableList.Read',
+        'SaltoDBTimezoneTableList',
+        'SaltoDBTimezoneTable',
+        'StartingFromTimezoneTableID',
+        [],
+        decodeTimetable,
+        (timetable) => String(timetable.id),
+        callOptions,
       );
     },
 

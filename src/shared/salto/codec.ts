@@ -6,29 +6,29 @@
 import { z } from 'zod';
 import { SaltoError } from './errors.ts';
 import {
-  DAY_TYPES,
+  type AccessLevel,
   DAY_TYPE_ELEMENTS,
+  DAY_TYPES,
   ExtIdSchema,
   PeriodSchema,
   ShipDateTimeSchema,
   ShipTextSchema,
-  TimetableIntervalSchema,
-  type AccessLevel,
   type Timetable,
   type TimetableInterval,
+  TimetableIntervalSchema,
   type Zone,
   type ZonePermission,
 } from './model.ts';
 import {
-  XmlError,
   branch,
   childOf,
-  childText,
   childrenOf,
+  childText,
   leaf,
   parseDocument,
   serializeDocument,
   type XmlElement,
+  XmlError,
 } from './xml.ts';
 
 export const PERMISSION_LIST = 'SaltoDB.AccessPermissionList.Group_Zone';
@@ -48,10 +48,15 @@ export function readReply(xml: string, requestName: string): XmlElement {
   try {
     root = parseDocument(xml);
   } catch (error) {
-    throw SaltoError.malformed(`reply to ${requestName} is not well-formed XML: ${(error as Error).message}`, error, requestName);
+    throw SaltoError.malformed(
+      `reply to ${requestName} is not well-formed XML: ${(error as Error).message}`,
+      error,
+      requestName,
+    );
   }
   return within(requestName, () => {
-    if (root.name !== 'RequestResponse') throw new XmlError(`root element is <${root.name}>, expected <RequestResponse>`);
+    if (root.name !== 'RequestResponse')
+      throw new XmlError(`root element is <${root.name}>, expected <RequestResponse>`);
     const echoed = childText(root, 'RequestName');
     if (echoed !== undefined && echoed.trim() !== requestName) {
       throw new XmlError(`reply names ${JSON.stringify(echoed)}, expected ${requestName}`);
@@ -59,7 +64,8 @@ export function readReply(xml: string, requestName: string): XmlElement {
     const exception = childOf(root, 'Exception');
     if (exception) {
       const code = ExceptionCode.safeParse((childText(exception, 'Code') ?? '').trim());
-      if (!code.success || (childText(exception, 'Code') ?? '').trim() === '') throw new XmlError('Exception without a numeric Code');
+      if (!code.success || (childText(exception, 'Code') ?? '').trim() === '')
+        throw new XmlError('Exception without a numeric Code');
       throw SaltoError.ship(code.data, (childText(exception, 'Message') ?? '').trim() || '(no message)', requestName);
     }
     return childOf(root, 'Params') ?? { name: 'Params', children: [] };
@@ -84,7 +90,10 @@ export function within<T>(requestName: string, step: () => T): T {
 
 const Bool01 = z.enum(['0', '1']).transform((v) => v === '1');
 const Text = z.string();
-const UInt = z.string().regex(/^\d{1,9}$/, 'expected a whole number').transform(Number);
+const UInt = z
+  .string()
+  .regex(/^\d{1,9}$/, 'expected a whole number')
+  .transform(Number);
 
 /** Trimmed text of a leaf child, for scalar fields (SALTO pads values with spaces). */
 function scalar(element: XmlElement, name: string): string | undefined {
@@ -95,7 +104,8 @@ function required<T>(schema: z.ZodType<T>, element: XmlElement, name: string): T
   const value = scalar(element, name);
   if (value === undefined) throw new XmlError(`<${element.name}> lacks <${name}>`);
   const parsed = schema.safeParse(value);
-  if (!parsed.success) throw new XmlError(`<${name}> ${JSON.stringify(value)}: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+  if (!parsed.success)
+    throw new XmlError(`<${name}> ${JSON.stringify(value)}: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
   return parsed.data;
 }
 
@@ -132,7 +142,8 @@ export function decodePermission(element: XmlElement): ZonePermission {
       })
     : undefined;
   const usePeriod = required(Bool01, element, 'UsePeriod');
-  if (usePeriod && !period) throw new XmlError(`permission for ${scalar(element, 'ExtZoneID')} has UsePeriod=1 and no Period`);
+  if (usePeriod && !period)
+    throw new XmlError(`permission for ${scalar(element, 'ExtZoneID')} has UsePeriod=1 and no Period`);
   const extra = (element.children ?? []).filter((c) => !PERMISSION_FIELDS.has(c.name));
   return {
     zoneId: required(ExtIdSchema, element, 'ExtZoneID'),
@@ -223,7 +234,9 @@ export function decodeTimetable(element: XmlElement): Timetable {
         start: required(Text, zone, 'StartTime'),
         end: required(Text, zone, 'EndTime'),
         // A day type SALTO leaves out is not ticked.
-        days: Object.fromEntries(DAY_TYPES.map((day) => [day, optional(Bool01, zone, DAY_TYPE_ELEMENTS[day]) ?? false])),
+        days: Object.fromEntries(
+          DAY_TYPES.map((day) => [day, optional(Bool01, zone, DAY_TYPE_ELEMENTS[day]) ?? false]),
+        ),
       }),
     }))
     .sort((a, b) => a.order - b.order)

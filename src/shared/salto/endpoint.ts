@@ -26,7 +26,11 @@ export const SaltoEndpointSchema = z
     /** Time from sending a request to having the whole reply. */
     replyTimeoutMs: z.number().int().positive().default(20_000),
     /** Replies larger than this are refused as malformed. */
-    maxReplyBytes: z.number().int().positive().default(5 * 1024 * 1024),
+    maxReplyBytes: z
+      .number()
+      .int()
+      .positive()
+      .default(5 * 1024 * 1024),
   })
   .refine((e) => e.transport !== 'stp' || e.auth.mode === 'none', {
     message: 'SHIP over TCP/STP carries no credentials: use auth mode "none" with transport "stp"',

@@ -18,7 +18,10 @@ export const ExtIdSchema = ShipTextSchema.pipe(z.string().min(1).max(32));
 /** `yyyy-MM-ddTHH:mm:ss`, local to the SALTO server; `T24:00:00` allowed (end of that day). */
 export const ShipDateTimeSchema = z
   .string()
-  .regex(/^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T(([01]\d|2[0-3]):[0-5]\d:[0-5]\d|24:00:00)$/, 'expected yyyy-MM-ddTHH:mm:ss');
+  .regex(
+    /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T(([01]\d|2[0-3]):[0-5]\d:[0-5]\d|24:00:00)$/,
+    'expected yyyy-MM-ddTHH:mm:ss',
+  );
 
 /** `HH:mm:ss`; `24:00:00` allowed as an interval end. */
 export const ShipTimeSchema = z.string().regex(/^(([01]\d|2[0-3]):[0-5]\d:[0-5]\d|24:00:00)$/, 'expected HH:mm:ss');

@@ -26,9 +26,7 @@ export function samePermission(a: ZonePermission, b: ZonePermission): boolean {
     a.zoneId === b.zoneId &&
     a.timetableId === b.timetableId &&
     a.usePeriod === b.usePeriod &&
-    (a.usePeriod
-      ? a.period?.startDate === b.period?.startDate && a.period?.endDate === b.period?.endDate
-      : true)
+    (a.usePeriod ? a.period?.startDate === b.period?.startDate && a.period?.endDate === b.period?.endDate : true)
   );
 }
 

@@ -2,7 +2,7 @@
  * SHIP over HTTP(S): POST the XML to the server root with the SHIP media type. Status 200 carries every
  * SHIP answer, including SHIP-level errors; other statuses are HTTP-level failures.
  */
-import { SHIP_MEDIA_TYPE, httpUrl, type SaltoEndpoint } from './endpoint.ts';
+import { httpUrl, type SaltoEndpoint, SHIP_MEDIA_TYPE } from './endpoint.ts';
 import { SaltoError } from './errors.ts';
 import { deadline, isTimeout, type ShipTransport } from './transport.ts';
 
@@ -105,7 +105,9 @@ export function createHttpTransport(endpoint: SaltoEndpoint, fetchImpl: FetchLik
         if (error instanceof SaltoError) throw error;
         if (signal.aborted) {
           throw SaltoError.transport(
-            isTimeout(signal) ? `no reply from ${url} within ${endpoint.connectTimeoutMs + endpoint.replyTimeoutMs} ms` : 'request aborted',
+            isTimeout(signal)
+              ? `no reply from ${url} within ${endpoint.connectTimeoutMs + endpoint.replyTimeoutMs} ms`
+              : 'request aborted',
             error,
           );
         }

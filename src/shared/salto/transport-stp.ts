@@ -9,9 +9,9 @@
  */
 import type { SaltoEndpoint } from './endpoint.ts';
 import { SaltoError } from './errors.ts';
-import { StpFrameDecoder, StpFramingError, encodeStpFrame, type StpFrame } from './stp-framing.ts';
-import { decodeUtf8 } from './transport-http.ts';
+import { encodeStpFrame, type StpFrame, StpFrameDecoder, StpFramingError } from './stp-framing.ts';
 import { deadline, isTimeout, raceAbort, type ShipTransport } from './transport.ts';
+import { decodeUtf8 } from './transport-http.ts';
 
 export interface StpConnection {
   readonly readable: ReadableStream<Uint8Array>;
@@ -72,7 +72,9 @@ class Inbox {
       }
     } catch (error) {
       this.failure =
-        error instanceof SaltoError ? error : SaltoError.transport(`connection to ${this.target} failed: ${String(error)}`, error);
+        error instanceof SaltoError
+          ? error
+          : SaltoError.transport(`connection to ${this.target} failed: ${String(error)}`, error);
       this.notify();
     }
   }

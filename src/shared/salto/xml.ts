@@ -25,7 +25,8 @@ const NAME = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
 
 // Characters XML 1.0 cannot carry at all, even as references.
 // eslint-disable-next-line no-control-regex
-const NOT_XML_CHAR = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const NOT_XML_CHAR =
+  /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /** True when `value` can be carried in an XML 1.0 text node. */
 export function isXmlText(value: string): boolean {
@@ -105,7 +106,8 @@ interface OpenElement {
  * references are decoded here.
  */
 export function parseDocument(xml: string): XmlElement {
-  if (/<!DOCTYPE/i.test(xml) || /<!ENTITY/i.test(xml)) throw new XmlError('DOCTYPE and entity declarations are not accepted');
+  if (/<!DOCTYPE/i.test(xml) || /<!ENTITY/i.test(xml))
+    throw new XmlError('DOCTYPE and entity declarations are not accepted');
   if (FOREIGN_REFERENCE.test(xml)) throw new XmlError('unknown entity or stray "&"');
   references.reset(); // per document, as the parser it replaces did
   const parser = new SaxesParser({ position: false });

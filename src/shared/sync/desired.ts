@@ -6,11 +6,11 @@
  * Pure: the engine (engine.ts) allocates the slots and talks to SALTO and the database.
  */
 import {
+  type TimetableInterval as AccessInterval,
+  type Timetable as AccessTimetable,
   ALWAYS_TIMETABLE_ID,
   periodAndTimetable,
   timetableKey,
-  type Timetable as AccessTimetable,
-  type TimetableInterval as AccessInterval,
 } from '../access/index.ts';
 import { allDays, periodForDates, type TimetableInterval, type ZonePermission } from '../salto/index.ts';
 

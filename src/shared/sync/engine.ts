@@ -18,18 +18,18 @@
 import { allocateTimetableSlots } from '../access/index.ts';
 import {
   isSaltoError,
-  setZonePermissions,
-  ShipCode,
-  writeZonePermissions,
   type SaltoClient,
   type SaltoEndpointInput,
   type SaltoError,
   type SetZonePermissionsResult,
+  ShipCode,
+  setZonePermissions,
+  writeZonePermissions,
   type ZonePermission,
 } from '../salto/index.ts';
 import { MAX_RETRY_MS, nextAttemptDelayMs } from './backoff.ts';
-import { ALWAYS_KEY, planPermission, zonePermission, type PlannedPermission } from './desired.ts';
 import type { BuildingTimetables } from './building-timetables.ts';
+import { ALWAYS_KEY, type PlannedPermission, planPermission, zonePermission } from './desired.ts';
 import type {
   AccessLevelPlan,
   AlertInput,
@@ -111,14 +111,22 @@ export async function runSync(options: SyncOptions): Promise<SyncReport> {
       const free = concurrency - writing.size;
       roundAt = Date.now();
       // Bookings' changes become access states and outbox rows first, a batch per round.
-      const { claimed, changesLeft, secondsUntilDue } = await store.takeWork(options.invocationId, options.leaseSeconds ?? 60, free, options.batchSize ?? BATCH_SIZE);
+      const { claimed, changesLeft, secondsUntilDue } = await store.takeWork(
+        options.invocationId,
+        options.leaseSeconds ?? 60,
+        free,
+        options.batchSize ?? BATCH_SIZE,
+      );
       for (const leased of claimed) {
         const { buildingId } = leased.building;
         // Leased again while its task still writes it (its lease had run out, say): that task goes on
         // and takes the new work in its next batch; two tasks would write one SALTO at once.
         if (writing.has(buildingId)) continue;
         report.buildings++;
-        writing.set(buildingId, syncBuilding(leased, options, report, deadline).finally(() => writing.delete(buildingId)));
+        writing.set(
+          buildingId,
+          syncBuilding(leased, options, report, deadline).finally(() => writing.delete(buildingId)),
+        );
       }
       if (writing.size >= concurrency) {
         await Promise.race(active());
@@ -167,12 +175,28 @@ async function syncBuilding(leased: LeasedBuilding, options: SyncOptions, report
     // booking to the door each takes about as long as the other.
     const first = firstDue[0];
     const firstRead = first && readAhead(client, first.accessLevelId);
-    const { timetables, plans } = await store.plansAndTimetables(buildingId, firstDue.map((work) => work.accessLevelId));
+    const { timetables, plans } = await store.plansAndTimetables(
+      buildingId,
+      firstDue.map((work) => work.accessLevelId),
+    );
     const firstBatch = firstDue.map((work) => ({ work, plan: plans.get(work.accessLevelId)! }));
-    for (let due = firstBatch; due.length > 0 && Date.now() < deadline; due = await store.dueWork(buildingId, batchSize)) {
+    for (
+      let due = firstBatch;
+      due.length > 0 && Date.now() < deadline;
+      due = await store.dueWork(buildingId, batchSize)
+    ) {
       for (const { work: item, plan } of due) {
         const current = item === first ? firstRead : undefined;
-        const { outcome, leased } = await syncAccessLevel(building, item, plan, timetables, client, lease, options, current);
+        const { outcome, leased } = await syncAccessLevel(
+          building,
+          item,
+          plan,
+          timetables,
+          client,
+          lease,
+          options,
+          current,
+        );
         report.accessLevels++;
         report[outcome]++;
         if (outcome === 'retries') return; // the server is failing: the rest of the building waits for the backoff
@@ -216,13 +240,18 @@ async function syncAccessLevel(
       current: current && (await current),
     });
     const leased = await store.recordReconciled(buildingId, work, written, failures, alerts, lease);
-    timetables.recordWritten(accessLevelId, written.map((w) => w.timetableId));
+    timetables.recordWritten(
+      accessLevelId,
+      written.map((w) => w.timetableId),
+    );
     return { outcome: result.written ? 'writes' : failures.length > 0 ? 'failures' : 'unchanged', leased };
   } catch (error) {
     if (isSaltoError(error) && error.kind === 'transient') {
       const retryAt = new Date(Date.now() + nextAttemptDelayMs(work.attempts));
       await store.recordRetry(buildingId, work, retryAt, error.message);
-      options.log?.(`building ${buildingId}, access level ${accessLevelId}: ${error.message}; retry at ${retryAt.toISOString()}`);
+      options.log?.(
+        `building ${buildingId}, access level ${accessLevelId}: ${error.message}; retry at ${retryAt.toISOString()}`,
+      );
       return { outcome: 'retries', leased: true };
     }
     if (isSaltoError(error)) {
@@ -250,13 +279,22 @@ export function accessLevelRefused(
   if (error.code === ShipCode.elementNotFound) {
     return {
       reason: `SALTO has no user access level with the EXT ID "${accessLevelId}". Check the apartment's Access Control ID in Building > Apartments: it must match the User Access Level EXT ID in SALTO ProAccess SPACE.`,
-      alerts: [{ kind: 'unknown_salto_id', dedupeKey: `unknown_salto_id:${buildingId}:access_level:${accessLevelId}`, details: { what: 'access_level', access_level_id: accessLevelId } }],
+      alerts: [
+        {
+          kind: 'unknown_salto_id',
+          dedupeKey: `unknown_salto_id:${buildingId}:access_level:${accessLevelId}`,
+          details: { what: 'access_level', access_level_id: accessLevelId },
+        },
+      ],
     };
   }
   if (error.cause === 'malformed') {
     // Not a refusal: the reply was unreadable (the write may even have been applied). The nightly
     // cleanup, or the next change of these bookings, reads SALTO again and repairs either way.
-    return { reason: `SALTO's reply could not be read (${error.message}); the permission is checked again at the next change or the nightly cleanup.`, alerts: [] };
+    return {
+      reason: `SALTO's reply could not be read (${error.message}); the permission is checked again at the next change or the nightly cleanup.`,
+      alerts: [],
+    };
   }
   return { reason: `SALTO refused the permission: ${error.message}`, alerts: [] };
 }
@@ -324,7 +362,8 @@ export async function reconcileAccessLevel(
   } catch (error) {
     // Code 11 on the write: a Zone ID SALTO does not know. Find which, fail only its bookings, and
     // write the others.
-    if (!(isSaltoError(error) && error.code === ShipCode.elementNotFound && error.requestName?.includes('Update'))) throw error;
+    if (!(isSaltoError(error) && error.code === ShipCode.elementNotFound && error.requestName?.includes('Update')))
+      throw error;
     const known = new Set((await client.listZones()).map((z) => z.id));
     if (writable.every((p) => known.has(p.zoneId))) throw error;
     failUnknownZones(known);

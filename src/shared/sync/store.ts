@@ -105,7 +105,12 @@ function reconciledJson({ work, written, failures, alerts }: ReconciledLevel) {
       reason: w.exact && w.notes.length === 0 ? null : w.notes.join(' '),
     })),
     failures: failures.map((f) => ({ booking_ids: f.bookingIds, reason: f.reason })),
-    alerts: alerts.map((a) => ({ kind: a.kind, dedupe_key: a.dedupeKey, booking_id: a.bookingId ?? null, details: a.details })),
+    alerts: alerts.map((a) => ({
+      kind: a.kind,
+      dedupe_key: a.dedupeKey,
+      booking_id: a.bookingId ?? null,
+      details: a.details,
+    })),
   };
 }
 
@@ -132,7 +137,9 @@ export function createSyncStore(sql: Sql) {
       limit: number,
       dueBatch: number,
     ): Promise<{ claimed: LeasedBuilding[]; changesLeft: boolean; secondsUntilDue: number | null }> {
-      const [row] = await sql<{ claimed: LeasedBuildingJson[]; changes_left: boolean; seconds_until_due: number | null }[]>`
+      const [row] = await sql<
+        { claimed: LeasedBuildingJson[]; changes_left: boolean; seconds_until_due: number | null }[]
+      >`
         select * from integration.take_work(${invocation}, make_interval(secs => ${leaseSeconds}), ${limit}, ${FOLD_BATCH}, ${dueBatch})`;
       return {
         claimed: (row?.claimed ?? []).map((c) => ({
@@ -237,7 +244,11 @@ export function createSyncStore(sql: Sql) {
     },
 
     /** recordReconciled for several access levels of the building in one round trip. */
-    async recordReconciledLevels(buildingId: string, levels: ReconciledLevel[], lease: BuildingLease): Promise<boolean> {
+    async recordReconciledLevels(
+      buildingId: string,
+      levels: ReconciledLevel[],
+      lease: BuildingLease,
+    ): Promise<boolean> {
       const [row] = await sql<{ leased: boolean }[]>`
         select integration.record_reconciled_levels(${buildingId}, ${sql.json(levels.map(reconciledJson) as never)},
           ${lease.invocation}, make_interval(secs => ${lease.seconds})) as leased`;

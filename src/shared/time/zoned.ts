@@ -82,8 +82,12 @@ export function offsetAt(instant: Date, timeZone: string): number {
 
 function sameWallTime(a: LocalDateTime, b: LocalDateTime): boolean {
   return (
-    a.year === b.year && a.month === b.month && a.day === b.day &&
-    a.hour === b.hour && a.minute === b.minute && a.second === b.second
+    a.year === b.year &&
+    a.month === b.month &&
+    a.day === b.day &&
+    a.hour === b.hour &&
+    a.minute === b.minute &&
+    a.second === b.second
   );
 }
 
@@ -130,8 +134,12 @@ export function parseLocalDateTime(text: string): LocalDateTime {
   if (!match) throw new RangeError(`not a local date-time yyyy-MM-ddTHH:mm:ss: ${JSON.stringify(text)}`);
   const [, y, mo, d, h, mi, s] = match;
   const local = {
-    year: Number(y), month: Number(mo), day: Number(d),
-    hour: Number(h), minute: Number(mi), second: Number(s),
+    year: Number(y),
+    month: Number(mo),
+    day: Number(d),
+    hour: Number(h),
+    minute: Number(mi),
+    second: Number(s),
   };
   assertLocal(local);
   return local;
@@ -162,8 +170,17 @@ function assertLocal(local: LocalDateTime): void {
   const date = new Date(0);
   if (ints) date.setUTCFullYear(year, month - 1, day);
   const valid =
-    ints && month >= 1 && month <= 12 && day >= 1 &&
-    date.getUTCMonth() === month - 1 && date.getUTCDate() === day &&
-    hour >= 0 && hour <= 23 && minute >= 0 && minute <= 59 && second >= 0 && second <= 59;
+    ints &&
+    month >= 1 &&
+    month <= 12 &&
+    day >= 1 &&
+    date.getUTCMonth() === month - 1 &&
+    date.getUTCDate() === day &&
+    hour >= 0 &&
+    hour <= 23 &&
+    minute >= 0 &&
+    minute <= 59 &&
+    second >= 0 &&
+    second <= 59;
   if (!valid) throw new RangeError(`not a valid local date-time: ${JSON.stringify(local)}`);
 }

@@ -1,6 +1,6 @@
 // The health function proves the function server, routing and the database connection end to end.
 import { Hono } from 'hono';
-import { requireFunctionToken, type ClaimNonce } from '../../../src/shared/functions/auth.ts';
+import { type ClaimNonce, requireFunctionToken } from '../../../src/shared/functions/auth.ts';
 
 export interface HealthDeps {
   secret: string;

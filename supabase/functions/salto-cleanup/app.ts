@@ -6,7 +6,7 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
 import type { CleanupSummary } from '../../../src/shared/cleanup/engine.ts';
-import { requireFunctionToken, type ClaimNonce } from '../../../src/shared/functions/auth.ts';
+import { type ClaimNonce, requireFunctionToken } from '../../../src/shared/functions/auth.ts';
 
 export interface CleanupAppDeps {
   secret: string;

@@ -2,7 +2,7 @@
 // pg_cron every minute); answers at once and works in the background, or with ?wait=true (operators,
 // tests) answers with the report when the pass is over.
 import { Hono } from 'hono';
-import { requireFunctionToken, type ClaimNonce } from '../../../src/shared/functions/auth.ts';
+import { type ClaimNonce, requireFunctionToken } from '../../../src/shared/functions/auth.ts';
 import { logPassFailure, onePassAtATime } from '../../../src/shared/functions/one-pass-at-a-time.ts';
 import type { SyncReport } from '../../../src/shared/sync/engine.ts';
 

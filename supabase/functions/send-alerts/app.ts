@@ -6,12 +6,12 @@
 //   Reachable without a function request token (managers click it from their inbox): the signed token is
 //   the only credential, and a GET never changes anything.
 // - POST /send-alerts/act (form field token): the confirmed action.
-import { Hono, type Context } from 'hono';
+import { type Context, Hono } from 'hono';
+import { confirmationPage, grantedPage, type Refusal, refusalPage } from '../../../src/shared/alerts/action-pages.ts';
 import { verifyActionToken } from '../../../src/shared/alerts/action-tokens.ts';
-import { confirmationPage, grantedPage, refusalPage, type Refusal } from '../../../src/shared/alerts/action-pages.ts';
 import type { SendReport } from '../../../src/shared/alerts/sender.ts';
 import type { AlertStore } from '../../../src/shared/alerts/store.ts';
-import { requireFunctionToken, type ClaimNonce } from '../../../src/shared/functions/auth.ts';
+import { type ClaimNonce, requireFunctionToken } from '../../../src/shared/functions/auth.ts';
 import { logPassFailure, onePassAtATime } from '../../../src/shared/functions/one-pass-at-a-time.ts';
 
 export interface SendAlertsAppDeps {
@@ -30,7 +30,8 @@ const pageHeaders = {
   'Cache-Control': 'no-store',
   'Referrer-Policy': 'no-referrer',
   'X-Frame-Options': 'DENY',
-  'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
+  'Content-Security-Policy':
+    "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
 };
 
 function html(c: Context, body: string, status = 200) {
@@ -75,7 +76,7 @@ export function createSendAlertsApp({ secret, claimNonce, linkSecret, send, stor
   });
 
   app.post('/act', async (c) => {
-    const form = await c.req.parseBody().catch(() => ({} as Record<string, unknown>));
+    const form = await c.req.parseBody().catch(() => ({}) as Record<string, unknown>);
     const token = typeof form.token === 'string' ? form.token : undefined;
     const checked = await check(token);
     if (!checked.claims) {

@@ -27,7 +27,9 @@ const alertEnv = z.object({
 });
 const parsed = alertEnv.safeParse(Deno.env.toObject());
 if (!parsed.success) {
-  throw new Error(`send-alerts environment incomplete or invalid: ${parsed.error.issues.map((i) => i.path.join('.')).join(', ')}`);
+  throw new Error(
+    `send-alerts environment incomplete or invalid: ${parsed.error.issues.map((i) => i.path.join('.')).join(', ')}`,
+  );
 }
 const env = { ...readFunctionEnv(), ...parsed.data };
 
