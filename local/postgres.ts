@@ -26,6 +26,7 @@ function asClusterOwner(command: string, args: string[], options: SpawnSyncOptio
 
 export function missingDebianPackages(): string[] {
   return debianPackages.filter((name) => {
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: ${Status} is dpkg-query's format syntax, not JavaScript's
     const result = spawnSync('dpkg-query', ['-W', '-f=${Status}', name], { encoding: 'utf8' });
     return result.status !== 0 || !result.stdout.includes('install ok installed');
   });
@@ -165,8 +166,13 @@ export function stopPostgres(cluster: Pick<Cluster, 'dataDir'> = paths) {
 }
 
 /** Runs SQL through psql on the cluster's socket, stopping at the first error. */
-export function psql(sql: { file: string } | { command: string }, cluster: Pick<Cluster, 'socketDir' | 'port'>) {
+export function psql(
+  sql: { file: string } | { command: string },
+  cluster: Pick<Cluster, 'socketDir' | 'port'>,
+  extraArgs: string[] = [],
+) {
   const args = [
+    ...extraArgs,
     '-X',
     '-q',
     '-v',

@@ -1,0 +1,727 @@
+/*
+ * Clock
+ */
+-- The integration reads time through integration.now(), never now() directly, so that tests and the
+-- demo can move time forward ("the first booking has ended") instead of waiting for hours. In
+-- production the offset row never exists and integration.now() is exactly now().
+create table integration.clock_offset (
+  id boolean primary key default true check (id),
+  shift interval not null
+);
+comment on table integration.clock_offset is
+  'Tests and demos only: moves the integration''s clock forward by `shift`. Absent in production.';
+grant select, insert, update, delete on table integration.clock_offset to service_role;
+alter table integration.clock_offset enable row level security;
+
+/*
+ * integration.now() keeps its plan. As a SQL function that cannot be inlined (its subquery), its
+ * body was planned on every call: about 60 microseconds, four times per booking refreshed. PL/pgSQL
+ * prepares it once per connection. Same result as in 20261129001000.
+ */
+create or replace function integration.now()
+returns timestamptz
+language plpgsql
+stable
+set search_path = ''
+as $$
+begin
+  return pg_catalog.now() + coalesce((select c.shift from integration.clock_offset as c), interval '0');
+end;
+$$;
+comment on function integration.now() is
+  'The time the integration acts on: now(), plus the test/demo clock offset when one is set.';
+revoke execute on function integration.now() from public;
+grant execute on function integration.now() to service_role;
+
+/*
+ * Booking access states
+ */
+-- What each booking's access looks like, for managers and residents: waiting for another booking of
+-- the same apartment and facility to finish, scheduled (to be written), active in SALTO, released,
+-- or failed with the reason a manager can act on.
+create table integration.booking_access (
+  booking_id uuid primary key references public.bookings (id) on delete cascade,
+  building_id uuid not null,
+  apartment_id uuid not null,
+  facility_id uuid not null,
+  state text not null check (state in ('waiting', 'scheduled', 'active', 'released', 'failed')),
+  reason text,
+  access_level_id text,
+  zone_id text,
+  -- The access window of the permission serving this booking (its own window widened by the
+  -- facility's buffers, joined with the bookings it is served together with).
+  window_start timestamptz,
+  window_end timestamptz,
+  period_start date,
+  period_end date,
+  timetable_id integer,
+  -- False when SALTO cannot express the window exactly (see reason): whole days are granted.
+  exact boolean,
+  -- Waiting: when the permission will be written (the holder finishes).
+  write_at timestamptz,
+  -- The bookings currently holding the permission this one waits for.
+  holder_booking_ids uuid[],
+  written_at timestamptz,
+  updated_at timestamptz not null default now()
+);
+comment on table integration.booking_access is
+  'Access state of each booking: waiting, scheduled, active (in SALTO), released, or failed with a reason.';
+grant select, insert, update, delete on table integration.booking_access to service_role;
+grant select on table integration.booking_access to authenticated;
+alter table integration.booking_access enable row level security;
+create index booking_access_building_id_idx on integration.booking_access (building_id);
+create index booking_access_apartment_id_idx on integration.booking_access (apartment_id);
+create index booking_access_write_at_idx on integration.booking_access (write_at) where state = 'waiting';
+create policy "Managers can read access states of their buildings' bookings"
+  on integration.booking_access for select to authenticated
+  using (building_id = any (array(select private.managed_building_ids())));
+create policy "Residents can read access states of their apartment's bookings"
+  on integration.booking_access for select to authenticated
+  using (apartment_id = any (array(select private.resident_apartment_ids())));
+create index booking_access_unreleased_pair_idx on integration.booking_access (apartment_id, facility_id)
+  where state <> 'released';
+
+/*
+ * Alerts
+ */
+-- Facts a building manager must hear about. One row per fact (dedupe_key), so repeating the same
+-- situation never repeats the alert; the email outbox (alerts issue) sends them.
+create table integration.alerts (
+  id uuid primary key default gen_random_uuid(),
+  building_id uuid not null references public.buildings (id) on delete cascade,
+  kind text not null check (kind in ('double_booking', 'access_not_in_place', 'unknown_salto_id', 'salto_unreachable')),
+  booking_id uuid references public.bookings (id) on delete set null,
+  details jsonb not null default '{}',
+  dedupe_key text not null unique,
+  created_at timestamptz not null default now()
+);
+comment on table integration.alerts is
+  'Alerts for building managers (double booking, access not in place, unknown SALTO ID, SALTO unreachable), one per fact.';
+grant select, insert, update, delete on table integration.alerts to service_role;
+grant select on table integration.alerts to authenticated;
+alter table integration.alerts enable row level security;
+create index alerts_building_id_created_at_idx on integration.alerts (building_id, created_at desc);
+create index alerts_booking_id_idx on integration.alerts (booking_id);
+create policy "Managers can read alerts of their buildings"
+  on integration.alerts for select to authenticated
+  using (building_id = any (array(select private.managed_building_ids())));
+
+/*
+ * Booking triggers append; the access state is decided after commit (benchmark 1, trigger overhead).
+ *
+ * Until now a booking's trigger decided, in the booking's own transaction, the access state of every
+ * booking of its apartment and facility (integration.refresh_pair over the one-permission rule), the
+ * double-booking alert, and upserted the outbox row of the access level (integration.access_level_work,
+ * one per building and access level). That row is shared: concurrent bookings of one apartment waited
+ * for each other's commit on it, and the decision cost about as much server time as the insert itself.
+ *
+ * The contract (design.md, "The flow") asks the triggers to record in the same transaction which access
+ * levels need to be brought in line - a durable outbox - and then to wake the sync. Now:
+ *
+ *   - integration.booking_changes is that durable record: the booking triggers only append one row per
+ *     changed apartment and facility (the old pair and the new one when a booking moved), and wake the
+ *     sync once per transaction. No upsert, no shared row, no read of other bookings.
+ *   - integration.apply_booking_changes(p_limit) folds pending rows into what the trigger used to
+ *     write: the booking access states, double-booking alerts and access_level_work rows, in one
+ *     transaction (a fold that fails leaves its rows for the next one). It is called by the sync
+ *     function before it claims work, by integration.tick() every minute (so nothing depends on the
+ *     wake-up), and by the nightly cleanup (integration.refresh_finished_pairs).
+ *   - Until its change is folded, a new booking has no integration.booking_access row;
+ *     public.booking_access_states shows it as `pending`.
+ *
+ * Concurrency: folds take disjoint rows (for update skip locked), serialise per apartment and facility
+ * (a transaction advisory lock, taken in one global order), and keep the lock order rule of
+ * 20261129005100: booking_access rows before access_level_work rows (every pair's states first, then
+ * the outbox rows, in key order).
+ */
+/*
+ * A fold reads the bookings whose state can change, not a pair's whole history.
+ *
+ * integration.refresh_pairs decided every booking an apartment ever had at a facility, and
+ * integration.pairs_plan filtered all of them for the unfinished ones: a resident who has booked the
+ * gym three times a week for two years has 300 bookings there, and each new booking's fold read all of
+ * them (20261202000200 stopped writing them), a cost growing every week. On a building of 20,290
+ * bookings (one such regular, 2,000 pairs with 10 past bookings), the same data with either body, a
+ * fold took 3.0-3.6 ms for the regular and 1.9-2.1 ms for a pair without history; now 1.2-1.4 and
+ * 1.2-1.5 ms. A finished booking whose state is released stays released, so a fold decides only:
+ *   - the unfinished bookings: pairs_plan finds them from the end of a new (apartment, facility,
+ *     ends_at) index, which replaces the (apartment, facility) one (buffers are whole minutes, so
+ *     "ends_at + buffer > now" is "ends_at > now - buffer");
+ *   - the bookings whose state is not released yet (finished or cancelled since the last fold), from a
+ *     partial index of booking_access;
+ *   - the bookings its changes name: integration.booking_changes now records which booking changed
+ *     (null when a whole pair did: an Access Control ID, a Zone ID, a buffer, the minute job's and the
+ *     nightly cleanup's hand-overs), which is how a booking made or moved into the past, or cancelled
+ *     after it finished, gets its state.
+ * Released states of past bookings are no longer rewritten when the apartment's Access Control ID or
+ * the facility's Zone ID changes: they keep the access level and zone they were decided on.
+ * refresh_pairs takes the changed bookings as a third argument (default none).
+ */
+create table integration.booking_changes (
+  id bigint generated always as identity primary key,
+  -- No foreign keys: a change of a booking whose apartment or facility is deleted later is folded
+  -- harmlessly (nothing left to decide), and the trigger's insert stays one index entry.
+  building_id uuid not null,
+  apartment_id uuid not null,
+  facility_id uuid not null,
+  changed_at timestamptz not null default pg_catalog.now(),
+  booking_id uuid
+);
+comment on table integration.booking_changes is
+  'Durable record of booking changes not yet folded into the access states and the outbox (integration.apply_booking_changes): one row per changed apartment and facility, appended by the booking triggers in the booking''s transaction.';
+comment on column integration.booking_changes.booking_id is
+  'The booking that was made, moved, cancelled or deleted; null when the whole apartment and facility changed (its unfinished bookings and unreleased states are decided again).';
+grant select, insert, delete on table integration.booking_changes to service_role;
+alter table integration.booking_changes enable row level security;
+
+create or replace function integration.pair_lock_key(p_apartment_id uuid, p_facility_id uuid)
+returns bigint
+language plpgsql
+immutable
+parallel safe
+set search_path = ''
+as $$
+begin
+  return pg_catalog.hashtextextended('integration.pair:' || p_apartment_id::text || ':' || p_facility_id::text, 0);
+end;
+$$;
+comment on function integration.pair_lock_key(uuid, uuid) is
+  'Transaction advisory lock key serialising the recomputation of one apartment and facility''s access states.';
+revoke execute on function integration.pair_lock_key(p_apartment_id uuid, p_facility_id uuid) from public;
+grant execute on function integration.pair_lock_key(p_apartment_id uuid, p_facility_id uuid) to service_role;
+
+create or replace function integration.pairs_plan(p_apartment_ids uuid[], p_facility_ids uuid[], p_at timestamptz)
+returns table (apartment_id uuid, facility_id uuid, booking_id uuid, group_number bigint, window_start timestamptz,
+  window_end timestamptz, group_start timestamptz, group_end timestamptz, write_at timestamptz, holder_booking_ids uuid[])
+language plpgsql
+stable
+set search_path = ''
+as $$
+#variable_conflict use_column
+begin
+  return query
+  with pair as (
+    select distinct p.apartment_id, p.facility_id
+    from rows from (pg_catalog.unnest(p_apartment_ids), pg_catalog.unnest(p_facility_ids)) as p (apartment_id, facility_id)
+  ),
+  unfinished as (
+    select
+      b.apartment_id,
+      b.facility_id,
+      b.id,
+      b.starts_at - f.access_buffer_before as window_start,
+      b.ends_at + f.access_buffer_after as window_end
+    from pair
+    join public.facilities as f on f.id = pair.facility_id
+    -- The pair's bookings whose window is still open, from the end of the (apartment, facility,
+    -- ends_at) index: its history is not read. A subquery of its own (OFFSET 0: not merged into the
+    -- join), so the bound stays in the index scan whatever the statistics said when PL/pgSQL planned it.
+    cross join lateral (
+      select one.* from public.bookings as one
+      where one.apartment_id = pair.apartment_id and one.facility_id = pair.facility_id
+        and one.ends_at > p_at - f.access_buffer_after and one.status = 'confirmed'
+      offset 0
+    ) as b
+  ),
+  -- A booking starts a new time group unless it overlaps an earlier window of its pair.
+  marked as (
+    select u.*,
+      case when u.window_start <= pg_catalog.max(u.window_end) over (
+          partition by u.apartment_id, u.facility_id
+          order by u.window_start, u.id rows between unbounded preceding and 1 preceding)
+        then 0 else 1 end as starts_group
+    from unfinished as u
+  ),
+  numbered as (
+    select m.*,
+      pg_catalog.sum(m.starts_group) over (
+        partition by m.apartment_id, m.facility_id order by m.window_start, m.id) as time_group
+    from marked as m
+  ),
+  groups as (
+    select n.apartment_id, n.facility_id, n.time_group,
+      pg_catalog.min(n.window_start) as group_start,
+      pg_catalog.max(n.window_end) as group_end,
+      pg_catalog.array_agg(n.id order by n.window_start, n.id) as booking_ids,
+      pg_catalog.max(o.granted_at) as granted_at
+    from numbered as n
+    left join integration.permission_overrides as o on o.booking_id = n.id
+    group by n.apartment_id, n.facility_id, n.time_group
+  ),
+  -- The group a manager granted the permission to first (the latest grant first), the others by start.
+  ordered as (
+    select g.*,
+      pg_catalog.row_number() over (
+        partition by g.apartment_id, g.facility_id
+        order by g.granted_at desc nulls last, g.group_start, g.time_group) as group_number
+    from groups as g
+  ),
+  -- A later group is written once every group before it has finished.
+  scheduled as (
+    select o.*,
+      pg_catalog.max(o.group_end) over (
+        partition by o.apartment_id, o.facility_id
+        order by o.group_number rows between unbounded preceding and 1 preceding) as write_at
+    from ordered as o
+  )
+  select n.apartment_id, n.facility_id, n.id, s.group_number, n.window_start, n.window_end,
+    s.group_start, s.group_end, s.write_at,
+    case when s.group_number > 1 then holder.booking_ids end as holder_booking_ids
+  from numbered as n
+  join scheduled as s
+    on s.apartment_id = n.apartment_id and s.facility_id = n.facility_id and s.time_group = n.time_group
+  left join scheduled as holder
+    on holder.apartment_id = n.apartment_id and holder.facility_id = n.facility_id and holder.group_number = 1;
+end;
+$$;
+comment on function integration.pairs_plan(uuid[], uuid[], timestamptz) is
+  'The one-permission rule for each given apartment and facility (pairs: the two arrays side by side): each unfinished booking''s time group, which group holds the permission (group_number 1), and when a waiting group is written.';
+revoke execute on function integration.pairs_plan(p_apartment_ids uuid[], p_facility_ids uuid[], p_at timestamp with time zone) from public;
+
+create or replace function integration.pair_plan(p_apartment_id uuid, p_facility_id uuid, p_at timestamptz)
+returns table (
+  booking_id uuid,
+  group_number bigint,
+  window_start timestamptz,
+  window_end timestamptz,
+  group_start timestamptz,
+  group_end timestamptz,
+  write_at timestamptz,
+  holder_booking_ids uuid[]
+)
+language plpgsql
+stable
+set search_path = ''
+as $$
+#variable_conflict use_column
+begin
+  return query
+  select p.booking_id, p.group_number, p.window_start, p.window_end, p.group_start, p.group_end,
+    p.write_at, p.holder_booking_ids
+  from integration.pairs_plan(array[p_apartment_id], array[p_facility_id], p_at) as p;
+end;
+$$;
+comment on function integration.pair_plan(uuid, uuid, timestamptz) is
+  'integration.pairs_plan for one apartment and facility.';
+revoke execute on function integration.pair_plan(p_apartment_id uuid, p_facility_id uuid, p_at timestamp with time zone) from public;
+grant execute on function integration.pair_plan(p_apartment_id uuid, p_facility_id uuid, p_at timestamp with time zone) to service_role;
+
+create function integration.refresh_pairs(p_apartment_ids uuid[], p_facility_ids uuid[], p_changed_booking_ids uuid[] default '{}')
+returns void
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  with pair as (
+    select distinct a.id as apartment_id, a.label as apartment_label, a.access_control_id,
+      f.id as facility_id, f.name as facility_name, f.access_control_facility_id
+    from rows from (pg_catalog.unnest(p_apartment_ids), pg_catalog.unnest(p_facility_ids)) as p (apartment_id, facility_id)
+    -- A deleted apartment or facility took its bookings and their states with it.
+    join public.apartments as a on a.id = p.apartment_id
+    join public.facilities as f on f.id = p.facility_id
+  ),
+  plan as (
+    select * from integration.pairs_plan(p_apartment_ids, p_facility_ids, integration.now())
+  ),
+  -- The bookings whose state can change: those not yet finished (the plan), those whose state is not
+  -- released yet (finished or cancelled since), and those this fold's changes name (a booking made or
+  -- moved into the past, or cancelled after it finished). Every other booking of the pair is
+  -- released already and stays so: a regular's history is not read again.
+  candidate as (
+    select p.booking_id from plan as p
+    union
+    select ba.booking_id
+    from pair
+    join integration.booking_access as ba
+      on ba.apartment_id = pair.apartment_id and ba.facility_id = pair.facility_id and ba.state <> 'released'
+    union
+    select changed.booking_id from pg_catalog.unnest(p_changed_booking_ids) as changed (booking_id)
+  ),
+  next_state as (
+    select
+      b.id as booking_id,
+      b.building_id,
+      b.starts_at,
+      b.ends_at,
+      pair.apartment_id,
+      pair.apartment_label,
+      pair.access_control_id,
+      pair.facility_id,
+      pair.facility_name,
+      pair.access_control_facility_id,
+      case
+        when b.status = 'cancelled' then 'released'
+        when p.booking_id is null then 'released'
+        when pair.access_control_id is null then 'failed'
+        when pair.access_control_facility_id is null then 'failed'
+        when p.group_number > 1 then 'waiting'
+        else 'scheduled'
+      end as state,
+      case
+        when b.status = 'cancelled' then 'The booking was cancelled.'
+        when p.booking_id is null then 'The booking has finished.'
+        when pair.access_control_id is null then pg_catalog.format(
+          'Apartment %s has no Access Control ID. Set it in Building > Apartments to the User Access Level EXT ID of its access level in SALTO.',
+          pair.apartment_label)
+        when pair.access_control_facility_id is null then pg_catalog.format(
+          'The facility %s has no Access Control Facility ID. Set it in Settings > Facilities to its Zone ID in SALTO.',
+          pair.facility_name)
+        when p.group_number > 1 then
+          'SALTO holds one permission per apartment and zone; another booking of this facility holds it until it finishes.'
+      end as reason,
+      p.group_start,
+      p.group_end,
+      p.write_at,
+      p.holder_booking_ids
+    from candidate as c
+    -- Each by its key (LIMIT 1: not merged into the join, which could then read the pair's bookings
+    -- from the pair's side, history and all).
+    cross join lateral (select one.* from public.bookings as one where one.id = c.booking_id limit 1) as b
+    -- A booking moved to another apartment or facility is decided with the pair it belongs to now.
+    join pair on pair.apartment_id = b.apartment_id and pair.facility_id = b.facility_id
+    left join plan as p on p.booking_id = b.id
+  ),
+  -- Each state to be beside the state it is: only the rows that differ are written (see above).
+  decided as (
+    select n.*,
+      current.state as previous_state,
+      case when kept.active then 'active' else n.state end as next_state,
+      case when kept.active then current.reason else n.reason end as next_reason,
+      (current.state, current.reason, current.apartment_id, current.facility_id, current.access_level_id, current.zone_id,
+        current.window_start, current.window_end, current.write_at, current.holder_booking_ids) as was
+    from next_state as n
+    left join integration.booking_access as current on current.booking_id = n.booking_id
+    -- A permission already in SALTO stays "active" while nothing about it changes.
+    cross join lateral (
+      select current.state = 'active' and n.state = 'scheduled'
+        and current.window_start = n.group_start and current.window_end = n.group_end
+        and current.access_level_id is not distinct from n.access_control_id
+        and current.zone_id is not distinct from n.access_control_facility_id as active
+    ) as kept
+  ),
+  upserted as (
+    insert into integration.booking_access as ba (
+      booking_id, building_id, apartment_id, facility_id, state, reason, access_level_id, zone_id,
+      window_start, window_end, write_at, holder_booking_ids, updated_at
+    )
+    select d.booking_id, d.building_id, d.apartment_id, d.facility_id, d.next_state, d.next_reason,
+      d.access_control_id, d.access_control_facility_id,
+      d.group_start, d.group_end, d.write_at, d.holder_booking_ids, pg_catalog.now()
+    from decided as d
+    -- A booking without a state yet differs too: the state to be is never null.
+    where d.was is distinct from (d.next_state, d.next_reason, d.apartment_id, d.facility_id, d.access_control_id,
+      d.access_control_facility_id, d.group_start, d.group_end, d.write_at, d.holder_booking_ids)
+    on conflict (booking_id) do update set
+      state = excluded.state,
+      reason = excluded.reason,
+      apartment_id = excluded.apartment_id,
+      facility_id = excluded.facility_id,
+      access_level_id = excluded.access_level_id,
+      zone_id = excluded.zone_id,
+      window_start = excluded.window_start,
+      window_end = excluded.window_end,
+      write_at = excluded.write_at,
+      holder_booking_ids = excluded.holder_booking_ids,
+      updated_at = excluded.updated_at
+    returning ba.booking_id, ba.state
+  )
+  insert into integration.alerts (building_id, kind, booking_id, details, dedupe_key)
+  select n.building_id, 'double_booking', n.booking_id,
+    pg_catalog.jsonb_build_object(
+      'apartment_id', n.apartment_id,
+      'apartment_label', n.apartment_label,
+      'access_level_id', n.access_control_id,
+      'facility_id', n.facility_id,
+      'facility_name', n.facility_name,
+      'zone_id', n.access_control_facility_id,
+      'waiting_booking', pg_catalog.jsonb_build_object('id', n.booking_id, 'starts_at', n.starts_at, 'ends_at', n.ends_at),
+      'holding_bookings', (
+        select pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('id', hb.id, 'starts_at', hb.starts_at, 'ends_at', hb.ends_at) order by hb.starts_at)
+        from public.bookings as hb where hb.id = any (n.holder_booking_ids)),
+      'write_at', n.write_at
+    ),
+    'double_booking:' || n.booking_id
+  from upserted as u
+  join decided as n on n.booking_id = u.booking_id
+  where u.state = 'waiting' and n.previous_state is distinct from 'waiting'
+  on conflict (dedupe_key) do nothing;
+end;
+$$;
+comment on function integration.refresh_pairs(uuid[], uuid[], uuid[]) is
+  'Decides the booking access states of the given apartments and facilities (pairs: the two arrays side by side) under the one-permission rule: their unfinished bookings, their bookings whose state is not released yet, and the changed bookings named; raises a double-booking alert for each booking that starts waiting. Callers hold the pairs'' locks.';
+revoke execute on function integration.refresh_pairs(p_apartment_ids uuid[], p_facility_ids uuid[], p_changed_booking_ids uuid[]) from public;
+
+-- The fold hands refresh_pairs the bookings its changes name.
+create or replace function integration.apply_booking_changes(p_limit integer default 500, p_building_id uuid default null)
+returns integer
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  taken integer;
+  apartment_ids uuid[];
+  facility_ids uuid[];
+  lock_keys bigint[];
+  changed_booking_ids uuid[];
+begin
+  -- Rows are deleted only when this transaction commits, with everything decided from them; rows
+  -- another fold holds are skipped (that fold decides them). The batch is picked once, then deleted
+  -- by key: the queue swings from empty to thousands of rows between two statistics runs, and as a
+  -- `where id in (...)` subquery the pick could be planned as the inner side of a nested loop and
+  -- run again for every row of the queue (10 s for one building's fold in benchmark 5).
+  with picked as materialized (
+    select p.id from integration.booking_changes as p
+    where p_building_id is null or p.building_id = p_building_id
+    order by p.id
+    limit p_limit
+    for update skip locked
+  ),
+  changes as (
+    delete from integration.booking_changes as c
+    using picked
+    where c.id = picked.id
+    returning c.apartment_id, c.facility_id, c.booking_id
+  ),
+  counted as (
+    select pg_catalog.count(*)::integer as n from changes
+  ),
+  pairs as (
+    select distinct ch.apartment_id, ch.facility_id,
+      integration.pair_lock_key(ch.apartment_id, ch.facility_id) as lock_key
+    from changes as ch
+    -- An apartment deleted since (with its bookings and their states) leaves nothing to decide.
+    where exists (select from public.apartments as a where a.id = ch.apartment_id)
+  )
+  select (select n from counted),
+    pg_catalog.array_agg(p.apartment_id order by p.lock_key, p.apartment_id, p.facility_id),
+    pg_catalog.array_agg(p.facility_id order by p.lock_key, p.apartment_id, p.facility_id),
+    pg_catalog.array_agg(p.lock_key order by p.lock_key, p.apartment_id, p.facility_id),
+    (select pg_catalog.array_agg(distinct ch.booking_id) from changes as ch where ch.booking_id is not null)
+  into taken, apartment_ids, facility_ids, lock_keys, changed_booking_ids
+  from pairs as p;
+
+  if coalesce(taken, 0) = 0 or lock_keys is null then
+    return coalesce(taken, 0);
+  end if;
+
+  -- Every pair's lock, in lock key order (no two folds wait for each other in a circle); then their
+  -- states in one statement, which reads the bookings as committed once all the locks are held.
+  for i in 1 .. pg_catalog.array_length(lock_keys, 1) loop
+    perform pg_catalog.pg_advisory_xact_lock(lock_keys[i]);
+  end loop;
+  perform integration.refresh_pairs(apartment_ids, facility_ids, coalesce(changed_booking_ids, '{}'));
+
+  -- Then the outbox rows of their access levels, in key order (integration.request_sync, without the
+  -- wake-up).
+  insert into integration.access_level_work as w (building_id, access_level_id)
+  select distinct a.building_id, a.access_control_id
+  from pg_catalog.unnest(apartment_ids) as folded (apartment_id)
+  join public.apartments as a on a.id = folded.apartment_id
+  where a.access_control_id is not null
+  order by a.building_id, a.access_control_id
+  on conflict (building_id, access_level_id) do update set
+    generation = w.generation + 1,
+    requested_at = pg_catalog.now(),
+    not_before = case when w.attempts = 0 then '-infinity'::timestamptz else w.not_before end;
+
+  return taken;
+end;
+$$;
+comment on function integration.apply_booking_changes(integer, uuid) is
+  'Folds pending booking changes (integration.booking_changes, up to p_limit, all when null; of one building when given) into booking access states, double-booking alerts and outbox rows, in one transaction; returns the change rows applied.';
+revoke execute on function integration.apply_booking_changes(p_limit integer, p_building_id uuid) from public;
+grant execute on function integration.apply_booking_changes(p_limit integer, p_building_id uuid) to service_role;
+
+create or replace function integration.on_booking_changed()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  if tg_op = 'INSERT' then
+    insert into integration.booking_changes (building_id, apartment_id, facility_id, booking_id)
+    values (new.building_id, new.apartment_id, new.facility_id, new.id);
+  else
+    insert into integration.booking_changes (building_id, apartment_id, facility_id, booking_id)
+    values (old.building_id, old.apartment_id, old.facility_id, old.id);
+    if tg_op = 'UPDATE' and (new.apartment_id, new.facility_id) is distinct from (old.apartment_id, old.facility_id) then
+      insert into integration.booking_changes (building_id, apartment_id, facility_id, booking_id)
+      values (new.building_id, new.apartment_id, new.facility_id, new.id);
+    end if;
+  end if;
+  perform integration.wake_sync();
+  return null;
+end;
+$$;
+comment on function integration.on_booking_changed() is
+  'Trigger: a booking was made, moved, cancelled or deleted; records its apartment and facility in integration.booking_changes (folded by integration.apply_booking_changes) and wakes the sync.';
+revoke execute on function integration.on_booking_changed() from public;
+grant execute on function integration.on_booking_changed() to service_role;
+create trigger sync_salto_access
+  after insert or delete on public.bookings
+  for each row execute function integration.on_booking_changed();
+create trigger sync_salto_access_on_update
+  after update of starts_at, ends_at, status, apartment_id, facility_id on public.bookings
+  for each row
+  when ((old.starts_at, old.ends_at, old.status, old.apartment_id, old.facility_id)
+    is distinct from (new.starts_at, new.ends_at, new.status, new.apartment_id, new.facility_id))
+  execute function integration.on_booking_changed();
+
+-- An apartment's Access Control ID was set, changed or cleared: its pairs with bookings are recorded
+-- as changed (the fold rewrites their states on the new access level and queues it); the old access
+-- level loses this project's zones and the new one is reconciled, queued here.
+create or replace function integration.on_apartment_access_control_id_changed()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  insert into integration.booking_changes (building_id, apartment_id, facility_id)
+  select distinct new.building_id, b.apartment_id, b.facility_id
+  from public.bookings as b where b.apartment_id = new.id;
+  perform integration.request_sync(old.building_id, old.access_control_id);
+  perform integration.request_sync(new.building_id, new.access_control_id);
+  return null;
+end;
+$$;
+comment on function integration.on_apartment_access_control_id_changed() is
+  'Trigger: moves an apartment''s live SALTO permissions from its old access level to the new one.';
+revoke execute on function integration.on_apartment_access_control_id_changed() from public;
+grant execute on function integration.on_apartment_access_control_id_changed() to service_role;
+create trigger sync_salto_access
+  after update of access_control_id on public.apartments
+  for each row
+  when (old.access_control_id is distinct from new.access_control_id)
+  execute function integration.on_apartment_access_control_id_changed();
+
+-- A facility's Zone ID or buffers changed: every apartment with a booking of it is recorded as
+-- changed, and every access level holding a permission we wrote on its old zone is queued.
+create or replace function integration.on_facility_access_changed()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  access_level_id text;
+begin
+  insert into integration.booking_changes (building_id, apartment_id, facility_id)
+  select distinct new.building_id, b.apartment_id, b.facility_id
+  from public.bookings as b where b.facility_id = new.id;
+  for access_level_id in
+    select distinct wp.access_level_id from integration.written_permissions as wp
+    where wp.building_id = old.building_id and wp.zone_id = old.access_control_facility_id
+    order by wp.access_level_id
+  loop
+    perform integration.request_sync(old.building_id, access_level_id);
+  end loop;
+  perform integration.wake_sync();
+  return null;
+end;
+$$;
+comment on function integration.on_facility_access_changed() is
+  'Trigger: a facility''s Zone ID or access buffers changed; its bookings'' permissions are rewritten (and moved off the old zone).';
+revoke execute on function integration.on_facility_access_changed() from public;
+grant execute on function integration.on_facility_access_changed() to service_role;
+create trigger sync_salto_access
+  after update of access_control_facility_id, access_buffer_before, access_buffer_after on public.facilities
+  for each row
+  when ((old.access_control_facility_id, old.access_buffer_before, old.access_buffer_after)
+    is distinct from (new.access_control_facility_id, new.access_buffer_before, new.access_buffer_after))
+  execute function integration.on_facility_access_changed();
+
+create or replace function integration.pair_changed(p_apartment_id uuid, p_facility_id uuid)
+returns void
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  apartment record;
+begin
+  perform pg_catalog.pg_advisory_xact_lock(integration.pair_lock_key(p_apartment_id, p_facility_id));
+  perform integration.refresh_pairs(array[p_apartment_id], array[p_facility_id]);
+  select a.building_id, a.access_control_id into apartment from public.apartments as a where a.id = p_apartment_id;
+  if found then
+    perform integration.request_sync(apartment.building_id, apartment.access_control_id);
+  end if;
+end;
+$$;
+revoke execute on function integration.pair_changed(p_apartment_id uuid, p_facility_id uuid) from public;
+grant execute on function integration.pair_changed(p_apartment_id uuid, p_facility_id uuid) to service_role;
+
+-- The nightly cleanup's hand-overs: the building's finished pairs are recorded as changed; the cleanup
+-- then folds the building's pending changes (integration.apply_booking_changes, in bounded batches)
+-- before it reconciles.
+create or replace function integration.refresh_finished_pairs(p_building_id uuid)
+returns integer
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  refreshed integer;
+begin
+  insert into integration.booking_changes (building_id, apartment_id, facility_id)
+  select distinct ba.building_id, ba.apartment_id, ba.facility_id
+  from integration.booking_access as ba
+  where ba.building_id = p_building_id
+    and ba.state <> 'released'
+    and (ba.window_end <= integration.now() or (ba.state = 'waiting' and ba.write_at <= integration.now()));
+  get diagnostics refreshed = row_count;
+  return refreshed;
+end;
+$$;
+comment on function integration.refresh_finished_pairs(uuid) is
+  'Records the finished pairs of one building (finished bookings to release, waiting bookings whose holder finished) as booking changes, for integration.apply_booking_changes; returns how many.';
+revoke execute on function integration.refresh_finished_pairs(p_building_id uuid) from public;
+grant execute on function integration.refresh_finished_pairs(p_building_id uuid) to service_role;
+
+/*
+ * What the app sees: every booking, `pending` until its change is folded.
+ */
+create or replace view public.booking_access_states
+with (security_invoker = true)
+as
+  select
+    b.id as booking_id,
+    b.building_id,
+    b.apartment_id,
+    b.facility_id,
+    coalesce(ba.state, 'pending') as state,
+    case when ba.booking_id is null then 'Just booked: its SALTO access is being worked out.' else ba.reason end as reason,
+    ba.access_level_id,
+    ba.zone_id,
+    ba.window_start as access_starts_at,
+    ba.window_end as access_ends_at,
+    ba.period_start,
+    ba.period_end,
+    ba.timetable_id,
+    ba.exact,
+    ba.write_at as written_from,
+    ba.holder_booking_ids as waiting_for_booking_ids,
+    ba.written_at,
+    coalesce(ba.updated_at, b.created_at) as updated_at
+  from public.bookings as b
+  left join integration.booking_access as ba on ba.booking_id = b.id;
+comment on view public.booking_access_states is
+  'SALTO access of each booking: waiting (another booking of the same apartment and facility holds the one permission SALTO allows; written_from says when it will be written), scheduled (being written), active (in SALTO), released (finished or cancelled), failed (reason says what to fix). Managers see their buildings, residents their apartment.';
+comment on column public.booking_access_states.state is 'pending | waiting | scheduled | active | released | failed';
+comment on column public.booking_access_states.reason is 'Why the booking is pending, waiting or failed, or what SALTO cannot express exactly, in words a manager can act on.';
+comment on column public.booking_access_states.access_level_id is 'The SALTO User Access Level EXT ID (the apartment''s Access Control ID) the permission is written to.';
+comment on column public.booking_access_states.zone_id is 'The SALTO Zone ID (the facility''s Access Control Facility ID) the permission opens.';
+comment on column public.booking_access_states.access_starts_at is 'When the key cards start to open the zone: the booking start minus the facility''s before-buffer (joined with touching bookings served by the same permission).';
+comment on column public.booking_access_states.access_ends_at is 'When the key cards stop opening the zone.';
+comment on column public.booking_access_states.period_start is 'First date of the SALTO Period written, in the building''s time zone.';
+comment on column public.booking_access_states.period_end is 'Last date of the SALTO Period written, in the building''s time zone.';
+comment on column public.booking_access_states.timetable_id is 'The SALTO Timetable (TimezoneTableID) written; 0 means always.';
+comment on column public.booking_access_states.written_from is 'For a waiting booking: when the booking holding the permission finishes and this one is written.';
+comment on view public.booking_access_states is
+  'SALTO access of each booking: pending (just booked; its access is being worked out, within seconds), waiting (another booking of the same apartment and facility holds the one permission SALTO allows; written_from says when it will be written), scheduled (being written), active (in SALTO), released (finished or cancelled), failed (reason says what to fix). Managers see their buildings, residents their apartment.';
+revoke all on table public.booking_access_states from anon, authenticated, service_role;
+grant all on table public.booking_access_states to service_role;
+grant select on table public.booking_access_states to authenticated;

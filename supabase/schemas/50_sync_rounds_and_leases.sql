@@ -1,0 +1,231 @@
+/*
+ * SALTO servers
+ */
+-- One SALTO ProAccess SPACE server per building, reached over the internet (HTTPS with the Custom key
+-- is the usual setup) or TCP/STP. The credential itself is a Vault secret, never a column.
+create table integration.salto_servers (
+  building_id uuid primary key references public.buildings (id) on delete cascade,
+  transport text not null default 'https' check (transport in ('http', 'https', 'stp')),
+  host text not null check (host <> ''),
+  port integer not null check (port between 1 and 65535),
+  auth_mode text not null default 'key' check (auth_mode in ('none', 'basic', 'key')),
+  basic_user text,
+  -- Name of the Vault secret holding the SHIP key (auth_mode key) or the Basic password.
+  credential_secret_name text,
+  -- The numbered timetable slots SALTO reserves for this integration (site configuration).
+  timetable_first integer not null default 200,
+  timetable_last integer not null default 254,
+  connect_timeout_ms integer not null default 5000 check (connect_timeout_ms > 0),
+  reply_timeout_ms integer not null default 15000 check (reply_timeout_ms > 0),
+  constraint salto_servers_timetable_range check (timetable_first between 1 and timetable_last),
+  constraint salto_servers_credential check (auth_mode = 'none' or credential_secret_name is not null),
+  constraint salto_servers_basic_user check (auth_mode <> 'basic' or basic_user is not null)
+);
+comment on table integration.salto_servers is
+  'How to reach each building''s SALTO ProAccess SPACE (SHIP over HTTPS or TCP/STP) and which timetable slots the integration may use there. The credential is the Vault secret named in credential_secret_name.';
+grant select, insert, update, delete on table integration.salto_servers to service_role;
+alter table integration.salto_servers enable row level security;
+
+-- Calls to one building's SALTO server are serialised: an invocation holds the building's lease while
+-- it talks to that server. A crashed invocation's lease simply expires.
+create table integration.building_leases (
+  building_id uuid primary key references public.buildings (id) on delete cascade,
+  leased_by uuid not null,
+  leased_until timestamptz not null
+);
+comment on table integration.building_leases is
+  'Which sync invocation is talking to a building''s SALTO server, until when. Expired leases are free.';
+grant select, insert, update, delete on table integration.building_leases to service_role;
+alter table integration.building_leases enable row level security;
+
+/*
+ * A sync round brings the buildings it leased, and SALTO is read while the database plans
+ * (benchmark 2, booking to SALTO latency).
+ *
+ * Once integration.take_work had leased a building, the sync asked for the building (its SALTO server,
+ * credential, time zone), its timetable slots, the slots its written permissions use, and its due
+ * access levels with their plans: four more queries, about 2 ms of a booking's ~10 ms on its way to
+ * the door, before SALTO could be asked anything. Now take_work returns each leased building with its
+ * context and its first due access levels, read in the transaction that leased it. The sync then needs
+ * two things before it writes an access level: what SALTO holds for it (one SHIP read) and what the
+ * bookings ask of it (its plan, and the building's timetable slots). Neither needs the other, and each
+ * takes about as long: the first due access level is read from SALTO while the database plans
+ * (integration.access_level_plans, integration.building_timetables).
+ *
+ * integration.building_context and integration.building_timetables are the two reads, as JSON, shared
+ * by the round and by the callers that read one building (the nightly cleanup, the operator CLI), so
+ * one mapping in src/shared/sync/store.ts serves all of them. They are PL/pgSQL, like
+ * integration.claim_buildings now: a SQL function that cannot be inlined plans its statement at every
+ * call (0.2-0.3 ms each here, on every round), PL/pgSQL keeps the plan for the connection.
+ */
+-- How to reach the building's SALTO (null when none is configured), its time zone and the timetable
+-- slots reserved for this project. Holds the decrypted credential: service role only.
+create function integration.building_context(p_building_id uuid)
+returns jsonb
+language plpgsql
+stable
+security definer
+set search_path = ''
+as $$
+begin
+  return (
+    select pg_catalog.jsonb_build_object(
+      'building_id', b.id,
+      'timezone', b.timezone,
+      'timetable_first', s.timetable_first,
+      'timetable_last', s.timetable_last,
+      'salto_server', case when s.building_id is not null then pg_catalog.jsonb_build_object(
+        'transport', s.transport,
+        'host', s.host,
+        'port', s.port,
+        'auth_mode', s.auth_mode,
+        'basic_user', s.basic_user,
+        'credential', (select v.decrypted_secret from vault.decrypted_secrets as v where v.name = s.credential_secret_name),
+        'connect_timeout_ms', s.connect_timeout_ms,
+        'reply_timeout_ms', s.reply_timeout_ms) end)
+    from public.buildings as b
+    left join integration.salto_servers as s on s.building_id = b.id
+    where b.id = p_building_id);
+end;
+$$;
+comment on function integration.building_context(uuid) is
+  'The building''s time zone, reserved timetable slots and SALTO server with its decrypted credential (salto_server null when none is configured), as JSON; null when the building does not exist.';
+revoke execute on function integration.building_context(p_building_id uuid) from public;
+grant execute on function integration.building_context(p_building_id uuid) to service_role;
+
+/*
+ * The building's SALTO server: one talker at a time
+ */
+-- Takes one building's lease (integration.building_leases, shared with the sync) unless another
+-- invocation holds it. The cleanup holds it while it talks to the building's SALTO server, so it never
+-- writes an access level at the same time as a sync invocation.
+create function integration.take_building_lease(p_building_id uuid, p_invocation uuid, p_lease interval)
+returns boolean
+language sql
+security definer
+set search_path = ''
+as $$
+  with taken as (
+    insert into integration.building_leases as l (building_id, leased_by, leased_until)
+    values (p_building_id, p_invocation, pg_catalog.clock_timestamp() + p_lease)
+    on conflict (building_id) do update set leased_by = excluded.leased_by, leased_until = excluded.leased_until
+      where l.leased_until < pg_catalog.clock_timestamp() or l.leased_by = excluded.leased_by
+    returning 1
+  )
+  select exists (select from taken)
+$$;
+comment on function integration.take_building_lease(uuid, uuid, interval) is
+  'Takes a building''s SALTO lease for an invocation unless another live invocation holds it.';
+revoke execute on function integration.take_building_lease(p_building_id uuid, p_invocation uuid, p_lease interval) from public;
+grant execute on function integration.take_building_lease(p_building_id uuid, p_invocation uuid, p_lease interval) to service_role;
+
+-- Extends a lease the caller still holds; false when it was lost (expired and taken by another).
+create function integration.renew_lease(p_building_id uuid, p_invocation uuid, p_lease interval)
+returns boolean
+language sql
+security definer
+set search_path = ''
+as $$
+  with renewed as (
+    update integration.building_leases as l set leased_until = pg_catalog.clock_timestamp() + p_lease
+    where l.building_id = p_building_id and l.leased_by = p_invocation
+    returning 1
+  )
+  select exists (select from renewed)
+$$;
+revoke execute on function integration.renew_lease(p_building_id uuid, p_invocation uuid, p_lease interval) from public;
+grant execute on function integration.renew_lease(p_building_id uuid, p_invocation uuid, p_lease interval) to service_role;
+
+create function integration.release_lease(p_building_id uuid, p_invocation uuid)
+returns void
+language sql
+security definer
+set search_path = ''
+as $$
+  delete from integration.building_leases as l
+  where l.building_id = p_building_id and l.leased_by = p_invocation
+$$;
+revoke execute on function integration.release_lease(p_building_id uuid, p_invocation uuid) from public;
+grant execute on function integration.release_lease(p_building_id uuid, p_invocation uuid) to service_role;
+
+-- Same statement as in 20261129006100, planned once per connection (see above).
+create or replace function integration.claim_buildings(p_invocation uuid, p_lease interval, p_limit integer default 100)
+returns setof uuid
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  return query
+    insert into integration.building_leases as l (building_id, leased_by, leased_until)
+    select due.building_id, p_invocation, pg_catalog.clock_timestamp() + p_lease
+    from (
+      select distinct w.building_id
+      from integration.access_level_work as w
+      where w.not_before <= (select integration.now())
+    ) as due
+    left join integration.building_leases as held on held.building_id = due.building_id
+    where held.building_id is null or held.leased_until < pg_catalog.clock_timestamp()
+    limit p_limit
+    on conflict (building_id) do update set leased_by = excluded.leased_by, leased_until = excluded.leased_until
+      where l.leased_until < pg_catalog.clock_timestamp()
+    returning l.building_id;
+end;
+$$;
+revoke execute on function integration.claim_buildings(p_invocation uuid, p_lease interval, p_limit integer) from public;
+grant execute on function integration.claim_buildings(p_invocation uuid, p_lease interval, p_limit integer) to service_role;
+
+create function integration.take_work(
+  p_invocation uuid,
+  p_lease interval,
+  p_limit integer,
+  p_fold_batch integer,
+  p_due_batch integer,
+  out claimed jsonb,
+  out changes_left boolean,
+  out seconds_until_due double precision
+)
+language plpgsql
+security definer
+set search_path = ''
+set plan_cache_mode = force_generic_plan
+-- Planned once per connection: see 20261129006500.
+set plan_cache_mode = force_generic_plan
+as $$
+declare
+  at timestamptz := integration.now();
+  leased uuid[];
+begin
+  changes_left := integration.apply_booking_changes(p_fold_batch) >= p_fold_batch;
+  -- A backlog of changes is folded before any building is leased: an access level is then read and
+  -- written once with all its bookings' changes, not once per batch that reaches it.
+  leased := case when p_limit > 0 and not changes_left
+    then array(select integration.claim_buildings(p_invocation, p_lease, p_limit))
+    else '{}'::uuid[] end;
+  select coalesce(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+      'building', integration.building_context(l.building_id),
+      'due', (
+        select coalesce(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+            'access_level_id', d.access_level_id, 'generation', d.generation, 'attempts', d.attempts)
+            order by d.requested_at, d.access_level_id), '[]'::jsonb)
+        from (
+          select w.access_level_id, w.generation, w.attempts, w.requested_at
+          from integration.access_level_work as w
+          where w.building_id = l.building_id and w.not_before <= at
+          order by w.requested_at, w.access_level_id
+          limit p_due_batch
+        ) as d))
+      order by l.building_id), '[]'::jsonb)
+  into claimed
+  from pg_catalog.unnest(leased) as l (building_id);
+  -- 0 when work is due now (held by another invocation's lease), null when there is none.
+  select case when min(w.not_before) is not null
+      then extract(epoch from greatest(min(w.not_before), at) - at)::double precision end
+  into seconds_until_due
+  from integration.access_level_work as w;
+end;
+$$;
+comment on function integration.take_work(uuid, interval, integer, integer, integer) is
+  'One round of the sync: folds a batch of booking changes, leases buildings with due work (up to p_limit), and returns each leased building with its context and first p_due_batch due access levels (JSON), whether changes remain and the seconds until the next work falls due (null: none).';
+revoke execute on function integration.take_work(p_invocation uuid, p_lease interval, p_limit integer, p_fold_batch integer, p_due_batch integer, OUT claimed jsonb, OUT changes_left boolean, OUT seconds_until_due double precision) from public;
+grant execute on function integration.take_work(p_invocation uuid, p_lease interval, p_limit integer, p_fold_batch integer, p_due_batch integer, OUT claimed jsonb, OUT changes_left boolean, OUT seconds_until_due double precision) to service_role;

@@ -1,0 +1,378 @@
+/*
+ * The nightly cleanup: just after each building's local midnight, the salto-cleanup edge function
+ * clears finished bookings' permissions from SALTO, hands them to the next waiting bookings, recycles
+ * timetable slots, reconciles every managed access level with SALTO (repairing hand edits), checks
+ * that SALTO still knows every Zone ID and Access Control ID, and records one report per building and
+ * local date.
+ *
+ * pg_cron (1.4) schedules in UTC and knows no time zones, so the job runs every five minutes and the
+ * database decides which buildings are due: those whose local date (at integration.now(), in the
+ * building's time zone) has no completed run yet. "Exactly once per building and local date" is the
+ * unique key of integration.cleanup_runs plus a claim on that row; a completed run is never redone.
+ */
+/*
+ * Run reports
+ */
+-- One row per building and local date: the claim that makes the run happen once, and its report.
+-- A run that failed (SALTO unreachable, refused, or the function died) is claimed again by a later
+-- call; its counts and errors accumulate, so the date keeps one report whatever the number of attempts.
+create table integration.cleanup_runs (
+  id uuid primary key default gen_random_uuid(),
+  building_id uuid not null references public.buildings (id) on delete cascade,
+  -- The building-local date whose midnight the run follows.
+  local_date date not null,
+  status text not null check (status in ('running', 'completed', 'failed', 'unreachable')),
+  attempts integer not null default 1 check (attempts > 0),
+  -- Integration time (integration.now()), so reports line up with the test/demo clock.
+  started_at timestamptz not null,
+  last_attempt_at timestamptz not null,
+  finished_at timestamptz,
+  -- Permissions of finished (or cancelled) bookings removed from SALTO, nothing waiting after them.
+  cleared integer not null default 0 check (cleared >= 0),
+  -- Permissions of finished bookings replaced by the next waiting booking's.
+  handed_over integer not null default 0 check (handed_over >= 0),
+  -- Differences between SALTO and what this project wrote (removed, altered or added by hand) put right.
+  repaired integer not null default 0 check (repaired >= 0),
+  -- Booking changes the sync had not written yet, written by the cleanup.
+  synced integer not null default 0 check (synced >= 0),
+  -- Access levels or zone permissions that could not be brought in line (each one in details.failed).
+  failed integer not null default 0 check (failed >= 0),
+  slots_recycled integer not null default 0 check (slots_recycled >= 0),
+  unknown_ids integer not null default 0 check (unknown_ids >= 0),
+  access_levels_checked integer not null default 0 check (access_levels_checked >= 0),
+  salto_calls integer not null default 0 check (salto_calls >= 0),
+  -- What was cleared, handed over, repaired, synced and failed: arrays of {access_level_id, zone_id, ...}.
+  details jsonb not null default '{}',
+  -- One entry per attempt that did not complete: {attempt, at, status, message}.
+  errors jsonb not null default '[]',
+  -- The invocation working on the run, until when (real time: moving the test clock frees nothing).
+  claimed_by uuid,
+  claimed_until timestamptz,
+  constraint cleanup_runs_once_per_local_date unique (building_id, local_date),
+  constraint cleanup_runs_finished check ((status = 'running') = (finished_at is null))
+);
+comment on table integration.cleanup_runs is
+  'Nightly cleanup: one run (and report) per building and building-local date. Completed runs are never redone; failed or unreachable ones are retried by later calls and accumulate counts and errors.';
+comment on column integration.cleanup_runs.local_date is 'The building-local date whose midnight this run follows.';
+comment on column integration.cleanup_runs.status is 'running | completed | failed (retried later) | unreachable (SALTO could not be reached; retried later)';
+grant select, insert, update, delete on table integration.cleanup_runs to service_role;
+grant select on table integration.cleanup_runs to authenticated;
+alter table integration.cleanup_runs enable row level security;
+create policy "Managers can read cleanup reports of their buildings"
+  on integration.cleanup_runs for select to authenticated
+  using (building_id = any (array(select private.managed_building_ids())));
+
+/*
+ * Salto IDs SALTO does not know
+ */
+-- Facilities whose Zone ID and apartments whose Access Control ID SALTO did not list at the last
+-- check. A row lives while the problem does: the nightly check deletes it once SALTO knows the ID (or
+-- the ID was changed), so managers see the current truth.
+create table integration.unknown_salto_ids (
+  building_id uuid not null references public.buildings (id) on delete cascade,
+  kind text not null check (kind in ('zone', 'access_level')),
+  salto_id text not null,
+  facility_id uuid references public.facilities (id) on delete cascade,
+  apartment_id uuid references public.apartments (id) on delete cascade,
+  first_seen_at timestamptz not null default now(),
+  last_checked_at timestamptz not null default now(),
+  constraint unknown_salto_ids_pkey primary key (building_id, kind, salto_id),
+  constraint unknown_salto_ids_owner check (
+    (kind = 'zone' and facility_id is not null and apartment_id is null)
+    or (kind = 'access_level' and apartment_id is not null and facility_id is null))
+);
+comment on table integration.unknown_salto_ids is
+  'Zone IDs (facilities) and Access Control IDs (apartments) that SALTO did not know at the last nightly check.';
+grant select, insert, update, delete on table integration.unknown_salto_ids to service_role;
+grant select on table integration.unknown_salto_ids to authenticated;
+alter table integration.unknown_salto_ids enable row level security;
+create policy "Managers can read unknown SALTO IDs of their buildings"
+  on integration.unknown_salto_ids for select to authenticated
+  using (building_id = any (array(select private.managed_building_ids())));
+
+/*
+ * Which buildings are due
+ */
+-- Buildings due for their nightly cleanup at `p_at`, with the local date the run is for: the local
+-- date at p_at has no completed run, and the building existed before that date began (a building is
+-- first cleaned after its first local midnight). Comparing local dates, not clock times, makes this
+-- right whatever the time-zone rules do: a 23- or 25-hour night, a half-hour offset, or a zone where
+-- midnight itself is skipped (the date still changes at the jump). A run in progress (live claim)
+-- is not due. Only buildings with a SALTO server are cleaned.
+create function integration.due_cleanups(p_at timestamptz default integration.now())
+returns table (building_id uuid, local_date date)
+language sql
+stable
+security definer
+set search_path = ''
+as $$
+  select b.id, (p_at at time zone b.timezone)::date
+  from public.buildings as b
+  join integration.salto_servers as s on s.building_id = b.id
+  where (p_at at time zone b.timezone)::date > (b.created_at at time zone b.timezone)::date
+    and not exists (
+      select from integration.cleanup_runs as r
+      where r.building_id = b.id
+        and r.local_date = (p_at at time zone b.timezone)::date
+        and (r.status = 'completed' or (r.status = 'running' and r.claimed_until >= pg_catalog.clock_timestamp()))
+    )
+$$;
+comment on function integration.due_cleanups(timestamptz) is
+  'Buildings whose nightly cleanup is due at the given instant (default integration.now()), and the local date it is for: local midnight has passed and that date has no completed or running run.';
+revoke execute on function integration.due_cleanups(p_at timestamp with time zone) from public;
+grant execute on function integration.due_cleanups(p_at timestamp with time zone) to service_role;
+
+-- Claims due runs for one invocation: inserts the (building, local date) row, or takes over a failed,
+-- unreachable or abandoned one. Concurrent callers never get the same run: the second insert waits
+-- for the first transaction and then finds a live claim. `p_building_ids` restricts the claim (an
+-- operator re-running one building; tests).
+create function integration.claim_cleanup_runs(
+  p_invocation uuid,
+  p_lease interval,
+  p_building_ids uuid[] default null,
+  p_limit integer default 100
+)
+returns table (run_id uuid, building_id uuid, local_date date, attempts integer)
+language sql
+security definer
+set search_path = ''
+as $$
+  insert into integration.cleanup_runs as r
+    (building_id, local_date, status, started_at, last_attempt_at, claimed_by, claimed_until)
+  select d.building_id, d.local_date, 'running', integration.now(), integration.now(), p_invocation,
+    pg_catalog.clock_timestamp() + p_lease
+  from integration.due_cleanups() as d
+  where p_building_ids is null or d.building_id = any (p_building_ids)
+  order by d.building_id
+  limit p_limit
+  on conflict (building_id, local_date) do update set
+    status = 'running',
+    attempts = r.attempts + 1,
+    last_attempt_at = excluded.last_attempt_at,
+    finished_at = null,
+    claimed_by = excluded.claimed_by,
+    claimed_until = excluded.claimed_until
+    where r.status in ('failed', 'unreachable')
+      or (r.status = 'running' and r.claimed_until < pg_catalog.clock_timestamp())
+  returning r.id, r.building_id, r.local_date, r.attempts
+$$;
+comment on function integration.claim_cleanup_runs(uuid, interval, uuid[], integer) is
+  'Claims the due nightly cleanup runs (one row per building and local date) for an invocation; a completed run is never claimed again.';
+revoke execute on function integration.claim_cleanup_runs(p_invocation uuid, p_lease interval, p_building_ids uuid[], p_limit integer) from public;
+grant execute on function integration.claim_cleanup_runs(p_invocation uuid, p_lease interval, p_building_ids uuid[], p_limit integer) to service_role;
+
+-- Extends the claim on a run while it works; false when the claim was lost.
+create function integration.renew_cleanup_claim(p_run_id uuid, p_invocation uuid, p_lease interval)
+returns boolean
+language sql
+security definer
+set search_path = ''
+as $$
+  with renewed as (
+    update integration.cleanup_runs as r set claimed_until = pg_catalog.clock_timestamp() + p_lease
+    where r.id = p_run_id and r.claimed_by = p_invocation and r.status = 'running'
+    returning 1
+  )
+  select exists (select from renewed)
+$$;
+comment on function integration.renew_cleanup_claim(uuid, uuid, interval) is
+  'Extends an invocation''s claim on a cleanup run; false when it no longer holds it.';
+revoke execute on function integration.renew_cleanup_claim(p_run_id uuid, p_invocation uuid, p_lease interval) from public;
+grant execute on function integration.renew_cleanup_claim(p_run_id uuid, p_invocation uuid, p_lease interval) to service_role;
+
+-- Every access level the cleanup reconciles: each apartment's Access Control ID (a zone we manage
+-- added by hand to an apartment without bookings is drift too) and every access level we wrote to
+-- (an Access Control ID changed since still holds our permissions until they are removed).
+create function integration.cleanup_access_levels(p_building_id uuid)
+returns table (access_level_id text, apartment_id uuid)
+language sql
+stable
+security definer
+set search_path = ''
+as $$
+  select a.access_control_id, a.id
+  from public.apartments as a
+  where a.building_id = p_building_id and a.access_control_id is not null
+  union
+  select distinct wp.access_level_id, null::uuid
+  from integration.written_permissions as wp
+  where wp.building_id = p_building_id
+    and not exists (
+      select from public.apartments as a
+      where a.building_id = p_building_id and a.access_control_id = wp.access_level_id)
+$$;
+comment on function integration.cleanup_access_levels(uuid) is
+  'The access levels the nightly cleanup reconciles for a building: every apartment''s Access Control ID, and every access level this project wrote to.';
+revoke execute on function integration.cleanup_access_levels(p_building_id uuid) from public;
+grant execute on function integration.cleanup_access_levels(p_building_id uuid) to service_role;
+
+-- Ends an attempt: adds its counts to the run's, appends its details and error, and sets the status.
+-- Only the invocation holding the claim may finish it (a late, superseded attempt records nothing).
+create function integration.finish_cleanup_run(
+  p_run_id uuid,
+  p_invocation uuid,
+  p_status text,
+  p_counts jsonb,
+  p_details jsonb,
+  p_error text default null
+)
+returns boolean
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  kind text;
+  merged jsonb;
+begin
+  if p_status not in ('completed', 'failed', 'unreachable') then
+    raise exception 'finish_cleanup_run: status must be completed, failed or unreachable, not %', p_status;
+  end if;
+  select r.details into merged from integration.cleanup_runs as r
+  where r.id = p_run_id and r.claimed_by = p_invocation and r.status = 'running'
+  for update;
+  if not found then
+    return false;
+  end if;
+  for kind in select pg_catalog.jsonb_object_keys(coalesce(p_details, '{}')) loop
+    merged := merged || pg_catalog.jsonb_build_object(kind,
+      coalesce(merged -> kind, '[]'::jsonb) || (p_details -> kind));
+  end loop;
+  update integration.cleanup_runs as r set
+    status = p_status,
+    finished_at = integration.now(),
+    claimed_by = null,
+    claimed_until = null,
+    cleared = r.cleared + coalesce((p_counts ->> 'cleared')::integer, 0),
+    handed_over = r.handed_over + coalesce((p_counts ->> 'handed_over')::integer, 0),
+    repaired = r.repaired + coalesce((p_counts ->> 'repaired')::integer, 0),
+    synced = r.synced + coalesce((p_counts ->> 'synced')::integer, 0),
+    failed = r.failed + coalesce((p_counts ->> 'failed')::integer, 0),
+    slots_recycled = r.slots_recycled + coalesce((p_counts ->> 'slots_recycled')::integer, 0),
+    -- The latest check's figure, not a sum: the same unknown ID seen twice is one problem.
+    unknown_ids = coalesce((p_counts ->> 'unknown_ids')::integer, r.unknown_ids),
+    access_levels_checked = greatest(r.access_levels_checked, coalesce((p_counts ->> 'access_levels_checked')::integer, 0)),
+    salto_calls = r.salto_calls + coalesce((p_counts ->> 'salto_calls')::integer, 0),
+    details = merged,
+    errors = case when p_error is null then r.errors else r.errors || pg_catalog.jsonb_build_array(
+      pg_catalog.jsonb_build_object('attempt', r.attempts, 'at', integration.now(), 'status', p_status, 'message', p_error)) end
+  where r.id = p_run_id;
+  return true;
+end;
+$$;
+comment on function integration.finish_cleanup_run(uuid, uuid, text, jsonb, jsonb, text) is
+  'Records the outcome of one cleanup attempt: adds its counts, appends its details and error, sets completed, failed or unreachable.';
+revoke execute on function integration.finish_cleanup_run(p_run_id uuid, p_invocation uuid, p_status text, p_counts jsonb, p_details jsonb, p_error text) from public;
+grant execute on function integration.finish_cleanup_run(p_run_id uuid, p_invocation uuid, p_status text, p_counts jsonb, p_details jsonb, p_error text) to service_role;
+
+-- Records which of the building's Zone IDs and Access Control IDs SALTO knows, given the IDs SALTO
+-- listed: marks the unknown ones (integration.unknown_salto_ids), clears marks of IDs SALTO knows
+-- again (or that were changed), and alerts managers. The alert's dedupe key is the one the sync uses
+-- for the same problem, so a manager hears once about an unknown ID, whoever notices it first, and
+-- not again every night. Returns the unknown IDs.
+create function integration.record_salto_ids_check(
+  p_building_id uuid,
+  p_known_zone_ids text[],
+  p_known_access_level_ids text[]
+)
+returns table (kind text, salto_id text, facility_id uuid, apartment_id uuid)
+language sql
+security definer
+set search_path = ''
+as $$
+  with unknown as (
+    select 'zone' as kind, f.access_control_facility_id as salto_id, f.id as facility_id,
+      null::uuid as apartment_id, f.name as label
+    from public.facilities as f
+    where f.building_id = p_building_id and f.access_control_facility_id is not null
+      and not (f.access_control_facility_id = any (p_known_zone_ids))
+    union all
+    select 'access_level', a.access_control_id, null::uuid, a.id, a.label
+    from public.apartments as a
+    where a.building_id = p_building_id and a.access_control_id is not null
+      and not (a.access_control_id = any (p_known_access_level_ids))
+  ),
+  resolved as (
+    delete from integration.unknown_salto_ids as u
+    where u.building_id = p_building_id
+      and not exists (select from unknown as n where n.kind = u.kind and n.salto_id = u.salto_id)
+  ),
+  marked as (
+    insert into integration.unknown_salto_ids as u (building_id, kind, salto_id, facility_id, apartment_id)
+    select p_building_id, n.kind, n.salto_id, n.facility_id, n.apartment_id from unknown as n
+    on conflict on constraint unknown_salto_ids_pkey do update set
+      facility_id = excluded.facility_id, apartment_id = excluded.apartment_id, last_checked_at = pg_catalog.now()
+  ),
+  alerted as (
+    insert into integration.alerts (building_id, kind, details, dedupe_key)
+    select p_building_id, 'unknown_salto_id',
+      case n.kind
+        when 'zone' then pg_catalog.jsonb_build_object(
+          'what', 'zone', 'zone_id', n.salto_id, 'facility_id', n.facility_id, 'facility_name', n.label,
+          'found_by', 'nightly_check',
+          'next_step', 'Set the facility''s Access Control Facility ID in Settings > Facilities to the Zone ID of its zone in SALTO ProAccess SPACE.')
+        else pg_catalog.jsonb_build_object(
+          'what', 'access_level', 'access_level_id', n.salto_id, 'apartment_id', n.apartment_id, 'apartment_label', n.label,
+          'found_by', 'nightly_check',
+          'next_step', 'Set the apartment''s Access Control ID in Building > Apartments to the User Access Level EXT ID of its access level in SALTO ProAccess SPACE.')
+      end,
+      'unknown_salto_id:' || p_building_id || ':' || n.kind || ':' || n.salto_id
+    from unknown as n
+    on conflict (dedupe_key) do nothing
+  )
+  select n.kind, n.salto_id, n.facility_id, n.apartment_id from unknown as n
+$$;
+comment on function integration.record_salto_ids_check(uuid, text[], text[]) is
+  'Marks the building''s Zone IDs and Access Control IDs that SALTO does not list (and unmarks the ones it lists again), with one alert per unknown ID.';
+revoke execute on function integration.record_salto_ids_check(p_building_id uuid, p_known_zone_ids text[], p_known_access_level_ids text[]) from public;
+grant execute on function integration.record_salto_ids_check(p_building_id uuid, p_known_zone_ids text[], p_known_access_level_ids text[]) to service_role;
+
+create view public.cleanup_reports
+with (security_invoker = true)
+as
+  select
+    r.id,
+    r.building_id,
+    r.local_date,
+    r.status,
+    r.attempts,
+    r.started_at,
+    r.finished_at,
+    r.cleared,
+    r.handed_over,
+    r.repaired,
+    r.synced,
+    r.failed,
+    r.slots_recycled,
+    r.unknown_ids,
+    r.access_levels_checked,
+    r.salto_calls,
+    r.details,
+    r.errors
+  from integration.cleanup_runs as r;
+comment on view public.cleanup_reports is
+  'Nightly cleanup report per building and local date: cleared (finished bookings'' permissions removed from SALTO), handed_over (given to the next waiting booking), repaired (SALTO edited by hand, put back), synced, failed; details lists each, errors each failed attempt. Managers see their buildings.';
+comment on column public.cleanup_reports.local_date is 'The building-local date whose midnight the cleanup followed.';
+comment on column public.cleanup_reports.status is 'running | completed | failed or unreachable (retried by the next call, every five minutes)';
+comment on column public.cleanup_reports.cleared is 'Permissions of finished or cancelled bookings removed from SALTO.';
+comment on column public.cleanup_reports.handed_over is 'Permissions of finished bookings given to the next waiting booking of the same apartment and facility.';
+comment on column public.cleanup_reports.repaired is 'Permissions that SALTO had lost, or that were changed or added by hand in SALTO for a facility''s zone, put back as the bookings say.';
+comment on column public.cleanup_reports.synced is 'Booking changes not yet in SALTO that the cleanup wrote.';
+comment on column public.cleanup_reports.failed is 'Access levels or permissions that could not be brought in line; details.failed says why.';
+comment on column public.cleanup_reports.slots_recycled is 'SALTO timetable slots freed for reuse.';
+comment on column public.cleanup_reports.unknown_ids is 'Zone IDs and Access Control IDs SALTO did not know (see unknown_salto_ids).';
+comment on column public.cleanup_reports.salto_calls is 'SHIP requests the cleanup sent to the building''s SALTO server.';
+revoke all on table public.cleanup_reports from anon, authenticated, service_role;
+grant all on table public.cleanup_reports to service_role;
+grant select on table public.cleanup_reports to authenticated;
+
+create view public.unknown_salto_ids
+with (security_invoker = true)
+as
+  select u.building_id, u.kind, u.salto_id, u.facility_id, u.apartment_id, u.first_seen_at, u.last_checked_at
+  from integration.unknown_salto_ids as u;
+comment on view public.unknown_salto_ids is
+  'Facilities whose Access Control Facility ID is not a Zone ID in SALTO (kind zone), and apartments whose Access Control ID is not a User Access Level EXT ID in SALTO (kind access_level), as of the last nightly check. Managers see their buildings.';
+revoke all on table public.unknown_salto_ids from anon, authenticated, service_role;
+grant all on table public.unknown_salto_ids to service_role;
+grant select on table public.unknown_salto_ids to authenticated;

@@ -1,0 +1,619 @@
+/*
+ * Alert emails: per-building email settings, and the durable email outbox fed by integration.alerts.
+ *
+ * Every alert row gets exactly one outbox row, in the transaction that raised the alert (an insert
+ * trigger), so an alert is never lost between being raised and being emailed. The send-alerts edge
+ * function claims due rows, renders them with React Email, and sends them through Resend with the
+ * row's idempotency key; the outbox row records every attempt's outcome. As for the sync, the HTTP
+ * wake-up (pg_net, after commit) is only a nudge: the minute job (20261129003100) wakes the function
+ * too while anything is due.
+ *
+ * One email per alert, to all of the building's recipients at once (Resend takes up to 50 addresses;
+ * a building has at most 20 alert_emails plus its managers): one idempotency key per alert, as Resend
+ * deduplicates per request.
+ */
+/*
+ * Email settings per building
+ */
+-- Which alert kinds are emailed, how early a booking without access is reported, how long SALTO may
+-- fail before managers hear of it, and the quiet hours. One row per building, created with it, so
+-- managers only ever update (through public.alert_email_settings).
+--
+-- Quiet hours hold back what can wait until morning: double bookings (the product resolves them on
+-- its own) and configuration problems. "Access not in place" and "SALTO unreachable" mean key cards
+-- may fail now, so they are sent at any hour.
+create table integration.email_settings (
+  building_id uuid primary key references public.buildings (id) on delete cascade,
+  enabled_kinds text[] not null default array['double_booking', 'access_not_in_place', 'unknown_salto_id', 'salto_unreachable'],
+  access_lead_time interval not null default interval '2 hours',
+  unreachable_after interval not null default interval '15 minutes',
+  quiet_hours_start time,
+  quiet_hours_end time,
+  updated_at timestamptz not null default now(),
+  constraint email_settings_kinds_known check (
+    enabled_kinds <@ array['double_booking', 'access_not_in_place', 'unknown_salto_id', 'salto_unreachable']),
+  constraint email_settings_lead_time_range check (access_lead_time between interval '1 minute' and interval '7 days'),
+  constraint email_settings_unreachable_after_range check (unreachable_after between interval '1 second' and interval '7 days'),
+  constraint email_settings_quiet_hours_pair check (
+    (quiet_hours_start is null and quiet_hours_end is null)
+    or (quiet_hours_start is not null and quiet_hours_end is not null and quiet_hours_start <> quiet_hours_end))
+);
+comment on table integration.email_settings is
+  'Alert email settings of each building: kinds emailed, lead time for "access not in place", how long SALTO may fail before "SALTO unreachable", quiet hours.';
+comment on column integration.email_settings.enabled_kinds is
+  'Alert kinds emailed: any of double_booking, access_not_in_place, unknown_salto_id, salto_unreachable. Alerts of other kinds are still recorded, not emailed.';
+comment on column integration.email_settings.access_lead_time is
+  'How long before a booking starts its missing SALTO permission is reported ("access not in place").';
+comment on column integration.email_settings.unreachable_after is
+  'How long writes to SALTO may keep failing before managers are told SALTO is unreachable.';
+comment on column integration.email_settings.quiet_hours_start is
+  'Building-local time from which double-booking and configuration emails are held back until quiet_hours_end (may wrap midnight, e.g. 22:00-07:00). Urgent alerts are always sent.';
+comment on column integration.email_settings.quiet_hours_end is
+  'Building-local time at which held-back emails are sent.';
+grant select on table integration.email_settings to authenticated;
+grant select, insert, update, delete on table integration.email_settings to service_role;
+grant update (enabled_kinds, access_lead_time, unreachable_after, quiet_hours_start, quiet_hours_end) on table integration.email_settings to authenticated;
+alter table integration.email_settings enable row level security;
+create policy "Managers can read alert email settings of their buildings"
+  on integration.email_settings for select to authenticated
+  using (building_id = any (array(select private.managed_building_ids())));
+create policy "Managers can update alert email settings of their buildings"
+  on integration.email_settings for update to authenticated
+  using (building_id = any (array(select private.managed_building_ids())))
+  with check (building_id = any (array(select private.managed_building_ids())));
+create trigger set_updated_at
+  before update on integration.email_settings
+  for each row execute function private.set_updated_at();
+
+-- Every building has its settings row from the start (defaults), so settings are only ever updated.
+create function integration.create_email_settings()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  insert into integration.email_settings (building_id) values (new.id) on conflict do nothing;
+  return null;
+end;
+$$;
+comment on function integration.create_email_settings() is
+  'Trigger: gives a new building its alert email settings (the defaults).';
+revoke execute on function integration.create_email_settings() from public;
+create trigger create_email_settings
+  after insert on public.buildings
+  for each row execute function integration.create_email_settings();
+
+/*
+ * The outbox
+ */
+create table integration.email_outbox (
+  id uuid primary key default gen_random_uuid(),
+  alert_id uuid not null unique references integration.alerts (id) on delete cascade,
+  building_id uuid not null references public.buildings (id) on delete cascade,
+  kind text not null,
+  booking_id uuid,
+  -- Frozen when the row is created, so every attempt sends the same request (Resend's idempotency
+  -- compares payloads: a changed recipient list under the same key would be refused).
+  recipients text[] not null,
+  status text not null default 'pending' check (status in ('pending', 'sending', 'sent', 'failed', 'skipped')),
+  attempts integer not null default 0,
+  next_attempt_at timestamptz not null default now(),
+  -- A claimed row ('sending') whose sender died is due again after this.
+  locked_until timestamptz,
+  last_error text,
+  idempotency_key text not null unique check (pg_catalog.length(idempotency_key) between 1 and 256),
+  resend_id text,
+  -- The rendered email, stored by the first attempt and reused by every retry (byte-identical
+  -- requests under one idempotency key), and kept to show what was sent.
+  subject text,
+  html text,
+  text_body text,
+  created_at timestamptz not null default now(),
+  sent_at timestamptz,
+  updated_at timestamptz not null default now()
+);
+comment on table integration.email_outbox is
+  'Durable outbox of alert emails: one row per alert (pending, sending, sent, failed with the reason, or skipped with the reason), with its Resend idempotency key and the rendered email.';
+comment on column integration.email_outbox.idempotency_key is
+  'Resend Idempotency-Key of the alert''s email: every retry uses it, so Resend never delivers the email twice.';
+grant select, insert, update, delete on table integration.email_outbox to service_role;
+alter table integration.email_outbox enable row level security;
+create index email_outbox_due_idx on integration.email_outbox (next_attempt_at) where status in ('pending', 'sending');
+create index email_outbox_building_id_idx on integration.email_outbox (building_id);
+-- Alerts of one kind about one booking are emailed once, whichever check raised them.
+create unique index email_outbox_one_per_kind_and_booking on integration.email_outbox (kind, booking_id)
+  where booking_id is not null and status <> 'skipped';
+create trigger set_updated_at
+  before update on integration.email_outbox
+  for each row execute function private.set_updated_at();
+
+/*
+ * Who, when
+ */
+-- The building's managers (their Supabase Auth email) and its configured alert addresses, once each,
+-- sorted so the same people always make the same request.
+create function integration.alert_recipients(p_building_id uuid)
+returns text[]
+language sql
+stable
+security definer
+set search_path = ''
+as $$
+  select coalesce(pg_catalog.array_agg(distinct r.address order by r.address), '{}')
+  from (
+    select pg_catalog.lower(e.address) as address
+    from public.buildings as b, pg_catalog.unnest(b.alert_emails) as e (address)
+    where b.id = p_building_id
+    union
+    select pg_catalog.lower(u.email)
+    from public.building_managers as m
+    join auth.users as u on u.id = m.user_id
+    where m.building_id = p_building_id and u.email is not null and u.email <> ''
+  ) as r
+$$;
+comment on function integration.alert_recipients(uuid) is
+  'Alert email recipients of a building: its managers'' email addresses and its alert_emails, lower-cased, once each, sorted.';
+revoke execute on function integration.alert_recipients(p_building_id uuid) from public;
+grant execute on function integration.alert_recipients(p_building_id uuid) to service_role;
+
+-- When the building's quiet hours end, if p_at falls within them (building-local, may wrap midnight);
+-- null outside quiet hours or when none are set.
+create function integration.quiet_hours_end(p_building_id uuid, p_at timestamptz)
+returns timestamptz
+language sql
+stable
+security definer
+set search_path = ''
+as $$
+  with local as (
+    select s.quiet_hours_start as qs, s.quiet_hours_end as qe, b.timezone as tz,
+      (p_at at time zone b.timezone) as at_local
+    from integration.email_settings as s
+    join public.buildings as b on b.id = s.building_id
+    where s.building_id = p_building_id and s.quiet_hours_start is not null
+  )
+  select case
+    when l.qs < l.qe and l.at_local::time >= l.qs and l.at_local::time < l.qe
+      then (l.at_local::date + l.qe) at time zone l.tz
+    when l.qs > l.qe and l.at_local::time >= l.qs
+      then ((l.at_local::date + 1) + l.qe) at time zone l.tz
+    when l.qs > l.qe and l.at_local::time < l.qe
+      then (l.at_local::date + l.qe) at time zone l.tz
+  end
+  from local as l
+$$;
+comment on function integration.quiet_hours_end(uuid, timestamptz) is
+  'End of the building''s quiet hours if the instant falls within them, else null.';
+revoke execute on function integration.quiet_hours_end(p_building_id uuid, p_at timestamp with time zone) from public;
+grant execute on function integration.quiet_hours_end(p_building_id uuid, p_at timestamp with time zone) to service_role;
+
+/*
+ * Alerts feed the outbox
+ */
+-- Runs in the transaction that raised the alert. Decides, and records with the reason, whether the
+-- alert is emailed: not when its kind is turned off, not again for a booking already emailed about
+-- with this kind, and it cannot be when the building has nobody to send it to (recorded as failed,
+-- so it shows). Non-urgent kinds raised during quiet hours wait for their end.
+create function integration.enqueue_alert_email()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  enabled text[];
+  earlier_alert uuid;
+  to_addresses text[];
+  hold_until timestamptz;
+begin
+  select s.enabled_kinds into enabled from integration.email_settings as s where s.building_id = new.building_id;
+  if enabled is not null and not (new.kind = any (enabled)) then
+    insert into integration.email_outbox (alert_id, building_id, kind, booking_id, recipients, status, last_error, idempotency_key)
+    values (new.id, new.building_id, new.kind, new.booking_id, '{}', 'skipped',
+      'Emails of this kind are turned off in the building''s alert email settings.', 'alert-email/' || new.id);
+    return null;
+  end if;
+
+  if new.booking_id is not null then
+    select o.alert_id into earlier_alert from integration.email_outbox as o
+    where o.kind = new.kind and o.booking_id = new.booking_id and o.status <> 'skipped'
+    limit 1;
+    if earlier_alert is not null then
+      insert into integration.email_outbox (alert_id, building_id, kind, booking_id, recipients, status, last_error, idempotency_key)
+      values (new.id, new.building_id, new.kind, new.booking_id, '{}', 'skipped',
+        pg_catalog.format('Managers were already emailed about this booking with this kind of alert (alert %s).', earlier_alert),
+        'alert-email/' || new.id);
+      return null;
+    end if;
+  end if;
+
+  to_addresses := integration.alert_recipients(new.building_id);
+  if pg_catalog.cardinality(to_addresses) = 0 then
+    insert into integration.email_outbox (alert_id, building_id, kind, booking_id, recipients, status, last_error, idempotency_key)
+    values (new.id, new.building_id, new.kind, new.booking_id, '{}', 'failed',
+      'Nobody to send it to: the building has no manager with an email address and no alert_emails.', 'alert-email/' || new.id);
+    return null;
+  end if;
+
+  if new.kind in ('double_booking', 'unknown_salto_id') then
+    hold_until := integration.quiet_hours_end(new.building_id, pg_catalog.now());
+  end if;
+
+  insert into integration.email_outbox (alert_id, building_id, kind, booking_id, recipients, next_attempt_at, idempotency_key)
+  values (new.id, new.building_id, new.kind, new.booking_id, to_addresses, coalesce(hold_until, pg_catalog.now()),
+    'alert-email/' || new.id)
+  -- A concurrent transaction emailing the same booking and kind won the race: its email stands.
+  on conflict do nothing;
+
+  if hold_until is null then
+    perform integration.wake_send_alerts();
+  end if;
+  return null;
+end;
+$$;
+comment on function integration.enqueue_alert_email() is
+  'Trigger: puts a new alert into the email outbox (or records why it is not emailed) and wakes send-alerts.';
+revoke execute on function integration.enqueue_alert_email() from public;
+create trigger enqueue_alert_email
+  after insert on integration.alerts
+  for each row execute function integration.enqueue_alert_email();
+
+/*
+ * A sender's due alert emails are picked once, then claimed by key.
+ *
+ * As an `id in (pick)` subquery, the pick (limit, for update skip locked) may be planned as the inner
+ * side of a nested loop and run again for every row of the outbox: statistics of a queue lag behind
+ * its size (the booking changes' fold took 10 s per building that way, 20261129006200). Same claim as
+ * in 20261129003000.
+ */
+create or replace function integration.claim_alert_emails(p_limit integer, p_lease interval)
+returns setof integration.email_outbox
+language sql
+security definer
+set search_path = ''
+as $$
+  with picked as materialized (
+    select c.id from integration.email_outbox as c
+    where (c.status = 'pending' and c.next_attempt_at <= pg_catalog.clock_timestamp())
+      or (c.status = 'sending' and c.locked_until < pg_catalog.clock_timestamp())
+    order by c.next_attempt_at, c.created_at
+    limit p_limit
+    for update skip locked
+  )
+  update integration.email_outbox as o
+  set status = 'sending', locked_until = pg_catalog.clock_timestamp() + p_lease
+  from picked
+  where o.id = picked.id
+  returning o.*
+$$;
+comment on function integration.claim_alert_emails(integer, interval) is
+  'Claims due alert emails for one sender (status sending, leased); a sender that dies loses them when the lease ends.';
+revoke execute on function integration.claim_alert_emails(p_limit integer, p_lease interval) from public;
+grant execute on function integration.claim_alert_emails(p_limit integer, p_lease interval) to service_role;
+
+-- Milliseconds until the next email is due (0 when one is due now), null when none is waiting.
+create function integration.next_alert_email_due_in()
+returns bigint
+language sql
+stable
+security definer
+set search_path = ''
+as $$
+  select case when d.due_at is not null
+    then greatest(0, (extract(epoch from d.due_at - pg_catalog.clock_timestamp()) * 1000)::bigint)
+  end
+  from (
+    select pg_catalog.min(case when o.status = 'pending' then o.next_attempt_at else o.locked_until end) as due_at
+    from integration.email_outbox as o
+    where o.status in ('pending', 'sending')
+  ) as d
+$$;
+comment on function integration.next_alert_email_due_in() is
+  'How long until the next alert email is due, in milliseconds (0: now; null: nothing waiting).';
+revoke execute on function integration.next_alert_email_due_in() from public;
+grant execute on function integration.next_alert_email_due_in() to service_role;
+
+/*
+ * Alerts that come from time passing rather than from a change: a booking about to start without its
+ * permission in SALTO ("access not in place"), and SALTO failing for longer than a building accepts
+ * ("salto_unreachable"). A minute job raises them and wakes send-alerts while emails are due.
+ *
+ * Booking times are read on integration.now() (the clock tests and demos can move); outage and
+ * outbox times on real time.
+ */
+-- Buildings whose SALTO writes are failing, since when this job first saw them fail. A row exists
+-- while the building has work in backoff (integration.access_level_work.attempts > 0) and goes when
+-- none is left; the next failure starts a new outage (and a new alert).
+create table integration.salto_outages (
+  building_id uuid primary key references public.buildings (id) on delete cascade,
+  failing_since timestamptz not null,
+  alert_id uuid references integration.alerts (id) on delete set null
+);
+comment on table integration.salto_outages is
+  'Ongoing failures to write to a building''s SALTO server, since when, and the salto_unreachable alert raised for it.';
+grant select, insert, update, delete on table integration.salto_outages to service_role;
+alter table integration.salto_outages enable row level security;
+
+-- "Access not in place" also covers a booking whose change has not been folded five minutes after it
+-- was made (no access state yet: the sync and the minute job both failed to fold it).
+create or replace function integration.check_access_in_place()
+returns integer
+language sql
+security definer
+set search_path = ''
+as $$
+  with raised as (
+    insert into integration.alerts (building_id, kind, booking_id, details, dedupe_key)
+    select b.building_id, 'access_not_in_place', b.id,
+      pg_catalog.jsonb_build_object(
+        'apartment_label', a.label,
+        'facility_name', f.name,
+        'access_level_id', a.access_control_id,
+        'zone_id', f.access_control_facility_id,
+        'booking', pg_catalog.jsonb_build_object('id', b.id, 'starts_at', b.starts_at, 'ends_at', b.ends_at),
+        'state', coalesce(ba.state, 'pending'),
+        'reason', case when ba.booking_id is null then 'Just booked: its SALTO access is being worked out.' else ba.reason end,
+        'lead_time_minutes', (extract(epoch from s.access_lead_time) / 60)::integer
+      ),
+      'access_not_in_place:' || b.id
+    from public.bookings as b
+    left join integration.booking_access as ba on ba.booking_id = b.id
+    join integration.email_settings as s on s.building_id = b.building_id
+    join public.apartments as a on a.id = b.apartment_id
+    join public.facilities as f on f.id = b.facility_id
+    where b.status = 'confirmed'
+      and b.starts_at <= integration.now() + s.access_lead_time
+      and b.ends_at > integration.now()
+      and (
+        ba.state = 'failed'
+        or (ba.state = 'scheduled' and ba.updated_at < pg_catalog.now() - interval '5 minutes')
+        or (ba.state = 'waiting' and ba.write_at < integration.now() - interval '5 minutes')
+        or (ba.booking_id is null and b.created_at < pg_catalog.now() - interval '5 minutes')
+      )
+      and not exists (
+        select from integration.alerts as earlier
+        where earlier.booking_id = b.id and earlier.kind = 'access_not_in_place')
+    on conflict (dedupe_key) do nothing
+    returning 1
+  )
+  select pg_catalog.count(*)::integer from raised
+$$;
+comment on function integration.check_access_in_place() is
+  'Raises access_not_in_place alerts for bookings starting within the lead time whose permission is not in SALTO; returns how many.';
+revoke execute on function integration.check_access_in_place() from public;
+grant execute on function integration.check_access_in_place() to service_role;
+
+-- Tracks outages and raises "SALTO unreachable" once per outage, when it has lasted the building's
+-- unreachable_after. Failing means: SALTO work of the building in backoff after failed attempts.
+create function integration.check_salto_reachable()
+returns integer
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  outage record;
+  new_alert uuid;
+  raised integer := 0;
+begin
+  delete from integration.salto_outages as o
+  where not exists (
+    select from integration.access_level_work as w where w.building_id = o.building_id and w.attempts > 0);
+
+  insert into integration.salto_outages (building_id, failing_since)
+  select distinct w.building_id, integration.now()
+  from integration.access_level_work as w
+  where w.attempts > 0
+  on conflict (building_id) do nothing;
+
+  for outage in
+    select o.building_id, o.failing_since, s.unreachable_after,
+      pg_catalog.format('%s://%s:%s', srv.transport, srv.host, srv.port) as server,
+      (select pg_catalog.count(*) from integration.access_level_work as w
+        where w.building_id = o.building_id and w.attempts > 0) as pending,
+      (select w.last_error from integration.access_level_work as w
+        where w.building_id = o.building_id and w.attempts > 0 order by w.requested_at desc limit 1) as last_error
+    from integration.salto_outages as o
+    join integration.email_settings as s on s.building_id = o.building_id
+    left join integration.salto_servers as srv on srv.building_id = o.building_id
+    where o.alert_id is null and o.failing_since <= integration.now() - s.unreachable_after
+  loop
+    insert into integration.alerts (building_id, kind, details, dedupe_key)
+    values (outage.building_id, 'salto_unreachable',
+      pg_catalog.jsonb_build_object(
+        'failing_since', outage.failing_since,
+        'threshold_minutes', pg_catalog.ceil(extract(epoch from outage.unreachable_after) / 60)::integer,
+        'server', coalesce(outage.server, 'not configured'),
+        'pending_access_levels', outage.pending,
+        'last_error', outage.last_error),
+      pg_catalog.format('salto_unreachable:%s:%s', outage.building_id, extract(epoch from outage.failing_since)))
+    on conflict (dedupe_key) do nothing
+    returning id into new_alert;
+    update integration.salto_outages as o set alert_id = new_alert where o.building_id = outage.building_id;
+    if new_alert is not null then
+      raised := raised + 1;
+    end if;
+  end loop;
+  return raised;
+end;
+$$;
+comment on function integration.check_salto_reachable() is
+  'Tracks SALTO outages per building and raises one salto_unreachable alert per outage once it has lasted unreachable_after; returns how many.';
+revoke execute on function integration.check_salto_reachable() from public;
+grant execute on function integration.check_salto_reachable() to service_role;
+
+-- What was done with each alert's action link: used once, then refused.
+create table integration.alert_actions (
+  alert_id uuid primary key references integration.alerts (id) on delete cascade,
+  booking_id uuid,
+  action text not null check (action in ('grant_now')),
+  outcome text not null check (outcome in ('granted', 'not_waiting', 'booking_gone')),
+  acted_at timestamptz not null default now()
+);
+comment on table integration.alert_actions is
+  'Uses of alert action links (one per alert: a link works once) and what they did.';
+grant select, insert, update, delete on table integration.alert_actions to service_role;
+alter table integration.alert_actions enable row level security;
+
+/*
+ * Acting from an alert email: "give the waiting booking the permission now".
+ *
+ * The double-booking email carries a signed, expiring link (signature and expiry are checked by the
+ * send-alerts function, src/shared/alerts/action-tokens.ts). The database decides the rest in one
+ * transaction: the alert belongs to the building the token names, the link was not used before
+ * (one action per alert, integration.alert_actions), the booking still waits. The action itself is a
+ * permission override: the one-permission rule (integration.pair_plan, replaced here) serves the
+ * overridden booking's group first, and the group that held the permission waits until it ends.
+ */
+-- Bookings a manager gave the permission ahead of their turn. Consulted by pair_plan while the
+-- booking is unfinished; a finished, cancelled or deleted booking's override no longer matters.
+create table integration.permission_overrides (
+  booking_id uuid primary key references public.bookings (id) on delete cascade,
+  apartment_id uuid not null,
+  facility_id uuid not null,
+  alert_id uuid references integration.alerts (id) on delete set null,
+  granted_at timestamptz not null default now()
+);
+comment on table integration.permission_overrides is
+  'Bookings given the apartment-zone permission ahead of their turn by a manager (from a double-booking email); the bookings that held it wait until they end.';
+grant select, insert, update, delete on table integration.permission_overrides to service_role;
+alter table integration.permission_overrides enable row level security;
+create index permission_overrides_pair_idx on integration.permission_overrides (apartment_id, facility_id);
+
+/*
+ * The action
+ */
+-- What the confirmation page shows before anything is done: whether the link can still act, and the
+-- facts of its consequence (the waiting booking, the bookings that hold the permission now and would
+-- wait, until when). Reads only.
+create function integration.alert_action_preview(p_alert_id uuid, p_building_id uuid, p_booking_id uuid)
+returns jsonb
+language sql
+stable
+security definer
+set search_path = ''
+as $$
+  select case
+    when a.id is null then pg_catalog.jsonb_build_object('status', 'unknown_alert')
+    when a.building_id <> p_building_id then pg_catalog.jsonb_build_object('status', 'other_building')
+    when a.kind <> 'double_booking' or a.booking_id is distinct from p_booking_id
+      then pg_catalog.jsonb_build_object('status', 'not_actionable')
+    when used.alert_id is not null
+      then pg_catalog.jsonb_build_object('status', 'already_used', 'used_at', used.acted_at, 'outcome', used.outcome)
+    when b.id is null or b.status <> 'confirmed' or b.ends_at <= integration.now()
+      then pg_catalog.jsonb_build_object('status', 'booking_gone')
+    when ba.state is distinct from 'waiting'
+      then pg_catalog.jsonb_build_object('status', 'not_waiting', 'state', ba.state)
+    else pg_catalog.jsonb_build_object(
+      'status', 'ok',
+      'building_name', bl.name,
+      'time_zone', bl.timezone,
+      'apartment_label', ap.label,
+      'facility_name', f.name,
+      'waiting_booking', pg_catalog.jsonb_build_object('id', b.id, 'starts_at', b.starts_at, 'ends_at', b.ends_at),
+      -- The holders would get the permission back when the waiting booking's access ends.
+      'holders_wait_until', ba.window_end,
+      'holding_bookings', (
+        select coalesce(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('id', h.id, 'starts_at', h.starts_at, 'ends_at', h.ends_at) order by h.starts_at), '[]')
+        from public.bookings as h where h.id = any (ba.holder_booking_ids)))
+  end
+  from (select p_alert_id as id) as requested
+  left join integration.alerts as a on a.id = requested.id
+  left join integration.alert_actions as used on used.alert_id = a.id
+  left join public.bookings as b on b.id = p_booking_id and b.building_id = p_building_id
+  left join integration.booking_access as ba on ba.booking_id = b.id
+  left join public.buildings as bl on bl.id = b.building_id
+  left join public.apartments as ap on ap.id = b.apartment_id
+  left join public.facilities as f on f.id = b.facility_id
+$$;
+comment on function integration.alert_action_preview(uuid, uuid, uuid) is
+  'For an alert action link (already verified as signed and unexpired): whether it can act (status) and the consequence to confirm.';
+revoke execute on function integration.alert_action_preview(p_alert_id uuid, p_building_id uuid, p_booking_id uuid) from public;
+grant execute on function integration.alert_action_preview(p_alert_id uuid, p_building_id uuid, p_booking_id uuid) to service_role;
+
+-- Gives the waiting booking of a double-booking alert the permission now, once per alert. Refuses,
+-- changing nothing, an alert of another building (the token was not made for it), an alert that is
+-- not a double booking of that booking, and a second use. A booking that no longer waits (finished,
+-- cancelled, or already holding) uses the link up without changing anything, and says so.
+create function integration.act_on_alert(p_alert_id uuid, p_building_id uuid, p_booking_id uuid)
+returns text
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  alert record;
+  booking record;
+  access_state text;
+begin
+  select a.id, a.building_id, a.kind, a.booking_id into alert
+  from integration.alerts as a where a.id = p_alert_id
+  for update;
+  if not found then
+    return 'unknown_alert';
+  end if;
+  if alert.building_id <> p_building_id then
+    return 'other_building';
+  end if;
+  if alert.kind <> 'double_booking' or alert.booking_id is distinct from p_booking_id then
+    return 'not_actionable';
+  end if;
+  if exists (select from integration.alert_actions as used where used.alert_id = p_alert_id) then
+    return 'already_used';
+  end if;
+
+  select b.id, b.apartment_id, b.facility_id, b.status, b.ends_at into booking
+  from public.bookings as b where b.id = p_booking_id and b.building_id = p_building_id
+  for update;
+  if not found or booking.status <> 'confirmed' or booking.ends_at <= integration.now() then
+    insert into integration.alert_actions (alert_id, booking_id, action, outcome)
+    values (p_alert_id, p_booking_id, 'grant_now', 'booking_gone');
+    return 'booking_gone';
+  end if;
+
+  select ba.state into access_state from integration.booking_access as ba where ba.booking_id = p_booking_id;
+  if access_state is distinct from 'waiting' then
+    insert into integration.alert_actions (alert_id, booking_id, action, outcome)
+    values (p_alert_id, p_booking_id, 'grant_now', 'not_waiting');
+    return 'not_waiting';
+  end if;
+
+  insert into integration.permission_overrides (booking_id, apartment_id, facility_id, alert_id)
+  values (p_booking_id, booking.apartment_id, booking.facility_id, p_alert_id)
+  on conflict (booking_id) do update set granted_at = pg_catalog.now(), alert_id = excluded.alert_id;
+  -- Recomputes the states (the former holder now waits) and queues the access level for the sync.
+  perform integration.pair_changed(booking.apartment_id, booking.facility_id);
+  insert into integration.alert_actions (alert_id, booking_id, action, outcome)
+  values (p_alert_id, p_booking_id, 'grant_now', 'granted');
+  return 'granted';
+end;
+$$;
+comment on function integration.act_on_alert(uuid, uuid, uuid) is
+  'Alert action link, confirmed: gives a double-booking alert''s waiting booking the permission now (the holder waits), once per alert. Returns granted, not_waiting, booking_gone, already_used, other_building, not_actionable or unknown_alert.';
+revoke execute on function integration.act_on_alert(p_alert_id uuid, p_building_id uuid, p_booking_id uuid) from public;
+grant execute on function integration.act_on_alert(p_alert_id uuid, p_building_id uuid, p_booking_id uuid) to service_role;
+
+create view public.access_alerts
+with (security_invoker = true)
+as
+  select a.id, a.building_id, a.kind, a.booking_id, a.details, a.created_at
+  from integration.alerts as a;
+comment on view public.access_alerts is
+  'Alerts for building managers: double_booking, access_not_in_place, unknown_salto_id, salto_unreachable. Managers see their buildings'' alerts.';
+revoke all on table public.access_alerts from anon, authenticated, service_role;
+grant all on table public.access_alerts to service_role;
+grant select on table public.access_alerts to authenticated;
+
+create view public.alert_email_settings
+with (security_invoker = true)
+as
+  select s.building_id, s.enabled_kinds, s.access_lead_time, s.unreachable_after, s.quiet_hours_start,
+    s.quiet_hours_end, s.updated_at
+  from integration.email_settings as s;
+comment on view public.alert_email_settings is
+  'Alert email settings of the buildings you manage: which alert kinds are emailed, the lead time for "access not in place", how long SALTO may fail before "SALTO unreachable", and quiet hours (building-local) during which non-urgent emails wait.';
+revoke all on table public.alert_email_settings from anon, authenticated, service_role;
+grant all on table public.alert_email_settings to service_role;
+grant select on table public.alert_email_settings to authenticated;
+grant update (enabled_kinds, access_lead_time, unreachable_after, quiet_hours_start, quiet_hours_end) on table public.alert_email_settings to authenticated;

@@ -1,0 +1,205 @@
+-- Nonces of accepted request tokens. Written by the functions through their direct database
+-- connection; the primary key makes the second use of a nonce (even a concurrent one) lose.
+create table integration.used_request_nonces (
+  nonce text primary key,
+  expires_at timestamptz not null
+);
+comment on table integration.used_request_nonces is
+  'Nonces of function request tokens already accepted (replays are refused); purged once expired by integration.tick().';
+grant select, insert, delete on table integration.used_request_nonces to service_role;
+alter table integration.used_request_nonces enable row level security;
+create index used_request_nonces_expires_at_idx on integration.used_request_nonces (expires_at);
+
+-- The Authorization header value for one call to a function, or null without the Vault secret.
+-- Real time (clock_timestamp), never integration.now(): the functions check it against their clock.
+create function integration.function_authorization()
+returns text
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+  functions_secret text;
+  seconds text;
+  nonce text;
+begin
+  select s.decrypted_secret into functions_secret from vault.decrypted_secrets as s where s.name = 'functions_secret';
+  if functions_secret is null then
+    return null;
+  end if;
+  seconds := pg_catalog.floor(extract(epoch from pg_catalog.clock_timestamp()))::bigint::text;
+  nonce := pg_catalog.gen_random_uuid()::text;
+  return 'Bearer v1.' || seconds || '.' || nonce || '.'
+    || pg_catalog.encode(extensions.hmac(seconds || '.' || nonce, functions_secret, 'sha256'), 'hex');
+end;
+$$;
+comment on function integration.function_authorization() is
+  'A fresh, single-use request token for calling this project''s edge functions: "Bearer v1.<unix seconds>.<nonce>.<HMAC-SHA256 hex>", signed with the Vault secret functions_secret.';
+revoke execute on function integration.function_authorization() from public;
+grant execute on function integration.function_authorization() to service_role;
+
+/*
+ * One way for the database to call this project's edge functions, and one lock order.
+ *
+ * The three wake-ups (salto-sync after a booking change, salto-cleanup after a local midnight,
+ * send-alerts after an alert) each read the project URL from Vault, minted a token and queued the
+ * pg_net request themselves; now they say only what differs (which function, why, how often) and
+ * integration.call_function does the rest. Behaviour is unchanged.
+ */
+-- Queues a POST to <Vault project_url>/functions/v1/<p_function> with a fresh single-use token; pg_net
+-- sends it after commit. Returns pg_net's request id, or null when the Vault secrets are not set (then
+-- nothing is sent and the minute jobs are the only wake-ups).
+create function integration.call_function(p_function text, p_body jsonb)
+returns bigint
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+  project_url text;
+  authorization_header text;
+begin
+  select s.decrypted_secret into project_url from vault.decrypted_secrets as s where s.name = 'project_url';
+  authorization_header := integration.function_authorization();
+  if project_url is null or authorization_header is null then
+    return null;
+  end if;
+  return net.http_post(
+    url => project_url || '/functions/v1/' || p_function,
+    body => p_body,
+    headers => pg_catalog.jsonb_build_object('Content-Type', 'application/json', 'Authorization', authorization_header),
+    timeout_milliseconds => 5000
+  );
+end;
+$$;
+comment on function integration.call_function(text, jsonb) is
+  'Asks pg_net to POST to one of this project''s edge functions after commit, with a fresh single-use token (Vault secrets project_url and functions_secret). A wake-up only: pg_net never retries.';
+revoke execute on function integration.call_function(p_function text, p_body jsonb) from public;
+grant execute on function integration.call_function(p_function text, p_body jsonb) to service_role;
+
+create or replace function integration.wake_sync()
+returns void
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  -- Once per transaction, however many bookings it changed.
+  if pg_catalog.current_setting('integration.sync_woken', true) = 'yes' then
+    return;
+  end if;
+  perform pg_catalog.set_config('integration.sync_woken', 'yes', true);
+  perform integration.call_function('salto-sync', '{"reason": "changed"}');
+end;
+$$;
+comment on function integration.wake_sync() is
+  'Asks pg_net to call the salto-sync function after commit (once per transaction). A wake-up only: the outbox is the record of work.';
+revoke execute on function integration.wake_sync() from public;
+grant execute on function integration.wake_sync() to service_role;
+
+create or replace function integration.wake_send_alerts()
+returns void
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  -- Once per transaction, however many alerts it raised.
+  if pg_catalog.current_setting('integration.send_alerts_woken', true) = 'yes' then
+    return;
+  end if;
+  perform pg_catalog.set_config('integration.send_alerts_woken', 'yes', true);
+  perform integration.call_function('send-alerts', '{"reason": "alert"}');
+end;
+$$;
+comment on function integration.wake_send_alerts() is
+  'Asks pg_net to call the send-alerts function after commit (once per transaction). A wake-up only: the outbox is the record of work.';
+revoke execute on function integration.wake_send_alerts() from public;
+grant execute on function integration.wake_send_alerts() to service_role;
+
+create or replace function integration.wake_cleanup()
+returns void
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  -- Only when some building's local midnight has passed without a completed cleanup.
+  if exists (select from integration.due_cleanups()) then
+    perform integration.call_function('salto-cleanup', '{"reason": "schedule"}');
+  end if;
+end;
+$$;
+comment on function integration.wake_cleanup() is
+  'Every five minutes (pg_cron): asks pg_net to call the salto-cleanup function when a building''s nightly cleanup is due.';
+revoke execute on function integration.wake_cleanup() from public;
+grant execute on function integration.wake_cleanup() to service_role;
+
+/*
+ * Every minute, and every night: fold first.
+ */
+-- The minute job: waiting bookings whose holder has finished are recorded as changed, then a batch of
+-- pending changes is folded (the safety net: nothing depends on the wake-up arriving), then the sync is
+-- woken while work or changes are pending, and expired request nonces are forgotten.
+create or replace function integration.tick()
+returns void
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  insert into integration.booking_changes (building_id, apartment_id, facility_id)
+  select distinct ba.building_id, ba.apartment_id, ba.facility_id
+  from integration.booking_access as ba
+  where ba.state = 'waiting' and ba.write_at <= integration.now();
+
+  -- One bounded batch: the sync, woken below, folds the rest.
+  perform integration.apply_booking_changes(500);
+
+  if exists (select from integration.access_level_work as w where w.not_before <= (select integration.now()))
+    or exists (select from integration.booking_changes) then
+    perform integration.wake_sync();
+  end if;
+
+  delete from integration.used_request_nonces as n where n.expires_at < pg_catalog.now();
+end;
+$$;
+comment on function integration.tick() is
+  'Every minute: hands permissions to waiting bookings whose holder has finished, folds pending booking changes, wakes the sync function while work is due, and forgets expired request nonces.';
+revoke execute on function integration.tick() from public;
+grant execute on function integration.tick() to service_role;
+
+-- Every minute (pg_cron): the two checks, then a wake-up for send-alerts while an email is due
+-- (including retries in backoff and emails held back by quiet hours whose time has come).
+create function integration.alerts_tick()
+returns void
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  perform integration.check_access_in_place();
+  perform integration.check_salto_reachable();
+  if exists (
+    select from integration.email_outbox as o
+    where (o.status = 'pending' and o.next_attempt_at <= pg_catalog.now())
+      or (o.status = 'sending' and o.locked_until < pg_catalog.now())
+  ) then
+    perform integration.wake_send_alerts();
+  end if;
+end;
+$$;
+comment on function integration.alerts_tick() is
+  'Every minute: raises access_not_in_place and salto_unreachable alerts, and wakes send-alerts while an alert email is due.';
+revoke execute on function integration.alerts_tick() from public;
+grant execute on function integration.alerts_tick() to service_role;
+
+select cron.schedule('salto-sync-every-minute', '* * * * *', 'select integration.tick()');
+
+-- Every five minutes: every zone's offset is a whole number of quarter hours, so the job runs at
+-- each building's local midnight itself, and a missed or failed call is retried within the quarter.
+select cron.schedule('salto-nightly-cleanup', '*/5 * * * *', 'select integration.wake_cleanup()');
+
+select cron.schedule('send-alerts-every-minute', '* * * * *', 'select integration.alerts_tick()');
