@@ -3,8 +3,8 @@
 // (`npm run db:diff -- <name>`). This module builds a database either way in a scratch cluster and
 // takes a snapshot of its definition, so the two can be compared (npm test) and diffed (db:diff).
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { paths, repoRoot } from './config.ts';
 import { applyMigrations, psql } from './postgres.ts';
 import type { ScratchCluster } from './scratch-cluster.ts';
@@ -38,30 +38,38 @@ export function snapshot(cluster: ScratchCluster): string {
   const dump = spawnSync(
     'pg_dump',
     ['--schema-only', '--no-owner', ...OWN_SCHEMAS.flatMap((s) => ['--schema', s]), '-h', cluster.socketDir],
-    { encoding: 'utf8', env: { ...process.env, PGPORT: String(cluster.port), PGUSER: 'postgres', PGDATABASE: 'postgres' } },
+    {
+      encoding: 'utf8',
+      env: { ...process.env, PGPORT: String(cluster.port), PGUSER: 'postgres', PGDATABASE: 'postgres' },
+    },
   );
   if (dump.status !== 0) throw new Error(`pg_dump failed:\n${dump.stderr}`);
   const body = dump.stdout
     .split('\n')
     // Privileges are compared from the catalog below: pg_dump words them relative to default
     // privileges, so equal privileges can dump differently.
-    .filter((line) => !/^(-- Dumped |SET |SELECT pg_catalog.set_config|\\(un)?restrict |GRANT |REVOKE |-- Name: .*Type: ACL;)/.test(line))
+    .filter(
+      (line) =>
+        !/^(-- Dumped |SET |SELECT pg_catalog.set_config|\\(un)?restrict |GRANT |REVOKE |-- Name: .*Type: ACL;)/.test(
+          line,
+        ),
+    )
     .join('\n')
     .replace(/\n{3,}/g, '\n\n');
   const catalog = psql(
     {
       command: `select 'extension ' || extname || ' ' || extnamespace::regnamespace || ' ' || extversion from pg_extension
         union all select 'cron job ' || jobname || ' ' || schedule || ' ' || command from cron.job
-        union all select 'privileges ' || p.oid::regprocedure || ' ' || coalesce(p.proacl::text, 'default')
+        union all select 'privileges ' || p.oid::regprocedure || ' ' || coalesce(array(select unnest(p.proacl)::text order by 1)::text, 'default')
           from pg_proc as p where p.pronamespace::regnamespace::text = any (${schemaList})
-        union all select 'privileges ' || c.oid::regclass || ' ' || coalesce(c.relacl::text, 'default')
+        union all select 'privileges ' || c.oid::regclass || ' ' || coalesce(array(select unnest(c.relacl)::text order by 1)::text, 'default')
           from pg_class as c where c.relnamespace::regnamespace::text = any (${schemaList}) and c.relkind in ('r', 'v', 'm', 'S')
-        union all select 'privileges ' || a.attrelid::regclass || '.' || a.attname || ' ' || a.attacl::text
+        union all select 'privileges ' || a.attrelid::regclass || '.' || a.attname || ' ' || array(select unnest(a.attacl)::text order by 1)::text
           from pg_attribute as a join pg_class as c on c.oid = a.attrelid
           where c.relnamespace::regnamespace::text = any (${schemaList}) and a.attacl is not null
         union all select 'default privileges ' || d.defaclrole::regrole || ' ' || coalesce(d.defaclnamespace::regnamespace::text, 'all')
-          || ' ' || d.defaclobjtype || ' ' || d.defaclacl::text from pg_default_acl as d
-        union all select 'privileges schema ' || n.nspname || ' ' || coalesce(n.nspacl::text, 'default')
+          || ' ' || d.defaclobjtype::text || ' ' || array(select unnest(d.defaclacl)::text order by 1)::text from pg_default_acl as d
+        union all select 'privileges schema ' || n.nspname || ' ' || coalesce(array(select unnest(n.nspacl)::text order by 1)::text, 'default')
           from pg_namespace as n where n.nspname = any (${schemaList})
         order by 1`,
     },
@@ -91,7 +99,9 @@ export function differences(a: string, b: string, labels: [string, string]): str
   const added = only(right, inLeft);
   if (removed.length === 0 && added.length === 0) {
     // Same lines in another order: objects are defined in another order (columns, for instance).
-    return a === b ? '' : `the same statements in another order (${labels[0]} vs ${labels[1]})`;
+    return a === b
+      ? ''
+      : `the same definitions in another order (${labels[0]} vs ${labels[1]}): columns, most likely; add new columns at the end of their table`;
   }
   return [
     ...removed.slice(0, 40).map((line) => `- ${line}   (${labels[0]} only)`),
@@ -99,4 +109,42 @@ export function differences(a: string, b: string, labels: [string, string]): str
   ].join('\n');
 }
 
+/** The migrations, oldest first. The first is the baseline: the whole database, made for an empty one. */
+export function migrationFiles(): string[] {
+  return readdirSync(paths.migrationsDir)
+    .filter((f) => /^\d{14}_[a-z0-9_]+\.sql$/.test(f))
+    .sort()
+    .map((f) => join(paths.migrationsDir, f));
+}
 
+/**
+ * Migrations edited after they were committed. A migration may have been applied to a project by
+ * then, and `db push` never applies it again: a change must be a new migration. Each migration is
+ * compared with its content in the commit that added it (null when the history cannot be read).
+ */
+export function editedMigrations(): string[] | null {
+  const git = (args: string[]) => spawnSync('git', args, { cwd: repoRoot, encoding: 'utf8' });
+  if (git(['rev-parse', '--is-inside-work-tree']).status !== 0) return null;
+  if (git(['rev-parse', '--is-shallow-repository']).stdout.trim() === 'true') return null;
+  const edited: string[] = [];
+  for (const file of migrationFiles()) {
+    const path = relative(repoRoot, file);
+    const added = git(['log', '--diff-filter=A', '--format=%H', '--', path]).stdout.trim().split('\n').at(-1);
+    if (!added) continue; // not committed yet: still being written
+    const original = git(['show', `${added}:${path}`]);
+    if (original.status !== 0 || original.stdout !== readFileSync(file, 'utf8')) edited.push(path);
+  }
+  return edited;
+}
+
+/** squawk's findings on every migration after the baseline ('' when none). */
+export function lintMigrations(): string {
+  const files = migrationFiles().slice(1);
+  if (files.length === 0) return '';
+  const result = spawnSync(paths.bin('squawk'), ['--config', join(repoRoot, '.squawk.toml'), ...files], {
+    cwd: repoRoot,
+    encoding: 'utf8',
+    env: { ...process.env, NO_COLOR: '1' },
+  });
+  return result.status === 0 ? '' : `${result.stdout}${result.stderr}`;
+}

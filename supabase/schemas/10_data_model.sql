@@ -33,8 +33,8 @@ as $$
 $$;
 comment on function private.time_zone_problem(text) is
   'Null when the text is an IANA time zone name known to the database, else what is wrong with it.';
-revoke execute on function private.time_zone_problem(time_zone text) from public;
-grant execute on function private.time_zone_problem(time_zone text) to authenticated, service_role;
+revoke execute on function private.time_zone_problem(text) from public;
+grant execute on function private.time_zone_problem(text) to authenticated, service_role;
 
 -- Alert emails are sent to these addresses through Resend; a malformed one would fail every alert of
 -- the building, so the shape is checked here (deliverability cannot be, and is not claimed).
@@ -69,8 +69,8 @@ as $$
 $$;
 comment on function private.alert_emails_problem(text[]) is
   'Null when every entry looks like an email address (at most 20, no repeats), else what is wrong.';
-revoke execute on function private.alert_emails_problem(emails text[]) from public;
-grant execute on function private.alert_emails_problem(emails text[]) to authenticated, service_role;
+revoke execute on function private.alert_emails_problem(text[]) from public;
+grant execute on function private.alert_emails_problem(text[]) to authenticated, service_role;
 
 /*
  * Shared triggers
@@ -86,7 +86,8 @@ begin
   return new;
 end;
 $$;
-comment on function private.set_updated_at() is 'Trigger: sets updated_at to the transaction time on every update.';
+comment on function private.set_updated_at() is
+  'Trigger: sets updated_at to the transaction time on every update.';
 revoke execute on function private.set_updated_at() from public;
 
 create function private.buildings_check_row()
@@ -145,12 +146,17 @@ create table public.buildings (
   constraint buildings_alert_emails_valid check (private.alert_emails_problem(alert_emails) is null)
 );
 comment on table public.buildings is
-  'A residential building running connecX with one SALTO ProAccess SPACE installation. Every apartment, facility and booking belongs to one building; managers see only the buildings they manage.';
+  'A residential building running connecX with one SALTO ProAccess SPACE installation. Every '
+  'apartment, facility and booking belongs to one building; managers see only the buildings they '
+  'manage.';
 comment on column public.buildings.name is 'Name shown to residents and managers, and in alert emails.';
 comment on column public.buildings.timezone is
-  'IANA time zone of the building, spelled exactly as in the tz database, e.g. Australia/Sydney. Booking times are written to SALTO in this zone and expired permissions are cleared just after local midnight, so it must be where the doors are.';
+  'IANA time zone of the building, spelled exactly as in the tz database, e.g. Australia/Sydney. '
+  'Booking times are written to SALTO in this zone and expired permissions are cleared just after '
+  'local midnight, so it must be where the doors are.';
 comment on column public.buildings.alert_emails is
-  'Who receives alert emails for this building (double bookings, access not in place, unknown SALTO IDs, SALTO unreachable). Up to 20 addresses; with none, alerts cannot be emailed.';
+  'Who receives alert emails for this building (double bookings, access not in place, unknown SALTO '
+  'IDs, SALTO unreachable). Up to 20 addresses; with none, alerts cannot be emailed.';
 revoke all on table public.buildings from anon, authenticated, service_role;
 grant all on table public.buildings to service_role;
 grant select on table public.buildings to authenticated;
@@ -176,7 +182,8 @@ create table public.building_managers (
   constraint building_managers_pkey primary key (building_id, user_id)
 );
 comment on table public.building_managers is
-  'Which users manage which building. A manager reads and edits the apartments, facilities and bookings of these buildings only; deleting the row revokes that immediately.';
+  'Which users manage which building. A manager reads and edits the apartments, facilities and '
+  'bookings of these buildings only; deleting the row revokes that immediately.';
 comment on column public.building_managers.user_id is 'The manager''s Supabase Auth user (auth.users.id).';
 revoke all on table public.building_managers from anon, authenticated, service_role;
 grant all on table public.building_managers to service_role;
@@ -193,7 +200,7 @@ create index building_managers_user_id_idx on public.building_managers (user_id)
  * unique within their building. Rows never move to another building: their bookings, and the SALTO
  * permissions written for them, belong to the building's installation.
  *
- * Row-level security is enabled with API grants revoked; policies and grants are in 20261129000400.
+ * Row-level security is enabled; the policies are in 20_row_level_security.sql.
  */
 /*
  * SALTO ID rules
@@ -226,9 +233,10 @@ as $$
   end
 $$;
 comment on function private.access_control_id_problem(text) is
-  'Null when the text can be stored as a SALTO ExtID and read back unchanged (1-32 printable ASCII characters, no space at either end), else what is wrong with it.';
-revoke execute on function private.access_control_id_problem(id text) from public;
-grant execute on function private.access_control_id_problem(id text) to authenticated, service_role;
+  'Null when the text can be stored as a SALTO ExtID and read back unchanged (1-32 printable ASCII '
+  'characters, no space at either end), else what is wrong with it.';
+revoke execute on function private.access_control_id_problem(text) from public;
+grant execute on function private.access_control_id_problem(text) to authenticated, service_role;
 
 /*
  * Facilities
@@ -259,8 +267,8 @@ as $$
 $$;
 comment on function private.access_buffer_problem(interval) is
   'Null when the interval is a whole number of minutes from 0 to 4 hours, else what is wrong with it.';
-revoke execute on function private.access_buffer_problem(buffer interval) from public;
-grant execute on function private.access_buffer_problem(buffer interval) to authenticated, service_role;
+revoke execute on function private.access_buffer_problem(interval) from public;
+grant execute on function private.access_buffer_problem(interval) to authenticated, service_role;
 
 -- Used by check_row triggers: a row's building is fixed at creation.
 create function private.raise_if_building_changed(old_building_id uuid, new_building_id uuid, what text, table_name text)
@@ -282,8 +290,8 @@ end;
 $$;
 comment on function private.raise_if_building_changed(uuid, uuid, text, text) is
   'Raises a check_violation when an update changes building_id.';
-revoke execute on function private.raise_if_building_changed(old_building_id uuid, new_building_id uuid, what text, table_name text) from public;
-grant execute on function private.raise_if_building_changed(old_building_id uuid, new_building_id uuid, what text, table_name text) to authenticated, service_role;
+revoke execute on function private.raise_if_building_changed(uuid, uuid, text, text) from public;
+grant execute on function private.raise_if_building_changed(uuid, uuid, text, text) to authenticated, service_role;
 
 -- Applies access_control_id_problem to one ID column with the column's own wording and hint.
 create function private.raise_if_bad_access_control_id(
@@ -313,8 +321,8 @@ end;
 $$;
 comment on function private.raise_if_bad_access_control_id(text, text, text, text, text, text) is
   'Raises a check_violation worded for people when the ID is not a valid SALTO ExtID.';
-revoke execute on function private.raise_if_bad_access_control_id(id text, what text, salto_field text, table_name text, column_name text, constraint_name text) from public;
-grant execute on function private.raise_if_bad_access_control_id(id text, what text, salto_field text, table_name text, column_name text, constraint_name text) to authenticated, service_role;
+revoke execute on function private.raise_if_bad_access_control_id(text, text, text, text, text, text) from public;
+grant execute on function private.raise_if_bad_access_control_id(text, text, text, text, text, text) to authenticated, service_role;
 
 /*
  * Apartments
@@ -335,10 +343,19 @@ create table public.apartments (
   constraint apartments_label_unique_in_building unique (building_id, label)
 );
 comment on table public.apartments is
-  'An apartment of a building. Its Access Control ID links it to a user access level in SALTO, whose key cards get access to the facilities the apartment books.';
-comment on column public.apartments.label is 'How residents and managers name the apartment, e.g. 501/56. Unique within the building.';
+  'An apartment of a building. Its Access Control ID links it to a user access level in SALTO, '
+  'whose key cards get access to the facilities the apartment books.';
+comment on column public.apartments.label is
+  'How residents and managers name the apartment, e.g. 501/56. Unique within the building.';
 comment on column public.apartments.access_control_id is
-  'Access Control ID: must exactly equal the User Access Level EXT ID of this apartment''s access level in SALTO ProAccess SPACE (the ExtID of the visitor access level holding the apartment''s key cards). Bookings open doors by giving that access level zone permissions, so changing this value moves the apartment''s live booking permissions to the access level with the new ID and takes them off the old one. Leave empty (null) until the access level exists in SALTO; until then no door opens for the apartment''s bookings. 1 to 32 characters: letters, digits, spaces inside and ASCII punctuation, e.g. APT-501/56; no space at either end (SALTO trims it). Unique within the building, ignoring upper/lower case.';
+  'Access Control ID: must exactly equal the User Access Level EXT ID of this apartment''s access '
+  'level in SALTO ProAccess SPACE (the ExtID of the visitor access level holding the apartment''s '
+  'key cards). Bookings open doors by giving that access level zone permissions, so changing this '
+  'value moves the apartment''s live booking permissions to the access level with the new ID and '
+  'takes them off the old one. Leave empty (null) until the access level exists in SALTO; until '
+  'then no door opens for the apartment''s bookings. 1 to 32 characters: letters, digits, spaces '
+  'inside and ASCII punctuation, e.g. APT-501/56; no space at either end (SALTO trims it). Unique '
+  'within the building, ignoring upper/lower case.';
 revoke all on table public.apartments from anon, authenticated, service_role;
 grant all on table public.apartments to service_role;
 grant select, delete on table public.apartments to authenticated;
@@ -397,7 +414,8 @@ begin
 end;
 $$;
 comment on function private.apartments_check_row() is
-  'Trigger: explains, for people, an apartment row that its constraints would reject, and keeps the apartment in its building.';
+  'Trigger: explains, for people, an apartment row that its constraints would reject, and keeps the '
+  'apartment in its building.';
 revoke execute on function private.apartments_check_row() from public;
 create trigger check_row
   before insert or update on public.apartments
@@ -415,7 +433,8 @@ create table public.apartment_residents (
   constraint apartment_residents_pkey primary key (apartment_id, user_id)
 );
 comment on table public.apartment_residents is
-  'Which users live in which apartment. A resident can see their apartment, its building''s facilities and its bookings, and book for it.';
+  'Which users live in which apartment. A resident can see their apartment, its building''s '
+  'facilities and its bookings, and book for it.';
 comment on column public.apartment_residents.user_id is 'The resident''s Supabase Auth user (auth.users.id).';
 revoke all on table public.apartment_residents from anon, authenticated, service_role;
 grant all on table public.apartment_residents to service_role;
@@ -445,19 +464,35 @@ create table public.facilities (
   constraint facilities_name_unique_in_building unique (building_id, name)
 );
 comment on table public.facilities is
-  'A bookable facility of a building (gym, pool room, BBQ area). Its Access Control Facility ID links it to a SALTO zone; a booking gives the apartment''s key cards access to that zone for the booking''s time.';
+  'A bookable facility of a building (gym, pool room, BBQ area). Its Access Control Facility ID '
+  'links it to a SALTO zone; a booking gives the apartment''s key cards access to that zone for the '
+  'booking''s time.';
 comment on column public.facilities.name is 'Name shown to residents, e.g. Gym. Unique within the building.';
 comment on column public.facilities.access_control_facility_id is
-  'Access Control Facility ID: must exactly equal the Zone ID (ExtZoneID) of this facility''s zone in SALTO ProAccess SPACE; the zone must group all doors of the facility. Booking permissions are written for that zone, so changing this value moves the live permissions of all current and future bookings to the zone with the new ID and takes them off the old one. Leave empty (null) until the zone exists in SALTO; until then no door opens for bookings of this facility. 1 to 32 characters: letters, digits, spaces inside and ASCII punctuation, e.g. GYM or Zone 3; no space at either end (SALTO trims it). Unique within the building, ignoring upper/lower case.';
+  'Access Control Facility ID: must exactly equal the Zone ID (ExtZoneID) of this facility''s zone '
+  'in SALTO ProAccess SPACE; the zone must group all doors of the facility. Booking permissions are '
+  'written for that zone, so changing this value moves the live permissions of all current and '
+  'future bookings to the zone with the new ID and takes them off the old one. Leave empty (null) '
+  'until the zone exists in SALTO; until then no door opens for bookings of this facility. 1 to 32 '
+  'characters: letters, digits, spaces inside and ASCII punctuation, e.g. GYM or Zone 3; no space '
+  'at either end (SALTO trims it). Unique within the building, ignoring upper/lower case.';
 comment on column public.facilities.access_buffer_before is
-  'How long before a booking starts the door already opens for the apartment''s key cards, e.g. 00:10:00 for 10 minutes. Whole minutes, 0 to 4 hours; write e.g. ''10 minutes'' (a bare number means seconds).';
+  'How long before a booking starts the door already opens for the apartment''s key cards, e.g. '
+  '00:10:00 for 10 minutes. Whole minutes, 0 to 4 hours; write e.g. ''10 minutes'' (a bare number '
+  'means seconds).';
 comment on column public.facilities.access_buffer_after is
-  'How long after a booking ends the door still opens for the apartment''s key cards, e.g. 00:05:00 for 5 minutes. Whole minutes, 0 to 4 hours; write e.g. ''5 minutes'' (a bare number means seconds).';
+  'How long after a booking ends the door still opens for the apartment''s key cards, e.g. 00:05:00 '
+  'for 5 minutes. Whole minutes, 0 to 4 hours; write e.g. ''5 minutes'' (a bare number means '
+  'seconds).';
 revoke all on table public.facilities from anon, authenticated, service_role;
 grant all on table public.facilities to service_role;
 grant select, delete on table public.facilities to authenticated;
-grant insert (id, building_id, name, access_control_facility_id, access_buffer_before, access_buffer_after) on table public.facilities to authenticated;
-grant update (building_id, name, access_control_facility_id, access_buffer_before, access_buffer_after) on table public.facilities to authenticated;
+grant insert (
+  id, building_id, name, access_control_facility_id, access_buffer_before, access_buffer_after
+) on table public.facilities to authenticated;
+grant update (
+  building_id, name, access_control_facility_id, access_buffer_before, access_buffer_after
+) on table public.facilities to authenticated;
 alter table public.facilities enable row level security;
 -- Case-insensitive for the same reason as apartments' Access Control ID.
 create unique index facilities_access_control_facility_id_unique_in_building
@@ -529,7 +564,8 @@ begin
 end;
 $$;
 comment on function private.facilities_check_row() is
-  'Trigger: explains, for people, a facility row that its constraints would reject, and keeps the facility in its building.';
+  'Trigger: explains, for people, a facility row that its constraints would reject, and keeps the '
+  'facility in its building.';
 revoke execute on function private.facilities_check_row() from public;
 create trigger check_row
   before insert or update on public.facilities
@@ -544,7 +580,7 @@ create trigger check_row
  * "facility and apartment in one building" a guarantee of the database; the check_row trigger explains
  * a violation in words before those keys would reject it.
  *
- * Row-level security is enabled with API grants revoked; policies and grants are in 20261129000400.
+ * Row-level security is enabled; the policies are in 20_row_level_security.sql.
  */
 create table public.bookings (
   id uuid primary key default gen_random_uuid(),
@@ -567,20 +603,30 @@ create table public.bookings (
     references public.apartments (id, building_id) on delete restrict
 );
 comment on table public.bookings is
-  'A booking of a facility by an apartment. While confirmed, the apartment''s key cards get access to the facility''s SALTO zone for starts_at to ends_at, widened by the facility''s access buffers. Cancel by setting status to cancelled.';
+  'A booking of a facility by an apartment. While confirmed, the apartment''s key cards get access '
+  'to the facility''s SALTO zone for starts_at to ends_at, widened by the facility''s access '
+  'buffers. Cancel by setting status to cancelled.';
 comment on column public.bookings.building_id is
-  'The building of the facility, filled in automatically; the apartment must be in the same building. Cannot change.';
-comment on column public.bookings.starts_at is 'When the booking starts (stored as an instant; shown in the building''s time zone).';
+  'The building of the facility, filled in automatically; the apartment must be in the same '
+  'building. Cannot change.';
+comment on column public.bookings.starts_at is
+  'When the booking starts (stored as an instant; shown in the building''s time zone).';
 comment on column public.bookings.ends_at is 'When the booking ends; must be after starts_at.';
 comment on column public.bookings.status is
-  'confirmed: the apartment gets access for the booking''s time. cancelled: the booking no longer gives access (the permission is withdrawn from SALTO).';
+  'confirmed: the apartment gets access for the booking''s time. cancelled: the booking no longer '
+  'gives access (the permission is withdrawn from SALTO).';
 comment on column public.bookings.created_by is
-  'The user who made the booking (auth.users.id); null when made by the connecX backend with the service role.';
+  'The user who made the booking (auth.users.id); null when made by the connecX backend with the '
+  'service role.';
 revoke all on table public.bookings from anon, authenticated, service_role;
 grant all on table public.bookings to service_role;
 grant select, delete on table public.bookings to authenticated;
-grant insert (id, building_id, facility_id, apartment_id, starts_at, ends_at, status, created_by) on table public.bookings to authenticated;
-grant update (building_id, facility_id, apartment_id, starts_at, ends_at, status) on table public.bookings to authenticated;
+grant insert (
+  id, building_id, facility_id, apartment_id, starts_at, ends_at, status, created_by
+) on table public.bookings to authenticated;
+grant update (
+  building_id, facility_id, apartment_id, starts_at, ends_at, status
+) on table public.bookings to authenticated;
 alter table public.bookings enable row level security;
 -- Managers' policies and building-wide views filter by building; residents' by apartment; the
 -- integration looks up a facility's bookings by time. Each index also covers its foreign key.
@@ -676,7 +722,9 @@ begin
 end;
 $$;
 comment on function private.bookings_check_row() is
-  'Trigger: fills bookings.building_id from the facility, keeps it fixed, and explains in words a booking that the constraints would reject (facility and apartment in different buildings, end not after start, unknown status).';
+  'Trigger: fills bookings.building_id from the facility, keeps it fixed, and explains in words a '
+  'booking that the constraints would reject (facility and apartment in different buildings, end '
+  'not after start, unknown status).';
 revoke execute on function private.bookings_check_row() from public;
 create trigger check_row
   before insert or update on public.bookings

@@ -106,8 +106,8 @@ as $$
 $$;
 comment on function private.is_building_manager(uuid) is
   'Whether the calling user manages the given building. For triggers; policies use managed_building_ids().';
-revoke execute on function private.is_building_manager(building_id uuid) from public;
-grant execute on function private.is_building_manager(building_id uuid) to authenticated, service_role;
+revoke execute on function private.is_building_manager(uuid) from public;
+grant execute on function private.is_building_manager(uuid) to authenticated, service_role;
 
 /*
  * What a resident may change in a booking
@@ -143,7 +143,8 @@ begin
 end;
 $$;
 comment on function private.bookings_restrict_resident_changes() is
-  'Trigger: lets a resident (an authenticated user who does not manage the building) change only a booking''s status, and only to cancelled.';
+  'Trigger: lets a resident (an authenticated user who does not manage the building) change only a '
+  'booking''s status, and only to cancelled.';
 revoke execute on function private.bookings_restrict_resident_changes() from public;
 create trigger restrict_resident_changes
   before update on public.bookings

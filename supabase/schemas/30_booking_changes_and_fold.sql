@@ -13,12 +13,9 @@ comment on table integration.clock_offset is
 grant select, insert, update, delete on table integration.clock_offset to service_role;
 alter table integration.clock_offset enable row level security;
 
-/*
- * integration.now() keeps its plan. As a SQL function that cannot be inlined (its subquery), its
- * body was planned on every call: about 60 microseconds, four times per booking refreshed. PL/pgSQL
- * prepares it once per connection. Same result as in 20261129001000.
- */
-create or replace function integration.now()
+-- PL/pgSQL rather than SQL: a SQL function with a subquery cannot be inlined and would be planned
+-- at every call; PL/pgSQL prepares it once per connection (it runs several times per booking).
+create function integration.now()
 returns timestamptz
 language plpgsql
 stable
@@ -85,7 +82,7 @@ create index booking_access_unreleased_pair_idx on integration.booking_access (a
  * Alerts
  */
 -- Facts a building manager must hear about. One row per fact (dedupe_key), so repeating the same
--- situation never repeats the alert; the email outbox (alerts issue) sends them.
+-- situation never repeats the alert; the email outbox (80_alerts_and_email.sql) sends them.
 create table integration.alerts (
   id uuid primary key default gen_random_uuid(),
   building_id uuid not null references public.buildings (id) on delete cascade,
@@ -96,7 +93,8 @@ create table integration.alerts (
   created_at timestamptz not null default now()
 );
 comment on table integration.alerts is
-  'Alerts for building managers (double booking, access not in place, unknown SALTO ID, SALTO unreachable), one per fact.';
+  'Alerts for building managers (double booking, access not in place, unknown SALTO ID, SALTO '
+  'unreachable), one per fact.';
 grant select, insert, update, delete on table integration.alerts to service_role;
 grant select on table integration.alerts to authenticated;
 alter table integration.alerts enable row level security;
@@ -107,55 +105,27 @@ create policy "Managers can read alerts of their buildings"
   using (building_id = any (array(select private.managed_building_ids())));
 
 /*
- * Booking triggers append; the access state is decided after commit (benchmark 1, trigger overhead).
+ * Booking changes and the fold.
  *
- * Until now a booking's trigger decided, in the booking's own transaction, the access state of every
- * booking of its apartment and facility (integration.refresh_pair over the one-permission rule), the
- * double-booking alert, and upserted the outbox row of the access level (integration.access_level_work,
- * one per building and access level). That row is shared: concurrent bookings of one apartment waited
- * for each other's commit on it, and the decision cost about as much server time as the insert itself.
+ * A booking's triggers only append to integration.booking_changes (one row per changed apartment and
+ * facility: the old and the new one when a booking moved) and wake the sync once per transaction: no
+ * shared row, no read of other bookings, so concurrent bookings never wait for each other and the
+ * booking's own transaction stays cheap. integration.apply_booking_changes later folds pending rows
+ * into the booking access states, double-booking alerts and access level work, in one transaction (a
+ * fold that fails leaves its rows for the next one). The sync folds before it leases work,
+ * integration.tick() every minute (so nothing depends on the wake-up), and the nightly cleanup after
+ * handing finished permissions over. Until its change is folded, a booking has no
+ * integration.booking_access row and public.booking_access_states shows it as `pending`.
  *
- * The contract (design.md, "The flow") asks the triggers to record in the same transaction which access
- * levels need to be brought in line - a durable outbox - and then to wake the sync. Now:
+ * Concurrency: folds take disjoint rows (for update skip locked) and serialise per apartment and
+ * facility with a transaction advisory lock taken in one global order; every fold writes booking_access
+ * rows before access_level_work rows, in key order, so two folds never deadlock.
  *
- *   - integration.booking_changes is that durable record: the booking triggers only append one row per
- *     changed apartment and facility (the old pair and the new one when a booking moved), and wake the
- *     sync once per transaction. No upsert, no shared row, no read of other bookings.
- *   - integration.apply_booking_changes(p_limit) folds pending rows into what the trigger used to
- *     write: the booking access states, double-booking alerts and access_level_work rows, in one
- *     transaction (a fold that fails leaves its rows for the next one). It is called by the sync
- *     function before it claims work, by integration.tick() every minute (so nothing depends on the
- *     wake-up), and by the nightly cleanup (integration.refresh_finished_pairs).
- *   - Until its change is folded, a new booking has no integration.booking_access row;
- *     public.booking_access_states shows it as `pending`.
- *
- * Concurrency: folds take disjoint rows (for update skip locked), serialise per apartment and facility
- * (a transaction advisory lock, taken in one global order), and keep the lock order rule of
- * 20261129005100: booking_access rows before access_level_work rows (every pair's states first, then
- * the outbox rows, in key order).
- */
-/*
- * A fold reads the bookings whose state can change, not a pair's whole history.
- *
- * integration.refresh_pairs decided every booking an apartment ever had at a facility, and
- * integration.pairs_plan filtered all of them for the unfinished ones: a resident who has booked the
- * gym three times a week for two years has 300 bookings there, and each new booking's fold read all of
- * them (20261202000200 stopped writing them), a cost growing every week. On a building of 20,290
- * bookings (one such regular, 2,000 pairs with 10 past bookings), the same data with either body, a
- * fold took 3.0-3.6 ms for the regular and 1.9-2.1 ms for a pair without history; now 1.2-1.4 and
- * 1.2-1.5 ms. A finished booking whose state is released stays released, so a fold decides only:
- *   - the unfinished bookings: pairs_plan finds them from the end of a new (apartment, facility,
- *     ends_at) index, which replaces the (apartment, facility) one (buffers are whole minutes, so
- *     "ends_at + buffer > now" is "ends_at > now - buffer");
- *   - the bookings whose state is not released yet (finished or cancelled since the last fold), from a
- *     partial index of booking_access;
- *   - the bookings its changes name: integration.booking_changes now records which booking changed
- *     (null when a whole pair did: an Access Control ID, a Zone ID, a buffer, the minute job's and the
- *     nightly cleanup's hand-overs), which is how a booking made or moved into the past, or cancelled
- *     after it finished, gets its state.
- * Released states of past bookings are no longer rewritten when the apartment's Access Control ID or
- * the facility's Zone ID changes: they keep the access level and zone they were decided on.
- * refresh_pairs takes the changed bookings as a third argument (default none).
+ * A fold decides only the bookings whose state can change: the unfinished ones (found from the end of
+ * the bookings' (apartment, facility, ends_at) index), those whose state is not released yet, and the
+ * bookings its changes name (a booking made or moved into the past, or cancelled after it finished).
+ * A released state stays released, with the access level and zone it was decided on, so a resident's
+ * history never makes a fold slower. See docs/decisions for the measurements behind this shape.
  */
 create table integration.booking_changes (
   id bigint generated always as identity primary key,
@@ -168,13 +138,16 @@ create table integration.booking_changes (
   booking_id uuid
 );
 comment on table integration.booking_changes is
-  'Durable record of booking changes not yet folded into the access states and the outbox (integration.apply_booking_changes): one row per changed apartment and facility, appended by the booking triggers in the booking''s transaction.';
+  'Durable record of booking changes not yet folded into the access states and access level work '
+  '(integration.apply_booking_changes): one row per changed apartment and facility, appended by the '
+  'booking triggers in the booking''s transaction.';
 comment on column integration.booking_changes.booking_id is
-  'The booking that was made, moved, cancelled or deleted; null when the whole apartment and facility changed (its unfinished bookings and unreleased states are decided again).';
+  'The booking that was made, moved, cancelled or deleted; null when the whole apartment and '
+  'facility changed (its unfinished bookings and unreleased states are decided again).';
 grant select, insert, delete on table integration.booking_changes to service_role;
 alter table integration.booking_changes enable row level security;
 
-create or replace function integration.pair_lock_key(p_apartment_id uuid, p_facility_id uuid)
+create function integration.pair_lock_key(p_apartment_id uuid, p_facility_id uuid)
 returns bigint
 language plpgsql
 immutable
@@ -186,11 +159,12 @@ begin
 end;
 $$;
 comment on function integration.pair_lock_key(uuid, uuid) is
-  'Transaction advisory lock key serialising the recomputation of one apartment and facility''s access states.';
-revoke execute on function integration.pair_lock_key(p_apartment_id uuid, p_facility_id uuid) from public;
-grant execute on function integration.pair_lock_key(p_apartment_id uuid, p_facility_id uuid) to service_role;
+  'Transaction advisory lock key serialising the recomputation of one apartment and facility''s '
+  'access states.';
+revoke execute on function integration.pair_lock_key(uuid, uuid) from public;
+grant execute on function integration.pair_lock_key(uuid, uuid) to service_role;
 
-create or replace function integration.pairs_plan(p_apartment_ids uuid[], p_facility_ids uuid[], p_at timestamptz)
+create function integration.permission_groups(p_apartment_ids uuid[], p_facility_ids uuid[], p_at timestamptz)
 returns table (apartment_id uuid, facility_id uuid, booking_id uuid, group_number bigint, window_start timestamptz,
   window_end timestamptz, group_start timestamptz, group_end timestamptz, write_at timestamptz, holder_booking_ids uuid[])
 language plpgsql
@@ -274,37 +248,12 @@ begin
     on holder.apartment_id = n.apartment_id and holder.facility_id = n.facility_id and holder.group_number = 1;
 end;
 $$;
-comment on function integration.pairs_plan(uuid[], uuid[], timestamptz) is
-  'The one-permission rule for each given apartment and facility (pairs: the two arrays side by side): each unfinished booking''s time group, which group holds the permission (group_number 1), and when a waiting group is written.';
-revoke execute on function integration.pairs_plan(p_apartment_ids uuid[], p_facility_ids uuid[], p_at timestamp with time zone) from public;
+comment on function integration.permission_groups(uuid[], uuid[], timestamptz) is
+  'The one-permission rule for each given apartment and facility (pairs: the two arrays side by '
+  'side): each unfinished booking''s time group, which group holds the permission (group_number 1), '
+  'and when a waiting group is written.';
+revoke execute on function integration.permission_groups(uuid[], uuid[], timestamp with time zone) from public;
 
-create or replace function integration.pair_plan(p_apartment_id uuid, p_facility_id uuid, p_at timestamptz)
-returns table (
-  booking_id uuid,
-  group_number bigint,
-  window_start timestamptz,
-  window_end timestamptz,
-  group_start timestamptz,
-  group_end timestamptz,
-  write_at timestamptz,
-  holder_booking_ids uuid[]
-)
-language plpgsql
-stable
-set search_path = ''
-as $$
-#variable_conflict use_column
-begin
-  return query
-  select p.booking_id, p.group_number, p.window_start, p.window_end, p.group_start, p.group_end,
-    p.write_at, p.holder_booking_ids
-  from integration.pairs_plan(array[p_apartment_id], array[p_facility_id], p_at) as p;
-end;
-$$;
-comment on function integration.pair_plan(uuid, uuid, timestamptz) is
-  'integration.pairs_plan for one apartment and facility.';
-revoke execute on function integration.pair_plan(p_apartment_id uuid, p_facility_id uuid, p_at timestamp with time zone) from public;
-grant execute on function integration.pair_plan(p_apartment_id uuid, p_facility_id uuid, p_at timestamp with time zone) to service_role;
 
 create function integration.refresh_pairs(p_apartment_ids uuid[], p_facility_ids uuid[], p_changed_booking_ids uuid[] default '{}')
 returns void
@@ -321,15 +270,15 @@ begin
     join public.apartments as a on a.id = p.apartment_id
     join public.facilities as f on f.id = p.facility_id
   ),
-  plan as (
-    select * from integration.pairs_plan(p_apartment_ids, p_facility_ids, integration.now())
+  grouped as (
+    select * from integration.permission_groups(p_apartment_ids, p_facility_ids, integration.now())
   ),
-  -- The bookings whose state can change: those not yet finished (the plan), those whose state is not
+  -- The bookings whose state can change: those not yet finished (grouped), those whose state is not
   -- released yet (finished or cancelled since), and those this fold's changes name (a booking made or
   -- moved into the past, or cancelled after it finished). Every other booking of the pair is
   -- released already and stays so: a regular's history is not read again.
   candidate as (
-    select p.booking_id from plan as p
+    select p.booking_id from grouped as p
     union
     select ba.booking_id
     from pair
@@ -380,7 +329,7 @@ begin
     cross join lateral (select one.* from public.bookings as one where one.id = c.booking_id limit 1) as b
     -- A booking moved to another apartment or facility is decided with the pair it belongs to now.
     join pair on pair.apartment_id = b.apartment_id and pair.facility_id = b.facility_id
-    left join plan as p on p.booking_id = b.id
+    left join grouped as p on p.booking_id = b.id
   ),
   -- Each state to be beside the state it is: only the rows that differ are written (see above).
   decided as (
@@ -449,11 +398,30 @@ begin
 end;
 $$;
 comment on function integration.refresh_pairs(uuid[], uuid[], uuid[]) is
-  'Decides the booking access states of the given apartments and facilities (pairs: the two arrays side by side) under the one-permission rule: their unfinished bookings, their bookings whose state is not released yet, and the changed bookings named; raises a double-booking alert for each booking that starts waiting. Callers hold the pairs'' locks.';
-revoke execute on function integration.refresh_pairs(p_apartment_ids uuid[], p_facility_ids uuid[], p_changed_booking_ids uuid[]) from public;
+  'Decides the booking access states of the given apartments and facilities (pairs: the two arrays '
+  'side by side) under the one-permission rule: their unfinished bookings, their bookings whose '
+  'state is not released yet, and the changed bookings named; raises a double-booking alert for '
+  'each booking that starts waiting. Callers hold the pairs'' locks.';
+revoke execute on function integration.refresh_pairs(uuid[], uuid[], uuid[]) from public;
 
 -- The fold hands refresh_pairs the bookings its changes name.
-create or replace function integration.apply_booking_changes(p_limit integer default 500, p_building_id uuid default null)
+-- Booking changes folded per transaction. Each holds an advisory lock per apartment and facility
+-- until commit, so a batch bounds how long a fold blocks bookings of the same pairs.
+create function integration.fold_batch()
+returns integer
+language sql
+immutable
+set search_path = ''
+as $$
+  select 500
+$$;
+comment on function integration.fold_batch() is
+  'Booking changes folded per transaction (integration.apply_booking_changes): each holds an '
+  'advisory lock per apartment and facility until commit.';
+revoke execute on function integration.fold_batch() from public;
+grant execute on function integration.fold_batch() to service_role;
+
+create function integration.apply_booking_changes(p_limit integer default integration.fold_batch(), p_building_id uuid default null)
 returns integer
 language plpgsql
 security definer
@@ -470,7 +438,7 @@ begin
   -- another fold holds are skipped (that fold decides them). The batch is picked once, then deleted
   -- by key: the queue swings from empty to thousands of rows between two statistics runs, and as a
   -- `where id in (...)` subquery the pick could be planned as the inner side of a nested loop and
-  -- run again for every row of the queue (10 s for one building's fold in benchmark 5).
+  -- run again for every row of the queue.
   with picked as materialized (
     select p.id from integration.booking_changes as p
     where p_building_id is null or p.building_id = p_building_id
@@ -513,7 +481,7 @@ begin
   end loop;
   perform integration.refresh_pairs(apartment_ids, facility_ids, coalesce(changed_booking_ids, '{}'));
 
-  -- Then the outbox rows of their access levels, in key order (integration.request_sync, without the
+  -- Then the work rows of their access levels, in key order (integration.request_sync, without the
   -- wake-up).
   insert into integration.access_level_work as w (building_id, access_level_id)
   select distinct a.building_id, a.access_control_id
@@ -530,11 +498,13 @@ begin
 end;
 $$;
 comment on function integration.apply_booking_changes(integer, uuid) is
-  'Folds pending booking changes (integration.booking_changes, up to p_limit, all when null; of one building when given) into booking access states, double-booking alerts and outbox rows, in one transaction; returns the change rows applied.';
-revoke execute on function integration.apply_booking_changes(p_limit integer, p_building_id uuid) from public;
-grant execute on function integration.apply_booking_changes(p_limit integer, p_building_id uuid) to service_role;
+  'Folds pending booking changes (integration.booking_changes, up to p_limit, all when null; of one '
+  'building when given) into booking access states, double-booking alerts and access level work, in '
+  'one transaction; returns the change rows applied.';
+revoke execute on function integration.apply_booking_changes(integer, uuid) from public;
+grant execute on function integration.apply_booking_changes(integer, uuid) to service_role;
 
-create or replace function integration.on_booking_changed()
+create function integration.on_booking_changed()
 returns trigger
 language plpgsql
 security definer
@@ -557,7 +527,8 @@ begin
 end;
 $$;
 comment on function integration.on_booking_changed() is
-  'Trigger: a booking was made, moved, cancelled or deleted; records its apartment and facility in integration.booking_changes (folded by integration.apply_booking_changes) and wakes the sync.';
+  'Trigger: a booking was made, moved, cancelled or deleted; records its apartment and facility in '
+  'integration.booking_changes (folded by integration.apply_booking_changes) and wakes the sync.';
 revoke execute on function integration.on_booking_changed() from public;
 grant execute on function integration.on_booking_changed() to service_role;
 create trigger sync_salto_access
@@ -573,7 +544,7 @@ create trigger sync_salto_access_on_update
 -- An apartment's Access Control ID was set, changed or cleared: its pairs with bookings are recorded
 -- as changed (the fold rewrites their states on the new access level and queues it); the old access
 -- level loses this project's zones and the new one is reconciled, queued here.
-create or replace function integration.on_apartment_access_control_id_changed()
+create function integration.on_apartment_access_control_id_changed()
 returns trigger
 language plpgsql
 security definer
@@ -600,7 +571,7 @@ create trigger sync_salto_access
 
 -- A facility's Zone ID or buffers changed: every apartment with a booking of it is recorded as
 -- changed, and every access level holding a permission we wrote on its old zone is queued.
-create or replace function integration.on_facility_access_changed()
+create function integration.on_facility_access_changed()
 returns trigger
 language plpgsql
 security definer
@@ -624,7 +595,8 @@ begin
 end;
 $$;
 comment on function integration.on_facility_access_changed() is
-  'Trigger: a facility''s Zone ID or access buffers changed; its bookings'' permissions are rewritten (and moved off the old zone).';
+  'Trigger: a facility''s Zone ID or access buffers changed; its bookings'' permissions are '
+  'rewritten (and moved off the old zone).';
 revoke execute on function integration.on_facility_access_changed() from public;
 grant execute on function integration.on_facility_access_changed() to service_role;
 create trigger sync_salto_access
@@ -634,7 +606,7 @@ create trigger sync_salto_access
     is distinct from (new.access_control_facility_id, new.access_buffer_before, new.access_buffer_after))
   execute function integration.on_facility_access_changed();
 
-create or replace function integration.pair_changed(p_apartment_id uuid, p_facility_id uuid)
+create function integration.pair_changed(p_apartment_id uuid, p_facility_id uuid)
 returns void
 language plpgsql
 security definer
@@ -651,13 +623,13 @@ begin
   end if;
 end;
 $$;
-revoke execute on function integration.pair_changed(p_apartment_id uuid, p_facility_id uuid) from public;
-grant execute on function integration.pair_changed(p_apartment_id uuid, p_facility_id uuid) to service_role;
+revoke execute on function integration.pair_changed(uuid, uuid) from public;
+grant execute on function integration.pair_changed(uuid, uuid) to service_role;
 
 -- The nightly cleanup's hand-overs: the building's finished pairs are recorded as changed; the cleanup
 -- then folds the building's pending changes (integration.apply_booking_changes, in bounded batches)
 -- before it reconciles.
-create or replace function integration.refresh_finished_pairs(p_building_id uuid)
+create function integration.refresh_finished_pairs(p_building_id uuid)
 returns integer
 language plpgsql
 security definer
@@ -677,14 +649,15 @@ begin
 end;
 $$;
 comment on function integration.refresh_finished_pairs(uuid) is
-  'Records the finished pairs of one building (finished bookings to release, waiting bookings whose holder finished) as booking changes, for integration.apply_booking_changes; returns how many.';
-revoke execute on function integration.refresh_finished_pairs(p_building_id uuid) from public;
-grant execute on function integration.refresh_finished_pairs(p_building_id uuid) to service_role;
+  'Records the finished pairs of one building (finished bookings to release, waiting bookings whose '
+  'holder finished) as booking changes, for integration.apply_booking_changes; returns how many.';
+revoke execute on function integration.refresh_finished_pairs(uuid) from public;
+grant execute on function integration.refresh_finished_pairs(uuid) to service_role;
 
 /*
  * What the app sees: every booking, `pending` until its change is folded.
  */
-create or replace view public.booking_access_states
+create view public.booking_access_states
 with (security_invoker = true)
 as
   select
@@ -709,19 +682,38 @@ as
   from public.bookings as b
   left join integration.booking_access as ba on ba.booking_id = b.id;
 comment on view public.booking_access_states is
-  'SALTO access of each booking: waiting (another booking of the same apartment and facility holds the one permission SALTO allows; written_from says when it will be written), scheduled (being written), active (in SALTO), released (finished or cancelled), failed (reason says what to fix). Managers see their buildings, residents their apartment.';
-comment on column public.booking_access_states.state is 'pending | waiting | scheduled | active | released | failed';
-comment on column public.booking_access_states.reason is 'Why the booking is pending, waiting or failed, or what SALTO cannot express exactly, in words a manager can act on.';
-comment on column public.booking_access_states.access_level_id is 'The SALTO User Access Level EXT ID (the apartment''s Access Control ID) the permission is written to.';
-comment on column public.booking_access_states.zone_id is 'The SALTO Zone ID (the facility''s Access Control Facility ID) the permission opens.';
-comment on column public.booking_access_states.access_starts_at is 'When the key cards start to open the zone: the booking start minus the facility''s before-buffer (joined with touching bookings served by the same permission).';
+  'SALTO access of each booking: waiting (another booking of the same apartment and facility holds '
+  'the one permission SALTO allows; written_from says when it will be written), scheduled (being '
+  'written), active (in SALTO), released (finished or cancelled), failed (reason says what to fix). '
+  'Managers see their buildings, residents their apartment.';
+comment on column public.booking_access_states.state is
+  'pending | waiting | scheduled | active | released | failed';
+comment on column public.booking_access_states.reason is
+  'Why the booking is pending, waiting or failed, or what SALTO cannot express exactly, in words a '
+  'manager can act on.';
+comment on column public.booking_access_states.access_level_id is
+  'The SALTO User Access Level EXT ID (the apartment''s Access Control ID) the permission is '
+  'written to.';
+comment on column public.booking_access_states.zone_id is
+  'The SALTO Zone ID (the facility''s Access Control Facility ID) the permission opens.';
+comment on column public.booking_access_states.access_starts_at is
+  'When the key cards start to open the zone: the booking start minus the facility''s before-buffer '
+  '(joined with touching bookings served by the same permission).';
 comment on column public.booking_access_states.access_ends_at is 'When the key cards stop opening the zone.';
-comment on column public.booking_access_states.period_start is 'First date of the SALTO Period written, in the building''s time zone.';
-comment on column public.booking_access_states.period_end is 'Last date of the SALTO Period written, in the building''s time zone.';
-comment on column public.booking_access_states.timetable_id is 'The SALTO Timetable (TimezoneTableID) written; 0 means always.';
-comment on column public.booking_access_states.written_from is 'For a waiting booking: when the booking holding the permission finishes and this one is written.';
+comment on column public.booking_access_states.period_start is
+  'First date of the SALTO Period written, in the building''s time zone.';
+comment on column public.booking_access_states.period_end is
+  'Last date of the SALTO Period written, in the building''s time zone.';
+comment on column public.booking_access_states.timetable_id is
+  'The SALTO Timetable (TimezoneTableID) written; 0 means always.';
+comment on column public.booking_access_states.written_from is
+  'For a waiting booking: when the booking holding the permission finishes and this one is written.';
 comment on view public.booking_access_states is
-  'SALTO access of each booking: pending (just booked; its access is being worked out, within seconds), waiting (another booking of the same apartment and facility holds the one permission SALTO allows; written_from says when it will be written), scheduled (being written), active (in SALTO), released (finished or cancelled), failed (reason says what to fix). Managers see their buildings, residents their apartment.';
+  'SALTO access of each booking: pending (just booked; its access is being worked out, within '
+  'seconds), waiting (another booking of the same apartment and facility holds the one permission '
+  'SALTO allows; written_from says when it will be written), scheduled (being written), active (in '
+  'SALTO), released (finished or cancelled), failed (reason says what to fix). Managers see their '
+  'buildings, residents their apartment.';
 revoke all on table public.booking_access_states from anon, authenticated, service_role;
 grant all on table public.booking_access_states to service_role;
 grant select on table public.booking_access_states to authenticated;

@@ -1,23 +1,24 @@
 /*
- * The outbox: access levels to bring in line with the bookings
+ * Access level work: the access levels to bring in line with the bookings
  */
 -- One row per SALTO access level whose zone permissions may differ from what the bookings ask for.
 -- Written by triggers in the transaction that changed the bookings (a rollback leaves no row, a commit
--- is never forgotten) and by the minute job when time moves a permission on. The sync function claims
--- rows, reconciles, and deletes a row only if nobody asked again meanwhile (generation unchanged).
+-- is never forgotten) and by the minute job when time moves a permission on. The sync function leases
+-- the building, reconciles, and deletes a row only if nobody asked again meanwhile (generation unchanged).
 create table integration.access_level_work (
   building_id uuid not null references public.buildings (id) on delete cascade,
   access_level_id text not null,
   generation bigint not null default 1,
   requested_at timestamptz not null default now(),
-  -- Backoff after a transient failure: not claimed before this time.
+  -- Backoff after a transient failure: not worked on before this time.
   not_before timestamptz not null default '-infinity',
   attempts integer not null default 0,
   last_error text,
   constraint access_level_work_pkey primary key (building_id, access_level_id)
 );
 comment on table integration.access_level_work is
-  'Durable outbox: SALTO access levels (by building and ExtGroupID) whose zone permissions must be reconciled with the bookings. Safe to repeat: the sync is level-triggered.';
+  'Access level work: SALTO access levels (by building and ExtGroupID) whose zone permissions must '
+  'be reconciled with the bookings. Safe to repeat: the sync is level-triggered.';
 grant select, insert, update, delete on table integration.access_level_work to service_role;
 alter table integration.access_level_work enable row level security;
 create index access_level_work_due_idx on integration.access_level_work (not_before);
@@ -27,12 +28,9 @@ create index access_level_work_due_idx on integration.access_level_work (not_bef
  */
 -- The zone permissions this project last wrote, per access level and zone. It tells which zone
 -- permissions of an access level are ours to change (every other one is permanent and untouched),
--- lets a changed Zone ID remove the permission from the old zone, and shows which timetable slots are in use.
-/*
- * Which bookings a written permission serves
- */
--- Lets the cleanup tell a hand-over (the permission now serves other bookings than the ones it was
--- written for) from a repair (SALTO differs from what was written for the same bookings).
+-- lets a changed Zone ID remove the permission from the old zone, and shows which timetable slots are
+-- in use. Which bookings it was written for lets the cleanup tell a hand-over (the permission now
+-- serves other bookings) from a repair (SALTO differs from what was written for the same bookings).
 create table integration.written_permissions (
   building_id uuid not null references public.buildings (id) on delete cascade,
   access_level_id text not null,
@@ -41,13 +39,14 @@ create table integration.written_permissions (
   period_start date not null,
   period_end date not null,
   written_at timestamptz not null default now(),
-  constraint written_permissions_pkey primary key (building_id, access_level_id, zone_id),
-  booking_ids uuid[] not null default '{}'
+  booking_ids uuid[] not null default '{}',
+  constraint written_permissions_pkey primary key (building_id, access_level_id, zone_id)
 );
 comment on table integration.written_permissions is
   'Zone permissions this project has written to SALTO (one per access level and zone, as SALTO holds them).';
 comment on column integration.written_permissions.booking_ids is
-  'The bookings the permission was written for (one group of touching bookings of one apartment and facility).';
+  'The bookings the permission was written for (one group of touching bookings of one apartment and '
+  'facility).';
 grant select, insert, update, delete on table integration.written_permissions to service_role;
 alter table integration.written_permissions enable row level security;
 
@@ -76,25 +75,14 @@ begin
 end;
 $$;
 comment on function integration.request_sync(uuid, text) is
-  'Puts a SALTO access level in the outbox (or bumps its generation) and wakes the sync function.';
-revoke execute on function integration.request_sync(p_building_id uuid, p_access_level_id text) from public;
-grant execute on function integration.request_sync(p_building_id uuid, p_access_level_id text) to service_role;
+  'Records access level work for a SALTO access level (or bumps its generation) and wakes the sync function.';
+revoke execute on function integration.request_sync(uuid, text) from public;
+grant execute on function integration.request_sync(uuid, text) to service_role;
 
-/*
- * integration.desired_permissions_of finds its access levels' booked pairs by probing each pair.
- *
- * "Which of these apartments have a booking at which facility" was an EXISTS that PostgreSQL may turn
- * into a join against every booking: with the plan kept for the connection (PL/pgSQL chooses a generic
- * plan after five calls), a sync connection that planned it while the bookings table looked small
- * hashed all the bookings on every pass: 2.0 ms for one access level in benchmark 2, where the probes
- * take 0.1 ms, and run to run the same benchmark got one plan or the other. A LATERAL subquery with
- * LIMIT 1 is never flattened into a join: each apartment and facility of the building is looked up in
- * the bookings' (apartment, facility) index, whatever the statistics said when the plan was made. A
- * building has tens of facilities, and the sync asks for a few access levels at a time; the nightly
- * cleanup's whole building (200 access levels x 3 facilities in benchmark 5) is 600 index probes.
- * Same result as 20261129006200.
- */
-create or replace function integration.desired_permissions_of(p_building_id uuid, p_access_level_ids text[])
+-- Each apartment and facility of the building is probed in the bookings' index (a LATERAL subquery
+-- with LIMIT 1, never flattened into a join): an EXISTS could be planned as a hash of every booking,
+-- and PL/pgSQL keeps a connection's generic plan (docs/decisions).
+create function integration.desired_permissions_of(p_building_id uuid, p_access_level_ids text[])
 returns table (
   access_level_id text,
   zone_id text,
@@ -128,7 +116,7 @@ begin
   return query
     select a.access_control_id, f.access_control_facility_id, f.id, p.group_start, p.group_end,
       pg_catalog.array_agg(p.booking_id order by p.window_start, p.booking_id)
-    from integration.pairs_plan(apartment_ids, facility_ids, integration.now()) as p
+    from integration.permission_groups(apartment_ids, facility_ids, integration.now()) as p
     join public.apartments as a on a.id = p.apartment_id
     join public.facilities as f on f.id = p.facility_id
     where p.group_number = 1
@@ -136,9 +124,10 @@ begin
 end;
 $$;
 comment on function integration.desired_permissions_of(uuid, text[]) is
-  'integration.desired_permissions for several access levels of a building at once, one row per access level and zone.';
-revoke execute on function integration.desired_permissions_of(p_building_id uuid, p_access_level_ids text[]) from public;
-grant execute on function integration.desired_permissions_of(p_building_id uuid, p_access_level_ids text[]) to service_role;
+  'integration.desired_permissions for several access levels of a building at once, one row per '
+  'access level and zone.';
+revoke execute on function integration.desired_permissions_of(uuid, text[]) from public;
+grant execute on function integration.desired_permissions_of(uuid, text[]) to service_role;
 
 create function integration.managed_zones_of(p_building_id uuid, p_access_level_ids text[])
 returns table (access_level_id text, zone_id text)
@@ -161,15 +150,15 @@ end;
 $$;
 comment on function integration.managed_zones_of(uuid, text[]) is
   'integration.managed_zones for several access levels of a building at once.';
-revoke execute on function integration.managed_zones_of(p_building_id uuid, p_access_level_ids text[]) from public;
-grant execute on function integration.managed_zones_of(p_building_id uuid, p_access_level_ids text[]) to service_role;
+revoke execute on function integration.managed_zones_of(uuid, text[]) from public;
+grant execute on function integration.managed_zones_of(uuid, text[]) to service_role;
 
 /*
- * Access levels with their plans, in one round trip: what integration.desired_permissions_of (as
+ * Access levels with their desired permissions, in one round trip: what integration.desired_permissions_of (as
  * JSON) and managed_zones_of say of each. The nightly cleanup asks for all of a building's access
- * levels; the sync for its due ones (due_work_plans).
+ * levels; the sync for its due ones (due_access_level_work).
  */
-create function integration.access_level_plans(p_building_id uuid, p_access_level_ids text[])
+create function integration.desired_access_levels(p_building_id uuid, p_access_level_ids text[])
 returns table (
   access_level_id text,
   desired jsonb,
@@ -202,17 +191,17 @@ begin
     left join managed on managed.access_level_id = l.id;
 end;
 $$;
-comment on function integration.access_level_plans(uuid, text[]) is
+comment on function integration.desired_access_levels(uuid, text[]) is
   'Each given access level of the building with its desired zone windows (JSON) and managed zones.';
-revoke execute on function integration.access_level_plans(p_building_id uuid, p_access_level_ids text[]) from public;
-grant execute on function integration.access_level_plans(p_building_id uuid, p_access_level_ids text[]) to service_role;
+revoke execute on function integration.desired_access_levels(uuid, text[]) from public;
+grant execute on function integration.desired_access_levels(uuid, text[]) to service_role;
 
 /*
- * A building's due access levels with their plans, in one round trip: the outbox rows to work on (up
- * to p_limit, oldest first), each with its integration.access_level_plans row. Was two calls in a row
- * on the path from a booking to SALTO.
+ * A building's due access level work with each access level's desired permissions, in one round trip
+ * (up to p_limit, oldest first). Its plan is kept for the connection (force_generic_plan): it runs on
+ * every sync pass, on the way from a booking to SALTO.
  */
-create function integration.due_work_plans(p_building_id uuid, p_limit integer)
+create function integration.due_access_level_work(p_building_id uuid, p_limit integer)
 returns table (
   access_level_id text,
   generation bigint,
@@ -236,27 +225,24 @@ begin
       order by w.requested_at, w.access_level_id
       limit p_limit
     )
-    select due.access_level_id, due.generation, due.attempts, plan.desired, plan.managed_zones
+    select due.access_level_id, due.generation, due.attempts, d.desired, d.managed_zones
     from due
-    join integration.access_level_plans(p_building_id, array(select due.access_level_id from due)) as plan
-      on plan.access_level_id = due.access_level_id
+    join integration.desired_access_levels(p_building_id, array(select due.access_level_id from due)) as d
+      on d.access_level_id = due.access_level_id
     order by due.requested_at, due.access_level_id;
 end;
 $$;
-comment on function integration.due_work_plans(uuid, integer) is
-  'The building''s due outbox rows (up to p_limit, oldest first), each with its desired zone windows (JSON) and managed zones.';
-revoke execute on function integration.due_work_plans(p_building_id uuid, p_limit integer) from public;
-grant execute on function integration.due_work_plans(p_building_id uuid, p_limit integer) to service_role;
+comment on function integration.due_access_level_work(uuid, integer) is
+  'The building''s due access level work (up to p_limit, oldest first), each with its desired zone '
+  'windows (JSON) and managed zones.';
+revoke execute on function integration.due_access_level_work(uuid, integer) from public;
+grant execute on function integration.due_access_level_work(uuid, integer) to service_role;
 
 /*
- * Recording a reconciled access level does only the statements it needs (benchmark 5).
- *
- * The nightly cleanup records one access level per SALTO write (10,000 in benchmark 5), most of them
- * with nothing written, no booking served, no failure and no alert: each empty statement still cost
- * an executor start, and the delete of the zones no longer written was planned anew at every call
- * (its zone list was a subquery over the JSON argument). Now the zone list is computed once, and the
- * statements with nothing to do are skipped. The recording is integration.record_reconciled_level;
- * record_reconciled is it plus the lease's renewal (integration.renew_lease), as in 20261129006100.
+ * Recording a reconciled access level: the permissions written, the booking states they serve, the
+ * failures and alerts, and the work row done. Statements with nothing to do are skipped: the nightly
+ * cleanup records thousands of access levels, most with nothing written. integration.record_reconciled
+ * is this plus the renewal of the caller's building lease; record_reconciled_levels records a batch.
  */
 create function integration.record_reconciled_level(
   p_building_id uuid,
@@ -339,8 +325,9 @@ begin
 end;
 $$;
 comment on function integration.record_reconciled_level(uuid, text, bigint, jsonb, jsonb, jsonb) is
-  'Records one reconciled access level: written permissions, booking states, alerts, and the outbox row done (same generation only).';
-revoke execute on function integration.record_reconciled_level(p_building_id uuid, p_access_level_id text, p_generation bigint, p_written jsonb, p_failures jsonb, p_alerts jsonb) from public;
+  'Records one reconciled access level: written permissions, booking states, alerts, and the work '
+  'row done (same generation only).';
+revoke execute on function integration.record_reconciled_level(uuid, text, bigint, jsonb, jsonb, jsonb) from public;
 
 /*
  * Several reconciled access levels of one building recorded in one call (the nightly cleanup records
@@ -368,16 +355,17 @@ begin
       p_building_id, level ->> 'access_level_id', (level ->> 'generation')::bigint,
       level -> 'written', level -> 'failures', level -> 'alerts');
   end loop;
-  -- Once for the batch (its lease row was updated once per access level).
+  -- Once for the batch, not once per access level.
   return integration.renew_lease(p_building_id, p_invocation, p_lease);
 end;
 $$;
 comment on function integration.record_reconciled_levels(uuid, jsonb, uuid, interval) is
-  'integration.record_reconciled_level for several access levels of a building in one call, then renews the caller''s lease once; returns whether the caller still holds it.';
-revoke execute on function integration.record_reconciled_levels(p_building_id uuid, p_levels jsonb, p_invocation uuid, p_lease interval) from public;
-grant execute on function integration.record_reconciled_levels(p_building_id uuid, p_levels jsonb, p_invocation uuid, p_lease interval) to service_role;
+  'integration.record_reconciled_level for several access levels of a building in one call, then '
+  'renews the caller''s lease once; returns whether the caller still holds it.';
+revoke execute on function integration.record_reconciled_levels(uuid, jsonb, uuid, interval) from public;
+grant execute on function integration.record_reconciled_levels(uuid, jsonb, uuid, interval) to service_role;
 
-create or replace function integration.record_reconciled(
+create function integration.record_reconciled(
   p_building_id uuid,
   p_access_level_id text,
   p_generation bigint,
@@ -398,6 +386,8 @@ begin
 end;
 $$;
 comment on function integration.record_reconciled(uuid, text, bigint, jsonb, jsonb, jsonb, uuid, interval) is
-  'Records one reconciled access level in one call: written permissions, booking states, alerts, and the outbox row done (same generation only); renews the caller''s building lease and returns whether it still holds it.';
-revoke execute on function integration.record_reconciled(p_building_id uuid, p_access_level_id text, p_generation bigint, p_written jsonb, p_failures jsonb, p_alerts jsonb, p_invocation uuid, p_lease interval) from public;
-grant execute on function integration.record_reconciled(p_building_id uuid, p_access_level_id text, p_generation bigint, p_written jsonb, p_failures jsonb, p_alerts jsonb, p_invocation uuid, p_lease interval) to service_role;
+  'Records one reconciled access level in one call: written permissions, booking states, alerts, '
+  'and the work row done (same generation only); renews the caller''s building lease and returns '
+  'whether it still holds it.';
+revoke execute on function integration.record_reconciled(uuid, text, bigint, jsonb, jsonb, jsonb, uuid, interval) from public;
+grant execute on function integration.record_reconciled(uuid, text, bigint, jsonb, jsonb, jsonb, uuid, interval) to service_role;

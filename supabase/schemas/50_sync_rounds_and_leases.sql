@@ -22,7 +22,9 @@ create table integration.salto_servers (
   constraint salto_servers_basic_user check (auth_mode <> 'basic' or basic_user is not null)
 );
 comment on table integration.salto_servers is
-  'How to reach each building''s SALTO ProAccess SPACE (SHIP over HTTPS or TCP/STP) and which timetable slots the integration may use there. The credential is the Vault secret named in credential_secret_name.';
+  'How to reach each building''s SALTO ProAccess SPACE (SHIP over HTTPS or TCP/STP) and which '
+  'timetable slots the integration may use there. The credential is the Vault secret named in '
+  'credential_secret_name.';
 grant select, insert, update, delete on table integration.salto_servers to service_role;
 alter table integration.salto_servers enable row level security;
 
@@ -39,24 +41,15 @@ grant select, insert, update, delete on table integration.building_leases to ser
 alter table integration.building_leases enable row level security;
 
 /*
- * A sync round brings the buildings it leased, and SALTO is read while the database plans
- * (benchmark 2, booking to SALTO latency).
+ * A sync round (integration.take_work) folds booking changes, leases the buildings with due work and
+ * returns each with its context and first due access levels, read in the transaction that leased it.
+ * The sync then reads SALTO for the first access level while the database computes its desired
+ * permissions and the building's timetable slots: neither waits for the other.
  *
- * Once integration.take_work had leased a building, the sync asked for the building (its SALTO server,
- * credential, time zone), its timetable slots, the slots its written permissions use, and its due
- * access levels with their plans: four more queries, about 2 ms of a booking's ~10 ms on its way to
- * the door, before SALTO could be asked anything. Now take_work returns each leased building with its
- * context and its first due access levels, read in the transaction that leased it. The sync then needs
- * two things before it writes an access level: what SALTO holds for it (one SHIP read) and what the
- * bookings ask of it (its plan, and the building's timetable slots). Neither needs the other, and each
- * takes about as long: the first due access level is read from SALTO while the database plans
- * (integration.access_level_plans, integration.building_timetables).
- *
- * integration.building_context and integration.building_timetables are the two reads, as JSON, shared
- * by the round and by the callers that read one building (the nightly cleanup, the operator CLI), so
- * one mapping in src/shared/sync/store.ts serves all of them. They are PL/pgSQL, like
- * integration.claim_buildings now: a SQL function that cannot be inlined plans its statement at every
- * call (0.2-0.3 ms each here, on every round), PL/pgSQL keeps the plan for the connection.
+ * integration.building_context and integration.building_timetables are the two reads of one building,
+ * as JSON, shared by the round, the nightly cleanup and the operator CLI (one mapping in
+ * src/shared/sync/store.ts). Functions on the booking's path to SALTO are PL/pgSQL, which keeps their
+ * plans for the connection; a SQL function that cannot be inlined is planned at every call.
  */
 -- How to reach the building's SALTO (null when none is configured), its time zone and the timetable
 -- slots reserved for this project. Holds the decrypted credential: service role only.
@@ -89,9 +82,11 @@ begin
 end;
 $$;
 comment on function integration.building_context(uuid) is
-  'The building''s time zone, reserved timetable slots and SALTO server with its decrypted credential (salto_server null when none is configured), as JSON; null when the building does not exist.';
-revoke execute on function integration.building_context(p_building_id uuid) from public;
-grant execute on function integration.building_context(p_building_id uuid) to service_role;
+  'The building''s time zone, reserved timetable slots and SALTO server with its decrypted '
+  'credential (salto_server null when none is configured), as JSON; null when the building does not '
+  'exist.';
+revoke execute on function integration.building_context(uuid) from public;
+grant execute on function integration.building_context(uuid) to service_role;
 
 /*
  * The building's SALTO server: one talker at a time
@@ -116,8 +111,8 @@ as $$
 $$;
 comment on function integration.take_building_lease(uuid, uuid, interval) is
   'Takes a building''s SALTO lease for an invocation unless another live invocation holds it.';
-revoke execute on function integration.take_building_lease(p_building_id uuid, p_invocation uuid, p_lease interval) from public;
-grant execute on function integration.take_building_lease(p_building_id uuid, p_invocation uuid, p_lease interval) to service_role;
+revoke execute on function integration.take_building_lease(uuid, uuid, interval) from public;
+grant execute on function integration.take_building_lease(uuid, uuid, interval) to service_role;
 
 -- Extends a lease the caller still holds; false when it was lost (expired and taken by another).
 create function integration.renew_lease(p_building_id uuid, p_invocation uuid, p_lease interval)
@@ -133,8 +128,8 @@ as $$
   )
   select exists (select from renewed)
 $$;
-revoke execute on function integration.renew_lease(p_building_id uuid, p_invocation uuid, p_lease interval) from public;
-grant execute on function integration.renew_lease(p_building_id uuid, p_invocation uuid, p_lease interval) to service_role;
+revoke execute on function integration.renew_lease(uuid, uuid, interval) from public;
+grant execute on function integration.renew_lease(uuid, uuid, interval) to service_role;
 
 create function integration.release_lease(p_building_id uuid, p_invocation uuid)
 returns void
@@ -145,11 +140,11 @@ as $$
   delete from integration.building_leases as l
   where l.building_id = p_building_id and l.leased_by = p_invocation
 $$;
-revoke execute on function integration.release_lease(p_building_id uuid, p_invocation uuid) from public;
-grant execute on function integration.release_lease(p_building_id uuid, p_invocation uuid) to service_role;
+revoke execute on function integration.release_lease(uuid, uuid) from public;
+grant execute on function integration.release_lease(uuid, uuid) to service_role;
 
--- Same statement as in 20261129006100, planned once per connection (see above).
-create or replace function integration.claim_buildings(p_invocation uuid, p_lease interval, p_limit integer default 100)
+-- Leases the buildings with due work that no live invocation holds (up to p_limit).
+create function integration.lease_buildings(p_invocation uuid, p_lease interval, p_limit integer default 100)
 returns setof uuid
 language plpgsql
 security definer
@@ -172,35 +167,33 @@ begin
     returning l.building_id;
 end;
 $$;
-revoke execute on function integration.claim_buildings(p_invocation uuid, p_lease interval, p_limit integer) from public;
-grant execute on function integration.claim_buildings(p_invocation uuid, p_lease interval, p_limit integer) to service_role;
+revoke execute on function integration.lease_buildings(uuid, interval, integer) from public;
+grant execute on function integration.lease_buildings(uuid, interval, integer) to service_role;
 
 create function integration.take_work(
   p_invocation uuid,
   p_lease interval,
   p_limit integer,
-  p_fold_batch integer,
   p_due_batch integer,
-  out claimed jsonb,
+  out leased_buildings jsonb,
   out changes_left boolean,
   out seconds_until_due double precision
 )
 language plpgsql
 security definer
 set search_path = ''
-set plan_cache_mode = force_generic_plan
--- Planned once per connection: see 20261129006500.
+-- Runs on every round: its plan is kept for the connection.
 set plan_cache_mode = force_generic_plan
 as $$
 declare
   at timestamptz := integration.now();
   leased uuid[];
 begin
-  changes_left := integration.apply_booking_changes(p_fold_batch) >= p_fold_batch;
+  changes_left := integration.apply_booking_changes() >= integration.fold_batch();
   -- A backlog of changes is folded before any building is leased: an access level is then read and
   -- written once with all its bookings' changes, not once per batch that reaches it.
   leased := case when p_limit > 0 and not changes_left
-    then array(select integration.claim_buildings(p_invocation, p_lease, p_limit))
+    then array(select integration.lease_buildings(p_invocation, p_lease, p_limit))
     else '{}'::uuid[] end;
   select coalesce(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
       'building', integration.building_context(l.building_id),
@@ -216,7 +209,7 @@ begin
           limit p_due_batch
         ) as d))
       order by l.building_id), '[]'::jsonb)
-  into claimed
+  into leased_buildings
   from pg_catalog.unnest(leased) as l (building_id);
   -- 0 when work is due now (held by another invocation's lease), null when there is none.
   select case when min(w.not_before) is not null
@@ -225,7 +218,10 @@ begin
   from integration.access_level_work as w;
 end;
 $$;
-comment on function integration.take_work(uuid, interval, integer, integer, integer) is
-  'One round of the sync: folds a batch of booking changes, leases buildings with due work (up to p_limit), and returns each leased building with its context and first p_due_batch due access levels (JSON), whether changes remain and the seconds until the next work falls due (null: none).';
-revoke execute on function integration.take_work(p_invocation uuid, p_lease interval, p_limit integer, p_fold_batch integer, p_due_batch integer, OUT claimed jsonb, OUT changes_left boolean, OUT seconds_until_due double precision) from public;
-grant execute on function integration.take_work(p_invocation uuid, p_lease interval, p_limit integer, p_fold_batch integer, p_due_batch integer, OUT claimed jsonb, OUT changes_left boolean, OUT seconds_until_due double precision) to service_role;
+comment on function integration.take_work(uuid, interval, integer, integer) is
+  'One round of the sync: folds a batch of booking changes, leases buildings with due work (up to '
+  'p_limit), and returns each leased building with its context and first p_due_batch due access '
+  'levels (JSON), whether changes remain and the seconds until the next work falls due (null: '
+  'none).';
+revoke execute on function integration.take_work(uuid, interval, integer, integer) from public;
+grant execute on function integration.take_work(uuid, interval, integer, integer) to service_role;

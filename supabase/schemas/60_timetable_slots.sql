@@ -10,7 +10,8 @@ create table integration.timetable_slots (
   constraint timetable_slots_content_unique unique (building_id, content_key)
 );
 comment on table integration.timetable_slots is
-  'Contents of the SALTO timetable slots this project uses, per building; written_at null means not yet written to SALTO.';
+  'Contents of the SALTO timetable slots this project uses, per building; written_at null means not '
+  'yet written to SALTO.';
 grant select, insert, update, delete on table integration.timetable_slots to service_role;
 alter table integration.timetable_slots enable row level security;
 
@@ -21,15 +22,13 @@ alter table integration.timetable_slots enable row level security;
  * permissions still using it move to a slot of the new range as their access levels are next
  * reconciled (the nightly cleanup reconciles every one).
  *
- * Its record kept its timetable's content key, which is unique per building: the same hours could
- * then never take a slot of the new range, and every sync pass that needed them failed on
- * timetable_slots_content_unique. Recording a slot now forgets any other slot holding the same
- * timetable that SALTO never confirmed (as before) or that lies outside the range. A confirmed slot
- * inside the range is kept, and the insert fails as before: the pass then started from a stale view
- * of the slots, and the next pass reads them again (forgetting that slot would let it be recycled
- * under the permissions that use it).
+ * A timetable's content key is unique per building, so recording a slot forgets any other slot
+ * holding the same timetable that SALTO never confirmed or that lies outside the range (the same
+ * hours then take a slot of the new range). A confirmed slot inside the range is kept and the insert
+ * fails: the pass started from a stale view of the slots, and the next pass reads them again
+ * (forgetting that slot would let it be recycled under the permissions that use it).
  */
-create or replace function integration.save_timetable_slot(
+create function integration.save_timetable_slot(
   p_building_id uuid,
   p_timetable_id integer,
   p_content_key text,
@@ -55,22 +54,19 @@ begin
 end;
 $$;
 comment on function integration.save_timetable_slot(uuid, integer, text, jsonb, boolean) is
-  'Records what a reserved SALTO timetable slot holds (written = SALTO confirmed it); forgets another slot recorded with the same timetable that SALTO never confirmed or that is outside the building''s reserved range.';
-revoke execute on function integration.save_timetable_slot(p_building_id uuid, p_timetable_id integer, p_content_key text, p_intervals jsonb, p_written boolean) from public;
-grant execute on function integration.save_timetable_slot(p_building_id uuid, p_timetable_id integer, p_content_key text, p_intervals jsonb, p_written boolean) to service_role;
+  'Records what a reserved SALTO timetable slot holds (written = SALTO confirmed it); forgets '
+  'another slot recorded with the same timetable that SALTO never confirmed or that is outside the '
+  'building''s reserved range.';
+revoke execute on function integration.save_timetable_slot(uuid, integer, text, jsonb, boolean) from public;
+grant execute on function integration.save_timetable_slot(uuid, integer, text, jsonb, boolean) to service_role;
 
 /*
- * A sync pass reads which access levels use each timetable slot only when it must take a slot.
- *
- * integration.building_timetables brought, with the building's slots, every access level using each
- * slot: an aggregate over all the building's written permissions (hundreds to thousands), on every
- * pass, on the way from a booking to the door (about 0.4 ms of the 1.4 ms the pass's plans took in
- * benchmark 2). Who uses a slot matters only when a timetable needs a slot it does not have yet: a
- * slot is then recycled only when no other access level uses it. A running building's bookings
- * mostly reuse the hours of earlier ones, so the sync now asks for the slots alone
- * (integration.building_timetable_slots) and for their users when it must take a slot
- * (integration.building_timetable_users). integration.building_timetables (the nightly cleanup, the
- * operator CLI) brings both, as before, from the same two functions.
+ * Which access levels use each slot matters only when a timetable needs a slot it does not have yet
+ * (a slot is recycled only when no other access level uses it), and reading it aggregates every
+ * written permission of the building. So the sync reads the slots alone
+ * (integration.building_timetable_slots) on every pass and their users only when it must take a slot
+ * (integration.building_timetable_users); integration.building_timetables (the nightly cleanup, the
+ * operator CLI) brings both.
  */
 -- What each reserved timetable slot holds, and whether SALTO is known to hold it.
 create function integration.building_timetable_slots(p_building_id uuid)
@@ -90,8 +86,8 @@ end;
 $$;
 comment on function integration.building_timetable_slots(uuid) is
   'The building''s timetable slots (slot, content key, whether SALTO holds it), as JSON.';
-revoke execute on function integration.building_timetable_slots(p_building_id uuid) from public;
-grant execute on function integration.building_timetable_slots(p_building_id uuid) to service_role;
+revoke execute on function integration.building_timetable_slots(uuid) from public;
+grant execute on function integration.building_timetable_slots(uuid) to service_role;
 
 -- Per slot, the access levels whose written permissions use it.
 create function integration.building_timetable_users(p_building_id uuid)
@@ -104,7 +100,7 @@ as $$
 begin
   return coalesce((
     -- Per slot, not per permission: a building's written permissions run to thousands, its slots
-    -- to a few dozen (one JSON object per permission cost ~1 ms for 500 of them).
+    -- to a few dozen.
     select pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
       'slot', u.timetable_id, 'access_level_ids', u.access_level_ids) order by u.timetable_id)
     from (
@@ -117,11 +113,11 @@ end;
 $$;
 comment on function integration.building_timetable_users(uuid) is
   'Per timetable slot of the building, the access levels whose written permissions use it, as JSON.';
-revoke execute on function integration.building_timetable_users(p_building_id uuid) from public;
-grant execute on function integration.building_timetable_users(p_building_id uuid) to service_role;
+revoke execute on function integration.building_timetable_users(uuid) from public;
+grant execute on function integration.building_timetable_users(uuid) to service_role;
 
--- Same result as in 20261130000000, from the two functions above.
-create or replace function integration.building_timetables(p_building_id uuid)
+-- The slots and their users together, from the two functions above.
+create function integration.building_timetables(p_building_id uuid)
 returns jsonb
 language plpgsql
 stable
@@ -135,9 +131,10 @@ begin
 end;
 $$;
 comment on function integration.building_timetables(uuid) is
-  'The building''s timetable slots (slot, content key, whether SALTO holds it) and, per slot, the access levels whose written permissions use it, as JSON.';
-revoke execute on function integration.building_timetables(p_building_id uuid) from public;
-grant execute on function integration.building_timetables(p_building_id uuid) to service_role;
+  'The building''s timetable slots (slot, content key, whether SALTO holds it) and, per slot, the '
+  'access levels whose written permissions use it, as JSON.';
+revoke execute on function integration.building_timetables(uuid) from public;
+grant execute on function integration.building_timetables(uuid) to service_role;
 
 -- Frees the building's timetable slots no written permission uses any more. SALTO keeps the slot's
 -- content (nothing refers to it); the next timetable needing a slot overwrites it.
@@ -158,6 +155,7 @@ as $$
   select pg_catalog.count(*)::integer from recycled
 $$;
 comment on function integration.recycle_timetable_slots(uuid) is
-  'Deletes the building''s timetable slot records no written permission uses (the slots become free for reuse); returns how many.';
-revoke execute on function integration.recycle_timetable_slots(p_building_id uuid) from public;
-grant execute on function integration.recycle_timetable_slots(p_building_id uuid) to service_role;
+  'Deletes the building''s timetable slot records no written permission uses (the slots become free '
+  'for reuse); returns how many.';
+revoke execute on function integration.recycle_timetable_slots(uuid) from public;
+grant execute on function integration.recycle_timetable_slots(uuid) to service_role;

@@ -8,13 +8,13 @@
  * pg_cron (1.4) schedules in UTC and knows no time zones, so the job runs every five minutes and the
  * database decides which buildings are due: those whose local date (at integration.now(), in the
  * building's time zone) has no completed run yet. "Exactly once per building and local date" is the
- * unique key of integration.cleanup_runs plus a claim on that row; a completed run is never redone.
+ * unique key of integration.cleanup_runs plus a lease on that row; a completed run is never redone.
  */
 /*
  * Run reports
  */
--- One row per building and local date: the claim that makes the run happen once, and its report.
--- A run that failed (SALTO unreachable, refused, or the function died) is claimed again by a later
+-- One row per building and local date: the lease that makes the run happen once, and its report.
+-- A run that failed (SALTO unreachable, refused, or the function died) is leased again by a later
 -- call; its counts and errors accumulate, so the date keeps one report whatever the number of attempts.
 create table integration.cleanup_runs (
   id uuid primary key default gen_random_uuid(),
@@ -46,15 +46,20 @@ create table integration.cleanup_runs (
   -- One entry per attempt that did not complete: {attempt, at, status, message}.
   errors jsonb not null default '[]',
   -- The invocation working on the run, until when (real time: moving the test clock frees nothing).
-  claimed_by uuid,
-  claimed_until timestamptz,
+  leased_by uuid,
+  leased_until timestamptz,
   constraint cleanup_runs_once_per_local_date unique (building_id, local_date),
   constraint cleanup_runs_finished check ((status = 'running') = (finished_at is null))
 );
 comment on table integration.cleanup_runs is
-  'Nightly cleanup: one run (and report) per building and building-local date. Completed runs are never redone; failed or unreachable ones are retried by later calls and accumulate counts and errors.';
-comment on column integration.cleanup_runs.local_date is 'The building-local date whose midnight this run follows.';
-comment on column integration.cleanup_runs.status is 'running | completed | failed (retried later) | unreachable (SALTO could not be reached; retried later)';
+  'Nightly cleanup: one run (and report) per building and building-local date. Completed runs are '
+  'never redone; failed or unreachable ones are retried by later calls and accumulate counts and '
+  'errors.';
+comment on column integration.cleanup_runs.local_date is
+  'The building-local date whose midnight this run follows.';
+comment on column integration.cleanup_runs.status is
+  'running | completed | failed (retried later) | unreachable (SALTO could not be reached; retried '
+  'later)';
 grant select, insert, update, delete on table integration.cleanup_runs to service_role;
 grant select on table integration.cleanup_runs to authenticated;
 alter table integration.cleanup_runs enable row level security;
@@ -82,7 +87,8 @@ create table integration.unknown_salto_ids (
     or (kind = 'access_level' and apartment_id is not null and facility_id is null))
 );
 comment on table integration.unknown_salto_ids is
-  'Zone IDs (facilities) and Access Control IDs (apartments) that SALTO did not know at the last nightly check.';
+  'Zone IDs (facilities) and Access Control IDs (apartments) that SALTO did not know at the last '
+  'nightly check.';
 grant select, insert, update, delete on table integration.unknown_salto_ids to service_role;
 grant select on table integration.unknown_salto_ids to authenticated;
 alter table integration.unknown_salto_ids enable row level security;
@@ -97,7 +103,7 @@ create policy "Managers can read unknown SALTO IDs of their buildings"
 -- date at p_at has no completed run, and the building existed before that date began (a building is
 -- first cleaned after its first local midnight). Comparing local dates, not clock times, makes this
 -- right whatever the time-zone rules do: a 23- or 25-hour night, a half-hour offset, or a zone where
--- midnight itself is skipped (the date still changes at the jump). A run in progress (live claim)
+-- midnight itself is skipped (the date still changes at the jump). A run in progress (live lease)
 -- is not due. Only buildings with a SALTO server are cleaned.
 create function integration.due_cleanups(p_at timestamptz default integration.now())
 returns table (building_id uuid, local_date date)
@@ -114,19 +120,20 @@ as $$
       select from integration.cleanup_runs as r
       where r.building_id = b.id
         and r.local_date = (p_at at time zone b.timezone)::date
-        and (r.status = 'completed' or (r.status = 'running' and r.claimed_until >= pg_catalog.clock_timestamp()))
+        and (r.status = 'completed' or (r.status = 'running' and r.leased_until >= pg_catalog.clock_timestamp()))
     )
 $$;
 comment on function integration.due_cleanups(timestamptz) is
-  'Buildings whose nightly cleanup is due at the given instant (default integration.now()), and the local date it is for: local midnight has passed and that date has no completed or running run.';
-revoke execute on function integration.due_cleanups(p_at timestamp with time zone) from public;
-grant execute on function integration.due_cleanups(p_at timestamp with time zone) to service_role;
+  'Buildings whose nightly cleanup is due at the given instant (default integration.now()), and the '
+  'local date it is for: local midnight has passed and that date has no completed or running run.';
+revoke execute on function integration.due_cleanups(timestamp with time zone) from public;
+grant execute on function integration.due_cleanups(timestamp with time zone) to service_role;
 
--- Claims due runs for one invocation: inserts the (building, local date) row, or takes over a failed,
+-- Leases due runs to one invocation: inserts the (building, local date) row, or takes over a failed,
 -- unreachable or abandoned one. Concurrent callers never get the same run: the second insert waits
--- for the first transaction and then finds a live claim. `p_building_ids` restricts the claim (an
+-- for the first transaction and then finds a live lease. `p_building_ids` restricts the lease (an
 -- operator re-running one building; tests).
-create function integration.claim_cleanup_runs(
+create function integration.lease_cleanup_runs(
   p_invocation uuid,
   p_lease interval,
   p_building_ids uuid[] default null,
@@ -138,7 +145,7 @@ security definer
 set search_path = ''
 as $$
   insert into integration.cleanup_runs as r
-    (building_id, local_date, status, started_at, last_attempt_at, claimed_by, claimed_until)
+    (building_id, local_date, status, started_at, last_attempt_at, leased_by, leased_until)
   select d.building_id, d.local_date, 'running', integration.now(), integration.now(), p_invocation,
     pg_catalog.clock_timestamp() + p_lease
   from integration.due_cleanups() as d
@@ -150,35 +157,36 @@ as $$
     attempts = r.attempts + 1,
     last_attempt_at = excluded.last_attempt_at,
     finished_at = null,
-    claimed_by = excluded.claimed_by,
-    claimed_until = excluded.claimed_until
+    leased_by = excluded.leased_by,
+    leased_until = excluded.leased_until
     where r.status in ('failed', 'unreachable')
-      or (r.status = 'running' and r.claimed_until < pg_catalog.clock_timestamp())
+      or (r.status = 'running' and r.leased_until < pg_catalog.clock_timestamp())
   returning r.id, r.building_id, r.local_date, r.attempts
 $$;
-comment on function integration.claim_cleanup_runs(uuid, interval, uuid[], integer) is
-  'Claims the due nightly cleanup runs (one row per building and local date) for an invocation; a completed run is never claimed again.';
-revoke execute on function integration.claim_cleanup_runs(p_invocation uuid, p_lease interval, p_building_ids uuid[], p_limit integer) from public;
-grant execute on function integration.claim_cleanup_runs(p_invocation uuid, p_lease interval, p_building_ids uuid[], p_limit integer) to service_role;
+comment on function integration.lease_cleanup_runs(uuid, interval, uuid[], integer) is
+  'Leases the due nightly cleanup runs (one row per building and local date) for an invocation; a '
+  'completed run is never leased again.';
+revoke execute on function integration.lease_cleanup_runs(uuid, interval, uuid[], integer) from public;
+grant execute on function integration.lease_cleanup_runs(uuid, interval, uuid[], integer) to service_role;
 
--- Extends the claim on a run while it works; false when the claim was lost.
-create function integration.renew_cleanup_claim(p_run_id uuid, p_invocation uuid, p_lease interval)
+-- Extends the lease on a run while it works; false when the lease was lost.
+create function integration.renew_cleanup_lease(p_run_id uuid, p_invocation uuid, p_lease interval)
 returns boolean
 language sql
 security definer
 set search_path = ''
 as $$
   with renewed as (
-    update integration.cleanup_runs as r set claimed_until = pg_catalog.clock_timestamp() + p_lease
-    where r.id = p_run_id and r.claimed_by = p_invocation and r.status = 'running'
+    update integration.cleanup_runs as r set leased_until = pg_catalog.clock_timestamp() + p_lease
+    where r.id = p_run_id and r.leased_by = p_invocation and r.status = 'running'
     returning 1
   )
   select exists (select from renewed)
 $$;
-comment on function integration.renew_cleanup_claim(uuid, uuid, interval) is
-  'Extends an invocation''s claim on a cleanup run; false when it no longer holds it.';
-revoke execute on function integration.renew_cleanup_claim(p_run_id uuid, p_invocation uuid, p_lease interval) from public;
-grant execute on function integration.renew_cleanup_claim(p_run_id uuid, p_invocation uuid, p_lease interval) to service_role;
+comment on function integration.renew_cleanup_lease(uuid, uuid, interval) is
+  'Extends an invocation''s lease on a cleanup run; false when it no longer holds it.';
+revoke execute on function integration.renew_cleanup_lease(uuid, uuid, interval) from public;
+grant execute on function integration.renew_cleanup_lease(uuid, uuid, interval) to service_role;
 
 -- Every access level the cleanup reconciles: each apartment's Access Control ID (a zone we manage
 -- added by hand to an apartment without bookings is drift too) and every access level we wrote to
@@ -202,12 +210,13 @@ as $$
       where a.building_id = p_building_id and a.access_control_id = wp.access_level_id)
 $$;
 comment on function integration.cleanup_access_levels(uuid) is
-  'The access levels the nightly cleanup reconciles for a building: every apartment''s Access Control ID, and every access level this project wrote to.';
-revoke execute on function integration.cleanup_access_levels(p_building_id uuid) from public;
-grant execute on function integration.cleanup_access_levels(p_building_id uuid) to service_role;
+  'The access levels the nightly cleanup reconciles for a building: every apartment''s Access '
+  'Control ID, and every access level this project wrote to.';
+revoke execute on function integration.cleanup_access_levels(uuid) from public;
+grant execute on function integration.cleanup_access_levels(uuid) to service_role;
 
 -- Ends an attempt: adds its counts to the run's, appends its details and error, and sets the status.
--- Only the invocation holding the claim may finish it (a late, superseded attempt records nothing).
+-- Only the invocation holding the lease may finish it (a late, superseded attempt records nothing).
 create function integration.finish_cleanup_run(
   p_run_id uuid,
   p_invocation uuid,
@@ -229,7 +238,7 @@ begin
     raise exception 'finish_cleanup_run: status must be completed, failed or unreachable, not %', p_status;
   end if;
   select r.details into merged from integration.cleanup_runs as r
-  where r.id = p_run_id and r.claimed_by = p_invocation and r.status = 'running'
+  where r.id = p_run_id and r.leased_by = p_invocation and r.status = 'running'
   for update;
   if not found then
     return false;
@@ -241,8 +250,8 @@ begin
   update integration.cleanup_runs as r set
     status = p_status,
     finished_at = integration.now(),
-    claimed_by = null,
-    claimed_until = null,
+    leased_by = null,
+    leased_until = null,
     cleared = r.cleared + coalesce((p_counts ->> 'cleared')::integer, 0),
     handed_over = r.handed_over + coalesce((p_counts ->> 'handed_over')::integer, 0),
     repaired = r.repaired + coalesce((p_counts ->> 'repaired')::integer, 0),
@@ -261,9 +270,10 @@ begin
 end;
 $$;
 comment on function integration.finish_cleanup_run(uuid, uuid, text, jsonb, jsonb, text) is
-  'Records the outcome of one cleanup attempt: adds its counts, appends its details and error, sets completed, failed or unreachable.';
-revoke execute on function integration.finish_cleanup_run(p_run_id uuid, p_invocation uuid, p_status text, p_counts jsonb, p_details jsonb, p_error text) from public;
-grant execute on function integration.finish_cleanup_run(p_run_id uuid, p_invocation uuid, p_status text, p_counts jsonb, p_details jsonb, p_error text) to service_role;
+  'Records the outcome of one cleanup attempt: adds its counts, appends its details and error, sets '
+  'completed, failed or unreachable.';
+revoke execute on function integration.finish_cleanup_run(uuid, uuid, text, jsonb, jsonb, text) from public;
+grant execute on function integration.finish_cleanup_run(uuid, uuid, text, jsonb, jsonb, text) to service_role;
 
 -- Records which of the building's Zone IDs and Access Control IDs SALTO knows, given the IDs SALTO
 -- listed: marks the unknown ones (integration.unknown_salto_ids), clears marks of IDs SALTO knows
@@ -323,9 +333,10 @@ as $$
   select n.kind, n.salto_id, n.facility_id, n.apartment_id from unknown as n
 $$;
 comment on function integration.record_salto_ids_check(uuid, text[], text[]) is
-  'Marks the building''s Zone IDs and Access Control IDs that SALTO does not list (and unmarks the ones it lists again), with one alert per unknown ID.';
-revoke execute on function integration.record_salto_ids_check(p_building_id uuid, p_known_zone_ids text[], p_known_access_level_ids text[]) from public;
-grant execute on function integration.record_salto_ids_check(p_building_id uuid, p_known_zone_ids text[], p_known_access_level_ids text[]) to service_role;
+  'Marks the building''s Zone IDs and Access Control IDs that SALTO does not list (and unmarks the '
+  'ones it lists again), with one alert per unknown ID.';
+revoke execute on function integration.record_salto_ids_check(uuid, text[], text[]) from public;
+grant execute on function integration.record_salto_ids_check(uuid, text[], text[]) to service_role;
 
 create view public.cleanup_reports
 with (security_invoker = true)
@@ -351,17 +362,30 @@ as
     r.errors
   from integration.cleanup_runs as r;
 comment on view public.cleanup_reports is
-  'Nightly cleanup report per building and local date: cleared (finished bookings'' permissions removed from SALTO), handed_over (given to the next waiting booking), repaired (SALTO edited by hand, put back), synced, failed; details lists each, errors each failed attempt. Managers see their buildings.';
-comment on column public.cleanup_reports.local_date is 'The building-local date whose midnight the cleanup followed.';
-comment on column public.cleanup_reports.status is 'running | completed | failed or unreachable (retried by the next call, every five minutes)';
-comment on column public.cleanup_reports.cleared is 'Permissions of finished or cancelled bookings removed from SALTO.';
-comment on column public.cleanup_reports.handed_over is 'Permissions of finished bookings given to the next waiting booking of the same apartment and facility.';
-comment on column public.cleanup_reports.repaired is 'Permissions that SALTO had lost, or that were changed or added by hand in SALTO for a facility''s zone, put back as the bookings say.';
+  'Nightly cleanup report per building and local date: cleared (finished bookings'' permissions '
+  'removed from SALTO), handed_over (given to the next waiting booking), repaired (SALTO edited by '
+  'hand, put back), synced, failed; details lists each, errors each failed attempt. Managers see '
+  'their buildings.';
+comment on column public.cleanup_reports.local_date is
+  'The building-local date whose midnight the cleanup followed.';
+comment on column public.cleanup_reports.status is
+  'running | completed | failed or unreachable (retried by the next call, every five minutes)';
+comment on column public.cleanup_reports.cleared is
+  'Permissions of finished or cancelled bookings removed from SALTO.';
+comment on column public.cleanup_reports.handed_over is
+  'Permissions of finished bookings given to the next waiting booking of the same apartment and '
+  'facility.';
+comment on column public.cleanup_reports.repaired is
+  'Permissions that SALTO had lost, or that were changed or added by hand in SALTO for a '
+  'facility''s zone, put back as the bookings say.';
 comment on column public.cleanup_reports.synced is 'Booking changes not yet in SALTO that the cleanup wrote.';
-comment on column public.cleanup_reports.failed is 'Access levels or permissions that could not be brought in line; details.failed says why.';
+comment on column public.cleanup_reports.failed is
+  'Access levels or permissions that could not be brought in line; details.failed says why.';
 comment on column public.cleanup_reports.slots_recycled is 'SALTO timetable slots freed for reuse.';
-comment on column public.cleanup_reports.unknown_ids is 'Zone IDs and Access Control IDs SALTO did not know (see unknown_salto_ids).';
-comment on column public.cleanup_reports.salto_calls is 'SHIP requests the cleanup sent to the building''s SALTO server.';
+comment on column public.cleanup_reports.unknown_ids is
+  'Zone IDs and Access Control IDs SALTO did not know (see unknown_salto_ids).';
+comment on column public.cleanup_reports.salto_calls is
+  'SHIP requests the cleanup sent to the building''s SALTO server.';
 revoke all on table public.cleanup_reports from anon, authenticated, service_role;
 grant all on table public.cleanup_reports to service_role;
 grant select on table public.cleanup_reports to authenticated;
@@ -372,7 +396,9 @@ as
   select u.building_id, u.kind, u.salto_id, u.facility_id, u.apartment_id, u.first_seen_at, u.last_checked_at
   from integration.unknown_salto_ids as u;
 comment on view public.unknown_salto_ids is
-  'Facilities whose Access Control Facility ID is not a Zone ID in SALTO (kind zone), and apartments whose Access Control ID is not a User Access Level EXT ID in SALTO (kind access_level), as of the last nightly check. Managers see their buildings.';
+  'Facilities whose Access Control Facility ID is not a Zone ID in SALTO (kind zone), and '
+  'apartments whose Access Control ID is not a User Access Level EXT ID in SALTO (kind '
+  'access_level), as of the last nightly check. Managers see their buildings.';
 revoke all on table public.unknown_salto_ids from anon, authenticated, service_role;
 grant all on table public.unknown_salto_ids to service_role;
 grant select on table public.unknown_salto_ids to authenticated;

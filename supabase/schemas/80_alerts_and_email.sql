@@ -3,9 +3,9 @@
  *
  * Every alert row gets exactly one outbox row, in the transaction that raised the alert (an insert
  * trigger), so an alert is never lost between being raised and being emailed. The send-alerts edge
- * function claims due rows, renders them with React Email, and sends them through Resend with the
+ * function leases due rows, renders them with React Email, and sends them through Resend with the
  * row's idempotency key; the outbox row records every attempt's outcome. As for the sync, the HTTP
- * wake-up (pg_net, after commit) is only a nudge: the minute job (20261129003100) wakes the function
+ * wake-up (pg_net, after commit) is only a nudge: the minute job (integration.alerts_tick) wakes the function
  * too while anything is due.
  *
  * One email per alert, to all of the building's recipients at once (Resend takes up to 50 addresses;
@@ -39,20 +39,25 @@ create table integration.email_settings (
     or (quiet_hours_start is not null and quiet_hours_end is not null and quiet_hours_start <> quiet_hours_end))
 );
 comment on table integration.email_settings is
-  'Alert email settings of each building: kinds emailed, lead time for "access not in place", how long SALTO may fail before "SALTO unreachable", quiet hours.';
+  'Alert email settings of each building: kinds emailed, lead time for "access not in place", how '
+  'long SALTO may fail before "SALTO unreachable", quiet hours.';
 comment on column integration.email_settings.enabled_kinds is
-  'Alert kinds emailed: any of double_booking, access_not_in_place, unknown_salto_id, salto_unreachable. Alerts of other kinds are still recorded, not emailed.';
+  'Alert kinds emailed: any of double_booking, access_not_in_place, unknown_salto_id, '
+  'salto_unreachable. Alerts of other kinds are still recorded, not emailed.';
 comment on column integration.email_settings.access_lead_time is
   'How long before a booking starts its missing SALTO permission is reported ("access not in place").';
 comment on column integration.email_settings.unreachable_after is
   'How long writes to SALTO may keep failing before managers are told SALTO is unreachable.';
 comment on column integration.email_settings.quiet_hours_start is
-  'Building-local time from which double-booking and configuration emails are held back until quiet_hours_end (may wrap midnight, e.g. 22:00-07:00). Urgent alerts are always sent.';
+  'Building-local time from which double-booking and configuration emails are held back until '
+  'quiet_hours_end (may wrap midnight, e.g. 22:00-07:00). Urgent alerts are always sent.';
 comment on column integration.email_settings.quiet_hours_end is
   'Building-local time at which held-back emails are sent.';
 grant select on table integration.email_settings to authenticated;
 grant select, insert, update, delete on table integration.email_settings to service_role;
-grant update (enabled_kinds, access_lead_time, unreachable_after, quiet_hours_start, quiet_hours_end) on table integration.email_settings to authenticated;
+grant update (
+  enabled_kinds, access_lead_time, unreachable_after, quiet_hours_start, quiet_hours_end
+) on table integration.email_settings to authenticated;
 alter table integration.email_settings enable row level security;
 create policy "Managers can read alert email settings of their buildings"
   on integration.email_settings for select to authenticated
@@ -99,8 +104,8 @@ create table integration.email_outbox (
   status text not null default 'pending' check (status in ('pending', 'sending', 'sent', 'failed', 'skipped')),
   attempts integer not null default 0,
   next_attempt_at timestamptz not null default now(),
-  -- A claimed row ('sending') whose sender died is due again after this.
-  locked_until timestamptz,
+  -- A leased row ('sending') whose sender died is due again after this.
+  leased_until timestamptz,
   last_error text,
   idempotency_key text not null unique check (pg_catalog.length(idempotency_key) between 1 and 256),
   resend_id text,
@@ -114,9 +119,11 @@ create table integration.email_outbox (
   updated_at timestamptz not null default now()
 );
 comment on table integration.email_outbox is
-  'Durable outbox of alert emails: one row per alert (pending, sending, sent, failed with the reason, or skipped with the reason), with its Resend idempotency key and the rendered email.';
+  'Durable outbox of alert emails: one row per alert (pending, sending, sent, failed with the '
+  'reason, or skipped with the reason), with its Resend idempotency key and the rendered email.';
 comment on column integration.email_outbox.idempotency_key is
-  'Resend Idempotency-Key of the alert''s email: every retry uses it, so Resend never delivers the email twice.';
+  'Resend Idempotency-Key of the alert''s email: every retry uses it, so Resend never delivers the '
+  'email twice.';
 grant select, insert, update, delete on table integration.email_outbox to service_role;
 alter table integration.email_outbox enable row level security;
 create index email_outbox_due_idx on integration.email_outbox (next_attempt_at) where status in ('pending', 'sending');
@@ -153,9 +160,10 @@ as $$
   ) as r
 $$;
 comment on function integration.alert_recipients(uuid) is
-  'Alert email recipients of a building: its managers'' email addresses and its alert_emails, lower-cased, once each, sorted.';
-revoke execute on function integration.alert_recipients(p_building_id uuid) from public;
-grant execute on function integration.alert_recipients(p_building_id uuid) to service_role;
+  'Alert email recipients of a building: its managers'' email addresses and its alert_emails, '
+  'lower-cased, once each, sorted.';
+revoke execute on function integration.alert_recipients(uuid) from public;
+grant execute on function integration.alert_recipients(uuid) to service_role;
 
 -- When the building's quiet hours end, if p_at falls within them (building-local, may wrap midnight);
 -- null outside quiet hours or when none are set.
@@ -185,8 +193,8 @@ as $$
 $$;
 comment on function integration.quiet_hours_end(uuid, timestamptz) is
   'End of the building''s quiet hours if the instant falls within them, else null.';
-revoke execute on function integration.quiet_hours_end(p_building_id uuid, p_at timestamp with time zone) from public;
-grant execute on function integration.quiet_hours_end(p_building_id uuid, p_at timestamp with time zone) to service_role;
+revoke execute on function integration.quiet_hours_end(uuid, timestamp with time zone) from public;
+grant execute on function integration.quiet_hours_end(uuid, timestamp with time zone) to service_role;
 
 /*
  * Alerts feed the outbox
@@ -259,15 +267,9 @@ create trigger enqueue_alert_email
   after insert on integration.alerts
   for each row execute function integration.enqueue_alert_email();
 
-/*
- * A sender's due alert emails are picked once, then claimed by key.
- *
- * As an `id in (pick)` subquery, the pick (limit, for update skip locked) may be planned as the inner
- * side of a nested loop and run again for every row of the outbox: statistics of a queue lag behind
- * its size (the booking changes' fold took 10 s per building that way, 20261129006200). Same claim as
- * in 20261129003000.
- */
-create or replace function integration.claim_alert_emails(p_limit integer, p_lease interval)
+-- A sender's due alert emails: picked once (a materialized CTE, never re-run per outbox row as an
+-- `id in (...)` subquery could be), then leased by key.
+create function integration.lease_alert_emails(p_limit integer, p_lease interval)
 returns setof integration.email_outbox
 language sql
 security definer
@@ -276,21 +278,22 @@ as $$
   with picked as materialized (
     select c.id from integration.email_outbox as c
     where (c.status = 'pending' and c.next_attempt_at <= pg_catalog.clock_timestamp())
-      or (c.status = 'sending' and c.locked_until < pg_catalog.clock_timestamp())
+      or (c.status = 'sending' and c.leased_until < pg_catalog.clock_timestamp())
     order by c.next_attempt_at, c.created_at
     limit p_limit
     for update skip locked
   )
   update integration.email_outbox as o
-  set status = 'sending', locked_until = pg_catalog.clock_timestamp() + p_lease
+  set status = 'sending', leased_until = pg_catalog.clock_timestamp() + p_lease
   from picked
   where o.id = picked.id
   returning o.*
 $$;
-comment on function integration.claim_alert_emails(integer, interval) is
-  'Claims due alert emails for one sender (status sending, leased); a sender that dies loses them when the lease ends.';
-revoke execute on function integration.claim_alert_emails(p_limit integer, p_lease interval) from public;
-grant execute on function integration.claim_alert_emails(p_limit integer, p_lease interval) to service_role;
+comment on function integration.lease_alert_emails(integer, interval) is
+  'Leases due alert emails to one sender (status sending); a sender that dies loses them when the '
+  'lease ends.';
+revoke execute on function integration.lease_alert_emails(integer, interval) from public;
+grant execute on function integration.lease_alert_emails(integer, interval) to service_role;
 
 -- Milliseconds until the next email is due (0 when one is due now), null when none is waiting.
 create function integration.next_alert_email_due_in()
@@ -304,7 +307,7 @@ as $$
     then greatest(0, (extract(epoch from d.due_at - pg_catalog.clock_timestamp()) * 1000)::bigint)
   end
   from (
-    select pg_catalog.min(case when o.status = 'pending' then o.next_attempt_at else o.locked_until end) as due_at
+    select pg_catalog.min(case when o.status = 'pending' then o.next_attempt_at else o.leased_until end) as due_at
     from integration.email_outbox as o
     where o.status in ('pending', 'sending')
   ) as d
@@ -331,13 +334,14 @@ create table integration.salto_outages (
   alert_id uuid references integration.alerts (id) on delete set null
 );
 comment on table integration.salto_outages is
-  'Ongoing failures to write to a building''s SALTO server, since when, and the salto_unreachable alert raised for it.';
+  'Ongoing failures to write to a building''s SALTO server, since when, and the salto_unreachable '
+  'alert raised for it.';
 grant select, insert, update, delete on table integration.salto_outages to service_role;
 alter table integration.salto_outages enable row level security;
 
 -- "Access not in place" also covers a booking whose change has not been folded five minutes after it
 -- was made (no access state yet: the sync and the minute job both failed to fold it).
-create or replace function integration.check_access_in_place()
+create function integration.check_access_in_place()
 returns integer
 language sql
 security definer
@@ -380,7 +384,8 @@ as $$
   select pg_catalog.count(*)::integer from raised
 $$;
 comment on function integration.check_access_in_place() is
-  'Raises access_not_in_place alerts for bookings starting within the lead time whose permission is not in SALTO; returns how many.';
+  'Raises access_not_in_place alerts for bookings starting within the lead time whose permission is '
+  'not in SALTO; returns how many.';
 revoke execute on function integration.check_access_in_place() from public;
 grant execute on function integration.check_access_in_place() to service_role;
 
@@ -439,7 +444,8 @@ begin
 end;
 $$;
 comment on function integration.check_salto_reachable() is
-  'Tracks SALTO outages per building and raises one salto_unreachable alert per outage once it has lasted unreachable_after; returns how many.';
+  'Tracks SALTO outages per building and raises one salto_unreachable alert per outage once it has '
+  'lasted unreachable_after; returns how many.';
 revoke execute on function integration.check_salto_reachable() from public;
 grant execute on function integration.check_salto_reachable() to service_role;
 
@@ -463,10 +469,10 @@ alter table integration.alert_actions enable row level security;
  * send-alerts function, src/shared/alerts/action-tokens.ts). The database decides the rest in one
  * transaction: the alert belongs to the building the token names, the link was not used before
  * (one action per alert, integration.alert_actions), the booking still waits. The action itself is a
- * permission override: the one-permission rule (integration.pair_plan, replaced here) serves the
+ * permission override: the one-permission rule (integration.permission_groups) serves the
  * overridden booking's group first, and the group that held the permission waits until it ends.
  */
--- Bookings a manager gave the permission ahead of their turn. Consulted by pair_plan while the
+-- Bookings a manager gave the permission ahead of their turn. Consulted by permission_groups while the
 -- booking is unfinished; a finished, cancelled or deleted booking's override no longer matters.
 create table integration.permission_overrides (
   booking_id uuid primary key references public.bookings (id) on delete cascade,
@@ -476,7 +482,8 @@ create table integration.permission_overrides (
   granted_at timestamptz not null default now()
 );
 comment on table integration.permission_overrides is
-  'Bookings given the apartment-zone permission ahead of their turn by a manager (from a double-booking email); the bookings that held it wait until they end.';
+  'Bookings given the apartment-zone permission ahead of their turn by a manager (from a '
+  'double-booking email); the bookings that held it wait until they end.';
 grant select, insert, update, delete on table integration.permission_overrides to service_role;
 alter table integration.permission_overrides enable row level security;
 create index permission_overrides_pair_idx on integration.permission_overrides (apartment_id, facility_id);
@@ -528,9 +535,10 @@ as $$
   left join public.facilities as f on f.id = b.facility_id
 $$;
 comment on function integration.alert_action_preview(uuid, uuid, uuid) is
-  'For an alert action link (already verified as signed and unexpired): whether it can act (status) and the consequence to confirm.';
-revoke execute on function integration.alert_action_preview(p_alert_id uuid, p_building_id uuid, p_booking_id uuid) from public;
-grant execute on function integration.alert_action_preview(p_alert_id uuid, p_building_id uuid, p_booking_id uuid) to service_role;
+  'For an alert action link (already verified as signed and unexpired): whether it can act (status) '
+  'and the consequence to confirm.';
+revoke execute on function integration.alert_action_preview(uuid, uuid, uuid) from public;
+grant execute on function integration.alert_action_preview(uuid, uuid, uuid) to service_role;
 
 -- Gives the waiting booking of a double-booking alert the permission now, once per alert. Refuses,
 -- changing nothing, an alert of another building (the token was not made for it), an alert that is
@@ -590,9 +598,11 @@ begin
 end;
 $$;
 comment on function integration.act_on_alert(uuid, uuid, uuid) is
-  'Alert action link, confirmed: gives a double-booking alert''s waiting booking the permission now (the holder waits), once per alert. Returns granted, not_waiting, booking_gone, already_used, other_building, not_actionable or unknown_alert.';
-revoke execute on function integration.act_on_alert(p_alert_id uuid, p_building_id uuid, p_booking_id uuid) from public;
-grant execute on function integration.act_on_alert(p_alert_id uuid, p_building_id uuid, p_booking_id uuid) to service_role;
+  'Alert action link, confirmed: gives a double-booking alert''s waiting booking the permission now '
+  '(the holder waits), once per alert. Returns granted, not_waiting, booking_gone, already_used, '
+  'other_building, not_actionable or unknown_alert.';
+revoke execute on function integration.act_on_alert(uuid, uuid, uuid) from public;
+grant execute on function integration.act_on_alert(uuid, uuid, uuid) to service_role;
 
 create view public.access_alerts
 with (security_invoker = true)
@@ -600,7 +610,8 @@ as
   select a.id, a.building_id, a.kind, a.booking_id, a.details, a.created_at
   from integration.alerts as a;
 comment on view public.access_alerts is
-  'Alerts for building managers: double_booking, access_not_in_place, unknown_salto_id, salto_unreachable. Managers see their buildings'' alerts.';
+  'Alerts for building managers: double_booking, access_not_in_place, unknown_salto_id, '
+  'salto_unreachable. Managers see their buildings'' alerts.';
 revoke all on table public.access_alerts from anon, authenticated, service_role;
 grant all on table public.access_alerts to service_role;
 grant select on table public.access_alerts to authenticated;
@@ -612,8 +623,12 @@ as
     s.quiet_hours_end, s.updated_at
   from integration.email_settings as s;
 comment on view public.alert_email_settings is
-  'Alert email settings of the buildings you manage: which alert kinds are emailed, the lead time for "access not in place", how long SALTO may fail before "SALTO unreachable", and quiet hours (building-local) during which non-urgent emails wait.';
+  'Alert email settings of the buildings you manage: which alert kinds are emailed, the lead time '
+  'for "access not in place", how long SALTO may fail before "SALTO unreachable", and quiet hours '
+  '(building-local) during which non-urgent emails wait.';
 revoke all on table public.alert_email_settings from anon, authenticated, service_role;
 grant all on table public.alert_email_settings to service_role;
 grant select on table public.alert_email_settings to authenticated;
-grant update (enabled_kinds, access_lead_time, unreachable_after, quiet_hours_start, quiet_hours_end) on table public.alert_email_settings to authenticated;
+grant update (
+  enabled_kinds, access_lead_time, unreachable_after, quiet_hours_start, quiet_hours_end
+) on table public.alert_email_settings to authenticated;

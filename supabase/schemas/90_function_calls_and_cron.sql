@@ -1,3 +1,15 @@
+/*
+ * Calls from the database to the edge functions, and the pg_cron jobs.
+ *
+ * The function secret never travels. Every call carries
+ *
+ *   Authorization: Bearer v1.<unix seconds>.<nonce>.<hex HMAC-SHA256(secret, "<unix seconds>.<nonce>")>
+ *
+ * and the functions (src/shared/functions/auth.ts) refuse a wrong signature, a timestamp more than
+ * five minutes off, and a nonce they have seen before: they remember accepted nonces in
+ * integration.used_request_nonces until the token would be refused as expired anyway. One request
+ * seen in a proxy log or a pg_net response row can therefore not be replayed.
+ */
 -- Nonces of accepted request tokens. Written by the functions through their direct database
 -- connection; the primary key makes the second use of a nonce (even a concurrent one) lose.
 create table integration.used_request_nonces (
@@ -5,7 +17,8 @@ create table integration.used_request_nonces (
   expires_at timestamptz not null
 );
 comment on table integration.used_request_nonces is
-  'Nonces of function request tokens already accepted (replays are refused); purged once expired by integration.tick().';
+  'Nonces of function request tokens already accepted (replays are refused); purged once expired by '
+  'integration.tick().';
 grant select, insert, delete on table integration.used_request_nonces to service_role;
 alter table integration.used_request_nonces enable row level security;
 create index used_request_nonces_expires_at_idx on integration.used_request_nonces (expires_at);
@@ -35,17 +48,16 @@ begin
 end;
 $$;
 comment on function integration.function_authorization() is
-  'A fresh, single-use request token for calling this project''s edge functions: "Bearer v1.<unix seconds>.<nonce>.<HMAC-SHA256 hex>", signed with the Vault secret functions_secret.';
+  'A fresh, single-use request token for calling this project''s edge functions: "Bearer v1.<unix '
+  'seconds>.<nonce>.<HMAC-SHA256 hex>", signed with the Vault secret functions_secret.';
 revoke execute on function integration.function_authorization() from public;
 grant execute on function integration.function_authorization() to service_role;
 
 /*
- * One way for the database to call this project's edge functions, and one lock order.
- *
- * The three wake-ups (salto-sync after a booking change, salto-cleanup after a local midnight,
- * send-alerts after an alert) each read the project URL from Vault, minted a token and queued the
- * pg_net request themselves; now they say only what differs (which function, why, how often) and
- * integration.call_function does the rest. Behaviour is unchanged.
+ * One way for the database to call this project's edge functions: the wake-ups (salto-sync after a
+ * booking change, salto-cleanup after a local midnight, send-alerts after an alert) say only which
+ * function, why and how often; integration.call_function reads the project URL, mints the token and
+ * queues the pg_net request.
  */
 -- Queues a POST to <Vault project_url>/functions/v1/<p_function> with a fresh single-use token; pg_net
 -- sends it after commit. Returns pg_net's request id, or null when the Vault secrets are not set (then
@@ -75,11 +87,13 @@ begin
 end;
 $$;
 comment on function integration.call_function(text, jsonb) is
-  'Asks pg_net to POST to one of this project''s edge functions after commit, with a fresh single-use token (Vault secrets project_url and functions_secret). A wake-up only: pg_net never retries.';
-revoke execute on function integration.call_function(p_function text, p_body jsonb) from public;
-grant execute on function integration.call_function(p_function text, p_body jsonb) to service_role;
+  'Asks pg_net to POST to one of this project''s edge functions after commit, with a fresh '
+  'single-use token (Vault secrets project_url and functions_secret). A wake-up only: pg_net never '
+  'retries.';
+revoke execute on function integration.call_function(text, jsonb) from public;
+grant execute on function integration.call_function(text, jsonb) to service_role;
 
-create or replace function integration.wake_sync()
+create function integration.wake_sync()
 returns void
 language plpgsql
 security definer
@@ -95,11 +109,12 @@ begin
 end;
 $$;
 comment on function integration.wake_sync() is
-  'Asks pg_net to call the salto-sync function after commit (once per transaction). A wake-up only: the outbox is the record of work.';
+  'Asks pg_net to call the salto-sync function after commit (once per transaction). A wake-up only: '
+  'access level work is the record of work.';
 revoke execute on function integration.wake_sync() from public;
 grant execute on function integration.wake_sync() to service_role;
 
-create or replace function integration.wake_send_alerts()
+create function integration.wake_send_alerts()
 returns void
 language plpgsql
 security definer
@@ -115,11 +130,12 @@ begin
 end;
 $$;
 comment on function integration.wake_send_alerts() is
-  'Asks pg_net to call the send-alerts function after commit (once per transaction). A wake-up only: the outbox is the record of work.';
+  'Asks pg_net to call the send-alerts function after commit (once per transaction). A wake-up '
+  'only: the outbox is the record of work.';
 revoke execute on function integration.wake_send_alerts() from public;
 grant execute on function integration.wake_send_alerts() to service_role;
 
-create or replace function integration.wake_cleanup()
+create function integration.wake_cleanup()
 returns void
 language plpgsql
 security definer
@@ -133,7 +149,8 @@ begin
 end;
 $$;
 comment on function integration.wake_cleanup() is
-  'Every five minutes (pg_cron): asks pg_net to call the salto-cleanup function when a building''s nightly cleanup is due.';
+  'Every five minutes (pg_cron): asks pg_net to call the salto-cleanup function when a building''s '
+  'nightly cleanup is due.';
 revoke execute on function integration.wake_cleanup() from public;
 grant execute on function integration.wake_cleanup() to service_role;
 
@@ -143,7 +160,7 @@ grant execute on function integration.wake_cleanup() to service_role;
 -- The minute job: waiting bookings whose holder has finished are recorded as changed, then a batch of
 -- pending changes is folded (the safety net: nothing depends on the wake-up arriving), then the sync is
 -- woken while work or changes are pending, and expired request nonces are forgotten.
-create or replace function integration.tick()
+create function integration.tick()
 returns void
 language plpgsql
 security definer
@@ -156,7 +173,7 @@ begin
   where ba.state = 'waiting' and ba.write_at <= integration.now();
 
   -- One bounded batch: the sync, woken below, folds the rest.
-  perform integration.apply_booking_changes(500);
+  perform integration.apply_booking_changes();
 
   if exists (select from integration.access_level_work as w where w.not_before <= (select integration.now()))
     or exists (select from integration.booking_changes) then
@@ -167,7 +184,8 @@ begin
 end;
 $$;
 comment on function integration.tick() is
-  'Every minute: hands permissions to waiting bookings whose holder has finished, folds pending booking changes, wakes the sync function while work is due, and forgets expired request nonces.';
+  'Every minute: hands permissions to waiting bookings whose holder has finished, folds pending '
+  'booking changes, wakes the sync function while work is due, and forgets expired request nonces.';
 revoke execute on function integration.tick() from public;
 grant execute on function integration.tick() to service_role;
 
@@ -185,14 +203,15 @@ begin
   if exists (
     select from integration.email_outbox as o
     where (o.status = 'pending' and o.next_attempt_at <= pg_catalog.now())
-      or (o.status = 'sending' and o.locked_until < pg_catalog.now())
+      or (o.status = 'sending' and o.leased_until < pg_catalog.now())
   ) then
     perform integration.wake_send_alerts();
   end if;
 end;
 $$;
 comment on function integration.alerts_tick() is
-  'Every minute: raises access_not_in_place and salto_unreachable alerts, and wakes send-alerts while an alert email is due.';
+  'Every minute: raises access_not_in_place and salto_unreachable alerts, and wakes send-alerts '
+  'while an alert email is due.';
 revoke execute on function integration.alerts_tick() from public;
 grant execute on function integration.alerts_tick() to service_role;
 
