@@ -127,7 +127,7 @@ export async function nightlyCleanup(sql: Sql): Promise<BenchResult> {
     >`select count(*)::int as n from integration.written_permissions where building_id = any (${buildings.map((b) => b.id)}::uuid[])`;
     if (left!.n !== 0) throw new Error(`${left!.n} finished permissions still recorded after the cleanup`);
     // Where the time went, from the simulators' request logs: until each building's first write
-    // (claiming, folding, listing SALTO, reading plans, all buildings at once), then between writes.
+    // (leasing, folding, listing SALTO, reading what is desired, all buildings at once), then between writes.
     // Each gap between two writes: SALTO's answer (the added latency and the simulator's own work on
     // the shared cores), then the function's turn until the next write arrives.
     const timings = buildings.map((b) => {

@@ -1,17 +1,7 @@
 // Benchmark 6: what row-level security costs a manager reading their building's booking access states.
 import { randomUUID } from 'node:crypto';
 import type { Sql } from 'postgres';
-import {
-  type BenchResult,
-  createBuildings,
-  DAY,
-  dropBuildings,
-  futureBase,
-  HOUR,
-  median,
-  ms,
-  ratio,
-} from './support.ts';
+import { type BenchResult, createBuildings, dropBuildings, futureBase, median, ms, ratio } from './support.ts';
 
 const BUILDINGS = 20;
 const PER_BUILDING = 5_000; // 100,000 bookings in all

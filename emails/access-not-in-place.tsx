@@ -5,6 +5,9 @@ import { AlertLayout, Facts, Id, Paragraph, SectionTitle, Steps } from './_compo
 import { sampleAccessNotInPlace } from './sample-data.ts';
 
 export default function AccessNotInPlaceEmail(p: AccessNotInPlaceEmailProps) {
+  // The SALTO IDs in code style, or null when not set.
+  const accessLevelId = p.accessLevelId ? <Id>{p.accessLevelId}</Id> : null;
+  const zoneId = p.zoneId ? <Id>{p.zoneId}</Id> : null;
   return (
     <AlertLayout
       preview={`Apartment ${p.apartmentLabel}'s ${p.facilityName} booking (${p.booking}) has no access in SALTO yet.`}
@@ -22,8 +25,8 @@ export default function AccessNotInPlaceEmail(p: AccessNotInPlaceEmailProps) {
           ['Booking', p.booking],
           ['Access state', p.state],
           ['Reason', p.reason],
-          ['Access level (EXT ID)', p.accessLevelId ? <Id>{p.accessLevelId}</Id> : 'not set'],
-          ['Zone ID', p.zoneId ? <Id>{p.zoneId}</Id> : 'not set'],
+          ['Access level (EXT ID)', accessLevelId ?? 'not set'],
+          ['Zone ID', zoneId ?? 'not set'],
         ]}
       />
       <SectionTitle>What to do</SectionTitle>
@@ -34,8 +37,8 @@ export default function AccessNotInPlaceEmail(p: AccessNotInPlaceEmailProps) {
           </>,
           <>
             If the booking starts before that, let the resident in another way, or give access level{' '}
-            {p.accessLevelId ? <Id>{p.accessLevelId}</Id> : `of apartment ${p.apartmentLabel}`} a permission for zone{' '}
-            {p.zoneId ? <Id>{p.zoneId}</Id> : `of the ${p.facilityName}`} in SALTO ProAccess SPACE for {p.booking}.
+            {accessLevelId ?? `of apartment ${p.apartmentLabel}`} a permission for zone{' '}
+            {zoneId ?? `of the ${p.facilityName}`} in SALTO ProAccess SPACE for {p.booking}.
           </>,
         ]}
       />

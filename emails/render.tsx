@@ -4,9 +4,9 @@ import { plainTextSelectors, render } from '@react-email/components';
 import type { ReactElement } from 'react';
 import type { AlertEmail } from '../src/shared/alerts/email-content.ts';
 import AccessNotInPlaceEmail from './access-not-in-place.tsx';
-import ConfigurationProblemEmail from './configuration-problem.tsx';
 import DoubleBookingEmail from './double-booking.tsx';
 import SaltoUnreachableEmail from './salto-unreachable.tsx';
+import UnknownSaltoIdEmail from './unknown-salto-id.tsx';
 
 export interface RenderedEmail {
   subject: string;
@@ -21,7 +21,7 @@ function element(email: AlertEmail): ReactElement {
     case 'access_not_in_place':
       return <AccessNotInPlaceEmail {...email.props} />;
     case 'unknown_salto_id':
-      return <ConfigurationProblemEmail {...email.props} />;
+      return <UnknownSaltoIdEmail {...email.props} />;
     case 'salto_unreachable':
       return <SaltoUnreachableEmail {...email.props} />;
   }

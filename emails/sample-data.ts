@@ -6,9 +6,9 @@ import {
   type AlertEmail,
   type AlertFacts,
   buildAlertEmail,
-  type ConfigurationProblemEmailProps,
   type DoubleBookingEmailProps,
   type SaltoUnreachableEmailProps,
+  type UnknownSaltoIdEmailProps,
 } from '../src/shared/alerts/email-content.ts';
 
 const building = { name: 'Harbour View Residences', timeZone: 'Australia/Sydney' };
@@ -91,9 +91,9 @@ const built = (kind: AlertEmail['kind']) => buildAlertEmail(sampleAlerts[kind]);
 
 export const sampleDoubleBooking = built('double_booking').props as DoubleBookingEmailProps;
 export const sampleAccessNotInPlace = built('access_not_in_place').props as AccessNotInPlaceEmailProps;
-export const sampleConfigurationProblem = built('unknown_salto_id').props as ConfigurationProblemEmailProps;
-export const sampleAccessLevelProblem: ConfigurationProblemEmailProps = {
-  ...sampleConfigurationProblem,
+export const sampleUnknownZone = built('unknown_salto_id').props as UnknownSaltoIdEmailProps;
+export const sampleUnknownAccessLevel: UnknownSaltoIdEmailProps = {
+  ...sampleUnknownZone,
   what: 'access_level',
   unknownId: 'APT-1203-56',
   usedBy: ['1203/56'],

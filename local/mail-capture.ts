@@ -132,7 +132,7 @@ app.post('/emails', async (c) => {
     return resendError(c, 403, 'invalid_api_key', 'API key is invalid.');
   }
   const raw = await c.req.text();
-  let parsed;
+  let parsed: z.ZodSafeParseResult<z.infer<typeof emailBody>> | undefined;
   try {
     parsed = emailBody.safeParse(JSON.parse(raw));
   } catch {
@@ -281,11 +281,11 @@ app.post('/_capture/rate-limit', async (c) => {
  * The inbox, for people
  */
 
-const escape = (s: string) =>
+const escapeHtml = (s: string) =>
   s.replace(/[&<>"']/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[ch]!);
 
 const page = (title: string, body: string) => `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>${escape(title)}</title>
+<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title>
 <style>
   body { font: 14px/1.45 system-ui, sans-serif; margin: 0; color: #1f2933; background: #f5f7fa; }
   header { background: #0b5cad; color: #fff; padding: 12px 24px; font-weight: 600; }
@@ -305,7 +305,7 @@ app.get('/', (c) => {
     .reverse()
     .map(
       (m) =>
-        `<tr><td class="meta">${escape(m.receivedAt)}</td><td>${escape(m.to.join(', '))}</td><td><a href="/messages/${escape(m.id)}">${escape(m.subject)}</a></td></tr>`,
+        `<tr><td class="meta">${escapeHtml(m.receivedAt)}</td><td>${escapeHtml(m.to.join(', '))}</td><td><a href="/messages/${escapeHtml(m.id)}">${escapeHtml(m.subject)}</a></td></tr>`,
     )
     .join('');
   return c.html(
@@ -325,11 +325,11 @@ app.get('/messages/:id', (c) => {
     page(
       m.subject,
       `
-    <h2>${escape(m.subject)}</h2>
-    <p class="meta">From ${escape(m.from)} to ${escape(m.to.join(', '))}, ${escape(m.receivedAt)}
-      · idempotency key ${escape(m.idempotencyKey ?? 'none')}</p>
-    ${m.html ? `<iframe sandbox="allow-popups allow-popups-to-escape-sandbox" srcdoc="${escape(m.html)}"></iframe>` : ''}
-    <h3>Plain text</h3><pre>${escape(m.text ?? '(none)')}</pre>`,
+    <h2>${escapeHtml(m.subject)}</h2>
+    <p class="meta">From ${escapeHtml(m.from)} to ${escapeHtml(m.to.join(', '))}, ${escapeHtml(m.receivedAt)}
+      · idempotency key ${escapeHtml(m.idempotencyKey ?? 'none')}</p>
+    ${m.html ? `<iframe sandbox="allow-popups allow-popups-to-escape-sandbox" srcdoc="${escapeHtml(m.html)}"></iframe>` : ''}
+    <h3>Plain text</h3><pre>${escapeHtml(m.text ?? '(none)')}</pre>`,
     ),
   );
 });

@@ -141,6 +141,7 @@ export function Steps({ steps }: { steps: ReactNode[] }) {
   return (
     <ol style={{ fontSize: 14, lineHeight: '22px', margin: '8px 0', paddingLeft: 22 }}>
       {steps.map((step, i) => (
+        // biome-ignore lint/suspicious/noArrayIndexKey: the steps are a fixed list from the template; they never move
         <li key={i} style={{ margin: '0 0 6px' }}>
           {step}
         </li>

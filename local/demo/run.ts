@@ -4,7 +4,12 @@
 // and after, so it can run any number of times.
 import postgres, { type Sql } from 'postgres';
 import { createSaltoClient } from '../../src/shared/salto/index.ts';
-import { formatLocalDate, fromZonedCompatible, parseLocalDateTime, toZoned } from '../../src/shared/time/zoned.ts';
+import {
+  formatLocalDate,
+  instantAtLocal,
+  localDateTimeAt,
+  parseLocalDateTime,
+} from '../../src/shared/time/local-time.ts';
 import { paths, readEnvFile } from '../config.ts';
 import { callFunction } from '../functions-client.ts';
 import { DEMO_BUILDING_ID } from '../postgres.ts';
@@ -85,9 +90,9 @@ async function asUser<T>(userId: string, work: (tx: Sql) => Promise<T>): Promise
   })) as T;
 }
 
-const local = (date: string, time: string) => fromZonedCompatible(parseLocalDateTime(`${date}T${time}`), TZ);
+const local = (date: string, time: string) => instantAtLocal(parseLocalDateTime(`${date}T${time}`), TZ);
 const showLocal = (instant: Date) => {
-  const l = toZoned(instant, TZ);
+  const l = localDateTimeAt(instant, TZ);
   return `${formatLocalDate(l)} ${String(l.hour).padStart(2, '0')}:${String(l.minute).padStart(2, '0')}`;
 };
 
@@ -111,9 +116,9 @@ async function main() {
   say('SALTO here is the simulator of the local stack; emails go to the local mail capture.');
   await resetDemo();
 
-  const today = formatLocalDate(toZoned(new Date(), TZ));
-  const tomorrow = formatLocalDate(toZoned(new Date(Date.now() + 24 * 3600_000), TZ));
-  const nextWeek = formatLocalDate(toZoned(new Date(Date.now() + 8 * 24 * 3600_000), TZ));
+  const today = formatLocalDate(localDateTimeAt(new Date(), TZ));
+  const tomorrow = formatLocalDate(localDateTimeAt(new Date(Date.now() + 24 * 3600_000), TZ));
+  const nextWeek = formatLocalDate(localDateTimeAt(new Date(Date.now() + 8 * 24 * 3600_000), TZ));
   void today;
 
   step('A resident of apartment 501/56 books the Gym for tomorrow, 18:00 to 19:00.');
@@ -226,7 +231,9 @@ async function main() {
   );
 
   step("Just after midnight (after next week's booking), the nightly cleanup runs.");
-  const dayAfter = formatLocalDate(toZoned(new Date(local(nextWeek, '12:00:00').getTime() + 24 * 3600_000), TZ));
+  const dayAfter = formatLocalDate(
+    localDateTimeAt(new Date(local(nextWeek, '12:00:00').getTime() + 24 * 3600_000), TZ),
+  );
   const cleanupShift = Math.ceil((local(dayAfter, '00:05:00').getTime() - Date.now()) / 60_000);
   await sql`update integration.clock_offset set shift = make_interval(mins => ${cleanupShift})`;
   await callFunction(env, 'salto-cleanup', { query: 'wait=true', body: { building_ids: [DEMO_BUILDING_ID] } });

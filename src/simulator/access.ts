@@ -2,7 +2,7 @@
  * Effective access, from the site state alone: may a card of access level G open zone Z at the local
  * wall time T of the SALTO server? Tests use this to prove a booking's exact access window.
  *
- * Rules (salto-ship.md, "Semantics to adopt"): G holds a permission for Z; the period (when used)
+ * Rules (docs/salto-ship.md, "Semantics this project assumes"): G holds a permission for Z; the period (when used)
  * contains T's date, date-granular and inclusive; the timetable (0 = always) has an interval on T's day
  * type with start <= time < end, where an end of 24:00:00 is the end of the day. A date listed as a
  * holiday uses the Holiday day type instead of its weekday.
@@ -12,11 +12,22 @@ import {
   formatLocalDate,
   formatLocalDateTime,
   type LocalDateTime,
+  localDateTimeAt,
   parseLocalDateTime,
-  toZoned,
+  type Weekday,
   weekdayOf,
-} from '../shared/time/zoned.ts';
+} from '../shared/time/local-time.ts';
 import type { SiteState } from './state.ts';
+
+const DAY_TYPE_OF: Record<Weekday, keyof DayTypes> = {
+  Monday: 'monday',
+  Tuesday: 'tuesday',
+  Wednesday: 'wednesday',
+  Thursday: 'thursday',
+  Friday: 'friday',
+  Saturday: 'saturday',
+  Sunday: 'sunday',
+};
 
 export interface AccessDecision {
   readonly open: boolean;
@@ -26,8 +37,6 @@ export interface AccessDecision {
   readonly localTime: string;
 }
 
-const WEEKDAYS: (keyof DayTypes)[] = ['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday'];
-
 /** `at`: an instant (converted to the site's zone) or a local wall time `yyyy-MM-ddTHH:mm:ss`. */
 export function decideAccess(
   site: SiteState,
@@ -36,7 +45,7 @@ export function decideAccess(
   at: Date | string | LocalDateTime,
 ): AccessDecision {
   const local: LocalDateTime =
-    at instanceof Date ? toZoned(at, site.timeZone) : typeof at === 'string' ? parseLocalDateTime(at) : at;
+    at instanceof Date ? localDateTimeAt(at, site.timeZone) : typeof at === 'string' ? parseLocalDateTime(at) : at;
   const localTime = formatLocalDateTime(local);
   const decide = (open: boolean, reason: string): AccessDecision => ({ open, reason, localTime });
 
@@ -55,7 +64,7 @@ export function decideAccess(
 
   const timetable = site.timetables.get(permission.timetableId);
   if (!timetable) return decide(false, `timetable ${permission.timetableId} does not exist`);
-  const dayType: keyof DayTypes = site.holidays.has(date) ? 'holiday' : WEEKDAYS[weekdayOf(local)]!;
+  const dayType: keyof DayTypes = site.holidays.has(date) ? 'holiday' : DAY_TYPE_OF[weekdayOf(local)];
   const time = localTime.slice(11);
   const interval = timetable.intervals.find((i) => i.days[dayType] && i.start <= time && time < i.end);
   return interval

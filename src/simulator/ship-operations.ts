@@ -1,11 +1,11 @@
 /**
- * The SHIP operations the simulator implements, with the semantics of salto-ship.md (every inferred
+ * The SHIP operations the simulator implements, with the semantics of docs/salto-ship.md (every inferred
  * point is listed in README.md). Each handler validates the whole request before changing anything, so
  * a refused request leaves the site exactly as it was.
  */
 import { DAY_TYPE_ELEMENTS, DAY_TYPES } from '../shared/salto/model.ts';
 import { branch, childOf, childrenOf, leaf, type XmlElement } from '../shared/salto/xml.ts';
-import { formatLocalDateTime, toZoned } from '../shared/time/zoned.ts';
+import { formatLocalDateTime, localDateTimeAt } from '../shared/time/local-time.ts';
 import {
   boolean01,
   dateTime,
@@ -20,7 +20,7 @@ import {
 } from './ship-protocol.ts';
 import type { SimAccessLevel, SimInterval, SimPermission, SimTimetable, SiteState } from './state.ts';
 
-/** The behaviours salto-ship.md leaves open, chosen here (see README.md). */
+/** The behaviours docs/salto-ship.md leaves open, chosen here (see README.md). */
 export interface ShipRules {
   /** Largest page a list read returns; a larger MaxCount is clamped. */
   maxPageSize: number;
@@ -230,7 +230,7 @@ const handlers: Record<string, Handler> = {
     return [
       leaf('ProtocolID', 'SHIP'),
       leaf('ProtocolVersion', context.rules.ProtocolVersion),
-      leaf('DateTime', formatLocalDateTime(toZoned(context.now(), context.site.timeZone))),
+      leaf('DateTime', formatLocalDateTime(localDateTimeAt(context.now(), context.site.timeZone))),
       leaf('DefaultLanguage', context.rules.DefaultLanguage),
     ];
   },

@@ -86,7 +86,7 @@ function listen(server: net.Server, port: number, host: string): Promise<number>
 }
 
 function shut(server: net.Server | undefined): Promise<void> {
-  if (!server || !server.listening) return Promise.resolve();
+  if (!server?.listening) return Promise.resolve();
   return new Promise((resolve) => {
     server.close(() => resolve());
     (server as http.Server).closeAllConnections?.();

@@ -12,7 +12,7 @@ import {
   ShipTimeSchema,
 } from '../shared/salto/model.ts';
 import type { XmlElement } from '../shared/salto/xml.ts';
-import { isValidTimeZone } from '../shared/time/zoned.ts';
+import { isValidTimeZone } from '../shared/time/local-time.ts';
 
 export interface SimZone {
   id: string;

@@ -3,7 +3,7 @@
  * a time. A byte stream that is not STP closes the connection, as there is no way to answer it.
  */
 import net from 'node:net';
-import { encodeStpFrame, StpFrameDecoder } from '../shared/salto/stp-framing.ts';
+import { encodeStpFrame, type StpFrame, StpFrameDecoder } from '../shared/salto/stp-framing.ts';
 import type { ShipEngine } from './engine.ts';
 
 export function createStpServer(engine: ShipEngine, maxRequestBytes: number): net.Server {
@@ -12,7 +12,7 @@ export function createStpServer(engine: ShipEngine, maxRequestBytes: number): ne
     let queue = Promise.resolve();
     socket.on('error', () => socket.destroy());
     socket.on('data', (chunk: Buffer) => {
-      let frames;
+      let frames: StpFrame[];
       try {
         frames = decoder.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
       } catch {

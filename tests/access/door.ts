@@ -1,7 +1,8 @@
 // Test helpers: read a computed permission the way a door would, with a local-time conversion written
-// independently of src/shared/access/local-time.ts (a different Intl formatter), so the tests do not
+// independently of src/shared/time/local-time.ts (a different Intl formatter), so the tests do not
 // check the code against itself.
 import { opensAt, type PeriodAndTimetable } from '../../src/shared/access/index.ts';
+import { parseLocalDateTime } from '../../src/shared/time/local-time.ts';
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
@@ -27,7 +28,8 @@ export function wallClock(instantMs: number, timeZone: string): { date: string; 
 
 /** Does the door of a zone with this permission open at this instant (weekday day types)? */
 export function doorOpens(permission: PeriodAndTimetable, instantMs: number, timeZone: string): boolean {
-  return opensAt(permission, wallClock(instantMs, timeZone));
+  const { date, time } = wallClock(instantMs, timeZone);
+  return opensAt(permission, parseLocalDateTime(`${date}T${time}`));
 }
 
 /** Instants (step apart, plus the edges of `window` and one ms either side) where the door disagrees. */

@@ -1,10 +1,11 @@
-// The one-permission rule is decided in the database (integration.pair_plan), in the booking's own
-// transaction. Its TypeScript statement (src/shared/access/one-permission.ts) is the readable
+// The one-permission rule is decided in the database (integration.permission_groups), when a booking's
+// change is folded. Its TypeScript statement (one-permission-oracle.ts) is the readable
 // specification; this property test holds the two to the same answers on random bookings.
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type BookingForAccess, decideOnePermission } from '../../src/shared/access/index.ts';
+import type { BookingForAccess } from '../../src/shared/access/index.ts';
 import { connect } from '../support/stack.ts';
+import { decideOnePermission } from './one-permission-oracle.ts';
 
 const sql = connect(2);
 afterAll(() => sql.end());
@@ -61,7 +62,8 @@ describe('the one-permission rule in SQL and in TypeScript', () => {
               { booking_id: string; group_number: string; group_start: Date; group_end: Date; write_at: Date | null }[]
             >`
               select booking_id, group_number, group_start, group_end, write_at
-              from integration.pair_plan(${apartment!.id}, ${facility!.id}, ${now}) order by group_number, window_start, booking_id`;
+              from integration.permission_groups(array[${apartment!.id}::uuid], array[${facility!.id}::uuid], ${now})
+              order by group_number, window_start, booking_id`;
 
             const expected = decideOnePermission(inserted, { beforeMinutes: before, afterMinutes: after }, now);
             const fromSql = new Map<number, { ids: string[]; start: number; end: number; writeAt: number | null }>();

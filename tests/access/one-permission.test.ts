@@ -1,11 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  type AccessBuffers,
-  accessWindow,
-  type BookingForAccess,
-  decideOnePermission,
-  decidePermissions,
-} from '../../src/shared/access/index.ts';
+import { type AccessBuffers, accessWindow, type BookingForAccess } from '../../src/shared/access/index.ts';
+import { decideOnePermission, decidePermissions } from './one-permission-oracle.ts';
 
 const NONE: AccessBuffers = { beforeMinutes: 0, afterMinutes: 0 };
 

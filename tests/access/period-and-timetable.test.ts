@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { opensAt, type PeriodAndTimetable, periodAndTimetable } from '../../src/shared/access/index.ts';
+import { parseLocalDateTime } from '../../src/shared/time/local-time.ts';
 import { disagreements, doorOpens, everyMinuteAround, windowOf } from './door.ts';
 
 const SYDNEY = 'Australia/Sydney';
@@ -75,9 +76,9 @@ describe('period and timetable of a booking', () => {
     expect(permission.notes.join('\n')).toContain(
       'windows spanning more than 7 days get whole-day access from 2026-05-04 to 2026-05-11',
     );
-    expect(opensAt(permission, { date: '2026-05-04', time: '00:00:00' })).toBe(true);
-    expect(opensAt(permission, { date: '2026-05-11', time: '23:59:59' })).toBe(true);
-    expect(opensAt(permission, { date: '2026-05-12', time: '00:00:00' })).toBe(false);
+    expect(opensAt(permission, parseLocalDateTime('2026-05-04T00:00:00'))).toBe(true);
+    expect(opensAt(permission, parseLocalDateTime('2026-05-11T23:59:59'))).toBe(true);
+    expect(opensAt(permission, parseLocalDateTime('2026-05-12T00:00:00'))).toBe(false);
   });
 
   it('a season booking gets whole days from its first date to the last, not the date it ends at midnight', () => {
@@ -200,15 +201,15 @@ describe('holidays and special days', () => {
 
   it('by default only weekdays are ticked: on a date the site marks as a holiday the booking does not open', () => {
     const permission = periodAndTimetable(window, SYDNEY);
-    expect(opensAt(permission, { date: '2026-05-04', time: '18:30:00' })).toBe(true);
-    expect(opensAt(permission, { date: '2026-05-04', time: '18:30:00' }, 'Holiday')).toBe(false);
+    expect(opensAt(permission, parseLocalDateTime('2026-05-04T18:30:00'))).toBe(true);
+    expect(opensAt(permission, parseLocalDateTime('2026-05-04T18:30:00'), 'Holiday')).toBe(false);
   });
 
   it('ticking Holiday too opens a marked date for the union of the booking hours', () => {
     const permission = periodAndTimetable(window, SYDNEY, { alsoTick: ['Holiday'] });
     expect(hours(permission)).toEqual(['Tuesday+Holiday 00:00:00-09:00:00', 'Monday+Holiday 18:00:00-24:00:00']);
-    expect(opensAt(permission, { date: '2026-05-04', time: '18:30:00' }, 'Holiday')).toBe(true);
+    expect(opensAt(permission, parseLocalDateTime('2026-05-04T18:30:00'), 'Holiday')).toBe(true);
     // The trade-off: on a holiday Monday the door also opens Monday morning.
-    expect(opensAt(permission, { date: '2026-05-04', time: '08:00:00' }, 'Holiday')).toBe(true);
+    expect(opensAt(permission, parseLocalDateTime('2026-05-04T08:00:00'), 'Holiday')).toBe(true);
   });
 });

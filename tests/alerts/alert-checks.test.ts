@@ -34,7 +34,7 @@ describe('alerts from time passing, and email settings', { timeout: 90_000 }, ()
     await sql.end();
   });
 
-  it('a booking starting within the lead time whose apartment SALTO does not know: "access not in place" with the reason, and a configuration-problem email saying where to fix the ID', async () => {
+  it('a booking starting within the lead time whose apartment SALTO does not know: "access not in place" with the reason, and an unknown_salto_id email ("Configuration problem") saying where to fix the ID', async () => {
     const building = await make({
       facilities: [{ name: 'Pool room' }],
       apartments: [{ label: '12/3', inSalto: false }],

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { actionLinkExpiry, signActionToken, verifyActionToken } from '../../src/shared/alerts/action-tokens.ts';
 import { decideAfterFailure, parseRetryAfter, SendPacer } from '../../src/shared/alerts/delivery.ts';
-import { formatLocalDateTime, formatLocalRange } from '../../src/shared/alerts/local-time.ts';
+import { describeLocalDateTime, describeLocalRange } from '../../src/shared/time/local-time.ts';
 
 const secret = 'a-test-secret-of-enough-length';
 const claims = {
@@ -18,15 +18,15 @@ const claims = {
 describe('times in alert emails are building-local', () => {
   it('states the wall time and zone on both sides of a DST change', () => {
     // Sydney leaves daylight saving on 5 April 2026 at 03:00 AEDT (-> 02:00 AEST).
-    expect(formatLocalDateTime('2026-04-04T07:00:00Z', 'Australia/Sydney')).toBe('Sat 4 Apr 2026, 18:00 AEDT');
-    expect(formatLocalDateTime('2026-04-05T08:00:00Z', 'Australia/Sydney')).toBe('Sun 5 Apr 2026, 18:00 AEST');
+    expect(describeLocalDateTime('2026-04-04T07:00:00Z', 'Australia/Sydney')).toBe('Sat 4 Apr 2026, 18:00 AEDT');
+    expect(describeLocalDateTime('2026-04-05T08:00:00Z', 'Australia/Sydney')).toBe('Sun 5 Apr 2026, 18:00 AEST');
   });
 
   it('writes a window ending at midnight as 24:00 and one crossing midnight with both dates', () => {
-    expect(formatLocalRange('2026-12-08T11:00:00Z', '2026-12-08T13:00:00Z', 'Australia/Sydney')).toBe(
+    expect(describeLocalRange('2026-12-08T11:00:00Z', '2026-12-08T13:00:00Z', 'Australia/Sydney')).toBe(
       'Tue 8 Dec 2026, 22:00–24:00 AEDT',
     );
-    expect(formatLocalRange('2026-12-08T12:00:00Z', '2026-12-08T14:00:00Z', 'Australia/Sydney')).toBe(
+    expect(describeLocalRange('2026-12-08T12:00:00Z', '2026-12-08T14:00:00Z', 'Australia/Sydney')).toBe(
       'Tue 8 Dec 2026, 23:00 AEDT – Wed 9 Dec 2026, 01:00 AEDT',
     );
   });

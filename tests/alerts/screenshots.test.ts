@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { type BrowserContext, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderAlertEmail } from '../../emails/render.tsx';
-import { sampleAccessLevelProblem, sampleAlerts } from '../../emails/sample-data.ts';
+import { sampleAlerts, sampleUnknownAccessLevel } from '../../emails/sample-data.ts';
 import { type AlertEmail, buildAlertEmail } from '../../src/shared/alerts/email-content.ts';
 
 const outDir = join(import.meta.dirname, '..', '..', 'build', 'email-screenshots');
@@ -40,13 +40,13 @@ const cases: { name: string; email: AlertEmail; facts: string[] }[] = [
     ],
   },
   {
-    name: 'configuration-problem-zone',
+    name: 'unknown-salto-id-zone',
     email: buildAlertEmail(sampleAlerts.unknown_salto_id),
     facts: ['Pool room', 'POOL-01', 'Settings > Facilities', 'Access Control Facility ID', 'Zone ID in SALTO'],
   },
   {
-    name: 'configuration-problem-access-level',
-    email: { kind: 'unknown_salto_id', subject: 'Configuration problem', props: sampleAccessLevelProblem },
+    name: 'unknown-salto-id-access-level',
+    email: { kind: 'unknown_salto_id', subject: 'Configuration problem', props: sampleUnknownAccessLevel },
     facts: [
       '1203/56',
       'APT-1203-56',
@@ -105,6 +105,7 @@ describe('alert email templates in a browser', { timeout: 120_000 }, () => {
       const page = await browser.newPage();
       try {
         await page.setContent(rendered.html, { waitUntil: 'load' });
+        // biome-ignore lint/performance/useDomNodeTextContent: the facts must be in the text a reader sees, not in hidden markup
         const text = await page.evaluate(() => document.body.innerText);
         for (const fact of c.facts) expect(text).toContain(fact);
         const png = await page.screenshot({ path: join(outDir, `${c.name}.png`), fullPage: true });

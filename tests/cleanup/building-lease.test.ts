@@ -84,18 +84,17 @@ describe("the cleanup writes SALTO only under the building's lease", { timeout: 
 
   it('a lease shorter than the listing is kept renewed: another invocation never gets it, and the run completes', async () => {
     building = await buildingWithRepairs();
-    // Each SALTO call takes 0.6 s, the lease lasts 3 s, and SALTO is listed two entities a page: the
+    // Each SALTO call takes 1.2 s, the lease lasts 8 s, and SALTO is listed two entities a page: the
     // listing alone (eight calls) outlasts the lease, and written access levels wait up to a second
-    // for their batch of records (which renews the lease). Renewed every 0.75 s (a quarter of it): a
-    // 2 s lease left 1.5 s of slack, and once, on a machine busy restarting the stack, a renewal came
-    // later than that.
-    await building.simulator.setFaults({ latencyMs: 600 });
+    // for their batch of records (which renews the lease). Renewed every 2 s (a quarter of it), which
+    // leaves 6 s of slack for a renewal on a busy machine.
+    await building.simulator.setFaults({ latencyMs: 1200 });
     const thief = createCleanupStore(sql);
     const thiefId = randomUUID();
     const invocationId = randomUUID();
     let stolen = false;
     let done = false;
-    const running = cleanup(building, invocationId, 3, 2).finally(() => (done = true));
+    const running = cleanup(building, invocationId, 8, 2).finally(() => (done = true));
     // Another invocation asks for the building every 50 ms once the cleanup holds it.
     const current = building;
     await eventually(
@@ -124,8 +123,8 @@ describe("the cleanup writes SALTO only under the building's lease", { timeout: 
 
   it('once another invocation holds the lease, the run stops when its next records come back', async () => {
     building = await buildingWithRepairs();
-    // Writes slower than half the batch wait, so that a record's round trip on a busy machine is
-    // shorter than a write (at 300 ms per write, one CI run saw one write more than counted below).
+    // Each write takes longer than half the batch wait (600 ms against the engine's 1 s), so that a
+    // record's round trip on a busy machine is shorter than a write.
     await building.simulator.setFaults({ latencyMs: 600 });
     const invocationId = randomUUID();
     const running = cleanup(building, invocationId, 60);
@@ -141,7 +140,7 @@ describe("the cleanup writes SALTO only under the building's lease", { timeout: 
     const writesWhenTaken = current.simulator.requests({ requestName: WRITE }).length;
 
     const summary = await running;
-    expect(summary.runs[0]).toMatchObject({ status: 'failed', error: expect.stringContaining('lost its claim') });
+    expect(summary.runs[0]).toMatchObject({ status: 'failed', error: expect.stringContaining('lost its lease') });
     // It learns of the loss when its next batch of records comes back. A batch leaves with the first
     // write added once the oldest waiting has waited a second (the 3rd write here, 1.2 s after the
     // 1st), and the write after it starts before the answer is back: writes 2 to 4 after the lease was

@@ -22,8 +22,8 @@ afterAll(async () => {
   await sql.end();
 });
 
-/** A Sydney building with one gym booking on the evening before `date`, written, and time moved past it. */
-async function buildingWithFinishedBooking(date: string, evening: string) {
+/** A Sydney building with one gym booking on the evening of local date `evening`, written, and time moved past it. */
+async function buildingWithFinishedBooking(evening: string) {
   const building = await createTestBuilding(sql, { timeZone: 'Australia/Sydney' });
   await existsSince(sql, building, local(building, `${evening}T08:00:00`));
   await setClockTo(sql, local(building, `${evening}T19:00:00`));
@@ -49,7 +49,7 @@ const gymOf = (building: TestBuilding) =>
 
 describe('calling the cleanup twice', { timeout: 60_000 }, () => {
   it('two calls at once: one run, one report, the same SALTO state as one call', async () => {
-    const building = await buildingWithFinishedBooking('2027-05-20', '2027-05-19');
+    const building = await buildingWithFinishedBooking('2027-05-19');
     try {
       await setClockTo(sql, local(building, '2027-05-20T00:03:00'));
       const [a, b] = await Promise.all([cleanupNow(sql, [building.id]), cleanupNow(sql, [building.id])]);
@@ -75,8 +75,8 @@ describe('calling the cleanup twice', { timeout: 60_000 }, () => {
 
 describe('a SALTO server that cannot be reached', { timeout: 60_000 }, () => {
   it('is reported and retried later the same night, and the other buildings are cleaned meanwhile', async () => {
-    const down = await buildingWithFinishedBooking('2027-05-21', '2027-05-20');
-    const up = await buildingWithFinishedBooking('2027-05-21', '2027-05-20');
+    const down = await buildingWithFinishedBooking('2027-05-20');
+    const up = await buildingWithFinishedBooking('2027-05-20');
     try {
       await down.simulator.setFaults({ refuseConnections: { transports: ['http', 'stp'] } });
       await setClockTo(sql, local(up, '2027-05-21T00:01:00'));
@@ -100,7 +100,7 @@ describe('a SALTO server that cannot be reached', { timeout: 60_000 }, () => {
       await cleanupNow(sql, [down.id, up.id]);
       const retried = await runFor(sql, down.id, '2027-05-21');
       expect(retried).toMatchObject({ status: 'completed', attempts: 2, failed: 0 });
-      // The first attempt had already queued the finished booking's access level in the outbox, so the
+      // The first attempt had already queued the finished booking's access level as work, so the
       // sync's own retry may remove the permission before the cleanup's retry gets there: either way
       // it is gone, and counted at most once.
       expect(retried!.cleared).toBeLessThanOrEqual(1);

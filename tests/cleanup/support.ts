@@ -2,13 +2,13 @@
 // to an exact instant, calling the salto-cleanup function as pg_cron would, and reading its reports.
 import type { Sql } from 'postgres';
 import type { CleanupCounts } from '../../src/shared/cleanup/store.ts';
-import { fromZonedCompatible, parseLocalDateTime } from '../../src/shared/time/zoned.ts';
+import { instantAtLocal, parseLocalDateTime } from '../../src/shared/time/local-time.ts';
 import type { TestBuilding } from '../support/fixtures.ts';
 import { eventually, functionAuthorization, stackEnv } from '../support/stack.ts';
 
 /** A building-local wall time (`yyyy-MM-ddTHH:mm:ss`) as an instant. */
 export function local(building: Pick<TestBuilding, 'timeZone'>, wallTime: string): Date {
-  return fromZonedCompatible(parseLocalDateTime(wallTime), building.timeZone);
+  return instantAtLocal(parseLocalDateTime(wallTime), building.timeZone);
 }
 
 /** Moves integration.now() to `instant` (it then runs on with real time). Reset with setClockShift(sql, 0). */

@@ -1,5 +1,5 @@
 // Bad bookings and IDs from the connecX app end in database errors a developer or manager can act on
-// (what is wrong, with the value), never in a half-written booking or a stuck outbox row.
+// (what is wrong, with the value), never in a half-written booking or a stuck work row.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { actingAs, createTestBuilding, type TestBuilding } from '../support/fixtures.ts';

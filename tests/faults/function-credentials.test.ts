@@ -60,7 +60,12 @@ describe('function endpoints refuse missing, wrong, expired and replayed credent
   it('a replay racing the original is refused too: one of ten identical calls gets through', async () => {
     const token = `Bearer ${await mintFunctionToken(functionsSecret)}`;
     const statuses = await Promise.all(
-      Array.from({ length: 10 }, () => call(endpoints[0], token).then(async (r) => (await r.body?.cancel(), r.status))),
+      Array.from({ length: 10 }, () =>
+        call(endpoints[0], token).then(async (r) => {
+          await r.body?.cancel();
+          return r.status;
+        }),
+      ),
     );
     expect(statuses.filter((s) => s === 200)).toHaveLength(1);
     expect(statuses.filter((s) => s === 401)).toHaveLength(9);

@@ -59,11 +59,11 @@ describe('PostgreSQL restarted mid-run', { timeout: 110_000 }, () => {
         'health answering 200 after the restart',
       );
       // Leases the interrupted runs could not release run out (time moved, not waited for): the
-      // sync's building leases, and the claim on an alert email the restart caught mid-send (sent
+      // sync's building leases, and the lease on an alert email the restart caught mid-send (sent
       // again under the same idempotency key, so the manager still gets it once).
       const ids = targets.map((b) => b.id);
       await sql`update integration.building_leases set leased_until = now() - interval '1 second' where building_id = any (${ids}::uuid[])`;
-      await sql`update integration.email_outbox set locked_until = now() - interval '1 second' where building_id = any (${ids}::uuid[]) and status = 'sending'`;
+      await sql`update integration.email_outbox set leased_until = now() - interval '1 second' where building_id = any (${ids}::uuid[]) and status = 'sending'`;
 
       // The dispatcher reconnected: a new booking is written on its wake-up alone.
       const building = targets[0]!;

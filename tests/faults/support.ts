@@ -253,10 +253,10 @@ export async function expectAlertsEmailedOnce(sql: Sql, building: TestBuilding, 
           status: string;
           idempotency_key: string;
           last_error: string | null;
-          locked_until: Date | null;
+          leased_until: Date | null;
         }[]
       >`
-      select alert_id, status, idempotency_key, last_error, locked_until from integration.email_outbox where building_id = ${building.id}`;
+      select alert_id, status, idempotency_key, last_error, leased_until from integration.email_outbox where building_id = ${building.id}`;
       last = rows.filter((r) => r.status !== 'sent');
       if (rows.length === alerts.length && rows.every((r) => r.status === 'sent')) return rows;
       await sendAlertsNow().catch(() => undefined);
@@ -281,11 +281,11 @@ export async function expectAlertsEmailedOnce(sql: Sql, building: TestBuilding, 
   );
 }
 
-/** The bookings' reasons and the outbox's last errors are text a person can read. */
+/** The bookings' reasons and the work rows' last errors are text a person can read. */
 export function expectReadable(text: string | null | undefined) {
   expect(text).toBeTruthy();
   expect(text!.length).toBeLessThan(2000);
-  // eslint-disable-next-line no-control-regex
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the check is that no control character reached the text
   expect(text).not.toMatch(/[\u0000-\u0008\u000e-\u001f\ufffd]/);
 }
 

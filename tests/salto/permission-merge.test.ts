@@ -73,7 +73,7 @@ describe('merging the zones we manage into an access level', () => {
           const unmanagedBefore = current.filter((p) => !MANAGED.includes(p.zoneId));
           const unmanagedAfter = merge.permissions.filter((p) => !MANAGED.includes(p.zoneId));
           expect(unmanagedAfter).toEqual(unmanagedBefore);
-          unmanagedAfter.forEach((p, i) => expect(p).toBe(unmanagedBefore[i]));
+          for (const [i, p] of unmanagedAfter.entries()) expect(p).toBe(unmanagedBefore[i]);
           const managedAfter = merge.permissions.filter((p) => MANAGED.includes(p.zoneId));
           expect(new Set(managedAfter.map((p) => p.zoneId))).toEqual(new Set(desired.map((p) => p.zoneId)));
           // Applying the result again is a no-op.

@@ -9,13 +9,14 @@ import { createSaltoClient } from '../../src/shared/salto/client.ts';
 import { periodForDates } from '../../src/shared/salto/model.ts';
 import { setZonePermissions } from '../../src/shared/salto/permissions.ts';
 import { nodeStpConnector } from '../../src/simulator/node-stp-connector.ts';
+import type { SiteSnapshot } from '../../src/simulator/state.ts';
 import { saltoError } from '../salto/helpers.ts';
 
 let child: ChildProcess;
 let httpPort: number;
 let stpPort: number;
 const control = (path: string, init?: RequestInit) => fetch(`http://127.0.0.1:${httpPort}/_simulator${path}`, init);
-const json = async (path: string, init?: RequestInit) => (await control(path, init)).json() as Promise<any>;
+const json = async <T = unknown>(path: string, init?: RequestInit) => (await control(path, init)).json() as Promise<T>;
 
 beforeAll(async () => {
   child = spawn(
@@ -58,20 +59,13 @@ describe('the simulator started by `npm run simulator`', () => {
   it('prints its ports and serves the demo site in Sydney time', async () => {
     expect(httpPort).toBeGreaterThan(0);
     expect(stpPort).toBeGreaterThan(0);
-    const state = await json('/state');
+    const state = await json<SiteSnapshot>('/state');
     expect(state.timeZone).toBe('Australia/Sydney');
-    expect(state.zones.map((z: { id: string }) => z.id)).toEqual([
-      'GYM',
-      'POOL',
-      'BBQ',
-      'MAIN-ENTRANCE',
-      'CAR-PARK',
-      'LIFTS',
-    ]);
+    expect(state.zones.map((z) => z.id)).toEqual(['GYM', 'POOL', 'BBQ', 'MAIN-ENTRANCE', 'CAR-PARK', 'LIFTS']);
     expect(state.timetables).toEqual([]);
     const carPark = state.accessLevels
-      .filter((l: any) => l.zonePermissions.some((p: any) => p.zoneId === 'CAR-PARK'))
-      .map((l: any) => l.id);
+      .filter((l) => l.zonePermissions.some((p) => p.zoneId === 'CAR-PARK'))
+      .map((l) => l.id);
     expect(carPark).toEqual(['APT-501-56', 'APT-601-56']);
   });
 
@@ -95,7 +89,7 @@ describe('the simulator started by `npm run simulator`', () => {
     const gym = { zoneId: 'GYM', timetableId: 0, usePeriod: true, period: periodForDates('2026-05-01', '2026-05-01') };
     await setZonePermissions(client, 'APT-602-56', [gym], ['GYM', 'POOL', 'BBQ']);
     await client.close();
-    const requests = await json('/requests?requestName=SaltoDBGroup.Update');
+    const requests = await json<unknown[]>('/requests?requestName=SaltoDBGroup.Update');
     expect(requests).toHaveLength(1);
     expect(requests[0]).toMatchObject({ transport: 'stp', applied: true });
     expect(await json('/may-open?accessLevel=APT-602-56&zone=GYM&at=2026-05-01T23:59:59')).toMatchObject({
@@ -122,10 +116,11 @@ describe('the simulator started by `npm run simulator`', () => {
     await control('/faults', { method: 'DELETE' });
 
     expect((await control('/reset', { method: 'POST' })).status).toBe(200);
-    const state = await json('/state');
-    expect(
-      state.accessLevels.find((l: any) => l.id === 'APT-602-56').zonePermissions.map((p: any) => p.zoneId),
-    ).toEqual(['MAIN-ENTRANCE', 'LIFTS']);
+    const state = await json<SiteSnapshot>('/state');
+    expect(state.accessLevels.find((l) => l.id === 'APT-602-56')!.zonePermissions.map((p) => p.zoneId)).toEqual([
+      'MAIN-ENTRANCE',
+      'LIFTS',
+    ]);
   });
 
   it('restarts with its state kept', async () => {
@@ -135,7 +130,7 @@ describe('the simulator started by `npm run simulator`', () => {
     });
     await control('/restart', { method: 'POST', body: JSON.stringify({ downMs: 50 }) });
     await new Promise((resolve) => setTimeout(resolve, 300));
-    expect((await json('/state')).zones).toEqual([{ id: 'ONLY', name: '', description: '' }]);
+    expect((await json<SiteSnapshot>('/state')).zones).toEqual([{ id: 'ONLY', name: '', description: '' }]);
     await control('/reset', { method: 'POST' });
   });
 

@@ -25,6 +25,7 @@ export interface BuildingSpec {
   timeZone?: string;
   facilities?: { name: string; beforeMinutes?: number; afterMinutes?: number; zoneInSalto?: boolean }[];
   apartments?: { label: string; inSalto?: boolean }[];
+  /** The SALTO timetables reserved for this project; integration.salto_servers' defaults when absent. */
   timetableRange?: { first: number; last: number };
   transport?: 'http' | 'stp';
 }
@@ -67,11 +68,21 @@ export async function createTestBuilding(sql: Sql, spec: BuildingSpec = {}): Pro
   const secretName = `salto_ship_key:${buildingId}`;
   await sql`select vault.create_secret(${key}, ${secretName})`;
   const transport = spec.transport ?? 'http';
-  await sql`
-    insert into integration.salto_servers
-      (building_id, transport, host, port, auth_mode, credential_secret_name, timetable_first, timetable_last, connect_timeout_ms, reply_timeout_ms)
-    values (${buildingId}, ${transport}, '127.0.0.1', ${transport === 'http' ? simulator.httpPort : simulator.stpPort!}, 'key', ${secretName},
-      ${spec.timetableRange?.first ?? 200}, ${spec.timetableRange?.last ?? 254}, 2000, 5000)`;
+  const server = {
+    building_id: buildingId,
+    transport,
+    host: '127.0.0.1',
+    port: transport === 'http' ? simulator.httpPort : simulator.stpPort!,
+    auth_mode: 'key',
+    credential_secret_name: secretName,
+    connect_timeout_ms: 2000,
+    reply_timeout_ms: 5000,
+    ...(spec.timetableRange && {
+      timetable_first: spec.timetableRange.first,
+      timetable_last: spec.timetableRange.last,
+    }),
+  };
+  await sql`insert into integration.salto_servers ${sql(server)}`;
 
   const facilities: TestBuilding['facilities'] = {};
   for (const f of facilitySpecs) {

@@ -2,9 +2,9 @@
 // then no slot another access level uses is recycled (src/shared/sync/building-timetables.ts).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BuildingTimetables, type SlotUsers } from '../../src/shared/sync/building-timetables.ts';
-import { type DesiredZoneWindow, planPermission } from '../../src/shared/sync/desired.ts';
+import { type DesiredZoneWindow, desiredPermission } from '../../src/shared/sync/desired.ts';
 import { reconcileAccessLevel } from '../../src/shared/sync/engine.ts';
-import type { BuildingContext } from '../../src/shared/sync/store.ts';
+import type { SaltoBuilding } from '../../src/shared/sync/store.ts';
 import type { SimulatorHandle } from '../../src/simulator/simulator.ts';
 import { clientFor, simulatorFor, VARIANTS } from '../salto/helpers.ts';
 
@@ -19,9 +19,10 @@ beforeAll(async () => {
 });
 afterAll(() => simulator.close());
 
-const building = (last: number): BuildingContext => ({
+const building = (last: number): SaltoBuilding => ({
   buildingId: 'b-1',
   timeZone: TIME_ZONE,
+  endpoint: simulator.endpoint('http'),
   timetableRange: { first: 200, last },
 });
 
@@ -36,20 +37,26 @@ function gym(hour: number): DesiredZoneWindow {
     bookingIds: [`booking-${hour}`],
   };
 }
-const keyOf = (window: DesiredZoneWindow) => planPermission(window, TIME_ZONE).timetableKey;
+const keyOf = (window: DesiredZoneWindow) => desiredPermission(window, TIME_ZONE).timetableKey;
 
 /** Slot users that count how often they are read. */
 function countedUsers(users: SlotUsers) {
-  const counted = { reads: 0, read: async () => (counted.reads++, users) };
+  const counted = {
+    reads: 0,
+    read: async () => {
+      counted.reads++;
+      return users;
+    },
+  };
   return counted;
 }
 
-async function reconcile(context: BuildingContext, timetables: BuildingTimetables, window: DesiredZoneWindow) {
+async function reconcile(context: SaltoBuilding, timetables: BuildingTimetables, window: DesiredZoneWindow) {
   const saved: number[] = [];
   const result = await reconcileAccessLevel(
     context,
     LEVEL,
-    { desired: [window], managed: ['GYM'] },
+    { windows: [window], managed: ['GYM'] },
     {
       client: clientFor(simulator, 'http'),
       store: { saveTimetableSlot: async (_building, slot) => void saved.push(slot) },

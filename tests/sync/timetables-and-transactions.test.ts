@@ -1,7 +1,7 @@
 // Timetable slots are a small pool: identical timetables share a slot, unused ones are recycled, and
-// running out fails the booking with a reason instead of crashing. And the outbox is transactional.
+// running out fails the booking with a reason instead of crashing. And access level work is transactional.
 import { afterAll, describe, expect, it } from 'vitest';
-import { fromZonedCompatible, parseLocalDateTime } from '../../src/shared/time/zoned.ts';
+import { instantAtLocal, parseLocalDateTime } from '../../src/shared/time/local-time.ts';
 import { book, createTestBuilding } from '../support/fixtures.ts';
 import { connect, eventually } from '../support/stack.ts';
 
@@ -27,7 +27,7 @@ const untilState = (bookingId: string, state: string) =>
 /** Sydney wall time `hour`:00 on the date `days` ahead (wall time: the same hours whatever the season). */
 const sydneyEvening = (days: number, hour = 18) => {
   const date = new Date(Date.now() + days * 24 * HOUR).toISOString().slice(0, 10);
-  return fromZonedCompatible(parseLocalDateTime(`${date}T${String(hour).padStart(2, '0')}:00:00`), 'Australia/Sydney');
+  return instantAtLocal(parseLocalDateTime(`${date}T${String(hour).padStart(2, '0')}:00:00`), 'Australia/Sydney');
 };
 
 describe('timetable slots', { timeout: 60_000 }, () => {
@@ -165,7 +165,7 @@ describe('timetable slots', { timeout: 60_000 }, () => {
   });
 });
 
-describe('the outbox is part of the booking transaction', () => {
+describe('access level work is part of the booking transaction', () => {
   it('a booking rolled back leaves no work, no state, no alert and no wake-up', async () => {
     const building = await createTestBuilding(sql);
     try {

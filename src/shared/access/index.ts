@@ -1,11 +1,19 @@
 /**
- * Access domain: which SALTO zone permission each apartment should hold, and with which period and
- * timetable. Pure, runtime-neutral TypeScript (Intl and Date only) shared by the Deno edge functions
- * and the Node tests. The flow it serves:
- *   booking -> accessWindow -> decidePermissions (one permission per apartment and facility)
- *   -> periodAndTimetable (building time zone) -> timetableKey -> allocateTimetableSlots.
+ * Access domain: the SALTO zone permission for an access window the database decided (one permission
+ * per apartment and facility, integration.permission_groups): its period and timetable in the
+ * building's time zone, and the building's timetable slot it takes. Pure, runtime-neutral TypeScript
+ * (Intl and Date only) shared by the Deno edge functions and the Node tests. The flow it serves:
+ *   access window -> periodAndTimetable (building time zone) -> timetableKey -> allocateTimetableSlots.
  */
 
+export {
+  type LocalDate,
+  type LocalDateTime,
+  type LocalTime,
+  localDateTimeAt,
+  WEEKDAYS,
+  type Weekday,
+} from '../time/local-time.ts';
 export {
   type AccessBuffers,
   type AccessWindow,
@@ -14,22 +22,7 @@ export {
   type BookingStatus,
   NO_BUFFERS,
 } from './access-window.ts';
-export { type LocalDate, type LocalTime, WEEKDAYS, type Weekday } from './local-time.ts';
-export {
-  type BookingAccessDecision,
-  decideOnePermission,
-  decidePermissions,
-  type OnePermissionDecision,
-  type PairPermissionDecision,
-  type ServedGroup,
-} from './one-permission.ts';
-export {
-  type LocalDateTime,
-  localDateTimeAt,
-  opensAt,
-  opensAtInstant,
-  type PermissionHours,
-} from './opens-at.ts';
+export { opensAt, opensAtInstant, type PermissionHours } from './opens-at.ts';
 export {
   MAX_EXACT_DATES,
   type Period,

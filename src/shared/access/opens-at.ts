@@ -7,23 +7,15 @@
  */
 
 import {
-  DAY_MS,
   dayNumberOf,
-  dayOfLocalDate,
-  type LocalDate,
-  type LocalTime,
+  type LocalDateTime,
   localDateOfDay,
-  localTimeOfDayMs,
-  wallMsAt,
+  localDateTimeAt,
+  wallMsOf,
   weekdayOfDay,
-} from './local-time.ts';
+} from '../time/local-time.ts';
 import type { Period } from './period-and-timetable.ts';
 import { type DayType, secondsOfLocalTime, type Timetable } from './timetable.ts';
-
-export interface LocalDateTime {
-  date: LocalDate;
-  time: LocalTime;
-}
 
 export interface PermissionHours {
   period: Period;
@@ -35,12 +27,13 @@ export interface PermissionHours {
  * weekday; pass 'Holiday' (or a Special) for a date the site's calendar marks.
  */
 export function opensAt(permission: PermissionHours, at: LocalDateTime, dayType?: DayType): boolean {
-  const day = dayOfLocalDate(at.date);
-  if (day === undefined) throw new RangeError(`not a date (YYYY-MM-DD): ${JSON.stringify(at.date)}`);
-  if (at.date < permission.period.startDate || at.date > permission.period.endDate) return false;
+  const wallMs = wallMsOf(at);
+  const day = dayNumberOf(wallMs);
+  const date = localDateOfDay(day);
+  if (date < permission.period.startDate || date > permission.period.endDate) return false;
   const timetable = permission.timetable;
   if (timetable.kind === 'always') return true;
-  const seconds = secondsOfLocalTime(at.time);
+  const seconds = at.hour * 3600 + at.minute * 60 + at.second;
   const type = dayType ?? weekdayOfDay(day);
   return timetable.intervals.some(
     (interval) =>
@@ -48,13 +41,6 @@ export function opensAt(permission: PermissionHours, at: LocalDateTime, dayType?
       secondsOfLocalTime(interval.start) <= seconds &&
       seconds < secondsOfLocalTime(interval.end),
   );
-}
-
-/** The local date-time of an instant in a time zone (seconds precision). */
-export function localDateTimeAt(instant: Date, timeZone: string): LocalDateTime {
-  const wall = wallMsAt(instant.getTime(), timeZone);
-  const day = dayNumberOf(wall);
-  return { date: localDateOfDay(day), time: localTimeOfDayMs(wall - day * DAY_MS) };
 }
 
 /** True when `permission` opens the door at `instant` in the building's time zone (weekday day types). */

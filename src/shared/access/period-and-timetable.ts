@@ -31,7 +31,6 @@
  * - Holiday / Special1 / Special2: see `PeriodAndTimetableOptions.alsoTick`.
  */
 
-import type { AccessWindow } from './access-window.ts';
 import {
   DAY_MS,
   dayNumberOf,
@@ -45,7 +44,8 @@ import {
   offsetTransitions,
   wallMsAt,
   weekdayOfDay,
-} from './local-time.ts';
+} from '../time/local-time.ts';
+import type { AccessWindow } from './access-window.ts';
 import {
   ALWAYS,
   canonicalTimetable,

@@ -11,7 +11,7 @@
  * Day types are named as SHIP's `SaltoDBTimezone` elements (Monday..Sunday, Holiday, Special1, Special2).
  */
 
-import { type LocalTime, WEEKDAYS } from './local-time.ts';
+import { type LocalTime, WEEKDAYS } from '../time/local-time.ts';
 
 export const SPECIAL_DAY_TYPES = ['Holiday', 'Special1', 'Special2'] as const;
 export type SpecialDayType = (typeof SPECIAL_DAY_TYPES)[number];

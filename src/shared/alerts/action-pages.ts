@@ -2,16 +2,16 @@
 // stating the consequence (the GET does nothing, so link scanners and previews are harmless), the
 // result of the confirmed POST, and a clear refusal for a link that cannot act. Plain HTML strings,
 // every value escaped; no script, nothing loaded from elsewhere.
-import { formatLocalDateTime, formatLocalRange } from './local-time.ts';
+import { describeLocalDateTime, describeLocalRange } from '../time/local-time.ts';
 import type { ActionPreview } from './store.ts';
 
-const escape = (s: string) =>
+const escapeHtml = (s: string) =>
   s.replace(/[&<>"']/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[ch]!);
 
 function page(title: string, body: string): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="robots" content="noindex"><title>${escape(title)}</title>
+<meta name="robots" content="noindex"><title>${escapeHtml(title)}</title>
 <style>
   body { margin: 0; background: #f5f7fa; color: #1f2933; font: 16px/1.5 -apple-system, BlinkMacSystemFont, "Segoe UI", Roboto, Helvetica, Arial, sans-serif; }
   main { max-width: 560px; margin: 40px auto; background: #fff; border: 1px solid #e4e7eb; border-radius: 8px; padding: 28px 32px; }
@@ -32,31 +32,31 @@ export function confirmationPage(
   formAction: string,
 ): string {
   const tz = preview.time_zone;
-  const waiting = formatLocalRange(preview.waiting_booking.starts_at, preview.waiting_booking.ends_at, tz);
-  const holders = preview.holding_bookings.map((h) => formatLocalRange(h.starts_at, h.ends_at, tz));
-  const until = formatLocalDateTime(preview.holders_wait_until, tz);
+  const waiting = describeLocalRange(preview.waiting_booking.starts_at, preview.waiting_booking.ends_at, tz);
+  const holders = preview.holding_bookings.map((h) => describeLocalRange(h.starts_at, h.ends_at, tz));
+  const until = describeLocalDateTime(preview.holders_wait_until, tz);
   const holdersEndBefore = preview.holding_bookings.every(
     (h) => new Date(h.ends_at) <= new Date(preview.holders_wait_until),
   );
   return page(
     'Give the waiting booking access now?',
     `
-<h1>Give apartment ${escape(preview.apartment_label)}'s waiting ${escape(preview.facility_name)} booking access now?</h1>
+<h1>Give apartment ${escapeHtml(preview.apartment_label)}'s waiting ${escapeHtml(preview.facility_name)} booking access now?</h1>
 <dl>
-  <dt>Building</dt><dd>${escape(preview.building_name)}</dd>
-  <dt>Waiting booking</dt><dd>${escape(waiting)}</dd>
-  <dt>Holds the permission now</dt><dd>${holders.map(escape).join('<br>') || '—'}</dd>
+  <dt>Building</dt><dd>${escapeHtml(preview.building_name)}</dd>
+  <dt>Waiting booking</dt><dd>${escapeHtml(waiting)}</dd>
+  <dt>Holds the permission now</dt><dd>${holders.map(escapeHtml).join('<br>') || '—'}</dd>
 </dl>
 <div class="consequence">
   <p><strong>What happens:</strong> connecX writes the waiting booking's permission to SALTO now. SALTO holds one
-  permission per apartment and zone, so the booking that holds it loses its access and waits until ${escape(until)}.</p>
-  ${holdersEndBefore ? `<p><strong>That booking ends before then, so apartment ${escape(preview.apartment_label)}'s key cards will not open the ${escape(preview.facility_name)} for it.</strong></p>` : ''}
+  permission per apartment and zone, so the booking that holds it loses its access and waits until ${escapeHtml(until)}.</p>
+  ${holdersEndBefore ? `<p><strong>That booking ends before then, so apartment ${escapeHtml(preview.apartment_label)}'s key cards will not open the ${escapeHtml(preview.facility_name)} for it.</strong></p>` : ''}
 </div>
-<form method="post" action="${escape(formAction)}">
-  <input type="hidden" name="token" value="${escape(token)}">
+<form method="post" action="${escapeHtml(formAction)}">
+  <input type="hidden" name="token" value="${escapeHtml(token)}">
   <button type="submit">Give the waiting booking access now</button>
 </form>
-<p class="muted">All times are building time (${escape(tz)}). This link works once. If you do nothing, connecX writes the waiting booking when the current one's access ends.</p>`,
+<p class="muted">All times are building time (${escapeHtml(tz)}). This link works once. If you do nothing, connecX writes the waiting booking when the current one's access ends.</p>`,
   );
 }
 
@@ -128,5 +128,5 @@ const refusals: Record<Refusal, { status: number; title: string; text: string }>
 
 export function refusalPage(reason: Refusal): { status: number; html: string } {
   const r = refusals[reason];
-  return { status: r.status, html: page(r.title, `<h1>${escape(r.title)}</h1><p>${escape(r.text)}</p>`) };
+  return { status: r.status, html: page(r.title, `<h1>${escapeHtml(r.title)}</h1><p>${escapeHtml(r.text)}</p>`) };
 }

@@ -81,7 +81,7 @@ export async function verifyActionToken(token: string, secret: string, now: Date
     encoder.encode(DOMAIN + payload),
   );
   if (!valid) return { ok: false, reason: 'forged' };
-  let parsed;
+  let parsed: z.ZodSafeParseResult<z.infer<typeof actionClaims>>;
   try {
     parsed = actionClaims.safeParse(JSON.parse(decoder.decode(payloadBytes)));
   } catch {

@@ -3,7 +3,7 @@
 // Templates in emails/ only lay these out; the wording of facts lives here, next to the rules that
 // decide them, and is shared by the send function (Deno), the preview (`npm run email:dev`) and tests.
 import { z } from 'zod';
-import { formatDuration, formatLocalDate, formatLocalDateTime, formatLocalRange } from './local-time.ts';
+import { describeDuration, describeLocalDate, describeLocalDateTime, describeLocalRange } from '../time/local-time.ts';
 
 export type AlertKind = 'double_booking' | 'access_not_in_place' | 'unknown_salto_id' | 'salto_unreachable';
 export const alertKinds: readonly AlertKind[] = [
@@ -105,7 +105,7 @@ export interface AccessNotInPlaceEmailProps extends Common {
   reason: string;
 }
 
-export interface ConfigurationProblemEmailProps extends Common {
+export interface UnknownSaltoIdEmailProps extends Common {
   what: 'zone' | 'access_level';
   unknownId: string;
   /** The facility name, or the apartment labels, carrying the unknown ID. */
@@ -123,7 +123,7 @@ export interface SaltoUnreachableEmailProps extends Common {
 export type AlertEmail =
   | { kind: 'double_booking'; subject: string; props: DoubleBookingEmailProps }
   | { kind: 'access_not_in_place'; subject: string; props: AccessNotInPlaceEmailProps }
-  | { kind: 'unknown_salto_id'; subject: string; props: ConfigurationProblemEmailProps }
+  | { kind: 'unknown_salto_id'; subject: string; props: UnknownSaltoIdEmailProps }
   | { kind: 'salto_unreachable'; subject: string; props: SaltoUnreachableEmailProps };
 
 const stateWords: Record<string, string> = {
@@ -137,13 +137,13 @@ const stateWords: Record<string, string> = {
 
 /** SALTO periods run in whole local days; the steps name the dates the booking touches. */
 function saltoPeriod(start: Date, end: Date, timeZone: string) {
-  const first = formatLocalDate(start, timeZone);
-  const last = formatLocalDate(new Date(end.getTime() - 1), timeZone);
+  const first = describeLocalDate(start, timeZone);
+  const last = describeLocalDate(new Date(end.getTime() - 1), timeZone);
   return first === last ? first : `${first} to ${last}`;
 }
 
 function localHours(start: Date, end: Date, timeZone: string) {
-  const range = formatLocalRange(start, end, timeZone);
+  const range = describeLocalRange(start, end, timeZone);
   return range.slice(range.indexOf(', ') + 2);
 }
 
@@ -161,16 +161,16 @@ export function buildAlertEmail(facts: AlertFacts): AlertEmail {
         facilityName: d.facility_name,
         accessLevelId: d.access_level_id ?? '(not set)',
         zoneId: d.zone_id ?? '(not set)',
-        waitingBooking: formatLocalRange(w.starts_at, w.ends_at, tz),
-        holdingBookings: (d.holding_bookings ?? []).map((h) => formatLocalRange(h.starts_at, h.ends_at, tz)),
-        writeAt: d.write_at ? formatLocalDateTime(d.write_at, tz) : 'as soon as the current booking finishes',
+        waitingBooking: describeLocalRange(w.starts_at, w.ends_at, tz),
+        holdingBookings: (d.holding_bookings ?? []).map((h) => describeLocalRange(h.starts_at, h.ends_at, tz)),
+        writeAt: d.write_at ? describeLocalDateTime(d.write_at, tz) : 'as soon as the current booking finishes',
         saltoPeriod: saltoPeriod(w.starts_at, w.ends_at, tz),
         saltoHours: localHours(w.starts_at, w.ends_at, tz),
-        action: facts.action && { url: facts.action.url, expires: formatLocalDateTime(facts.action.expiresAt, tz) },
+        action: facts.action && { url: facts.action.url, expires: describeLocalDateTime(facts.action.expiresAt, tz) },
       };
       return {
         kind: 'double_booking',
-        subject: `Double booking: ${d.facility_name}, apartment ${d.apartment_label}, ${formatLocalDate(w.starts_at, tz)}`,
+        subject: `Double booking: ${d.facility_name}, apartment ${d.apartment_label}, ${describeLocalDate(w.starts_at, tz)}`,
         props,
       };
     }
@@ -183,20 +183,20 @@ export function buildAlertEmail(facts: AlertFacts): AlertEmail {
         facilityName: b.facilityName,
         accessLevelId: b.accessLevelId,
         zoneId: b.zoneId,
-        booking: formatLocalRange(b.startsAt, b.endsAt, tz),
-        leadTime: formatDuration(facts.leadTimeMinutes ?? 120),
+        booking: describeLocalRange(b.startsAt, b.endsAt, tz),
+        leadTime: describeDuration(facts.leadTimeMinutes ?? 120),
         state: stateWords[b.state ?? ''] ?? b.state ?? 'unknown',
         reason: b.reason ?? 'The permission has not been written to SALTO yet.',
       };
       return {
         kind: 'access_not_in_place',
-        subject: `Access not in place: ${b.facilityName}, apartment ${b.apartmentLabel}, ${formatLocalDateTime(b.startsAt, tz)}`,
+        subject: `Access not in place: ${b.facilityName}, apartment ${b.apartmentLabel}, ${describeLocalDateTime(b.startsAt, tz)}`,
         props,
       };
     }
     case 'unknown_salto_id': {
       const d = unknownSaltoIdDetails.parse(facts.details);
-      const props: ConfigurationProblemEmailProps = {
+      const props: UnknownSaltoIdEmailProps = {
         ...common,
         what: d.what,
         unknownId: d.what === 'zone' ? d.zone_id : d.access_level_id,
@@ -215,8 +215,8 @@ export function buildAlertEmail(facts: AlertFacts): AlertEmail {
       const d = saltoUnreachableDetails.parse(facts.details);
       const props: SaltoUnreachableEmailProps = {
         ...common,
-        since: formatLocalDateTime(d.failing_since, tz),
-        threshold: formatDuration(d.threshold_minutes),
+        since: describeLocalDateTime(d.failing_since, tz),
+        threshold: describeDuration(d.threshold_minutes),
         server: d.server,
         pendingAccessLevels: d.pending_access_levels,
         lastError: d.last_error,

@@ -1,4 +1,4 @@
-// One pass of the send-alerts function over the email outbox: claim due emails, render each once
+// One pass of the send-alerts function over the email outbox: lease due emails, render each once
 // (stored, so retries send the same bytes under the same idempotency key), send it at Resend's pace,
 // and record the outcome. Waits a little for retries that come due soon (a 429's Retry-After), so a
 // short hiccup is over within one pass; longer backoffs are picked up by the next wake-up.
@@ -42,7 +42,7 @@ export interface SendReport {
   failed: number;
 }
 
-const CLAIM_BATCH = 10;
+const LEASE_BATCH = 10;
 const LEASE_SECONDS = 120;
 /** A pass never runs longer than this; what is left is the next wake-up's. */
 const MAX_PASS_MS = 90_000;
@@ -52,7 +52,7 @@ export async function runSendPass(deps: SenderDeps): Promise<SendReport> {
   const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const deadline = Date.now() + MAX_PASS_MS;
   while (Date.now() < deadline) {
-    const rows = await deps.store.claim(CLAIM_BATCH, LEASE_SECONDS);
+    const rows = await deps.store.lease(LEASE_BATCH, LEASE_SECONDS);
     if (rows.length === 0) {
       const dueIn = await deps.store.nextDueInMs();
       if (dueIn === undefined || dueIn > deps.maxIdleWaitMs) return report;

@@ -1,11 +1,12 @@
 /**
- * The send-alerts function's access to the database: claiming due alert emails, the facts an email
+ * The send-alerts function's access to the database: leasing due alert emails, the facts an email
  * states, and each attempt's outcome; and, for action links, the preview and the action. The SQL
- * functions it calls live in supabase/migrations (20261129003000-003200).
+ * functions it calls are in the integration schema.
  */
 import type { Sql } from 'postgres';
 import type { AlertFacts, AlertKind } from './email-content.ts';
 
+/** A row of integration.email_outbox: an alert email waiting to be sent. */
 export interface OutboxRow {
   id: string;
   alertId: string;
@@ -25,7 +26,8 @@ export type AlertFactsWithoutAction = Omit<AlertFacts, 'action'> & {
 };
 
 export interface AlertStore {
-  claim(limit: number, leaseSeconds: number): Promise<OutboxRow[]>;
+  /** Leases up to `limit` due emails for `leaseSeconds`. */
+  lease(limit: number, leaseSeconds: number): Promise<OutboxRow[]>;
   alertFacts(alertId: string): Promise<AlertFactsWithoutAction | undefined>;
   saveRendered(id: string, rendered: { subject: string; html: string; text: string }): Promise<void>;
   markSent(id: string, resendId: string): Promise<void>;
@@ -74,10 +76,10 @@ interface Row {
 
 export function createAlertStore(sql: Sql): AlertStore {
   return {
-    async claim(limit, leaseSeconds) {
+    async lease(limit, leaseSeconds) {
       const rows = await sql<Row[]>`
         select id, alert_id, building_id, kind, recipients, attempts, idempotency_key, subject, html, text_body
-        from integration.claim_alert_emails(${limit}, make_interval(secs => ${leaseSeconds}))`;
+        from integration.lease_alert_emails(${limit}, make_interval(secs => ${leaseSeconds}))`;
       return rows.map((r) => ({
         id: r.id,
         alertId: r.alert_id,
@@ -179,14 +181,14 @@ export function createAlertStore(sql: Sql): AlertStore {
     async markSent(id, resendId) {
       await sql`
         update integration.email_outbox
-        set status = 'sent', resend_id = ${resendId}, sent_at = now(), attempts = attempts + 1, last_error = null, locked_until = null
+        set status = 'sent', resend_id = ${resendId}, sent_at = now(), attempts = attempts + 1, last_error = null, leased_until = null
         where id = ${id}`;
     },
 
     async markRetry(id, delayMs, error) {
       await sql`
         update integration.email_outbox
-        set status = 'pending', attempts = attempts + 1, last_error = ${error}, locked_until = null,
+        set status = 'pending', attempts = attempts + 1, last_error = ${error}, leased_until = null,
           next_attempt_at = clock_timestamp() + make_interval(secs => ${delayMs / 1000})
         where id = ${id}`;
     },
@@ -194,7 +196,7 @@ export function createAlertStore(sql: Sql): AlertStore {
     async markFailed(id, error) {
       await sql`
         update integration.email_outbox
-        set status = 'failed', attempts = attempts + 1, last_error = ${error}, locked_until = null
+        set status = 'failed', attempts = attempts + 1, last_error = ${error}, leased_until = null
         where id = ${id}`;
     },
 

@@ -8,7 +8,7 @@
  * access level of the building. SALTO is read with one listing of zones and one of access levels, and
  * written only where it differs: at most one write per affected access level.
  *
- * Exactly once per building and local date is the database's job (integration.claim_cleanup_runs);
+ * Exactly once per building and local date is the database's job (integration.lease_cleanup_runs);
  * while it talks to a building's SALTO server the cleanup holds the building's lease, shared with the
  * sync, so the two never write one access level at the same time.
  */
@@ -21,16 +21,9 @@ import {
 } from '../salto/index.ts';
 import type { BuildingTimetables } from '../sync/building-timetables.ts';
 import { accessLevelRefused, reconcileAccessLevel } from '../sync/engine.ts';
-import {
-  type AccessLevelPlan,
-  type BuildingContext,
-  FOLD_BATCH,
-  type ReconciledLevel,
-  type SyncStore,
-  type WorkItem,
-} from '../sync/store.ts';
+import type { AccessLevelWork, DesiredAccessLevel, ReconciledLevel, SaltoBuilding, SyncStore } from '../sync/store.ts';
 import { asZonePermission, classifyZoneChange, type WrittenRecord } from './classify.ts';
-import type { ClaimedRun, CleanupCounts, CleanupDetails, CleanupStore, RunStatus } from './store.ts';
+import type { CleanupCounts, CleanupDetails, CleanupStore, LeasedRun, RunStatus } from './store.ts';
 
 export interface CleanupOptions {
   store: CleanupStore;
@@ -42,8 +35,8 @@ export interface CleanupOptions {
   buildingIds?: readonly string[];
   /** Buildings cleaned at once: each mostly waits for its own SALTO server, so many can be. */
   concurrency?: number;
-  /** How long a claimed run stays ours without renewal (a crashed invocation's run is retried after). */
-  claimSeconds?: number;
+  /** How long a leased run stays ours without renewal (a crashed invocation's run is retried after). */
+  runLeaseSeconds?: number;
   leaseSeconds?: number;
   /** How long to wait for a sync invocation to release the building before giving up for this call. */
   leaseWaitMs?: number;
@@ -68,18 +61,18 @@ export interface CleanupSummary {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
- * How often the run's claim (600 s) and the building's lease (60 s) are renewed while it is cleaned,
+ * How often the run's lease (600 s) and the building's lease (60 s) are renewed while it is cleaned,
  * whatever the run is doing (a long listing included); each batch of recorded access levels renews the
  * lease too.
  */
 const RENEW_EVERY_MS = 5_000;
 
 export async function runCleanup(options: CleanupOptions): Promise<CleanupSummary> {
-  const { store, invocationId, concurrency = 64, claimSeconds = 600 } = options;
-  const claimed = await store.claimRuns(invocationId, claimSeconds, options.buildingIds);
+  const { store, invocationId, concurrency = 64, runLeaseSeconds = 600 } = options;
+  const leased = await store.leaseRuns(invocationId, runLeaseSeconds, options.buildingIds);
   const runs: CleanupRunReport[] = [];
-  // A pool of workers over the claimed runs: a slow or unreachable building never holds up the others.
-  const queue = [...claimed];
+  // A pool of workers over the leased runs: a slow or unreachable building never holds up the others.
+  const queue = [...leased];
   const worker = async () => {
     for (let run = queue.shift(); run; run = queue.shift()) runs.push(await cleanBuilding(run, options));
   };
@@ -101,8 +94,8 @@ function emptyCounts(): CleanupCounts {
   };
 }
 
-async function cleanBuilding(run: ClaimedRun, options: CleanupOptions): Promise<CleanupRunReport> {
-  const { store, syncStore, invocationId, leaseSeconds = 60, claimSeconds = 600 } = options;
+async function cleanBuilding(run: LeasedRun, options: CleanupOptions): Promise<CleanupRunReport> {
+  const { store, syncStore, invocationId, leaseSeconds = 60, runLeaseSeconds = 600 } = options;
   const { buildingId } = run;
   const counts = emptyCounts();
   const details: CleanupDetails = { cleared: [], handed_over: [], repaired: [], synced: [], failed: [] };
@@ -119,11 +112,11 @@ async function cleanBuilding(run: ClaimedRun, options: CleanupOptions): Promise<
     }
     leased = true;
     lease = new HeldLease(leaseSeconds, leasedAt, async () => {
-      const [stillLeased, claimed] = await Promise.all([
+      const [buildingStillLeased, runStillLeased] = await Promise.all([
         syncStore.renewLease(buildingId, invocationId, leaseSeconds),
-        store.renewClaim(run.runId, invocationId, claimSeconds),
+        store.renewRunLease(run.runId, invocationId, runLeaseSeconds),
       ]);
-      return stillLeased && claimed;
+      return buildingStillLeased && runStillLeased;
     });
     const heldLease = lease;
     const levelRecorder = new LevelRecorder(
@@ -133,7 +126,9 @@ async function cleanBuilding(run: ClaimedRun, options: CleanupOptions): Promise<
     );
     recorder = levelRecorder;
     const building = await syncStore.building(buildingId);
-    if (!building.endpoint) throw new RunFailed('failed', 'No SALTO server is configured for this building.');
+    if (building.endpoint === undefined) {
+      throw new RunFailed('failed', 'No SALTO server is configured for this building.');
+    }
 
     // SALTO is listed while the database releases finished bookings and hands waiting ones the
     // permission: neither needs the other, and on a busy night each takes a good part of a second.
@@ -141,7 +136,8 @@ async function cleanBuilding(run: ClaimedRun, options: CleanupOptions): Promise<
     client = saltoClient;
     const handedOver = (async () => {
       await store.refreshFinishedPairs(buildingId);
-      while ((await syncStore.applyBookingChanges(buildingId)) === FOLD_BATCH);
+      // A batch at a time, until none is pending.
+      while ((await syncStore.applyBookingChanges(buildingId)) > 0);
     })();
     const listing = (async () => ({
       zones: await saltoClient.listZones(),
@@ -155,17 +151,17 @@ async function cleanBuilding(run: ClaimedRun, options: CleanupOptions): Promise<
 
     // The IDs check, and everything the access levels need from the database, read once for the
     // building: independent round trips, at once.
-    const [unknown, { levels, plans }, written, workItems, timetables] = await Promise.all([
+    const [unknown, { levels, desired }, written, work, timetables] = await Promise.all([
       store.recordSaltoIdsCheck(buildingId, [...knownZoneIds], [...actual.keys()]),
       store.accessLevels(buildingId).then(async (levels) => ({
         levels,
-        plans: await syncStore.plans(
+        desired: await syncStore.desiredAccessLevels(
           buildingId,
           levels.map((l) => l.accessLevelId),
         ),
       })),
       store.writtenPermissions(buildingId),
-      store.workItems(buildingId),
+      store.accessLevelWork(buildingId),
       syncStore.timetables(buildingId),
     ]);
     counts.unknown_ids = unknown.length;
@@ -178,8 +174,8 @@ async function cleanBuilding(run: ClaimedRun, options: CleanupOptions): Promise<
       const reconciled = await cleanAccessLevel(building, level, {
         current: actual.get(level.accessLevelId),
         written: written.get(level.accessLevelId) ?? new Map(),
-        work: workItems.get(level.accessLevelId) ?? { accessLevelId: level.accessLevelId, generation: 0, attempts: 0 },
-        plan: plans.get(level.accessLevelId)!, // one per access level asked for
+        work: work.get(level.accessLevelId) ?? { accessLevelId: level.accessLevelId, generation: 0, attempts: 0 },
+        desired: desired.get(level.accessLevelId)!, // one per access level asked for
         timetables,
         knownZoneIds,
         client,
@@ -214,10 +210,10 @@ async function cleanBuilding(run: ClaimedRun, options: CleanupOptions): Promise<
   return { ...run, status, counts, details, ...(error === undefined ? {} : { error }) };
 }
 
-const LOST_CLAIM = 'The cleanup took too long and lost its claim on the building; the next call retries.';
+const LOST_LEASE = 'The cleanup took too long and lost its lease on the building; the next call retries.';
 
 /**
- * The building's lease while a run holds it: renewed in the background (with the run's claim), and
+ * The building's lease while a run holds it: renewed in the background (with the run's lease), and
  * known to be ours for sure until half its length after a renewal the database confirmed was sent
  * (the database applied it later, never earlier; the other half covers a write under way).
  */
@@ -262,7 +258,7 @@ class HeldLease {
   /** Before writing SALTO: resolves while the lease is surely ours, renewing it first if need be. */
   async beforeWrite() {
     if (!this.lost && Date.now() >= this.safeUntil) await this.renew();
-    if (this.lost || Date.now() >= this.safeUntil) throw new RunFailed('failed', LOST_CLAIM);
+    if (this.lost || Date.now() >= this.safeUntil) throw new RunFailed('failed', LOST_LEASE);
   }
 
   async stop() {
@@ -322,7 +318,7 @@ class LevelRecorder {
       .then(
         (leased) => {
           if (leased) this.lease.renewed(sentAt);
-          else this.failure = new RunFailed('failed', LOST_CLAIM);
+          else this.failure = new RunFailed('failed', LOST_LEASE);
         },
         (error: unknown) => {
           this.failure = error;
@@ -363,10 +359,10 @@ interface AccessLevelContext {
   /** The access level's zone permissions as SALTO listed them; undefined when SALTO does not know it. */
   current: readonly ZonePermission[] | undefined;
   written: Map<string, WrittenRecord>;
-  /** The access level's outbox row as read at the start of the building's run (generation 0: none). */
-  work: WorkItem;
+  /** The access level's work row as read at the start of the building's run (generation 0: none). */
+  work: AccessLevelWork;
   /** What the bookings ask of it, read for all the building's access levels at once. */
-  plan: AccessLevelPlan;
+  desired: DesiredAccessLevel;
   timetables: BuildingTimetables;
   knownZoneIds: ReadonlySet<string>;
   client: SaltoClient;
@@ -380,7 +376,7 @@ interface AccessLevelContext {
  * access level that needed no write, or failed, is recorded before it resolves).
  */
 async function cleanAccessLevel(
-  building: BuildingContext,
+  building: SaltoBuilding,
   level: { accessLevelId: string; apartmentId: string | null },
   context: AccessLevelContext,
 ): Promise<ReconciledLevel | undefined> {
@@ -397,7 +393,7 @@ async function cleanAccessLevel(
       context.timetables.forget(accessLevelId);
       return undefined;
     }
-    if (context.plan.desired.length === 0 && context.written.size === 0) return undefined; // nothing to bring in line
+    if (context.desired.windows.length === 0 && context.written.size === 0) return undefined; // nothing to bring in line
     const { reason } = accessLevelRefused(buildingId, accessLevelId, {
       code: ShipCode.elementNotFound,
       message: 'not listed',
@@ -408,9 +404,9 @@ async function cleanAccessLevel(
     return undefined;
   }
 
-  let reconciliation;
+  let reconciliation: Awaited<ReturnType<typeof reconcileAccessLevel>>;
   try {
-    reconciliation = await reconcileAccessLevel(building, accessLevelId, context.plan, {
+    reconciliation = await reconcileAccessLevel(building, accessLevelId, context.desired, {
       client: context.client,
       store: syncStore,
       timetables: context.timetables,

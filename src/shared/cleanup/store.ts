@@ -1,13 +1,14 @@
 /**
- * The nightly cleanup's access to the database: claiming runs, the building's SALTO lease, what to
- * reconcile, and the report. The SQL functions live in supabase/migrations/20261129002000_nightly_cleanup.sql;
- * desired permissions and recorded outcomes are the sync store's (src/shared/sync/store.ts).
+ * The nightly cleanup's access to the database: leasing runs, the building's SALTO lease, what to
+ * reconcile, and the report. Desired permissions and recorded outcomes are the sync store's
+ * (src/shared/sync/store.ts).
  */
 import type { Sql } from 'postgres';
-import type { WorkItem } from '../sync/store.ts';
+import type { AccessLevelWork } from '../sync/store.ts';
 import type { WrittenRecord } from './classify.ts';
 
-export interface ClaimedRun {
+/** A cleanup run (integration.cleanup_runs) this invocation leased. */
+export interface LeasedRun {
   runId: string;
   buildingId: string;
   /** yyyy-MM-dd, building-local. */
@@ -46,10 +47,10 @@ export interface UnknownSaltoId {
 
 export function createCleanupStore(sql: Sql) {
   return {
-    async claimRuns(invocation: string, claimSeconds: number, buildingIds?: readonly string[]): Promise<ClaimedRun[]> {
+    async leaseRuns(invocation: string, leaseSeconds: number, buildingIds?: readonly string[]): Promise<LeasedRun[]> {
       const rows = await sql<{ run_id: string; building_id: string; local_date: string; attempts: number }[]>`
         select run_id, building_id, local_date::text as local_date, attempts
-        from integration.claim_cleanup_runs(${invocation}, make_interval(secs => ${claimSeconds}),
+        from integration.lease_cleanup_runs(${invocation}, make_interval(secs => ${leaseSeconds}),
           ${buildingIds ? sql`${buildingIds as string[]}::uuid[]` : null})`;
       return rows.map((r) => ({
         runId: r.run_id,
@@ -59,9 +60,9 @@ export function createCleanupStore(sql: Sql) {
       }));
     },
 
-    async renewClaim(runId: string, invocation: string, claimSeconds: number): Promise<boolean> {
+    async renewRunLease(runId: string, invocation: string, leaseSeconds: number): Promise<boolean> {
       const [row] = await sql<{ ok: boolean }[]>`
-        select integration.renew_cleanup_claim(${runId}, ${invocation}, make_interval(secs => ${claimSeconds})) as ok`;
+        select integration.renew_cleanup_lease(${runId}, ${invocation}, make_interval(secs => ${leaseSeconds})) as ok`;
       return row?.ok ?? false;
     },
 
@@ -113,12 +114,12 @@ export function createCleanupStore(sql: Sql) {
     },
 
     /**
-     * The building's outbox items, read once before its access levels are reconciled: the cleanup's
-     * reconciliation completes each (unless it is asked for again meanwhile: then its generation is
-     * newer than the one read here and it stays queued). An access level without one gets generation
-     * 0, which matches no row.
+     * The building's access level work, read once before its access levels are reconciled: the
+     * cleanup's reconciliation completes each work row (unless it is asked for again meanwhile: then
+     * its generation is newer than the one read here and it stays queued). An access level without one
+     * gets generation 0, which matches no row.
      */
-    async workItems(buildingId: string): Promise<Map<string, WorkItem>> {
+    async accessLevelWork(buildingId: string): Promise<Map<string, AccessLevelWork>> {
       const rows = await sql<{ access_level_id: string; generation: string; attempts: number }[]>`
         select access_level_id, generation, attempts from integration.access_level_work where building_id = ${buildingId}`;
       return new Map(
@@ -158,7 +159,7 @@ export function createCleanupStore(sql: Sql) {
       return row?.n ?? 0;
     },
 
-    /** Ends the attempt; false when the claim was lost (another invocation took the run over). */
+    /** Ends the attempt; false when the run's lease was lost (another invocation took the run over). */
     async finishRun(
       runId: string,
       invocation: string,

@@ -4,7 +4,7 @@
  * Dates and times stay SHIP strings, verbatim as SALTO wrote them: the building's local wall time, no
  * offset (`yyyy-MM-ddTHH:mm:ss`, where an end of `T24:00:00` is allowed). Periods are date-granular in
  * SALTO; `periodForDates` builds the canonical form `first T00:00:00 .. last T24:00:00`. Converting to
- * and from instants is the caller's business (see src/shared/time/zoned.ts).
+ * and from instants is the caller's business (see src/shared/time/local-time.ts).
  */
 import { z } from 'zod';
 import { isXmlText, type XmlElement } from './xml.ts';

@@ -119,7 +119,7 @@ export function createStpTransport(endpoint: SaltoEndpoint, connector: StpConnec
   }
 
   async function connect(outer?: AbortSignal): Promise<OpenConnection> {
-    if (open && open.inbox.usable && !open.inbox.dirty) return open;
+    if (open?.inbox.usable && !open.inbox.dirty) return open;
     discard();
     const signal = deadline(endpoint.connectTimeoutMs, outer);
     let connection: StpConnection;

@@ -24,8 +24,8 @@ export class XmlError extends Error {
 const NAME = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
 
 // Characters XML 1.0 cannot carry at all, even as references.
-// eslint-disable-next-line no-control-regex
 const NOT_XML_CHAR =
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: matching the control characters XML forbids is this regex's purpose
   /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /** True when `value` can be carried in an XML 1.0 text node. */

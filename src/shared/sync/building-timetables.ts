@@ -77,7 +77,10 @@ export class BuildingTimetables {
         const slotsOf = new Map<string, Set<number>>();
         for (const { accessLevelId, slot } of users) {
           let slots = slotsOf.get(accessLevelId);
-          if (!slots) slotsOf.set(accessLevelId, (slots = new Set()));
+          if (!slots) {
+            slots = new Set();
+            slotsOf.set(accessLevelId, slots);
+          }
           slots.add(slot);
         }
         return slotsOf;

@@ -14,7 +14,7 @@ import {
 } from '../access/index.ts';
 import { allDays, periodForDates, type TimetableInterval, type ZonePermission } from '../salto/index.ts';
 
-/** One row of integration.desired_permissions_of(): the window one zone of an access level should open. */
+/** One desired window of integration.desired_access_levels: the window one zone of an access level should open. */
 export interface DesiredZoneWindow {
   zoneId: string;
   facilityId: string;
@@ -23,8 +23,8 @@ export interface DesiredZoneWindow {
   bookingIds: string[];
 }
 
-/** A zone permission before its timetable has a slot. */
-export interface PlannedPermission {
+/** A zone permission the bookings desire, before its timetable has a slot. */
+export interface DesiredPermission {
   zoneId: string;
   facilityId: string;
   bookingIds: string[];
@@ -65,29 +65,29 @@ export function shipIntervals(timetable: AccessTimetable): TimetableInterval[] {
   });
 }
 
-export function planPermission(window: DesiredZoneWindow, timeZone: string): PlannedPermission {
-  const planned = periodAndTimetable({ start: window.windowStart, end: window.windowEnd }, timeZone);
+export function desiredPermission(window: DesiredZoneWindow, timeZone: string): DesiredPermission {
+  const hours = periodAndTimetable({ start: window.windowStart, end: window.windowEnd }, timeZone);
   return {
     zoneId: window.zoneId,
     facilityId: window.facilityId,
     bookingIds: window.bookingIds,
     windowStart: window.windowStart,
     windowEnd: window.windowEnd,
-    periodStart: planned.period.startDate,
-    periodEnd: planned.period.endDate,
-    timetableKey: timetableKey(planned.timetable),
-    intervals: shipIntervals(planned.timetable),
-    exact: planned.exact,
-    notes: planned.notes,
+    periodStart: hours.period.startDate,
+    periodEnd: hours.period.endDate,
+    timetableKey: timetableKey(hours.timetable),
+    intervals: shipIntervals(hours.timetable),
+    exact: hours.exact,
+    notes: hours.notes,
   };
 }
 
-/** The SALTO zone permission for a planned one, once its timetable has a slot (0 for always). */
-export function zonePermission(planned: PlannedPermission, timetableId: number): ZonePermission {
+/** The SALTO zone permission for a desired one, once its timetable has a slot (0 for always). */
+export function zonePermission(desired: DesiredPermission, timetableId: number): ZonePermission {
   return {
-    zoneId: planned.zoneId,
-    timetableId: planned.timetableKey === ALWAYS_KEY ? ALWAYS_TIMETABLE_ID : timetableId,
+    zoneId: desired.zoneId,
+    timetableId: desired.timetableKey === ALWAYS_KEY ? ALWAYS_TIMETABLE_ID : timetableId,
     usePeriod: true,
-    period: periodForDates(planned.periodStart, planned.periodEnd),
+    period: periodForDates(desired.periodStart, desired.periodEnd),
   };
 }

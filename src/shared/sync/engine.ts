@@ -1,19 +1,21 @@
 /**
  * The sync engine: brings SALTO access levels in line with the bookings.
  *
- * Level-triggered and idempotent. For each access level in the outbox it computes the desired zone
- * permissions from the database, reads the access level from SALTO, and writes the difference in one
- * SaltoDBGroup.Update that keeps every zone permission this project does not manage. Safe to repeat,
- * safe to crash at any point (the outbox row stays until the outcome is recorded, and a lease expires).
+ * Level-triggered and idempotent. For each access level in integration.access_level_work it computes
+ * the desired zone permissions from the database, reads the access level from SALTO, and writes the
+ * difference in one SaltoDBGroup.Update that keeps every zone permission this project does not manage.
+ * Safe to repeat, safe to crash at any point (the work row stays until the outcome is recorded, and a
+ * lease expires).
  *
  * Concurrency: an invocation leases whole buildings, so calls to one building's SALTO server are
  * serialised across all invocations, while different buildings proceed in parallel.
  *
  * Round trips matter more than SALTO on the way from a booking to the door, so each step is one call:
  * a round (integration.take_work) folds the bookings' changes, leases buildings and brings each with
- * its SALTO server and first due access levels; the first is read from SALTO while the database plans
- * the batch; later batches come with their plans (integration.due_work_plans); an outcome is
- * recorded, and the lease renewed, in one call (integration.record_reconciled).
+ * its SALTO server and first due access levels; the first is read from SALTO while the database
+ * computes what the batch desires; later batches come with what they desire
+ * (integration.due_access_level_work); an outcome is recorded, and the lease renewed, in one call
+ * (integration.record_reconciled).
  */
 import { allocateTimetableSlots } from '../access/index.ts';
 import {
@@ -29,16 +31,16 @@ import {
 } from '../salto/index.ts';
 import { MAX_RETRY_MS, nextAttemptDelayMs } from './backoff.ts';
 import type { BuildingTimetables } from './building-timetables.ts';
-import { ALWAYS_KEY, type PlannedPermission, planPermission, zonePermission } from './desired.ts';
+import { ALWAYS_KEY, type DesiredPermission, desiredPermission, zonePermission } from './desired.ts';
 import type {
-  AccessLevelPlan,
+  AccessLevelWork,
   AlertInput,
   BookingFailure,
-  BuildingContext,
   BuildingLease,
+  DesiredAccessLevel,
   LeasedBuilding,
+  SaltoBuilding,
   SyncStore,
-  WorkItem,
   WrittenPermission,
 } from './store.ts';
 
@@ -47,7 +49,7 @@ export interface SyncOptions {
   /** Opens a SALTO client for a building's endpoint. */
   saltoClient: (endpoint: SaltoEndpointInput) => SaltoClient;
   invocationId: string;
-  /** Stop claiming new work after this long (the function's wall-clock budget). */
+  /** Stop leasing new work after this long (the function's wall-clock budget). */
   budgetMs?: number;
   /**
    * Buildings synced at once (each one's calls are serialised by its lease, so a building's SALTO never
@@ -59,7 +61,7 @@ export interface SyncOptions {
   /** Access levels per building per pass. */
   batchSize?: number;
   /**
-   * How long a pass with nothing claimable may wait for work in backoff to fall due (so a SALTO server
+   * How long a pass with nothing to lease may wait for work in backoff to fall due (so a SALTO server
    * that comes back is written to within seconds, not at the next minute's wake-up). 0: never wait.
    */
   maxIdleWaitMs?: number;
@@ -106,18 +108,17 @@ export async function runSync(options: SyncOptions): Promise<SyncReport> {
 
   try {
     while (Date.now() < deadline) {
-      // Claim only what can start now: a claimed building waiting for a free slot would hold its lease
+      // Lease only what can start now: a leased building waiting for a free slot would hold its lease
       // idle (and could lose it to another invocation while still queued here).
       const free = concurrency - writing.size;
       roundAt = Date.now();
-      // Bookings' changes become access states and outbox rows first, a batch per round.
-      const { claimed, changesLeft, secondsUntilDue } = await store.takeWork(
-        options.invocationId,
-        options.leaseSeconds ?? 60,
-        free,
-        options.batchSize ?? BATCH_SIZE,
-      );
-      for (const leased of claimed) {
+      // Bookings' changes become access states and access level work first, a batch per round.
+      const {
+        leased: leasedBuildings,
+        changesLeft,
+        secondsUntilDue,
+      } = await store.takeWork(options.invocationId, options.leaseSeconds ?? 60, free, options.batchSize ?? BATCH_SIZE);
+      for (const leased of leasedBuildings) {
         const { buildingId } = leased.building;
         // Leased again while its task still writes it (its lease had run out, say): that task goes on
         // and takes the new work in its next batch; two tasks would write one SALTO at once.
@@ -133,7 +134,7 @@ export async function runSync(options: SyncOptions): Promise<SyncReport> {
         continue;
       }
       // Asked again at once only while changes wait to be folded. A round that leased fewer buildings
-      // than it could take leased every claimable one: asking again now would cost the database a fold
+      // than it could take leased every one it could: asking again now would cost the database a fold
       // and a lease scan while the buildings just leased are being written.
       if (changesLeft) continue;
       if (writing.size > 0) {
@@ -141,7 +142,7 @@ export async function runSync(options: SyncOptions): Promise<SyncReport> {
         await Promise.race([...active(), wokenForRound()]);
         continue;
       }
-      // Nothing claimable: wait briefly for work in backoff (see maxIdleWaitMs), else end the pass.
+      // Nothing to lease: wait briefly for work in backoff (see maxIdleWaitMs), else end the pass.
       if (secondsUntilDue === null) break;
       const waitMs = Math.max(secondsUntilDue * 1000, 200);
       if (waitMs > (options.maxIdleWaitMs ?? 10_000) || Date.now() + waitMs >= deadline) break;
@@ -163,34 +164,34 @@ async function syncBuilding(leased: LeasedBuilding, options: SyncOptions, report
   const { buildingId } = building;
   let client: SaltoClient | undefined;
   try {
-    if (!building.endpoint) {
+    if (building.endpoint === undefined) {
       options.log?.(`building ${buildingId}: no SALTO server configured; work stays queued`);
       await store.recordNoSaltoServer(buildingId, new Date(Date.now() + MAX_RETRY_MS));
       return;
     }
     client = options.saltoClient(building.endpoint);
     const lease = { invocation: invocationId, seconds: leaseSeconds };
-    // The first access level is read from SALTO while the database plans the batch (what its bookings
-    // ask, the building's timetable slots, in one call): neither needs the other, and on the way from a
-    // booking to the door each takes about as long as the other.
+    // The first access level is read from SALTO while the database reads what the batch desires (what
+    // its bookings ask, the building's timetable slots, in one call): neither needs the other, and on
+    // the way from a booking to the door each takes about as long as the other.
     const first = firstDue[0];
     const firstRead = first && readAhead(client, first.accessLevelId);
-    const { timetables, plans } = await store.plansAndTimetables(
+    const { timetables, desired: firstDesired } = await store.desiredAccessLevelsAndTimetables(
       buildingId,
       firstDue.map((work) => work.accessLevelId),
     );
-    const firstBatch = firstDue.map((work) => ({ work, plan: plans.get(work.accessLevelId)! }));
+    const firstBatch = firstDue.map((work) => ({ work, desired: firstDesired.get(work.accessLevelId)! }));
     for (
       let due = firstBatch;
       due.length > 0 && Date.now() < deadline;
       due = await store.dueWork(buildingId, batchSize)
     ) {
-      for (const { work: item, plan } of due) {
-        const current = item === first ? firstRead : undefined;
+      for (const { work, desired } of due) {
+        const current = work === first ? firstRead : undefined;
         const { outcome, leased } = await syncAccessLevel(
           building,
-          item,
-          plan,
+          work,
+          desired,
           timetables,
           client,
           lease,
@@ -219,9 +220,9 @@ function readAhead(client: SaltoClient, accessLevelId: string): Promise<readonly
 }
 
 async function syncAccessLevel(
-  building: BuildingContext,
-  work: WorkItem,
-  plan: AccessLevelPlan,
+  building: SaltoBuilding,
+  work: AccessLevelWork,
+  desired: DesiredAccessLevel,
   timetables: BuildingTimetables,
   client: SaltoClient,
   lease: BuildingLease,
@@ -233,7 +234,7 @@ async function syncAccessLevel(
   const { buildingId } = building;
   const accessLevelId = work.accessLevelId;
   try {
-    const { result, written, failures, alerts } = await reconcileAccessLevel(building, accessLevelId, plan, {
+    const { result, written, failures, alerts } = await reconcileAccessLevel(building, accessLevelId, desired, {
       client,
       store,
       timetables,
@@ -315,7 +316,7 @@ export interface AccessLevelReconciliation {
   /** What SALTO held before, which managed zones were added, updated or removed, and whether a write was sent. */
   result: SetZonePermissionsResult;
   /** The permissions the bookings ask for (including those that failed). */
-  planned: PlannedPermission[];
+  desired: DesiredPermission[];
   /** What SALTO now holds for the zones written. */
   written: WrittenPermission[];
   failures: ZoneFailure[];
@@ -323,27 +324,27 @@ export interface AccessLevelReconciliation {
 }
 
 /**
- * Brings one access level in line with the bookings: its plan (desired windows and managed zones, read
- * by the caller for many access levels at once), timetable slots, one read (unless `current` is given)
- * and at most one write to SALTO, keeping every zone permission this project does not manage. Records
- * nothing but timetable slots: the caller records the outcome (the sync with its outbox item, the
- * nightly cleanup with its report). Rejects with SaltoError when SALTO fails or refuses the access
- * level as a whole.
+ * Brings one access level in line with the bookings: what they desire of it (zone windows and managed
+ * zones, read by the caller for many access levels at once), timetable slots, one read (unless
+ * `current` is given) and at most one write to SALTO, keeping every zone permission this project does
+ * not manage. Records nothing but timetable slots: the caller records the outcome (the sync with its
+ * work row, the nightly cleanup with its report). Rejects with SaltoError when SALTO fails or refuses
+ * the access level as a whole.
  */
 export async function reconcileAccessLevel(
-  building: BuildingContext,
+  building: SaltoBuilding,
   accessLevelId: string,
-  plan: AccessLevelPlan,
+  desiredLevel: DesiredAccessLevel,
   options: ReconcileOptions,
 ): Promise<AccessLevelReconciliation> {
   const { buildingId } = building;
   const { client } = options;
-  const managed = plan.managed;
-  const planned = plan.desired.map((w) => planPermission(w, building.timeZone));
-  const { slotOf, failures, alerts } = await assignTimetables(building, accessLevelId, planned, options);
+  const managed = desiredLevel.managed;
+  const desired = desiredLevel.windows.map((w) => desiredPermission(w, building.timeZone));
+  const { slotOf, failures, alerts } = await assignTimetables(building, accessLevelId, desired, options);
 
   const failedZones = new Set(failures.flatMap((f) => f.zoneIds));
-  let writable = planned.filter((p) => !failedZones.has(p.zoneId));
+  let writable = desired.filter((p) => !failedZones.has(p.zoneId));
   const failUnknownZones = (known: ReadonlySet<string>) => {
     for (const p of writable.filter((p) => !known.has(p.zoneId))) {
       const unknown = unknownZone(buildingId, p);
@@ -382,10 +383,10 @@ export async function reconcileAccessLevel(
     exact: p.exact,
     notes: p.notes,
   }));
-  return { result, planned, written, failures, alerts };
+  return { result, desired, written, failures, alerts };
 }
 
-function unknownZone(buildingId: string, p: PlannedPermission): { failure: ZoneFailure; alert: AlertInput } {
+function unknownZone(buildingId: string, p: DesiredPermission): { failure: ZoneFailure; alert: AlertInput } {
   return {
     failure: {
       zoneIds: [p.zoneId],
@@ -411,15 +412,15 @@ export interface ZoneFailure extends BookingFailure {
  * refers to them. A timetable that gets no slot fails its bookings, with an alert; it never crashes.
  */
 async function assignTimetables(
-  building: BuildingContext,
+  building: SaltoBuilding,
   accessLevelId: string,
-  planned: PlannedPermission[],
+  desired: DesiredPermission[],
   { client, store, timetables }: ReconcileOptions,
 ) {
   const slotOf = new Map<string, number>();
   const failures: ZoneFailure[] = [];
   const alerts: AlertInput[] = [];
-  const neededHere = planned.map((p) => p.timetableKey).filter((k) => k !== ALWAYS_KEY);
+  const neededHere = desired.map((p) => p.timetableKey).filter((k) => k !== ALWAYS_KEY);
   if (neededHere.length === 0) return { slotOf, failures, alerts };
 
   const allocate = (needed: string[]) =>
@@ -438,7 +439,7 @@ async function assignTimetables(
   }
   for (const assignment of allocation.assignments) slotOf.set(assignment.key, assignment.slot);
 
-  const intervalsOf = new Map(planned.map((p) => [p.timetableKey, p.intervals]));
+  const intervalsOf = new Map(desired.map((p) => [p.timetableKey, p.intervals]));
   for (const write of allocation.writes) {
     const intervals = intervalsOf.get(write.key);
     if (!intervals) continue; // a key of another access level, already in SALTO
@@ -450,7 +451,7 @@ async function assignTimetables(
   }
 
   const exhausted = new Set(allocation.exhausted);
-  for (const p of planned.filter((p) => exhausted.has(p.timetableKey))) {
+  for (const p of desired.filter((p) => exhausted.has(p.timetableKey))) {
     failures.push({
       zoneIds: [p.zoneId],
       bookingIds: p.bookingIds,

@@ -1,30 +1,38 @@
 /**
- * The sync engine's access to the database: the outbox, leases, desired permissions, timetable slots
- * and the outcomes it records. Each method is one statement or one transaction; the SQL functions it
- * calls live in supabase/migrations (integration schema).
+ * The sync engine's access to the database: access level work, leases, desired permissions, timetable
+ * slots and the outcomes it records. Each method is one statement or one transaction; the SQL
+ * functions it calls are in the integration schema.
  */
 import type { Sql, TransactionSql } from 'postgres';
+import type { TimetableSlotRange } from '../access/index.ts';
 import type { SaltoEndpointInput } from '../salto/index.ts';
 import { BuildingTimetables, type SlotUsers } from './building-timetables.ts';
 import type { DesiredZoneWindow } from './desired.ts';
 
-export interface WorkItem {
+/** A row of integration.access_level_work: an access level to bring in line with the bookings. */
+export interface AccessLevelWork {
   accessLevelId: string;
   generation: number;
   attempts: number;
 }
 
-export interface BuildingContext {
+/** A building whose SALTO server is configured (integration.salto_servers). */
+export interface SaltoBuilding {
   buildingId: string;
   timeZone: string;
-  /** Undefined when no SALTO server is configured for the building. */
-  endpoint?: SaltoEndpointInput;
-  timetableRange: { first: number; last: number };
+  endpoint: SaltoEndpointInput;
+  /** The SALTO timetables reserved for this project. */
+  timetableRange: TimetableSlotRange;
 }
 
+/** A building as integration.building_context reads it: no endpoint when no SALTO server is configured. */
+export type BuildingContext =
+  | SaltoBuilding
+  | { buildingId: string; timeZone: string; endpoint?: undefined; timetableRange?: undefined };
+
 /** What the bookings ask of one access level, and the zones of it this project manages. */
-export interface AccessLevelPlan {
-  desired: DesiredZoneWindow[];
+export interface DesiredAccessLevel {
+  windows: DesiredZoneWindow[];
   /** Every zone whose permission this project may add, change or remove (others are left alone). */
   managed: string[];
 }
@@ -35,16 +43,10 @@ export interface BuildingLease {
   seconds: number;
 }
 
-/** An outbox row due now, with what the bookings ask of its access level. */
-export interface DueAccessLevel {
-  work: WorkItem;
-  plan: AccessLevelPlan;
-}
-
-/** A building a sync round leased, with its first due access levels (oldest first). */
+/** A building a sync round leased, with its first due access level work (oldest first). */
 export interface LeasedBuilding {
   building: BuildingContext;
-  due: WorkItem[];
+  due: AccessLevelWork[];
 }
 
 export interface TimetableSlotRow {
@@ -77,12 +79,9 @@ export interface AlertInput {
   details: Record<string, unknown>;
 }
 
-/** Booking changes folded per transaction (each holds an advisory lock per pair until commit). */
-export const FOLD_BATCH = 500;
-
 /** One reconciled access level, as recordReconciledLevels takes it. */
 export interface ReconciledLevel {
-  work: WorkItem;
+  work: AccessLevelWork;
   written: WrittenPermission[];
   failures: BookingFailure[];
   alerts: AlertInput[];
@@ -117,34 +116,37 @@ function reconciledJson({ work, written, failures, alerts }: ReconciledLevel) {
 export function createSyncStore(sql: Sql) {
   return {
     /**
-     * Folds one building's pending booking changes into access states and outbox rows, one bounded
-     * batch in one transaction; returns how many: FOLD_BATCH means more may be pending.
+     * Folds one batch of the building's pending booking changes (its size is the SQL function's
+     * default) into access states and access level work, in one transaction; returns how many it
+     * folded: 0 when none were pending.
      */
     async applyBookingChanges(buildingId: string): Promise<number> {
       const [row] = await sql<{ n: number }[]>`
-        select integration.apply_booking_changes(${FOLD_BATCH}, ${buildingId}::uuid) as n`;
+        select integration.apply_booking_changes(p_building_id => ${buildingId}::uuid) as n`;
       return row?.n ?? 0;
     },
 
     /**
-     * One round: folds a batch of booking changes, leases up to `limit` buildings with due work and
-     * brings each with its context and first `dueBatch` due access levels, and says whether changes
-     * remain and when the next work falls due (0: now, under another's lease).
+     * One round: folds a batch of booking changes (the SQL function's default size), leases up to
+     * `limit` buildings with due work and brings each with its context and first `dueBatch` due access
+     * levels, and says whether changes remain and when the next work falls due (0: now, under
+     * another's lease).
      */
     async takeWork(
       invocation: string,
       leaseSeconds: number,
       limit: number,
       dueBatch: number,
-    ): Promise<{ claimed: LeasedBuilding[]; changesLeft: boolean; secondsUntilDue: number | null }> {
+    ): Promise<{ leased: LeasedBuilding[]; changesLeft: boolean; secondsUntilDue: number | null }> {
       const [row] = await sql<
-        { claimed: LeasedBuildingJson[]; changes_left: boolean; seconds_until_due: number | null }[]
+        { leased_buildings: LeasedBuildingJson[]; changes_left: boolean; seconds_until_due: number | null }[]
       >`
-        select * from integration.take_work(${invocation}, make_interval(secs => ${leaseSeconds}), ${limit}, ${FOLD_BATCH}, ${dueBatch})`;
+        select * from integration.take_work(p_invocation => ${invocation}, p_lease => make_interval(secs => ${leaseSeconds}),
+          p_limit => ${limit}, p_due_batch => ${dueBatch})`;
       return {
-        claimed: (row?.claimed ?? []).map((c) => ({
-          building: buildingContext(c.building),
-          due: c.due.map(workItem),
+        leased: (row?.leased_buildings ?? []).map((b) => ({
+          building: buildingContext(b.building),
+          due: b.due.map(accessLevelWork),
         })),
         changesLeft: row?.changes_left ?? false,
         secondsUntilDue: row?.seconds_until_due ?? null,
@@ -168,44 +170,48 @@ export function createSyncStore(sql: Sql) {
       return buildingContext(row.context);
     },
 
-    /** The building's due outbox rows (up to `limit`, oldest first), each with its plan. */
-    async dueWork(buildingId: string, limit: number): Promise<DueAccessLevel[]> {
-      const rows = await sql<DueRow[]>`
-        select * from integration.due_work_plans(${buildingId}, ${limit})`;
-      return rows.map(dueAccessLevel);
+    /** The building's due access level work (up to `limit`, oldest first), each with what is desired. */
+    async dueWork(
+      buildingId: string,
+      limit: number,
+    ): Promise<{ work: AccessLevelWork; desired: DesiredAccessLevel }[]> {
+      const rows = await sql<DueAccessLevelWorkRow[]>`
+        select * from integration.due_access_level_work(${buildingId}, ${limit})`;
+      return rows.map((row) => ({ work: accessLevelWork(row), desired: desiredAccessLevel(row) }));
     },
 
     /**
      * What the bookings ask of each access level (desired zone windows) and which of its zones this
      * project manages, for many access levels of a building in one round trip.
      */
-    async plans(buildingId: string, accessLevelIds: readonly string[]): Promise<Map<string, AccessLevelPlan>> {
-      const rows = await sql<PlanRow[]>`
-        select * from integration.access_level_plans(${buildingId}, ${[...accessLevelIds]}::text[])`;
-      return plansByAccessLevel(rows);
+    async desiredAccessLevels(
+      buildingId: string,
+      accessLevelIds: readonly string[],
+    ): Promise<Map<string, DesiredAccessLevel>> {
+      const rows = await sql<DesiredAccessLevelRow[]>`
+        select * from integration.desired_access_levels(${buildingId}, ${[...accessLevelIds]}::text[])`;
+      return desiredByAccessLevel(rows);
     },
 
     /**
-     * plans() and the building's timetable slots in one query: what a sync pass needs to start a
-     * building. As two queries side by side they kept two database processes busy at once beside the
-     * function and SALTO, on the way from a booking to the door (benchmark 2 on 2 cores, traced: p95
-     * 12.5-13.9 ms as two queries, 10.3-12.2 ms as one). Who uses each slot is read when a timetable
-     * must take a slot (BuildingTimetables).
+     * desiredAccessLevels() and the building's timetable slots in one query (one database process
+     * busy beside the function and SALTO, not two): what a sync pass needs to start a building. Who
+     * uses each slot is read when a timetable must take a slot (BuildingTimetables).
      */
-    async plansAndTimetables(
+    async desiredAccessLevelsAndTimetables(
       buildingId: string,
       accessLevelIds: readonly string[],
-    ): Promise<{ plans: Map<string, AccessLevelPlan>; timetables: BuildingTimetables }> {
-      const [row] = await sql<{ slots: TimetableSlotRow[]; plans: PlanRow[] }[]>`
+    ): Promise<{ desired: Map<string, DesiredAccessLevel>; timetables: BuildingTimetables }> {
+      const [row] = await sql<{ slots: TimetableSlotRow[]; desired: DesiredAccessLevelRow[] }[]>`
         select integration.building_timetable_slots(${buildingId}) as slots,
-          (select coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(p)), '[]'::jsonb)
-           from integration.access_level_plans(${buildingId}, ${[...accessLevelIds]}::text[]) as p) as plans`;
+          (select coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(d)), '[]'::jsonb)
+           from integration.desired_access_levels(${buildingId}, ${[...accessLevelIds]}::text[]) as d) as desired`;
       const users = async () => {
         const [found] = await sql<{ users: SlotUsersJson }[]>`
           select integration.building_timetable_users(${buildingId}) as users`;
         return slotUsers(found!.users);
       };
-      return { plans: plansByAccessLevel(row!.plans), timetables: new BuildingTimetables(row!.slots, users) };
+      return { desired: desiredByAccessLevel(row!.desired), timetables: new BuildingTimetables(row!.slots, users) };
     },
 
     /** The building's timetable slots and the slots each access level's written permissions use. */
@@ -223,13 +229,13 @@ export function createSyncStore(sql: Sql) {
 
     /**
      * After a successful reconciliation: what SALTO now holds for this access level's managed zones,
-     * the bookings it serves (active) or cannot serve (failed), and the work item done unless it was
+     * the bookings it serves (active) or cannot serve (failed), and the work row done unless it was
      * asked for again meanwhile. Renews the building's lease in the same call; false when the caller
      * no longer holds it (it must stop writing that building's SALTO).
      */
     async recordReconciled(
       buildingId: string,
-      work: WorkItem,
+      work: AccessLevelWork,
       written: WrittenPermission[],
       failures: BookingFailure[],
       alerts: AlertInput[],
@@ -259,7 +265,7 @@ export function createSyncStore(sql: Sql) {
      * A permanent failure for the whole access level (SALTO does not know it, or refuses the write):
      * the bookings it would serve fail with the reason; retrying would not help until something changes.
      */
-    async recordAccessLevelFailed(buildingId: string, work: WorkItem, reason: string, alerts: AlertInput[]) {
+    async recordAccessLevelFailed(buildingId: string, work: AccessLevelWork, reason: string, alerts: AlertInput[]) {
       await sql.begin(async (tx) => {
         await tx`
           update integration.booking_access set state = 'failed', reason = ${reason}, updated_at = now()
@@ -272,7 +278,7 @@ export function createSyncStore(sql: Sql) {
 
     /** No SALTO server is configured for the building: its work waits, and its bookings say why. */
     async recordNoSaltoServer(buildingId: string, retryAt: Date) {
-      // booking_access before the outbox: the lock order of the booking triggers.
+      // booking_access before access_level_work: the lock order of the booking triggers.
       await sql.begin(async (tx) => {
         await tx`
           update integration.booking_access
@@ -288,9 +294,9 @@ export function createSyncStore(sql: Sql) {
      * A transient failure (SALTO unreachable or busy): this access level is retried at `retryAt`, and
      * the building's other due work waits too rather than hammering a server that is down.
      */
-    async recordRetry(buildingId: string, work: WorkItem, retryAt: Date, error: string) {
-      // Lock order, as the booking triggers take them: booking_access rows, then outbox rows.
-      // (The other order deadlocks with a booking being written for the same access level.)
+    async recordRetry(buildingId: string, work: AccessLevelWork, retryAt: Date, error: string) {
+      // Lock order, as the booking triggers take them: booking_access rows, then work rows (the other
+      // order deadlocks with a booking being written for the same access level).
       await sql.begin(async (tx) => {
         await tx`
           update integration.booking_access set reason = ${`SALTO could not be reached (${error}); retrying.`}, updated_at = now()
@@ -308,16 +314,16 @@ export function createSyncStore(sql: Sql) {
 
 export type SyncStore = ReturnType<typeof createSyncStore>;
 
-/** A row of integration.access_level_plans (or due_work_plans): windows as JSON, times as text. */
-interface PlanRow {
+/** A row of integration.desired_access_levels (or due_access_level_work): windows as JSON, times as text. */
+interface DesiredAccessLevelRow {
   access_level_id: string;
   desired: { zone_id: string; facility_id: string; window_start: string; window_end: string; booking_ids: string[] }[];
   managed_zones: string[];
 }
 
-function accessLevelPlan(row: PlanRow): AccessLevelPlan {
+function desiredAccessLevel(row: DesiredAccessLevelRow): DesiredAccessLevel {
   return {
-    desired: row.desired.map((d) => ({
+    windows: row.desired.map((d) => ({
       zoneId: d.zone_id,
       facilityId: d.facility_id,
       windowStart: new Date(d.window_start),
@@ -328,29 +334,28 @@ function accessLevelPlan(row: PlanRow): AccessLevelPlan {
   };
 }
 
-function plansByAccessLevel(rows: readonly PlanRow[]): Map<string, AccessLevelPlan> {
-  return new Map(rows.map((r) => [r.access_level_id, accessLevelPlan(r)]));
+function desiredByAccessLevel(rows: readonly DesiredAccessLevelRow[]): Map<string, DesiredAccessLevel> {
+  return new Map(rows.map((r) => [r.access_level_id, desiredAccessLevel(r)]));
 }
 
-/** An outbox row as integration.take_work (JSON) and due_work_plans read it. */
-interface WorkRow {
+/** A work row as integration.take_work (JSON) and due_access_level_work read it. */
+interface AccessLevelWorkRow {
   access_level_id: string;
   generation: string | number;
   attempts: number;
 }
 
-function workItem(row: WorkRow): WorkItem {
+function accessLevelWork(row: AccessLevelWorkRow): AccessLevelWork {
   return { accessLevelId: row.access_level_id, generation: Number(row.generation), attempts: row.attempts };
 }
 
-/** A row of integration.due_work_plans. */
-type DueRow = WorkRow & PlanRow;
+/** A row of integration.due_access_level_work. */
+type DueAccessLevelWorkRow = AccessLevelWorkRow & DesiredAccessLevelRow;
 
-function dueAccessLevel(row: DueRow): DueAccessLevel {
-  return { work: workItem(row), plan: accessLevelPlan(row) };
-}
-
-/** integration.building_context's JSON. */
+/**
+ * integration.building_context's JSON. The timetable range comes from the salto_servers row (its
+ * columns are not null): null exactly when salto_server is.
+ */
 interface BuildingContextJson {
   building_id: string;
   timezone: string;
@@ -369,11 +374,7 @@ interface BuildingContextJson {
 }
 
 function buildingContext(json: BuildingContextJson): BuildingContext {
-  const base = {
-    buildingId: json.building_id,
-    timeZone: json.timezone,
-    timetableRange: { first: json.timetable_first ?? 200, last: json.timetable_last ?? 254 },
-  };
+  const base = { buildingId: json.building_id, timeZone: json.timezone };
   const server = json.salto_server;
   if (!server) return base;
   const auth =
@@ -384,6 +385,7 @@ function buildingContext(json: BuildingContextJson): BuildingContext {
         : { mode: 'key' as const, key: server.credential ?? '' };
   return {
     ...base,
+    timetableRange: { first: json.timetable_first!, last: json.timetable_last! },
     endpoint: {
       transport: server.transport,
       host: server.host,
@@ -411,7 +413,7 @@ function slotUsers(json: SlotUsersJson): SlotUsers {
 /** integration.take_work's JSON for one leased building. */
 interface LeasedBuildingJson {
   building: BuildingContextJson;
-  due: WorkRow[];
+  due: AccessLevelWorkRow[];
 }
 
 async function insertAlerts(tx: TransactionSql, buildingId: string, alerts: AlertInput[]) {
@@ -423,7 +425,7 @@ async function insertAlerts(tx: TransactionSql, buildingId: string, alerts: Aler
   }
 }
 
-async function finishWork(tx: TransactionSql, buildingId: string, work: WorkItem) {
+async function finishWork(tx: TransactionSql, buildingId: string, work: AccessLevelWork) {
   // Done, unless someone asked again while we worked: then it stays, for another pass, without backoff.
   await tx`
     delete from integration.access_level_work

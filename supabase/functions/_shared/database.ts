@@ -5,7 +5,7 @@ export interface DatabaseOptions {
   /**
    * Commit without waiting for the WAL to reach disk (synchronous_commit = off), for functions whose
    * every write is redone when lost: the sync and the cleanup are level-triggered, so a commit lost in
-   * a database crash (at most a fraction of a second of them) leaves its outbox row or cleanup run in
+   * a database crash (at most a fraction of a second of them) leaves its work row or cleanup run in
    * place and the next pass repeats the work, harmlessly. It saves a disk flush per commit, several
    * per pass, on the path from a booking to SALTO. Never for anything that must stay done once done.
    */

@@ -1,7 +1,7 @@
 // The salto-cleanup function's HTTP surface. Called by the database every five minutes while a
 // building's nightly cleanup is due (pg_cron -> integration.wake_cleanup() -> pg_net), and by
 // operators. Answers 202 at once and cleans in the background, or with ?wait=true (operators, tests)
-// answers with the report of every run this call made. Overlapping calls are safe: each run is claimed
+// answers with the report of every run this call made. Overlapping calls are safe: each run is leased
 // in the database, so a second call finds nothing left to do.
 import { Hono } from 'hono';
 import { z } from 'zod';

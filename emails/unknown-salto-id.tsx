@@ -1,11 +1,12 @@
-// Configuration problem: connecX wrote an ID that SALTO does not know, a facility's Zone ID or an
-// apartment's Access Control ID. Says where to fix it and what it must match, in the portal's words
-// (the help article "Updating Salto IDs in ConnecX").
-import type { ConfigurationProblemEmailProps } from '../src/shared/alerts/email-content.ts';
+// An unknown SALTO ID (alert kind unknown_salto_id; managers read "Configuration problem"): connecX
+// wrote an ID that SALTO does not know, a facility's Zone ID or an apartment's Access Control ID. Says
+// where to fix it and what it must match, in the portal's words (the help article "Updating Salto IDs
+// in ConnecX").
+import type { UnknownSaltoIdEmailProps } from '../src/shared/alerts/email-content.ts';
 import { AlertLayout, Facts, Id, Paragraph, SectionTitle, Steps } from './_components/layout.tsx';
-import { sampleConfigurationProblem } from './sample-data.ts';
+import { sampleUnknownZone } from './sample-data.ts';
 
-export default function ConfigurationProblemEmail(p: ConfigurationProblemEmailProps) {
+export default function UnknownSaltoIdEmail(p: UnknownSaltoIdEmailProps) {
   const zone = p.what === 'zone';
   const usedBy = p.usedBy.length ? p.usedBy.join(', ') : zone ? 'a facility' : 'an apartment';
   return (
@@ -94,4 +95,4 @@ export default function ConfigurationProblemEmail(p: ConfigurationProblemEmailPr
   );
 }
 
-ConfigurationProblemEmail.PreviewProps = sampleConfigurationProblem;
+UnknownSaltoIdEmail.PreviewProps = sampleUnknownZone;

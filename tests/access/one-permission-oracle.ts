@@ -1,5 +1,8 @@
 /**
- * The one-permission rule: which booking holds an apartment's permission for a facility's zone.
+ * Test oracle: the one-permission rule, which booking holds an apartment's permission for a facility's
+ * zone, written plainly in TypeScript. The database decides it (integration.permission_groups);
+ * one-permission-matches-sql.test.ts holds the two to the same answers, and the other
+ * one-permission tests state the rule's properties against this copy.
  *
  * Why: SALTO keeps one permission per (access level, zone), with one period and one timetable. An
  * apartment with two bookings of the gym cannot have both written at once. The rule (design.md, "The
@@ -16,7 +19,12 @@
  * Pure and deterministic: the caller passes `now`; ties are broken by booking id (code-unit order).
  */
 
-import { type AccessBuffers, type AccessWindow, accessWindow, type BookingForAccess } from './access-window.ts';
+import {
+  type AccessBuffers,
+  type AccessWindow,
+  accessWindow,
+  type BookingForAccess,
+} from '../../src/shared/access/index.ts';
 
 /** Bookings served together by one permission, and when that permission is written. */
 export interface ServedGroup {
