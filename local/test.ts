@@ -1,12 +1,22 @@
 // `npm test`: every check and test of the project against the real local stack.
 // Brings the stack up if it is not running (and takes it down again afterwards, leaving no stray
-// process), then runs: the TypeScript type check, `deno check` of every edge function, the vitest suites,
-// the pgTAP suites (pg_prove) and the demo. Ends with one line "N passed, N failed" over all test cases.
+// process), then runs: the TypeScript type check, `deno check` of every edge function, Biome (lint and
+// formatting), the vitest suites, the pgTAP suites (pg_prove) and the demo. Ends with one line
+// "N passed, N failed" over all test cases.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { paths, readEnvFile, repoRoot } from './config.ts';
+import {
+  buildFromMigrations,
+  buildFromSchemas,
+  differences,
+  editedMigrations,
+  lintMigrations,
+  snapshot,
+} from './database-definition.ts';
 import { step, warn } from './output.ts';
+import { withScratchCluster } from './scratch-cluster.ts';
 import { down, functionNames, isUp, status, up } from './stack.ts';
 
 interface Outcome {
@@ -24,6 +34,43 @@ function run(command: string, args: string[], env: Record<string, string> = {}) 
   return result.status ?? 1;
 }
 
+/**
+ * The database's definition: supabase/schemas and supabase/migrations build the same database (each
+ * in a scratch cluster); no migration was edited after it was committed; squawk finds nothing in the
+ * migrations after the baseline. Three checks, counted like tests.
+ */
+async function databaseDefinition(): Promise<Outcome> {
+  step('Checking the database definition: supabase/schemas against supabase/migrations');
+  let failed = 0;
+  const [fromMigrations, fromSchemas] = await Promise.all([
+    withScratchCluster('migrations', async (c) => {
+      buildFromMigrations(c);
+      return snapshot(c);
+    }),
+    withScratchCluster('schemas', async (c) => {
+      buildFromSchemas(c);
+      return snapshot(c);
+    }),
+  ]);
+  const differ = differences(fromMigrations, fromSchemas, ['migrations', 'schemas']);
+  if (differ) {
+    failed++;
+    warn(`supabase/schemas and supabase/migrations define different databases (npm run db:diff -- <name>):\n${differ}`);
+  }
+  const edited = editedMigrations();
+  if (edited === null) warn('No git history here: cannot check that committed migrations were left unedited.');
+  else if (edited.length > 0) {
+    failed++;
+    warn(`Migrations edited after they were committed (write a new one instead): ${edited.join(', ')}`);
+  }
+  const lint = lintMigrations();
+  if (lint) {
+    failed++;
+    warn(`squawk (migration linter):\n${lint}`);
+  }
+  return { name: 'database definition', passed: 3 - failed, failed };
+}
+
 function typecheck(): Outcome {
   step('Type-checking TypeScript (tsc) and every edge function (deno check)');
   let failed = run(paths.bin('tsc'), ['-p', 'tsconfig.json']) === 0 ? 0 : 1;
@@ -33,6 +80,13 @@ function typecheck(): Outcome {
       failed++;
   }
   return { name: 'type checks', passed: functionNames().length + 1 - failed, failed };
+}
+
+/** Biome's lint rules and formatting over the whole repository (`npm run lint`; `npm run format` fixes). */
+function lint(): Outcome {
+  step('Linting and checking the formatting (biome check)');
+  const passed = run(paths.bin('biome'), ['check', '.']) === 0;
+  return { name: 'biome', passed: passed ? 1 : 0, failed: passed ? 0 : 1 };
 }
 
 function vitest(env: Record<string, string>): Outcome {
@@ -54,10 +108,15 @@ function vitest(env: Record<string, string>): Outcome {
   };
 }
 
+/**
+ * The pgTAP suites: supabase/tests/database/<function or concept>/<behaviour>.test.sql. Each file loads
+ * the test helpers (supabase/tests/helpers.sql) inside its own transaction and rolls everything back, so
+ * afterwards the database holds no helper: one more check, counted like a test, makes sure of that.
+ */
 function pgtap(env: Record<string, string>): Outcome {
   const dir = join(repoRoot, 'supabase', 'tests', 'database');
   const files = existsSync(dir)
-    ? readdirSync(dir)
+    ? readdirSync(dir, { recursive: true, encoding: 'utf8' })
         .filter((f) => f.endsWith('.test.sql'))
         .sort()
         .map((f) => join(dir, f))
@@ -65,10 +124,6 @@ function pgtap(env: Record<string, string>): Outcome {
   if (files.length === 0) return { name: 'pgTAP', passed: 0, failed: 0 };
   step('Running the pgTAP suites (pg_prove)');
   const url = env.DATABASE_URL!;
-  const helpers = join(repoRoot, 'supabase', 'tests', 'helpers.sql');
-  if (existsSync(helpers) && run('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', url, '-f', helpers]) !== 0) {
-    return { name: 'pgTAP', passed: 0, failed: 1 };
-  }
   // pg_prove hands --dbname to psql as a plain name, so the connection goes through libpq's variables.
   const { hostname, port, username, password, pathname } = new URL(url);
   const pgEnv = {
@@ -85,7 +140,25 @@ function pgtap(env: Record<string, string>): Outcome {
   const total = Number(/Tests=(\d+)/.exec(result.stdout)?.[1] ?? 0);
   const failed = [...result.stdout.matchAll(/Failed (\d+)\/\d+ subtests/g)].reduce((n, m) => n + Number(m[1]), 0);
   const failedOverall = result.status !== 0 && failed === 0 ? 1 : failed;
-  return { name: 'pgTAP', passed: total - failed, failed: failedOverall };
+  const leftOver = pgtapLeftovers(url);
+  return { name: 'pgTAP', passed: total - failed + (leftOver ? 0 : 1), failed: failedOverall + (leftOver ? 1 : 0) };
+}
+
+/** What the pgTAP suites must not leave in the database: the helpers' schema `tests`, pgTAP itself. */
+const pgtapLeftoversQuery = `select concat_ws(', ',
+  (select 'schema tests' from pg_namespace where nspname = 'tests'),
+  (select 'extension pgtap' from pg_extension where extname = 'pgtap'))`;
+
+/** After the suites: true (with a warning) when something of them is left in the database. */
+function pgtapLeftovers(url: string): boolean {
+  const check = spawnSync('psql', ['-X', '-At', '-v', 'ON_ERROR_STOP=1', url, '-c', pgtapLeftoversQuery], {
+    encoding: 'utf8',
+  });
+  const left = check.stdout.trim();
+  if (check.status !== 0) warn(`Could not check what the pgTAP suites left behind: ${check.stderr.trim()}`);
+  else if (left !== '') warn(`The pgTAP suites left ${left} in the database (each file must roll back).`);
+  else step('The pgTAP suites left nothing behind (no schema tests, no extension pgtap)');
+  return check.status !== 0 || left !== '';
 }
 
 /** The narrated demo (npm run demo) must pass too: it is what a new user runs first. */
@@ -110,7 +183,7 @@ async function main() {
       await up();
     }
     const env = readEnvFile(paths.envFile);
-    const outcomes = [typecheck(), vitest(env), pgtap(env), demo()];
+    const outcomes = [await databaseDefinition(), typecheck(), lint(), vitest(env), pgtap(env), demo()];
     const passed = outcomes.reduce((n, o) => n + o.passed, 0);
     const failed = outcomes.reduce((n, o) => n + o.failed, 0);
     for (const o of outcomes) step(`${o.name}: ${o.passed} passed, ${o.failed} failed`);

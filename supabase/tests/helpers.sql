@@ -1,6 +1,8 @@
 /*
- * Helpers for the pgTAP suites in supabase/tests/database. NOT a migration: loaded with psql before
- * the test files (local/test.ts does this), into the test database only. Idempotent.
+ * Helpers for the pgTAP suites in supabase/tests/database. NOT a migration, and never left in a
+ * database: every test file includes this file right after its `begin;` (`\ir ../../helpers.sql`), so
+ * the schema `tests` and everything in it exist only inside that file's transaction, and its
+ * `rollback;` removes them again (`npm test` checks that no schema `tests` is left afterwards).
  *
  * 1. Acting as users, after usebasejump/supabase-test-helpers: tests.create_supabase_user(),
  *    tests.get_supabase_uid(), tests.authenticate_as(), tests.authenticate_as_service_role(),
@@ -9,14 +11,19 @@
  *    and auth.uid() see exactly what they see in production.
  * 2. A fixture for this project: tests.create_two_buildings() and name lookups.
  *
- * Nothing here depends on pgTAP: each test file creates it inside its own transaction
+ * Signed-in users and the service role may execute the helpers (a test switches users and names rows
+ * while acting as one); anon may not, nor may anyone through PUBLIC: once a test has become anon it runs
+ * plain SQL only, and `reset role;` before it calls a helper again.
+ *
+ * Nothing here depends on pgTAP: each test file creates it inside its own transaction too
  * (`create extension if not exists pgtap with schema extensions`), so the rollback removes it again.
  * Left installed, pgTAP's functions in `extensions` would fail `supabase db lint`, which checks them
  * without `extensions` on the search_path.
  */
 
 create schema if not exists tests;
-grant usage on schema tests to anon, authenticated, service_role;
+revoke all on schema tests from public, anon;
+grant usage on schema tests to authenticated, service_role;
 
 /*
  * Acting as users
@@ -104,7 +111,8 @@ begin
 end;
 $$;
 
-grant execute on all functions in schema tests to anon, authenticated, service_role;
+revoke execute on all functions in schema tests from public, anon;
+grant execute on all functions in schema tests to authenticated, service_role;
 
 /*
  * Fixture: two buildings, each with a manager, two apartments with one resident each, a gym and one
@@ -166,8 +174,8 @@ end;
 $$;
 revoke execute on function tests.create_two_buildings() from public, anon, authenticated, service_role;
 
--- Lookups by name, readable in any role (security definer: they ignore row-level security, so a
--- test can name a row its current user must not see). Strict: a name matching no row or several
+-- Lookups by name, readable by signed-in users and the service role (security definer: they ignore
+-- row-level security, so a test can name a row its current user must not see). Strict: a name matching no row or several
 -- (say, a clash with the demo data) fails the test loudly instead of picking one.
 create or replace function tests.building_id(building_name text)
 returns uuid
@@ -246,7 +254,11 @@ begin
 end;
 $$;
 
+revoke execute on function
+  tests.building_id(text), tests.apartment_id(text), tests.facility_id(text), tests.booking_of(text),
+  tests.row_exists(text, uuid)
+  from public, anon;
 grant execute on function
   tests.building_id(text), tests.apartment_id(text), tests.facility_id(text), tests.booking_of(text),
   tests.row_exists(text, uuid)
-  to anon, authenticated, service_role;
+  to authenticated, service_role;

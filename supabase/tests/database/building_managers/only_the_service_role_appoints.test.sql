@@ -2,6 +2,7 @@
 -- cannot appoint or remove anyone; residents and anon see nothing; the service role appoints. Removing
 -- a manager's row takes their access away at once.
 begin;
+\ir ../../helpers.sql
 create extension if not exists pgtap with schema extensions;
 set local search_path = public, extensions;
 select plan(15);
@@ -70,6 +71,8 @@ select throws_ok(
   'anon cannot read building_managers'
 );
 
+-- anon may not use the test helpers: back to the session's own role before calling one.
+reset role;
 select tests.authenticate_as_service_role();
 select results_eq(
   $$ select count(*)::int from building_managers

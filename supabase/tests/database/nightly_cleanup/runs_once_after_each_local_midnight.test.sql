@@ -3,6 +3,7 @@
 -- zone where midnight itself is skipped included. The five-minute pg_cron job is simulated: at every
 -- UTC instant it would run, each building integration.due_cleanups() names gets a completed run.
 begin;
+\ir ../../helpers.sql
 create extension if not exists pgtap with schema extensions;
 set local search_path = public, extensions;
 select plan(21);

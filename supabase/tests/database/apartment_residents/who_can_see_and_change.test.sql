@@ -1,6 +1,7 @@
 -- Who can see and change who lives where: a manager adds and removes residents of their buildings'
 -- apartments only; a resident sees their own residency and cannot change any; anon gets nothing.
 begin;
+\ir ../../helpers.sql
 create extension if not exists pgtap with schema extensions;
 set local search_path = public, extensions;
 select plan(17);
@@ -89,6 +90,8 @@ select throws_ok(
   'anon cannot read apartment_residents'
 );
 
+-- anon may not use the test helpers: back to the session's own role before calling one.
+reset role;
 select tests.authenticate_as_service_role();
 select results_eq(
   $$ select count(*)::int from apartment_residents

@@ -2,6 +2,7 @@
 -- none over another building's; a resident reads only their own apartment; anon gets nothing; the
 -- service role all.
 begin;
+\ir ../../helpers.sql
 create extension if not exists pgtap with schema extensions;
 set local search_path = public, extensions;
 select plan(21);
@@ -94,6 +95,8 @@ select throws_ok(
   'anon cannot read apartments'
 );
 
+-- anon may not use the test helpers: back to the session's own role before calling one.
+reset role;
 select tests.authenticate_as_service_role();
 select results_eq(
   $$ select label from apartments where building_id in (tests.building_id('Alpha Towers'), tests.building_id('Beta Court')) order by label $$,
@@ -105,12 +108,12 @@ select lives_ok(
   'the service role can add an apartment anywhere'
 );
 select results_eq(
-  $$ update apartments set access_control_id = 'APT-103' where label = 'B-103' returning access_control_id $$,
+  $$ update apartments set access_control_id = 'APT-103' where id = tests.apartment_id('B-103') returning access_control_id $$,
   $$ values ('APT-103') $$,
   'the service role can update any apartment'
 );
 select results_eq(
-  $$ delete from apartments where label = 'B-103' returning label $$,
+  $$ delete from apartments where id = tests.apartment_id('B-103') returning label $$,
   $$ values ('B-103') $$,
   'the service role can delete any apartment'
 );

@@ -1,6 +1,7 @@
 -- A building's time zone is an IANA name and its alert recipients are email addresses; mistakes are
 -- explained in words. The check constraints hold even when triggers are bypassed.
 begin;
+\ir ../../helpers.sql
 create extension if not exists pgtap with schema extensions;
 set local search_path = public, extensions;
 select plan(12);
@@ -37,7 +38,7 @@ select throws_ok(
   'a tz file-tree alias is refused'
 );
 select throws_ok(
-  $$ update buildings set timezone = '+10:00' where name = 'Sydney' $$,
+  $$ update buildings set timezone = '+10:00' where id = tests.building_id('Sydney') $$,
   '23514',
   'The building time zone ''+10:00'' is not valid: it is not an IANA time zone name (names are case-sensitive).',
   'changing the time zone is validated too'

@@ -1,6 +1,7 @@
 -- Who can read bookings' SALTO access states and the alerts: a manager those of their buildings, a
 -- resident their apartment's access states (and no alerts), anon nothing; nobody writes through them.
 begin;
+\ir ../../helpers.sql
 create extension if not exists pgtap with schema extensions;
 set local search_path = public, extensions;
 select plan(15);

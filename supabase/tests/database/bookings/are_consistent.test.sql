@@ -2,6 +2,7 @@
 -- and fixed), it ends after it starts, and its status is confirmed or cancelled. The foreign keys and
 -- constraints hold even when triggers are bypassed.
 begin;
+\ir ../../helpers.sql
 create extension if not exists pgtap with schema extensions;
 set local search_path = public, extensions;
 select plan(14);

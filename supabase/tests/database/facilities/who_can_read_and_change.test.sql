@@ -2,6 +2,7 @@
 -- none over another building's; a resident reads their building's facilities only and changes none;
 -- anon gets nothing; the service role all.
 begin;
+\ir ../../helpers.sql
 create extension if not exists pgtap with schema extensions;
 set local search_path = public, extensions;
 select plan(20);
@@ -99,6 +100,8 @@ select throws_ok(
   'anon cannot read facilities'
 );
 
+-- anon may not use the test helpers: back to the session's own role before calling one.
+reset role;
 select tests.authenticate_as_service_role();
 select results_eq(
   $$ select name from facilities where building_id in (tests.building_id('Alpha Towers'), tests.building_id('Beta Court')) order by name $$,
@@ -110,12 +113,12 @@ select lives_ok(
   'the service role can add a facility anywhere'
 );
 select results_eq(
-  $$ update facilities set access_buffer_before = '30 minutes' where name = 'Beta BBQ' returning access_buffer_before $$,
+  $$ update facilities set access_buffer_before = '30 minutes' where id = tests.facility_id('Beta BBQ') returning access_buffer_before $$,
   $$ values (interval '30 minutes') $$,
   'the service role can update any facility'
 );
 select results_eq(
-  $$ delete from facilities where name = 'Beta BBQ' returning name $$,
+  $$ delete from facilities where id = tests.facility_id('Beta BBQ') returning name $$,
   $$ values ('Beta BBQ') $$,
   'the service role can delete any facility'
 );

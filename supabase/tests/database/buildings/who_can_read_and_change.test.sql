@@ -1,6 +1,7 @@
 -- Who can read and change buildings: a manager reads and edits their own buildings only and never
 -- creates or deletes one; a resident reads their building; anon gets nothing; the service role all.
 begin;
+\ir ../../helpers.sql
 create extension if not exists pgtap with schema extensions;
 set local search_path = public, extensions;
 select plan(20);
@@ -103,6 +104,8 @@ select throws_ok(
 );
 
 -- Service role (functions, the connecX backend).
+-- anon may not use the test helpers: back to the session's own role before calling one.
+reset role;
 select tests.authenticate_as_service_role();
 select results_eq(
   $$ select count(*)::int from buildings where id in (tests.building_id('Alpha Towers East'), tests.building_id('Beta Court')) $$,
@@ -114,7 +117,7 @@ select lives_ok(
   'the service role can create a building'
 );
 select results_eq(
-  $$ delete from buildings where name = 'Gamma House' returning name $$,
+  $$ delete from buildings where id = tests.building_id('Gamma House') returning name $$,
   $$ values ('Gamma House') $$,
   'the service role can delete a building'
 );
