@@ -21,10 +21,14 @@ values
    '{"provider": "email", "providers": ["email"]}', '{"name": "Resident of 502/56"}')
 on conflict do nothing;
 
-insert into public.buildings (id, name, timezone, alert_emails)
-values ('10000000-0000-4000-8000-000000000001', 'Harbour View Residences', 'Australia/Sydney',
-        '{manager@harbourview.example}')
+insert into public.buildings (id, name, timezone)
+values ('10000000-0000-4000-8000-000000000001', 'Harbour View Residences', 'Australia/Sydney')
 on conflict do nothing;
+
+-- Who receives alert emails besides the managers (the building's email settings row is made with it).
+update integration.email_settings
+set alert_emails = '{manager@harbourview.example}'
+where building_id = '10000000-0000-4000-8000-000000000001';
 
 insert into public.building_managers (building_id, user_id)
 values ('10000000-0000-4000-8000-000000000001', '20000000-0000-4000-8000-000000000001')

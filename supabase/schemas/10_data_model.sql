@@ -37,7 +37,13 @@ revoke execute on function private.time_zone_problem(text) from public;
 grant execute on function private.time_zone_problem(text) to authenticated, service_role;
 
 -- Alert emails are sent to these addresses through Resend; a malformed one would fail every alert of
--- the building, so the shape is checked here (deliverability cannot be, and is not claimed).
+-- the building, so the shape is checked here (deliverability cannot be, and is not claimed). Each entry
+-- is one bare address, local@domain, in ASCII: the local part of letters, digits and . ! # $ % & ' * +
+-- / = ? ^ _ ` { | } ~ - (no dot at either end, no two dots in a row), the domain of dot-separated
+-- labels of letters, digits and inner hyphens (an internationalised domain in its xn-- form). So no
+-- display name, quotes, angle brackets, commas, semicolons, spaces or control characters: an entry
+-- such as "x"<a@b.c> or a,b@evil.example would otherwise reach a mail header as more, or other,
+-- recipients than the list shows.
 create function private.alert_emails_problem(emails text[])
 returns text
 language sql
@@ -49,11 +55,12 @@ as $$
     from pg_catalog.unnest(emails) with ordinality as e (address, ord)
   ),
   first_bad as (
-    select a.address
+    select a.address, a.ord
     from address as a
     where a.address is null
       or pg_catalog.length(a.address) > 254
-      or a.address !~ '^[^@[:space:]]+@[^@[:space:]]+\.[^@[:space:].]+$'
+      or a.address !~ '^[A-Za-z0-9!#$%&''*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&''*+/=?^_`{|}~-]+)*@[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)+$'
+      or pg_catalog.length(pg_catalog.split_part(a.address, '@', 1)) > 64
     order by a.ord
     limit 1
   )
@@ -61,16 +68,155 @@ as $$
     when emails is null then null
     when pg_catalog.array_ndims(emails) > 1 then 'it must be a simple list of addresses'
     when pg_catalog.cardinality(emails) > 20 then 'it lists more than 20 addresses'
+    when exists (select from first_bad where first_bad.address is null or first_bad.address = '')
+      then 'an empty entry is not an email address'
+    -- Not echoed: the entry's control characters would end up in the error message itself.
+    when exists (select from first_bad where first_bad.address ~ '[\u0001-\u001f\u007f-\u009f]')
+      then pg_catalog.format('entry %s contains a control character such as a line break', (select ord from first_bad))
     when exists (select from first_bad)
-      then pg_catalog.format('%s is not an email address', coalesce(pg_catalog.quote_literal((select address from first_bad)), 'an empty entry'))
+      then pg_catalog.format('%s is not a bare email address', pg_catalog.quote_literal((select address from first_bad)))
     when (select pg_catalog.count(distinct pg_catalog.lower(a.address)) from address as a) <> pg_catalog.cardinality(emails)
       then 'an address is listed twice'
   end
 $$;
 comment on function private.alert_emails_problem(text[]) is
-  'Null when every entry looks like an email address (at most 20, no repeats), else what is wrong.';
+  'Null when every entry is one bare email address (local@domain, ASCII; at most 20, no repeats), '
+  'else what is wrong.';
 revoke execute on function private.alert_emails_problem(text[]) from public;
 grant execute on function private.alert_emails_problem(text[]) to authenticated, service_role;
+
+-- Names of buildings, apartments and facilities are shown on screens and in alert email subjects. A
+-- control character (C0 and C1, DEL: tab, line feed, carriage return, escape, ...) breaks lines or
+-- headers; a formatting character (bidirectional embeddings, overrides and isolates, zero-width
+-- characters, line and paragraph separators, tags) is invisible and can make a name read as another
+-- one. Both are refused, naming the first one found; so is a name of spaces only (any Unicode space
+-- or blank filler, which btrim() alone would keep). Letters, digits, punctuation and symbols of any
+-- script, emoji included, are fine (an emoji joined with U+200D ZERO WIDTH JOINER is not).
+create function private.name_problem(name text)
+returns text
+language sql
+immutable
+set search_path = ''
+as $$
+  with found as (
+    select pg_catalog.ascii(pg_catalog.substring(name,
+      '[\u0001-\u001f\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000e0001\U000e0020-\U000e007f]'
+    )) as code
+  )
+  select case
+    when name is null then null
+    when found.code is not null then pg_catalog.format('it contains %s, %s',
+      'U+' || pg_catalog.lpad(pg_catalog.upper(pg_catalog.to_hex(found.code)), greatest(4, pg_catalog.length(pg_catalog.to_hex(found.code))), '0')
+        || coalesce(' ' || (
+          select n.name from (values
+            (0, 'NULL'), (1, 'START OF HEADING'), (2, 'START OF TEXT'), (3, 'END OF TEXT'),
+            (4, 'END OF TRANSMISSION'), (5, 'ENQUIRY'), (6, 'ACKNOWLEDGE'), (7, 'ALERT'), (8, 'BACKSPACE'),
+            (9, 'CHARACTER TABULATION'), (10, 'LINE FEED'), (11, 'LINE TABULATION'), (12, 'FORM FEED'),
+            (13, 'CARRIAGE RETURN'), (14, 'SHIFT OUT'), (15, 'SHIFT IN'), (16, 'DATA LINK ESCAPE'),
+            (17, 'DEVICE CONTROL ONE'), (18, 'DEVICE CONTROL TWO'), (19, 'DEVICE CONTROL THREE'),
+            (20, 'DEVICE CONTROL FOUR'), (21, 'NEGATIVE ACKNOWLEDGE'), (22, 'SYNCHRONOUS IDLE'),
+            (23, 'END OF TRANSMISSION BLOCK'), (24, 'CANCEL'), (25, 'END OF MEDIUM'), (26, 'SUBSTITUTE'),
+            (27, 'ESCAPE'), (28, 'INFORMATION SEPARATOR FOUR'), (29, 'INFORMATION SEPARATOR THREE'),
+            (30, 'INFORMATION SEPARATOR TWO'), (31, 'INFORMATION SEPARATOR ONE'), (127, 'DELETE'),
+            (133, 'NEXT LINE'), (173, 'SOFT HYPHEN'), (1564, 'ARABIC LETTER MARK'),
+            (6158, 'MONGOLIAN VOWEL SEPARATOR'), (8203, 'ZERO WIDTH SPACE'), (8204, 'ZERO WIDTH NON-JOINER'),
+            (8205, 'ZERO WIDTH JOINER'), (8206, 'LEFT-TO-RIGHT MARK'), (8207, 'RIGHT-TO-LEFT MARK'),
+            (8232, 'LINE SEPARATOR'), (8233, 'PARAGRAPH SEPARATOR'), (8234, 'LEFT-TO-RIGHT EMBEDDING'),
+            (8235, 'RIGHT-TO-LEFT EMBEDDING'), (8236, 'POP DIRECTIONAL FORMATTING'),
+            (8237, 'LEFT-TO-RIGHT OVERRIDE'), (8238, 'RIGHT-TO-LEFT OVERRIDE'), (8288, 'WORD JOINER'),
+            (8289, 'FUNCTION APPLICATION'), (8290, 'INVISIBLE TIMES'), (8291, 'INVISIBLE SEPARATOR'),
+            (8292, 'INVISIBLE PLUS'), (8294, 'LEFT-TO-RIGHT ISOLATE'), (8295, 'RIGHT-TO-LEFT ISOLATE'),
+            (8296, 'FIRST STRONG ISOLATE'), (8297, 'POP DIRECTIONAL ISOLATE'), (65279, 'ZERO WIDTH NO-BREAK SPACE'),
+            (65529, 'INTERLINEAR ANNOTATION ANCHOR'), (65530, 'INTERLINEAR ANNOTATION SEPARATOR'),
+            (65531, 'INTERLINEAR ANNOTATION TERMINATOR'), (917505, 'LANGUAGE TAG')
+          ) as n (code, name)
+          where n.code = found.code), ''),
+      case when found.code < 160 then 'a control character' else 'an invisible formatting character' end)
+    when name !~ '[^\u0020\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000\u2800\u3164\u115f\u1160\uffa0]'
+      then 'it has no visible character'
+  end
+  from found
+$$;
+comment on function private.name_problem(text) is
+  'Null when a name holds no control or formatting character and at least one visible one, else '
+  'what is wrong, naming the character (e.g. it contains U+202E RIGHT-TO-LEFT OVERRIDE, ...).';
+revoke execute on function private.name_problem(text) from public;
+grant execute on function private.name_problem(text) to authenticated, service_role;
+
+-- Applies name_problem to a name column with the table's own words.
+create function private.raise_if_bad_name(name text, what text, table_name text, column_name text, constraint_name text)
+returns void
+language plpgsql
+immutable
+set search_path = ''
+as $$
+declare
+  problem text := private.name_problem(name);
+begin
+  if problem is not null then
+    raise exception using
+      errcode = 'check_violation',
+      message = pg_catalog.format('%s cannot be used: %s.', what, problem),
+      hint = 'Names are shown on screens and in email subjects, where control and formatting characters '
+        'break lines or hide text: type the name again without them (pasted text can carry them along).',
+      schema = 'public', table = table_name, column = column_name, constraint = constraint_name;
+  end if;
+end;
+$$;
+comment on function private.raise_if_bad_name(text, text, text, text, text) is
+  'Raises a check_violation worded for people when a name holds a control or formatting character, '
+  'or no visible character.';
+revoke execute on function private.raise_if_bad_name(text, text, text, text, text) from public;
+grant execute on function private.raise_if_bad_name(text, text, text, text, text) to authenticated, service_role;
+
+-- SALTO is written dates as text, yyyy-MM-ddTHH:mm:ss in the building's time zone. A booking must
+-- therefore be finite, and lie from 2000-01-01 to before 2100-01-01 (UTC): widened by the facility's
+-- buffers (at most 4 hours each) and shifted to any time zone (at most 14 hours), every date written
+-- for it stays within years 1999 to 2100, four digits, which SALTO's format can hold. Outside these
+-- years a booking is a mistake (or an attack): 'infinity', year 9999 (10000-01-01 in Sydney).
+create function private.booking_time_problem(starts_at timestamptz, ends_at timestamptz)
+returns text
+language sql
+immutable
+set search_path = ''
+as $$
+  select case
+    when starts_at is null or ends_at is null then null
+    when not pg_catalog.isfinite(starts_at) or not pg_catalog.isfinite(ends_at)
+      then 'must start and end at a real time, not at infinity'
+    when starts_at < timestamptz '2000-01-01 00:00:00+00'
+      then 'cannot start before 2000-01-01 00:00 UTC'
+    when ends_at >= timestamptz '2100-01-01 00:00:00+00'
+      then 'must end before 2100-01-01 00:00 UTC'
+  end
+$$;
+comment on function private.booking_time_problem(timestamptz, timestamptz) is
+  'Null when a booking''s start and end are finite and within 2000-01-01 to before 2100-01-01 UTC '
+  '(dates SALTO can hold in any time zone), else what is wrong.';
+revoke execute on function private.booking_time_problem(timestamptz, timestamptz) from public;
+grant execute on function private.booking_time_problem(timestamptz, timestamptz) to authenticated, service_role;
+
+-- A duration in words for refusals: "36 hours", "45 minutes", "1 hour 30 minutes", "3 days".
+create function private.describe_duration(duration interval)
+returns text
+language sql
+immutable
+set search_path = ''
+as $$
+  with m as (select pg_catalog.ceil(extract(epoch from duration) / 60)::bigint as minutes)
+  select case
+    when m.minutes >= 2880 and m.minutes % 1440 = 0 then (m.minutes / 1440) || ' days'
+    when m.minutes % 60 = 0 then (m.minutes / 60) || case when m.minutes = 60 then ' hour' else ' hours' end
+    when m.minutes < 60 then m.minutes || case when m.minutes = 1 then ' minute' else ' minutes' end
+    else (m.minutes / 60) || case when m.minutes < 120 then ' hour ' else ' hours ' end
+      || (m.minutes % 60) || case when m.minutes % 60 = 1 then ' minute' else ' minutes' end
+  end
+  from m
+$$;
+comment on function private.describe_duration(interval) is
+  'A duration in words, in whole minutes rounded up: 36 hours, 45 minutes, 1 hour 30 minutes, 3 days.';
+revoke execute on function private.describe_duration(interval) from public;
+grant execute on function private.describe_duration(interval) to authenticated, service_role;
 
 /*
  * Shared triggers
@@ -104,6 +250,7 @@ begin
       message = 'A building needs a name of 1 to 200 characters.',
       schema = 'public', table = 'buildings', column = 'name', constraint = 'buildings_name_not_blank';
   end if;
+  perform private.raise_if_bad_name(new.name, 'The building name', 'buildings', 'name', 'buildings_name_printable');
 
   problem := private.time_zone_problem(new.timezone);
   if problem is not null then
@@ -112,15 +259,6 @@ begin
       message = pg_catalog.format('The building time zone %L is not valid: %s.', new.timezone, problem),
       hint = 'Use the IANA name of the building''s location exactly as the tz database spells it, for example Australia/Sydney.',
       schema = 'public', table = 'buildings', column = 'timezone', constraint = 'buildings_timezone_is_iana';
-  end if;
-
-  problem := private.alert_emails_problem(new.alert_emails);
-  if problem is not null then
-    raise exception using
-      errcode = 'check_violation',
-      message = pg_catalog.format('The alert email list is not valid: %s.', problem),
-      hint = 'List plain addresses such as manager@example.com, without names or angle brackets.',
-      schema = 'public', table = 'buildings', column = 'alert_emails', constraint = 'buildings_alert_emails_valid';
   end if;
 
   return new;
@@ -138,29 +276,28 @@ create table public.buildings (
   id uuid primary key default gen_random_uuid(),
   name text not null,
   timezone text not null,
-  alert_emails text[] not null default '{}',
   created_at timestamptz not null default now(),
   updated_at timestamptz not null default now(),
   constraint buildings_name_not_blank check (btrim(name) <> '' and length(name) <= 200),
   constraint buildings_timezone_is_iana check (private.time_zone_problem(timezone) is null),
-  constraint buildings_alert_emails_valid check (private.alert_emails_problem(alert_emails) is null)
+  constraint buildings_name_printable check (private.name_problem(name) is null)
 );
 comment on table public.buildings is
   'A residential building running connecX with one SALTO ProAccess SPACE installation. Every '
   'apartment, facility and booking belongs to one building; managers see only the buildings they '
   'manage.';
-comment on column public.buildings.name is 'Name shown to residents and managers, and in alert emails.';
+comment on column public.buildings.name is
+  'Name shown to residents and managers, and in alert emails: 1 to 200 characters, no control or '
+  'formatting characters (line breaks, tabs, direction overrides, zero-width characters).';
 comment on column public.buildings.timezone is
   'IANA time zone of the building, spelled exactly as in the tz database, e.g. Australia/Sydney. '
   'Booking times are written to SALTO in this zone and expired permissions are cleared just after '
-  'local midnight, so it must be where the doors are.';
-comment on column public.buildings.alert_emails is
-  'Who receives alert emails for this building (double bookings, access not in place, unknown SALTO '
-  'IDs, SALTO unreachable). Up to 20 addresses; with none, alerts cannot be emailed.';
+  'local midnight, so it must be where the doors are. Changing it rewrites every live permission of '
+  'the building in SALTO in the new zone.';
 revoke all on table public.buildings from anon, authenticated, service_role;
 grant all on table public.buildings to service_role;
 grant select on table public.buildings to authenticated;
-grant update (name, timezone, alert_emails) on table public.buildings to authenticated;
+grant update (name, timezone) on table public.buildings to authenticated;
 alter table public.buildings enable row level security;
 create trigger check_row
   before insert or update on public.buildings
@@ -337,6 +474,7 @@ create table public.apartments (
   updated_at timestamptz not null default now(),
   constraint apartments_label_not_blank check (btrim(label) <> '' and length(label) <= 64),
   constraint apartments_access_control_id_valid check (private.access_control_id_problem(access_control_id) is null),
+  constraint apartments_label_printable check (private.name_problem(label) is null),
   -- Target of bookings' composite foreign key: a booking's apartment is in the booking's building.
   constraint apartments_id_building_id_key unique (id, building_id),
   -- Also the index for every lookup and policy by building_id (its leading column).
@@ -346,7 +484,8 @@ comment on table public.apartments is
   'An apartment of a building. Its Access Control ID links it to a user access level in SALTO, '
   'whose key cards get access to the facilities the apartment books.';
 comment on column public.apartments.label is
-  'How residents and managers name the apartment, e.g. 501/56. Unique within the building.';
+  'How residents and managers name the apartment, e.g. 501/56. Unique within the building; no '
+  'control or formatting characters.';
 comment on column public.apartments.access_control_id is
   'Access Control ID: must exactly equal the User Access Level EXT ID of this apartment''s access '
   'level in SALTO ProAccess SPACE (the ExtID of the visitor access level holding the apartment''s '
@@ -388,6 +527,7 @@ begin
       message = 'An apartment needs a label of 1 to 64 characters, e.g. 501/56.',
       schema = 'public', table = 'apartments', column = 'label', constraint = 'apartments_label_not_blank';
   end if;
+  perform private.raise_if_bad_name(new.label, 'The apartment label', 'apartments', 'label', 'apartments_label_printable');
 
   perform private.raise_if_bad_access_control_id(
     new.access_control_id, 'Access Control ID', 'User Access Level EXT ID',
@@ -458,6 +598,7 @@ create table public.facilities (
     check (private.access_control_id_problem(access_control_facility_id) is null),
   constraint facilities_access_buffer_before_valid check (private.access_buffer_problem(access_buffer_before) is null),
   constraint facilities_access_buffer_after_valid check (private.access_buffer_problem(access_buffer_after) is null),
+  constraint facilities_name_printable check (private.name_problem(name) is null),
   -- Target of bookings' composite foreign key: a booking's facility is in the booking's building.
   constraint facilities_id_building_id_key unique (id, building_id),
   -- Also the index for every lookup and policy by building_id (its leading column).
@@ -467,7 +608,8 @@ comment on table public.facilities is
   'A bookable facility of a building (gym, pool room, BBQ area). Its Access Control Facility ID '
   'links it to a SALTO zone; a booking gives the apartment''s key cards access to that zone for the '
   'booking''s time.';
-comment on column public.facilities.name is 'Name shown to residents, e.g. Gym. Unique within the building.';
+comment on column public.facilities.name is
+  'Name shown to residents, e.g. Gym. Unique within the building; no control or formatting characters.';
 comment on column public.facilities.access_control_facility_id is
   'Access Control Facility ID: must exactly equal the Zone ID (ExtZoneID) of this facility''s zone '
   'in SALTO ProAccess SPACE; the zone must group all doors of the facility. Booking permissions are '
@@ -520,6 +662,7 @@ begin
       message = 'A facility needs a name of 1 to 100 characters, e.g. Gym.',
       schema = 'public', table = 'facilities', column = 'name', constraint = 'facilities_name_not_blank';
   end if;
+  perform private.raise_if_bad_name(new.name, 'The facility name', 'facilities', 'name', 'facilities_name_printable');
 
   perform private.raise_if_bad_access_control_id(
     new.access_control_facility_id, 'Access Control Facility ID', 'Zone ID',
@@ -572,6 +715,159 @@ create trigger check_row
   for each row execute function private.facilities_check_row();
 
 /*
+ * Booking policy: what residents may book, per building.
+ *
+ * The limits a building sets on its residents' bookings, enforced by the bookings' check_row trigger
+ * when a resident (an authenticated user who does not manage the booking's building) makes or moves a
+ * confirmed booking: how long a booking may be, how far ahead it may start, and how many unfinished
+ * (confirmed and not yet ended) bookings an apartment may hold, of one facility and in all. The
+ * building's managers, the service role (the connecX backend) and Studio may book beyond it. One row
+ * per building, created with the building with the defaults below, so managers only ever update it.
+ *
+ * Row-level security is enabled; the policies are in 20_row_level_security.sql.
+ */
+-- Whole minutes without month or year parts (a month has no fixed length), from 5 minutes to 90 days.
+create function private.booking_length_limit_problem(max_length interval)
+returns text
+language sql
+immutable
+set search_path = ''
+as $$
+  select case
+    when max_length is null then null
+    when extract(year from max_length) <> 0 or extract(month from max_length) <> 0
+      then 'write it in days, hours and minutes, not months or years'
+    when extract(second from max_length) <> 0
+      then 'it is not a whole number of minutes (a bare number means seconds)'
+    when max_length < interval '5 minutes'
+      then 'it is shorter than 5 minutes'
+    when max_length > interval '90 days'
+      then 'it is longer than 90 days'
+  end
+$$;
+comment on function private.booking_length_limit_problem(interval) is
+  'Null when the interval is a whole number of minutes from 5 minutes to 90 days, else what is wrong.';
+revoke execute on function private.booking_length_limit_problem(interval) from public;
+grant execute on function private.booking_length_limit_problem(interval) to authenticated, service_role;
+
+create table public.booking_policies (
+  building_id uuid primary key references public.buildings (id) on delete cascade,
+  max_booking_length interval not null default interval '24 hours',
+  max_days_ahead integer not null default 365,
+  max_unfinished_per_facility integer not null default 5,
+  max_unfinished_per_apartment integer not null default 20,
+  updated_at timestamptz not null default now(),
+  constraint booking_policies_max_booking_length_valid
+    check (private.booking_length_limit_problem(max_booking_length) is null),
+  constraint booking_policies_max_days_ahead_range check (max_days_ahead between 1 and 3650),
+  constraint booking_policies_max_unfinished_per_facility_range check (max_unfinished_per_facility between 1 and 1000),
+  constraint booking_policies_max_unfinished_per_apartment_range check (max_unfinished_per_apartment between 1 and 1000)
+);
+comment on table public.booking_policies is
+  'Booking policy of each building: the limits on what its residents may book (length, how far '
+  'ahead, how many unfinished bookings per apartment). Managers, the connecX backend and Studio may '
+  'book beyond them. One row per building, created with it; managers edit their buildings'' rows, '
+  'residents read their building''s.';
+comment on column public.booking_policies.max_booking_length is
+  'The longest booking a resident may make, e.g. 24:00:00 for 24 hours or ''2 hours''. Whole minutes, '
+  'from 5 minutes to 90 days.';
+comment on column public.booking_policies.max_days_ahead is
+  'How many days ahead of now a resident''s booking may start at the latest, 1 to 3650 (365: a year).';
+comment on column public.booking_policies.max_unfinished_per_facility is
+  'How many unfinished (confirmed, not yet ended) bookings of one facility an apartment may hold when '
+  'a resident books, 1 to 1000.';
+comment on column public.booking_policies.max_unfinished_per_apartment is
+  'How many unfinished (confirmed, not yet ended) bookings of all facilities together an apartment may '
+  'hold when a resident books, 1 to 1000.';
+revoke all on table public.booking_policies from anon, authenticated, service_role;
+grant all on table public.booking_policies to service_role;
+grant select on table public.booking_policies to authenticated;
+grant update (
+  max_booking_length, max_days_ahead, max_unfinished_per_facility, max_unfinished_per_apartment
+) on table public.booking_policies to authenticated;
+alter table public.booking_policies enable row level security;
+create trigger set_updated_at
+  before update on public.booking_policies
+  for each row execute function private.set_updated_at();
+
+create function private.booking_policies_check_row()
+returns trigger
+language plpgsql
+set search_path = ''
+as $$
+declare
+  problem text;
+begin
+  if tg_op = 'UPDATE' then
+    perform private.raise_if_building_changed(old.building_id, new.building_id, 'A booking policy', 'booking_policies');
+  end if;
+
+  problem := private.booking_length_limit_problem(new.max_booking_length);
+  if problem is not null then
+    raise exception using
+      errcode = 'check_violation',
+      message = pg_catalog.format('The longest booking (%s) is not valid: %s.', new.max_booking_length, problem),
+      hint = 'Use whole minutes from 5 minutes to 90 days, e.g. ''24 hours'' or ''90 minutes''.',
+      schema = 'public', table = 'booking_policies', column = 'max_booking_length',
+      constraint = 'booking_policies_max_booking_length_valid';
+  end if;
+
+  if new.max_days_ahead not between 1 and 3650 then
+    raise exception using
+      errcode = 'check_violation',
+      message = pg_catalog.format('How far ahead a booking may start must be 1 to 3650 days, not %s.', new.max_days_ahead),
+      hint = 'For example 365 for a year ahead.',
+      schema = 'public', table = 'booking_policies', column = 'max_days_ahead',
+      constraint = 'booking_policies_max_days_ahead_range';
+  end if;
+
+  if new.max_unfinished_per_facility not between 1 and 1000 then
+    raise exception using
+      errcode = 'check_violation',
+      message = pg_catalog.format('The unfinished bookings an apartment may hold of one facility must be 1 to 1000, not %s.', new.max_unfinished_per_facility),
+      schema = 'public', table = 'booking_policies', column = 'max_unfinished_per_facility',
+      constraint = 'booking_policies_max_unfinished_per_facility_range';
+  end if;
+
+  if new.max_unfinished_per_apartment not between 1 and 1000 then
+    raise exception using
+      errcode = 'check_violation',
+      message = pg_catalog.format('The unfinished bookings an apartment may hold in all must be 1 to 1000, not %s.', new.max_unfinished_per_apartment),
+      schema = 'public', table = 'booking_policies', column = 'max_unfinished_per_apartment',
+      constraint = 'booking_policies_max_unfinished_per_apartment_range';
+  end if;
+
+  return new;
+end;
+$$;
+comment on function private.booking_policies_check_row() is
+  'Trigger: explains, for people, a booking policy that its check constraints would reject, and keeps '
+  'it with its building.';
+revoke execute on function private.booking_policies_check_row() from public;
+create trigger check_row
+  before insert or update on public.booking_policies
+  for each row execute function private.booking_policies_check_row();
+
+-- Every building has its booking policy from the start (the defaults), so policies are only updated.
+create function private.create_booking_policy()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  insert into public.booking_policies (building_id) values (new.id) on conflict do nothing;
+  return null;
+end;
+$$;
+comment on function private.create_booking_policy() is
+  'Trigger: gives a new building its booking policy (the defaults).';
+revoke execute on function private.create_booking_policy() from public;
+create trigger create_booking_policy
+  after insert on public.buildings
+  for each row execute function private.create_booking_policy();
+
+/*
  * Bookings: an apartment's use of a facility for a time window. A confirmed booking is what the
  * integration turns into a SALTO zone permission on the apartment's access level.
  *
@@ -595,6 +891,7 @@ create table public.bookings (
   updated_at timestamptz not null default now(),
   constraint bookings_ends_after_start check (ends_at > starts_at),
   constraint bookings_status_valid check (status in ('confirmed', 'cancelled')),
+  constraint bookings_times_salto_can_hold check (private.booking_time_problem(starts_at, ends_at) is null),
   -- Restrict: a facility or apartment with bookings is not deleted by accident; delete (or keep) its
   -- bookings first, which also lets the integration withdraw their SALTO permissions.
   constraint bookings_facility_in_building_fkey foreign key (facility_id, building_id)
@@ -610,8 +907,10 @@ comment on column public.bookings.building_id is
   'The building of the facility, filled in automatically; the apartment must be in the same '
   'building. Cannot change.';
 comment on column public.bookings.starts_at is
-  'When the booking starts (stored as an instant; shown in the building''s time zone).';
-comment on column public.bookings.ends_at is 'When the booking ends; must be after starts_at.';
+  'When the booking starts (stored as an instant; shown in the building''s time zone). From '
+  '2000-01-01 00:00 UTC: SALTO cannot hold earlier dates.';
+comment on column public.bookings.ends_at is
+  'When the booking ends; must be after starts_at, and before 2100-01-01 00:00 UTC.';
 comment on column public.bookings.status is
   'confirmed: the apartment gets access for the booking''s time. cancelled: the booking no longer '
   'gives access (the permission is withdrawn from SALTO).';
@@ -637,14 +936,30 @@ create index bookings_created_by_idx on public.bookings (created_by);
 -- Built inside the migration's transaction (CREATE INDEX CONCURRENTLY cannot run in one): writes to
 -- bookings wait while it builds, a moment at the table's size.
 create index bookings_apartment_id_facility_id_ends_at_idx on public.bookings (apartment_id, facility_id, ends_at);
+-- The booking policy counts an apartment's unfinished confirmed bookings (all, and per facility) at
+-- every resident's booking: from this index alone, never the apartment's history or its cancellations.
+create index bookings_unfinished_by_apartment_idx on public.bookings (apartment_id, ends_at)
+  include (facility_id) where status = 'confirmed';
 create trigger set_updated_at
   before update on public.bookings
   for each row execute function private.set_updated_at();
 
--- Runs as the table owner (security definer) so that deriving the building and comparing it with the
--- apartment's does not depend on what the writer can see: authorization is row-level security's job,
--- which still checks the finished row afterwards. It reveals nothing beyond what the foreign keys'
--- own errors would.
+-- Runs as the table owner (security definer) so that deriving the building, comparing it with the
+-- apartment's and counting the apartment's bookings do not depend on what the writer can see:
+-- authorization is row-level security's job, which still checks the finished row afterwards.
+--
+-- What a signed-in user (role authenticated, as PostgREST sets it) learns from a refusal is only what
+-- they can read: a facility or apartment they cannot see, whether of another building or no row at
+-- all, is "no such facility (apartment) in your building", with the same code and no detail, so IDs
+-- of other buildings are neither confirmed nor placed. The service role and Studio see every row and
+-- get the precise sentence. Inside this function current_user is the owner; the caller's role is the
+-- `role` setting PostgREST's SET ROLE leaves.
+--
+-- Then the booking policy (public.booking_policies) for a resident's confirmed booking. The counts
+-- run under a transaction advisory lock per apartment, held until commit: two bookings of one
+-- apartment made at once are counted one after the other (each statement of this function reads
+-- what committed before it, at read committed, PostgREST's level), so both cannot take the last place.
+-- Rows inserted earlier by the same statement count too, so a 10,000-row insert stops at the cap.
 create function private.bookings_check_row()
 returns trigger
 language plpgsql
@@ -652,19 +967,52 @@ security definer
 set search_path = ''
 as $$
 declare
+  api_user boolean := pg_catalog.current_setting('role', true) = 'authenticated';
   facility_building_id uuid;
   apartment_building_id uuid;
+  facility_name text;
+  problem text;
+  policy record;
+  unfinished integer;
+  unfinished_of_facility integer;
+  policy_note constant text := ' The building''s managers set this in Booking policy.';
+  policy_hint constant text :=
+    'Managers change the limits in the building''s Booking policy (Studio: table public.booking_policies).';
 begin
-  select f.building_id into facility_building_id from public.facilities as f where f.id = new.facility_id;
+  select f.building_id, f.name into facility_building_id, facility_name
+  from public.facilities as f
+  where f.id = new.facility_id
+    and (not api_user
+      or private.is_building_manager(f.building_id)
+      or f.building_id = any (array(select private.resident_building_ids())));
   if facility_building_id is null then
+    if api_user then
+      raise exception using
+        errcode = 'foreign_key_violation',
+        message = 'No such facility in your building.',
+        hint = 'Choose one of your building''s facilities (public.facilities lists them).',
+        schema = 'public', table = 'bookings', column = 'facility_id', constraint = 'bookings_facility_in_building_fkey';
+    end if;
     raise exception using
       errcode = 'foreign_key_violation',
       message = pg_catalog.format('There is no facility with id %s.', new.facility_id),
       schema = 'public', table = 'bookings', column = 'facility_id', constraint = 'bookings_facility_in_building_fkey';
   end if;
 
-  select a.building_id into apartment_building_id from public.apartments as a where a.id = new.apartment_id;
+  select a.building_id into apartment_building_id
+  from public.apartments as a
+  where a.id = new.apartment_id
+    and (not api_user
+      or private.is_building_manager(a.building_id)
+      or a.id = any (array(select private.resident_apartment_ids())));
   if apartment_building_id is null then
+    if api_user then
+      raise exception using
+        errcode = 'foreign_key_violation',
+        message = 'No such apartment in your building.',
+        hint = 'Book for your own apartment (public.apartments lists the apartments you may book for).',
+        schema = 'public', table = 'bookings', column = 'apartment_id', constraint = 'bookings_apartment_in_building_fkey';
+    end if;
     raise exception using
       errcode = 'foreign_key_violation',
       message = pg_catalog.format('There is no apartment with id %s.', new.apartment_id),
@@ -709,6 +1057,16 @@ begin
       schema = 'public', table = 'bookings', column = 'ends_at', constraint = 'bookings_ends_after_start';
   end if;
 
+  problem := private.booking_time_problem(new.starts_at, new.ends_at);
+  if problem is not null then
+    raise exception using
+      errcode = 'check_violation',
+      message = pg_catalog.format('A booking %s.', problem),
+      detail = pg_catalog.format('starts_at is %s and ends_at is %s.', new.starts_at, new.ends_at),
+      hint = 'SALTO is written dates from 2000 to 2099 only: check the year of starts_at and ends_at.',
+      schema = 'public', table = 'bookings', column = 'ends_at', constraint = 'bookings_times_salto_can_hold';
+  end if;
+
   if new.status not in ('confirmed', 'cancelled') then
     raise exception using
       errcode = 'check_violation',
@@ -718,13 +1076,87 @@ begin
   end if;
 
   new.building_id := facility_building_id;
+
+  -- The booking policy: a resident's confirmed booking, made or moved. On a move only the rules its
+  -- change can break are checked (a resident may cancel a booking made beyond the limits by a manager).
+  if api_user and new.status = 'confirmed' and not private.is_building_manager(facility_building_id) then
+    select p.max_booking_length, p.max_days_ahead, p.max_unfinished_per_facility, p.max_unfinished_per_apartment
+    into policy
+    from public.booking_policies as p where p.building_id = facility_building_id;
+    if not found then
+      -- A building made before booking policies existed: it gets its row (the defaults) now.
+      insert into public.booking_policies (building_id) values (facility_building_id) on conflict do nothing;
+      select p.max_booking_length, p.max_days_ahead, p.max_unfinished_per_facility, p.max_unfinished_per_apartment
+      into policy
+      from public.booking_policies as p where p.building_id = facility_building_id;
+    end if;
+
+    if (tg_op = 'INSERT' or (new.starts_at, new.ends_at) is distinct from (old.starts_at, old.ends_at))
+      and new.ends_at - new.starts_at > policy.max_booking_length then
+      raise exception using
+        errcode = 'check_violation',
+        message = pg_catalog.format('A booking can be at most %s long (this one is %s).',
+          private.describe_duration(policy.max_booking_length), private.describe_duration(new.ends_at - new.starts_at)) || policy_note,
+        hint = policy_hint,
+        schema = 'public', table = 'bookings', column = 'ends_at';
+    end if;
+
+    if (tg_op = 'INSERT' or new.starts_at is distinct from old.starts_at)
+      and new.starts_at > pg_catalog.now() + pg_catalog.make_interval(days => policy.max_days_ahead) then
+      raise exception using
+        errcode = 'check_violation',
+        message = pg_catalog.format('A booking can start at most %s days ahead (this one starts %s days ahead).',
+          policy.max_days_ahead, pg_catalog.ceil(extract(epoch from new.starts_at - pg_catalog.now()) / 86400)) || policy_note,
+        hint = policy_hint,
+        schema = 'public', table = 'bookings', column = 'starts_at';
+    end if;
+
+    if new.ends_at > pg_catalog.now()
+      and (tg_op = 'INSERT'
+        or (new.apartment_id, new.facility_id) is distinct from (old.apartment_id, old.facility_id)
+        or old.status <> 'confirmed'
+        or old.ends_at <= pg_catalog.now()) then
+      perform pg_catalog.pg_advisory_xact_lock(
+        pg_catalog.hashtextextended('public.bookings:policy:' || new.apartment_id::text, 0));
+
+      -- One read of the apartment's unfinished bookings, from its partial index and at most as many as
+      -- the apartment's cap (never the apartment's history, nor the facility's bookings of other
+      -- apartments); below the cap they are all of them, so the facility's count is exact.
+      select pg_catalog.count(*)::integer, (pg_catalog.count(*) filter (where u.facility_id = new.facility_id))::integer
+      into unfinished, unfinished_of_facility
+      from (
+        select b.facility_id from public.bookings as b
+        where b.apartment_id = new.apartment_id and b.status = 'confirmed' and b.ends_at > pg_catalog.now()
+          and b.id <> new.id
+        limit policy.max_unfinished_per_apartment
+      ) as u;
+      if unfinished >= policy.max_unfinished_per_apartment then
+        raise exception using
+          errcode = 'check_violation',
+          message = pg_catalog.format('An apartment can hold at most %s unfinished bookings (this apartment already holds %s).',
+            policy.max_unfinished_per_apartment, unfinished) || policy_note,
+          hint = 'Cancel a booking you no longer need, or book again once one has finished. ' || policy_hint,
+          schema = 'public', table = 'bookings', column = 'apartment_id';
+      end if;
+      if unfinished_of_facility >= policy.max_unfinished_per_facility then
+        raise exception using
+          errcode = 'check_violation',
+          message = pg_catalog.format('An apartment can hold at most %s unfinished bookings of one facility (this apartment already holds %s of %s).',
+            policy.max_unfinished_per_facility, unfinished_of_facility, facility_name) || policy_note,
+          hint = 'Cancel a booking you no longer need, or book again once one has finished. ' || policy_hint,
+          schema = 'public', table = 'bookings', column = 'facility_id';
+      end if;
+    end if;
+  end if;
+
   return new;
 end;
 $$;
 comment on function private.bookings_check_row() is
-  'Trigger: fills bookings.building_id from the facility, keeps it fixed, and explains in words a '
-  'booking that the constraints would reject (facility and apartment in different buildings, end '
-  'not after start, unknown status).';
+  'Trigger: fills bookings.building_id from the facility, keeps it fixed, explains in words a booking '
+  'that the constraints would reject (facility or apartment unknown to the writer or in different '
+  'buildings, end not after start, times SALTO cannot hold, unknown status), and holds residents'' '
+  'bookings to the building''s booking policy.';
 revoke execute on function private.bookings_check_row() from public;
 create trigger check_row
   before insert or update on public.bookings

@@ -6,13 +6,15 @@
  * - service_role (the edge functions, the connecX backend): every row. It bypasses RLS on hosted
  *   Supabase (and in the local stand-in); it is granted table privileges explicitly here.
  * - authenticated, as a manager (building_managers): reads their buildings and may edit a building's
- *   name, time zone and alert emails (not create or delete buildings); reads, creates, edits and
- *   deletes apartments, facilities and bookings of their buildings; reads the managers of their
- *   buildings; adds and removes residents of their apartments. Nothing moves between buildings.
+ *   name and time zone (not create or delete buildings); reads and edits the booking policy of their
+ *   buildings; reads, creates, edits and deletes apartments, facilities and bookings of their
+ *   buildings, beyond the booking policy; reads the managers of their buildings; adds and removes
+ *   residents of their apartments. Nothing moves between buildings. (Who receives alert emails is in
+ *   public.alert_email_settings, for managers only: 80_alerts_and_email.sql.)
  * - authenticated, as a resident (apartment_residents): reads their apartment(s), their building, its
- *   facilities and their apartment's bookings; books for their own apartment in their own name; cancels
- *   their apartment's bookings (status -> cancelled) but changes nothing else and deletes nothing;
- *   reads their own apartment_residents rows.
+ *   facilities, its booking policy and their apartment's bookings; books for their own apartment in
+ *   their own name, within the booking policy; cancels their apartment's bookings (status ->
+ *   cancelled) but changes nothing else and deletes nothing; reads their own apartment_residents rows.
  * A user can be both (e.g. a manager living in the building); permissive policies add up.
  *
  * Form, following Supabase's RLS performance guidance: every policy is `to authenticated`; membership
@@ -238,6 +240,24 @@ create policy "Managers can delete facilities of their buildings"
 
 create policy "Residents can view the facilities of their building"
   on public.facilities for select to authenticated
+  using (building_id = any (array(select private.resident_building_ids())));
+
+/*
+ * Policies: booking_policies (rows are created with the building; nobody inserts or deletes them
+ * through the API)
+ */
+create policy "Managers can view the booking policy of their buildings"
+  on public.booking_policies for select to authenticated
+  using (building_id = any (array(select private.managed_building_ids())));
+
+create policy "Managers can update the booking policy of their buildings"
+  on public.booking_policies for update to authenticated
+  using (building_id = any (array(select private.managed_building_ids())))
+  with check (building_id = any (array(select private.managed_building_ids())));
+
+-- So the app can show residents the limits before they book.
+create policy "Residents can view their building's booking policy"
+  on public.booking_policies for select to authenticated
   using (building_id = any (array(select private.resident_building_ids())));
 
 /*

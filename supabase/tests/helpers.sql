@@ -139,12 +139,14 @@ begin
   from unnest(array['manager_alpha', 'manager_beta', 'resident_a101', 'resident_a102',
                     'resident_b101', 'resident_b102', 'outsider']) as u;
 
-  insert into public.buildings (name, timezone, alert_emails)
-  values ('Alpha Towers', 'Australia/Sydney', '{manager@alpha.example}')
+  insert into public.buildings (name, timezone)
+  values ('Alpha Towers', 'Australia/Sydney')
   returning id into alpha;
-  insert into public.buildings (name, timezone, alert_emails)
-  values ('Beta Court', 'Australia/Perth', '{manager@beta.example}')
+  insert into public.buildings (name, timezone)
+  values ('Beta Court', 'Australia/Perth')
   returning id into beta;
+  update integration.email_settings set alert_emails = '{manager@alpha.example}' where building_id = alpha;
+  update integration.email_settings set alert_emails = '{manager@beta.example}' where building_id = beta;
 
   insert into public.building_managers (building_id, user_id)
   values (alpha, tests.get_supabase_uid('manager_alpha')),

@@ -16,35 +16,35 @@ select results_eq(
 );
 select results_eq(
   $$ insert into bookings (facility_id, apartment_id, starts_at, ends_at)
-     values (tests.facility_id('Alpha gym'), tests.apartment_id('A-101'), '2030-06-06 07:00+10', '2030-06-06 08:00+10')
+     values (tests.facility_id('Alpha gym'), tests.apartment_id('A-101'), date_trunc('hour', now()) + interval '2 days', date_trunc('hour', now()) + interval '2 days 1 hour')
      returning created_by, status $$,
   $$ values (tests.get_supabase_uid('resident_a101'), 'confirmed') $$,
   'a resident can book a facility of their building for their apartment, in their own name'
 );
 select throws_ok(
   $$ insert into bookings (facility_id, apartment_id, starts_at, ends_at)
-     values (tests.facility_id('Alpha gym'), tests.apartment_id('A-102'), '2030-06-06 07:00+10', '2030-06-06 08:00+10') $$,
-  '42501',
-  'new row violates row-level security policy for table "bookings"',
+     values (tests.facility_id('Alpha gym'), tests.apartment_id('A-102'), date_trunc('hour', now()) + interval '2 days', date_trunc('hour', now()) + interval '2 days 1 hour') $$,
+  '23503',
+  'No such apartment in your building.',
   'a resident cannot book for a neighbour''s apartment'
 );
 select throws_ok(
   $$ insert into bookings (facility_id, apartment_id, starts_at, ends_at)
-     values (tests.facility_id('Beta gym'), tests.apartment_id('A-101'), '2030-06-06 07:00+10', '2030-06-06 08:00+10') $$,
-  '23514',
-  'The facility and the apartment of a booking must be in the same building.',
-  'a resident cannot book another building''s facility'
+     values (tests.facility_id('Beta gym'), tests.apartment_id('A-101'), date_trunc('hour', now()) + interval '2 days', date_trunc('hour', now()) + interval '2 days 1 hour') $$,
+  '23503',
+  'No such facility in your building.',
+  'a resident cannot book another building''s facility, and is not told whose it is'
 );
 select throws_ok(
   $$ insert into bookings (facility_id, apartment_id, starts_at, ends_at)
-     values (tests.facility_id('Beta gym'), tests.apartment_id('B-101'), '2030-06-06 07:00+08', '2030-06-06 08:00+08') $$,
-  '42501',
-  'new row violates row-level security policy for table "bookings"',
+     values (tests.facility_id('Beta gym'), tests.apartment_id('B-101'), date_trunc('hour', now()) + interval '2 days', date_trunc('hour', now()) + interval '2 days 1 hour') $$,
+  '23503',
+  'No such facility in your building.',
   'a resident cannot book in another building'
 );
 select throws_ok(
   $$ insert into bookings (facility_id, apartment_id, starts_at, ends_at, created_by)
-     values (tests.facility_id('Alpha gym'), tests.apartment_id('A-101'), '2030-06-07 07:00+10', '2030-06-07 08:00+10', tests.get_supabase_uid('resident_a102')) $$,
+     values (tests.facility_id('Alpha gym'), tests.apartment_id('A-101'), date_trunc('hour', now()) + interval '3 days', date_trunc('hour', now()) + interval '3 days 1 hour', tests.get_supabase_uid('resident_a102')) $$,
   '42501',
   'new row violates row-level security policy for table "bookings"',
   'a resident cannot book in someone else''s name'

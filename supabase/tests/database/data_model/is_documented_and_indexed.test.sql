@@ -3,7 +3,7 @@ begin;
 \ir ../../helpers.sql
 create extension if not exists pgtap with schema extensions;
 set local search_path = public, extensions;
-select plan(10);
+select plan(11);
 
 select is_empty(
   $$ select c.relname from pg_class as c
@@ -30,6 +30,8 @@ select has_index('public', 'apartments', 'apartments_label_unique_in_building', 
 select has_index('public', 'facilities', 'facilities_name_unique_in_building', array['building_id', 'name'], 'facilities are indexed by building');
 select has_index('public', 'bookings', 'bookings_building_id_starts_at_idx', array['building_id', 'starts_at'], 'bookings are indexed by building');
 select has_index('public', 'bookings', 'bookings_apartment_id_starts_at_idx', array['apartment_id', 'starts_at'], 'bookings are indexed by apartment');
+-- The booking policy counts an apartment's unfinished bookings at every resident's booking.
+select has_index('public', 'bookings', 'bookings_unfinished_by_apartment_idx', array['apartment_id', 'ends_at', 'facility_id'], 'an apartment''s unfinished bookings are counted from an index');
 
 select * from finish();
 rollback;

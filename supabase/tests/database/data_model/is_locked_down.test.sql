@@ -4,11 +4,11 @@ begin;
 \ir ../../helpers.sql
 create extension if not exists pgtap with schema extensions;
 set local search_path = public, extensions;
-select plan(14);
+select plan(15);
 
 select tables_are(
   'public',
-  array['buildings', 'building_managers', 'apartments', 'apartment_residents', 'facilities', 'bookings'],
+  array['buildings', 'building_managers', 'apartments', 'apartment_residents', 'facilities', 'bookings', 'booking_policies'],
   'public holds exactly the data contract''s tables'
 );
 select is_empty(
@@ -24,6 +24,7 @@ select table_privs_are('public', 'apartments', 'anon', array[]::text[], 'anon ha
 select table_privs_are('public', 'apartment_residents', 'anon', array[]::text[], 'anon has no privileges on apartment_residents');
 select table_privs_are('public', 'facilities', 'anon', array[]::text[], 'anon has no privileges on facilities');
 select table_privs_are('public', 'bookings', 'anon', array[]::text[], 'anon has no privileges on bookings');
+select table_privs_are('public', 'booking_policies', 'anon', array[]::text[], 'anon has no privileges on booking_policies');
 
 -- Managers and residents never create or delete buildings, and membership rows are appointed by the backend.
 select table_privs_are('public', 'buildings', 'authenticated', array['SELECT'], 'signed-in users may only read buildings (updates are granted per column)');
