@@ -1,5 +1,5 @@
 // Calls an edge function of the local stack the way the database and operators do: with a fresh,
-// single-use token minted from the function secret (.local/stack.env).
+// single-use token for POST <name>, minted from the function secret (.local/stack.env).
 import { mintFunctionToken } from '../src/shared/functions/auth.ts';
 
 export async function callFunction(
@@ -11,7 +11,7 @@ export async function callFunction(
   const response = await fetch(url, {
     method: 'POST',
     headers: {
-      Authorization: `Bearer ${await mintFunctionToken(env.FUNCTIONS_SECRET!)}`,
+      Authorization: `Bearer ${await mintFunctionToken(env.FUNCTIONS_SECRET!, name, { method: 'POST' })}`,
       'Content-Type': 'application/json',
     },
     body: JSON.stringify(options.body ?? {}),

@@ -1,6 +1,7 @@
 // The local PostgreSQL 15 cluster: Debian's server with pg_cron, pgTAP and plpgsql_check, inside the
 // checkout. Hosted-only parts (auth, Vault, pg_net) are loaded from local/standins before the
-// migrations, which are applied by the pinned Supabase CLI exactly as they would be to a hosted project.
+// migrations, which are applied by the pinned Supabase CLI exactly as they would be to a hosted project;
+// what only the local stack has (the movable test clock) from local/standins/after-migrations after them.
 import { execFileSync, type SpawnSyncOptions, spawnSync } from 'node:child_process';
 import { chownSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -203,6 +204,23 @@ export function loadStandins(cluster: Cluster) {
     .sort()) {
     psql({ file: join(paths.standinsDir, file) }, cluster);
   }
+}
+
+/**
+ * What only the local stack's own database gets, after the migrations and on every start (each file
+ * may be applied again): local/standins/after-migrations/*.sql, such as the clock tests and the demo
+ * move forward. Never loaded into scratch clusters, so supabase/schemas and supabase/migrations are
+ * compared as deployed; never part of either.
+ */
+export function applyLocalOnlySql(cluster: Cluster) {
+  const dir = join(paths.standinsDir, 'after-migrations');
+  if (!existsSync(dir)) return;
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith('.sql'))
+    .sort();
+  if (cluster.dir === paths.postgresDir && files.length > 0)
+    step(`Applying the local-only SQL after the migrations: ${files.join(', ')}`);
+  for (const file of files) psql({ file: join(dir, file) }, cluster);
 }
 
 export const clusterUrl = (cluster: Cluster) =>

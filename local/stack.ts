@@ -22,6 +22,7 @@ import {
 } from './config.ts';
 import { step, warn } from './output.ts';
 import {
+  applyLocalOnlySql,
   applyMigrations,
   configureDemoSaltoServer,
   ensureCluster,
@@ -139,6 +140,7 @@ export async function up() {
   startPostgres(cluster);
   loadStandins(cluster);
   applyMigrations(cluster);
+  applyLocalOnlySql(cluster);
   lintDatabase(cluster);
   upsertVaultSecrets(settings, {
     project_url: supabaseUrl(settings),

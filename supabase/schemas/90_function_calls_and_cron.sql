@@ -1,14 +1,15 @@
 /*
  * Calls from the database to the edge functions, and the pg_cron jobs.
  *
- * The function secret never travels. Every call carries
+ * The function secret never travels. Every call carries a token bound to one function and method:
  *
- *   Authorization: Bearer v1.<unix seconds>.<nonce>.<hex HMAC-SHA256(secret, "<unix seconds>.<nonce>")>
+ *   Authorization: Bearer v2.<unix seconds>.<nonce>.<hex HMAC-SHA256(secret, "<unix seconds>.<nonce>.<METHOD>.<function>")>
  *
- * and the functions (src/shared/functions/auth.ts) refuse a wrong signature, a timestamp more than
- * five minutes off, and a nonce they have seen before: they remember accepted nonces in
- * integration.used_request_nonces until the token would be refused as expired anyway. One request
- * seen in a proxy log or a pg_net response row can therefore not be replayed.
+ * and the functions (src/shared/functions/auth.ts) refuse a signature that is wrong for their own name
+ * and the request's method, a timestamp more than five minutes off, and a nonce they have seen before:
+ * they remember accepted nonces in integration.used_request_nonces until the token would be refused as
+ * expired anyway. One request seen in a proxy log or a pg_net response row can therefore neither be
+ * replayed nor sent to another function.
  */
 -- Nonces of accepted request tokens. Written by the functions through their direct database
 -- connection; the primary key makes the second use of a nonce (even a concurrent one) lose.
@@ -23,9 +24,10 @@ grant select, insert, delete on table integration.used_request_nonces to service
 alter table integration.used_request_nonces enable row level security;
 create index used_request_nonces_expires_at_idx on integration.used_request_nonces (expires_at);
 
--- The Authorization header value for one call to a function, or null without the Vault secret.
--- Real time (clock_timestamp), never integration.now(): the functions check it against their clock.
-create function integration.function_authorization()
+-- The Authorization header value for one call to the function p_function with the HTTP method
+-- p_method, or null without the Vault secret. Real time (clock_timestamp), never integration.now(): the
+-- functions check it against their clock.
+create function integration.function_authorization(p_function text, p_method text default 'POST')
 returns text
 language plpgsql
 volatile
@@ -36,22 +38,36 @@ declare
   functions_secret text;
   seconds text;
   nonce text;
+  method text := pg_catalog.upper(p_method);
 begin
+  if p_function is null or p_function !~ '^[a-z0-9][a-z0-9_-]*$' then
+    raise exception 'Not an edge function name: %', coalesce(p_function, 'null')
+      using hint = 'Name the function as its folder in supabase/functions is named: salto-sync, salto-cleanup, send-alerts or health.';
+  end if;
+  if method is null or method !~ '^[A-Z]+$' then
+    raise exception 'Not an HTTP method: %', coalesce(p_method, 'null')
+      using hint = 'Name the method the call will use: POST (what pg_net sends) or GET.';
+  end if;
   select s.decrypted_secret into functions_secret from vault.decrypted_secrets as s where s.name = 'functions_secret';
   if functions_secret is null then
     return null;
   end if;
   seconds := pg_catalog.floor(extract(epoch from pg_catalog.clock_timestamp()))::bigint::text;
   nonce := pg_catalog.gen_random_uuid()::text;
-  return 'Bearer v1.' || seconds || '.' || nonce || '.'
-    || pg_catalog.encode(extensions.hmac(seconds || '.' || nonce, functions_secret, 'sha256'), 'hex');
+  return 'Bearer v2.' || seconds || '.' || nonce || '.'
+    || pg_catalog.encode(
+      extensions.hmac(seconds || '.' || nonce || '.' || method || '.' || p_function, functions_secret, 'sha256'),
+      'hex'
+    );
 end;
 $$;
-comment on function integration.function_authorization() is
-  'A fresh, single-use request token for calling this project''s edge functions: "Bearer v1.<unix '
-  'seconds>.<nonce>.<HMAC-SHA256 hex>", signed with the Vault secret functions_secret.';
-revoke execute on function integration.function_authorization() from public;
-grant execute on function integration.function_authorization() to service_role;
+comment on function integration.function_authorization(text, text) is
+  'A fresh, single-use request token for one call of the edge function p_function with the method '
+  'p_method (POST unless said): "Bearer v2.<unix seconds>.<nonce>.<HMAC-SHA256 hex of '
+  '"<seconds>.<nonce>.<METHOD>.<function>">", signed with the Vault secret functions_secret. No other '
+  'function or method accepts it.';
+revoke execute on function integration.function_authorization(text, text) from public;
+grant execute on function integration.function_authorization(text, text) to service_role;
 
 /*
  * One way for the database to call this project's edge functions: the wake-ups (salto-sync after a
@@ -59,9 +75,9 @@ grant execute on function integration.function_authorization() to service_role;
  * function, why and how often; integration.call_function reads the project URL, mints the token and
  * queues the pg_net request.
  */
--- Queues a POST to <Vault project_url>/functions/v1/<p_function> with a fresh single-use token; pg_net
--- sends it after commit. Returns pg_net's request id, or null when the Vault secrets are not set (then
--- nothing is sent and the minute jobs are the only wake-ups).
+-- Queues a POST to <Vault project_url>/functions/v1/<p_function> with a fresh single-use token for
+-- POST <p_function>; pg_net sends it after commit. Returns pg_net's request id, or null when the Vault
+-- secrets are not set (then nothing is sent and the minute jobs are the only wake-ups).
 create function integration.call_function(p_function text, p_body jsonb)
 returns bigint
 language plpgsql
@@ -74,7 +90,7 @@ declare
   authorization_header text;
 begin
   select s.decrypted_secret into project_url from vault.decrypted_secrets as s where s.name = 'project_url';
-  authorization_header := integration.function_authorization();
+  authorization_header := integration.function_authorization(p_function, 'POST');
   if project_url is null or authorization_header is null then
     return null;
   end if;

@@ -1,5 +1,5 @@
 // Every function's caller endpoint refuses missing, wrong, stale and replayed credentials, and accepts a
-// fresh token once: what the database's wake-ups send (integration.function_authorization()).
+// fresh token once: what the database's wake-ups send (integration.function_authorization(function, method)).
 import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { mintFunctionToken, verifyFunctionToken } from '../../src/shared/functions/auth.ts';
@@ -26,21 +26,23 @@ function call(endpoint: (typeof endpoints)[number], authorization?: string) {
 describe('function endpoints refuse missing, wrong, expired and replayed credentials', () => {
   for (const endpoint of endpoints) {
     it(`${endpoint.name}: a fresh token is accepted once, every other credential is refused`, async () => {
-      const fresh = `Bearer ${await mintFunctionToken(functionsSecret)}`;
+      const mint = (secret: string, options: { nowMs?: number } = {}) =>
+        mintFunctionToken(secret, endpoint.name, { method: endpoint.method, ...options });
+      const fresh = `Bearer ${await mint(functionsSecret)}`;
       const refused = {
         missing: await call(endpoint),
         'bare secret': await call(endpoint, `Bearer ${functionsSecret}`),
-        'wrong secret': await call(endpoint, `Bearer ${await mintFunctionToken('not-the-function-secret-at-all')}`),
+        'wrong secret': await call(endpoint, `Bearer ${await mint('not-the-function-secret-at-all')}`),
         'tampered nonce': await call(endpoint, fresh.replace(/\.([0-9a-f-]{36})\./, `.${randomUUID()}.`)),
         'six minutes old': await call(
           endpoint,
-          `Bearer ${await mintFunctionToken(functionsSecret, { nowMs: Date.now() - 6 * 60_000 })}`,
+          `Bearer ${await mint(functionsSecret, { nowMs: Date.now() - 6 * 60_000 })}`,
         ),
         'six minutes ahead': await call(
           endpoint,
-          `Bearer ${await mintFunctionToken(functionsSecret, { nowMs: Date.now() + 6 * 60_000 })}`,
+          `Bearer ${await mint(functionsSecret, { nowMs: Date.now() + 6 * 60_000 })}`,
         ),
-        garbage: await call(endpoint, 'Bearer v1.x.y.z'),
+        garbage: await call(endpoint, 'Bearer v2.x.y.z'),
       };
       for (const [what, response] of Object.entries(refused)) {
         expect(response.status, what).toBe(401);
@@ -58,7 +60,7 @@ describe('function endpoints refuse missing, wrong, expired and replayed credent
   }
 
   it('a replay racing the original is refused too: one of ten identical calls gets through', async () => {
-    const token = `Bearer ${await mintFunctionToken(functionsSecret)}`;
+    const token = `Bearer ${await mintFunctionToken(functionsSecret, 'health', { method: 'GET' })}`;
     const statuses = await Promise.all(
       Array.from({ length: 10 }, () =>
         call(endpoints[0], token).then(async (r) => {
@@ -73,10 +75,14 @@ describe('function endpoints refuse missing, wrong, expired and replayed credent
 
   it('the database mints tokens the functions accept, each with its own nonce', async () => {
     const [a, b] = await sql<{ token: string }[]>`
-      select integration.function_authorization() as token from generate_series(1, 2)`;
+      select integration.function_authorization('health', 'GET') as token from generate_series(1, 2)`;
     const [tokenA, tokenB] = [a!.token.slice('Bearer '.length), b!.token.slice('Bearer '.length)];
     expect(tokenA).not.toBe(tokenB);
-    expect(await verifyFunctionToken(tokenA, functionsSecret)).toMatchObject({ ok: true });
+    expect(await verifyFunctionToken(tokenA, functionsSecret, { functionName: 'health', method: 'GET' })).toMatchObject(
+      {
+        ok: true,
+      },
+    );
     expect((await call(endpoints[0], a!.token)).status).toBe(200);
   });
 

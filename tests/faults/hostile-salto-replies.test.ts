@@ -179,7 +179,7 @@ describe('hostile SALTO replies', { timeout: 110_000 }, () => {
 
       // Still answering, and still writing for the building whose SALTO behaves.
       const health = await fetch(`${functionsUrl}/health`, {
-        headers: { Authorization: await functionAuthorization() },
+        headers: { Authorization: await functionAuthorization('health', { method: 'GET' }) },
       });
       expect(health.status).toBe(200);
       const fineBookings = await bookEveryApartment(fine);

@@ -51,7 +51,7 @@ describe('PostgreSQL restarted mid-run', { timeout: 110_000 }, () => {
       await eventually(
         async () => {
           const response = await fetch(`${functionsUrl}/health`, {
-            headers: { Authorization: await functionAuthorization() },
+            headers: { Authorization: await functionAuthorization('health', { method: 'GET' }) },
           });
           return response.status === 200 ? true : undefined;
         },

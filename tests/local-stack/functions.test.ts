@@ -6,7 +6,7 @@ describe('edge functions on the local stack', () => {
 
   it('serve at the hosted URL shape and reach the database', async () => {
     const response = await fetch(`${functionsUrl}/health`, {
-      headers: { Authorization: await functionAuthorization() },
+      headers: { Authorization: await functionAuthorization('health', { method: 'GET' }) },
     });
     expect(response.status).toBe(200);
     const body = await response.json();

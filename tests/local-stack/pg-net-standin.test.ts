@@ -68,7 +68,7 @@ describe('the local pg_net stand-in', () => {
       select net.http_post(
         ${`${functionsUrl}/health`},
         '{}'::jsonb,
-        headers => jsonb_build_object('Content-Type', 'application/json', 'Authorization', integration.function_authorization())
+        headers => jsonb_build_object('Content-Type', 'application/json', 'Authorization', integration.function_authorization('health', 'POST'))
       ) as id`;
     const response = await eventually(
       async () => {

@@ -32,11 +32,15 @@ export function connect(max = 2) {
 }
 
 /**
- * The Authorization header for one call to a function of the stack: a fresh, single-use request token
- * signed with the function secret (what the database's wake-ups send).
+ * The Authorization header for one call to a function of the stack (`method` POST unless said): a
+ * fresh, single-use request token bound to that function and method, signed with the function secret
+ * (what the database's wake-ups send).
  */
-export async function functionAuthorization(secret = stackEnv().functionsSecret): Promise<string> {
-  return `Bearer ${await mintFunctionToken(secret)}`;
+export async function functionAuthorization(
+  functionName: string,
+  { method = 'POST', secret = stackEnv().functionsSecret }: { method?: string; secret?: string } = {},
+): Promise<string> {
+  return `Bearer ${await mintFunctionToken(secret, functionName, { method })}`;
 }
 
 /** Polls `check` until it returns a value other than undefined, or fails after `timeoutMs`. */

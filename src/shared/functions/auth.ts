@@ -1,13 +1,15 @@
 // Every edge function of this project is called by the database (pg_net, pg_cron) or by operators,
-// never by browsers. Callers prove they hold the shared function secret without sending it, and no
-// request can be replayed:
+// never by browsers. Callers prove they hold the shared function secret without sending it, and a
+// request can neither be replayed nor redirected to another function or method:
 //
-//   Authorization: Bearer v1.<unix seconds>.<nonce>.<hex HMAC-SHA256(secret, "<unix seconds>.<nonce>")>
+//   Authorization: Bearer v2.<unix seconds>.<nonce>.<hex HMAC-SHA256(secret, "<unix seconds>.<nonce>.<METHOD>.<function>")>
 //
-// The signature is compared in constant time (both sides are 64 hex characters, so the comparison's
-// length tells nothing); a timestamp more than five minutes off is refused; a nonce is accepted once
-// (the caller-supplied `claimNonce` remembers it until its timestamp is out of the window, in
-// integration.used_request_nonces). Runtime-neutral: only Web Crypto.
+// The function checks the signature against its own name and the request's method (a token minted for
+// POST salto-sync opens nothing else), compared in constant time (both sides are 64 hex characters, so
+// the comparison's length tells nothing); a timestamp more than five minutes off is refused; a nonce is
+// accepted once (the caller-supplied `claimNonce` remembers it until its timestamp is out of the window,
+// in integration.used_request_nonces). Tokens of the unbound kind (v1) are refused. Runtime-neutral:
+// only Web Crypto.
 import type { MiddlewareHandler } from 'hono';
 
 const encoder = new TextEncoder();
@@ -41,13 +43,32 @@ async function hmacHex(secret: string, message: string): Promise<string> {
   return Array.from(signature, (byte) => byte.toString(16).padStart(2, '0')).join('');
 }
 
-/** A fresh request token for the function secret (what integration.function_authorization() builds in SQL). */
+/** What a token is bound to: one function (its folder name, e.g. "salto-sync") and one HTTP method. */
+export interface TokenTarget {
+  functionName: string;
+  /** Upper case, as HTTP spells it; POST when omitted (what pg_net and pg_cron send). */
+  method?: string;
+}
+
+/** The signed text: time and nonce, bound to the method and the function. */
+const signedText = (seconds: string, nonce: string, { functionName, method = 'POST' }: TokenTarget) =>
+  `${seconds}.${nonce}.${method.toUpperCase()}.${functionName}`;
+
+/**
+ * A fresh request token for one call of `functionName` with `method` (POST unless said), signed with
+ * the function secret: what integration.function_authorization(function, method) builds in SQL.
+ */
 export async function mintFunctionToken(
   secret: string,
-  { nowMs = Date.now(), nonce = crypto.randomUUID() }: { nowMs?: number; nonce?: string } = {},
+  functionName: string,
+  {
+    method = 'POST',
+    nowMs = Date.now(),
+    nonce = crypto.randomUUID(),
+  }: { method?: string; nowMs?: number; nonce?: string } = {},
 ): Promise<string> {
-  const seconds = Math.floor(nowMs / 1000);
-  return `v1.${seconds}.${nonce}.${await hmacHex(secret, `${seconds}.${nonce}`)}`;
+  const seconds = String(Math.floor(nowMs / 1000));
+  return `v2.${seconds}.${nonce}.${await hmacHex(secret, signedText(seconds, nonce, { functionName, method }))}`;
 }
 
 /**
@@ -56,16 +77,20 @@ export async function mintFunctionToken(
  */
 export type ClaimNonce = (nonce: string, expiresAt: Date) => Promise<boolean>;
 
-export type TokenRefusal = 'missing' | 'malformed' | 'bad_signature' | 'expired' | 'replayed';
+export type TokenRefusal = 'missing' | 'unbound' | 'malformed' | 'bad_signature' | 'expired' | 'replayed';
 
 export type TokenCheck = { ok: true; nonce: string } | { ok: false; reason: TokenRefusal };
 
-const TOKEN = /^v1\.(\d{1,12})\.([A-Za-z0-9_-]{16,128})\.([0-9a-f]{64})$/;
+const TOKEN = /^v2\.(\d{1,12})\.([A-Za-z0-9_-]{16,128})\.([0-9a-f]{64})$/;
 
-/** Checks a token's shape, signature and age; the nonce is the caller's to claim (see requireFunctionToken). */
+/**
+ * Checks a token's shape, its signature for this function and method, and its age; the nonce is the
+ * caller's to claim (see requireFunctionToken).
+ */
 export async function verifyFunctionToken(
   token: string | undefined,
   secret: string,
+  target: TokenTarget,
   { nowMs = Date.now(), maxSkewSeconds = TOKEN_MAX_SKEW_SECONDS }: { nowMs?: number; maxSkewSeconds?: number } = {},
 ): Promise<TokenCheck & { timestamp?: number }> {
   if (!token) return { ok: false, reason: 'missing' };
@@ -73,10 +98,10 @@ export async function verifyFunctionToken(
   if (!match) {
     // Still spend the same work as a well-formed token, so the shape is not a timing oracle.
     sameText(token, await hmacHex(secret, token));
-    return { ok: false, reason: 'malformed' };
+    return { ok: false, reason: token.startsWith('v1.') ? 'unbound' : 'malformed' };
   }
   const [, seconds, nonce, signature] = match as unknown as [string, string, string, string];
-  if (!secret || !sameText(signature, await hmacHex(secret, `${seconds}.${nonce}`))) {
+  if (!secret || !sameText(signature, await hmacHex(secret, signedText(seconds, nonce, target)))) {
     return { ok: false, reason: 'bad_signature' };
   }
   const timestamp = Number(seconds);
@@ -89,16 +114,20 @@ export interface FunctionAuthOptions {
   now?: () => number;
 }
 
-/** Hono middleware: 401 unless the request carries a fresh, correctly signed, never-seen token. */
+/**
+ * Hono middleware of the function `functionName`: 401 unless the request carries a fresh, never-seen
+ * token signed for this function and the request's method.
+ */
 export function requireFunctionToken(
   secret: string,
+  functionName: string,
   { claimNonce, now = Date.now }: FunctionAuthOptions,
 ): MiddlewareHandler {
   return async (c, next) => {
     const header = c.req.header('authorization') ?? '';
     const token = header.startsWith('Bearer ') ? header.slice('Bearer '.length).trim() : undefined;
     const nowMs = now();
-    const checked = await verifyFunctionToken(token, secret, { nowMs });
+    const checked = await verifyFunctionToken(token, secret, { functionName, method: c.req.method }, { nowMs });
     if (!checked.ok) return c.json({ error: refusalMessage[checked.reason] }, 401);
     let fresh: boolean;
     try {
@@ -117,9 +146,12 @@ export function requireFunctionToken(
 
 const refusalMessage: Record<TokenRefusal, string> = {
   missing:
-    'Missing request token: send Authorization: Bearer v1.<unix seconds>.<nonce>.<hex HMAC-SHA256 of "<unix seconds>.<nonce>" with the function secret>',
+    'Missing request token: send Authorization: Bearer v2.<unix seconds>.<nonce>.<hex HMAC-SHA256 of "<unix seconds>.<nonce>.<METHOD>.<function>" with the function secret>',
+  unbound:
+    'Request tokens of version v1 are refused: mint a v2 token, bound to this function and method (mintFunctionToken, or integration.function_authorization(function, method) in the database)',
   malformed: 'Malformed request token',
-  bad_signature: 'Wrong request token signature (is the function secret the same on both sides?)',
+  bad_signature:
+    'Wrong request token signature: minted for another function or method, or with another function secret',
   expired: 'Request token timestamp is more than 5 minutes off',
   replayed: 'Request token already used',
 };

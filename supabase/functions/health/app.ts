@@ -1,6 +1,7 @@
 // The health function proves the function server, routing and the database connection end to end.
 import { Hono } from 'hono';
 import { type ClaimNonce, requireFunctionToken } from '../../../src/shared/functions/auth.ts';
+import { limitRequestBody } from '../../../src/shared/functions/request-body-limit.ts';
 
 export interface HealthDeps {
   secret: string;
@@ -12,7 +13,8 @@ export interface HealthDeps {
 
 export function createHealthApp({ secret, claimNonce, database }: HealthDeps) {
   const app = new Hono().basePath('/health');
-  app.use('*', requireFunctionToken(secret, { claimNonce }));
+  app.use('*', limitRequestBody());
+  app.use('*', requireFunctionToken(secret, 'health', { claimNonce }));
   // POST too, so pg_net and pg_cron (which only post) can probe it.
   app.on(['GET', 'POST'], '/', async (c) => {
     try {

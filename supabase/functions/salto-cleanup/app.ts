@@ -7,6 +7,7 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import type { CleanupSummary } from '../../../src/shared/cleanup/engine.ts';
 import { type ClaimNonce, requireFunctionToken } from '../../../src/shared/functions/auth.ts';
+import { limitRequestBody } from '../../../src/shared/functions/request-body-limit.ts';
 
 export interface CleanupAppDeps {
   secret: string;
@@ -26,7 +27,8 @@ const CleanupRequest = z.object({
 
 export function createCleanupApp({ secret, claimNonce, cleanup, waitUntil }: CleanupAppDeps) {
   const app = new Hono().basePath('/salto-cleanup');
-  app.use('*', requireFunctionToken(secret, { claimNonce }));
+  app.use('*', limitRequestBody());
+  app.use('*', requireFunctionToken(secret, 'salto-cleanup', { claimNonce }));
   app.post('/', async (c) => {
     const text = await c.req.text();
     let body: unknown = {};

@@ -4,6 +4,7 @@
 import { Hono } from 'hono';
 import { type ClaimNonce, requireFunctionToken } from '../../../src/shared/functions/auth.ts';
 import { logPassFailure, onePassAtATime } from '../../../src/shared/functions/one-pass-at-a-time.ts';
+import { limitRequestBody } from '../../../src/shared/functions/request-body-limit.ts';
 import type { SyncReport } from '../../../src/shared/sync/engine.ts';
 
 export interface SyncAppDeps {
@@ -24,7 +25,8 @@ export function createSyncApp({ secret, claimNonce, sync, waitUntil }: SyncAppDe
   const passFailed = logPassFailure('sync pass failed');
 
   const app = new Hono().basePath('/salto-sync');
-  app.use('*', requireFunctionToken(secret, { claimNonce }));
+  app.use('*', limitRequestBody());
+  app.use('*', requireFunctionToken(secret, 'salto-sync', { claimNonce }));
   app.post('/', async (c) => {
     // A caller waiting for the report gets it once nothing is due; background passes also wait a
     // little for work in backoff.

@@ -6,6 +6,8 @@
 //   Reachable without a function request token (managers click it from their inbox): the signed token is
 //   the only credential, and a GET never changes anything.
 // - POST /send-alerts/act (form field token): the confirmed action.
+// Every body is refused with 413 beyond 8 KB, unread (src/shared/functions/request-body-limit.ts): the
+// action page is public, and a form holds one token.
 import { type Context, Hono } from 'hono';
 import { confirmationPage, grantedPage, type Refusal, refusalPage } from '../../../src/shared/alerts/action-pages.ts';
 import { verifyActionToken } from '../../../src/shared/alerts/action-tokens.ts';
@@ -13,6 +15,7 @@ import type { SendReport } from '../../../src/shared/alerts/sender.ts';
 import type { AlertStore } from '../../../src/shared/alerts/store.ts';
 import { type ClaimNonce, requireFunctionToken } from '../../../src/shared/functions/auth.ts';
 import { logPassFailure, onePassAtATime } from '../../../src/shared/functions/one-pass-at-a-time.ts';
+import { limitRequestBody } from '../../../src/shared/functions/request-body-limit.ts';
 
 export interface SendAlertsAppDeps {
   secret: string;
@@ -46,8 +49,9 @@ export function createSendAlertsApp({ secret, claimNonce, linkSecret, send, stor
   const passFailed = logPassFailure('send pass failed');
 
   const app = new Hono().basePath('/send-alerts');
+  app.use('*', limitRequestBody());
 
-  app.post('/', requireFunctionToken(secret, { claimNonce }), async (c) => {
+  app.post('/', requireFunctionToken(secret, 'send-alerts', { claimNonce }), async (c) => {
     if (c.req.query('wait') === 'true') return c.json(await pass(true));
     waitUntil(pass(true).catch(passFailed));
     return c.json({ accepted: true }, 202);
