@@ -1,9 +1,11 @@
-// Renders an alert email (subject + props from src/shared/alerts) with its template, to the HTML and
-// plain-text bodies Resend gets. Used by the send-alerts function (Deno) and the tests (Node).
+// Renders an alert email or a digest (subject + props from src/shared/alerts) with its template, to the
+// HTML and plain-text bodies Resend gets. Used by the send-alerts function (Deno) and the tests (Node).
 import { plainTextSelectors, render } from '@react-email/components';
 import type { ReactElement } from 'react';
+import type { DigestEmail as Digest } from '../src/shared/alerts/digest.ts';
 import type { AlertEmail } from '../src/shared/alerts/email-content.ts';
 import AccessNotInPlaceEmail from './access-not-in-place.tsx';
+import DigestEmail from './digest.tsx';
 import DoubleBookingEmail from './double-booking.tsx';
 import SaltoUnreachableEmail from './salto-unreachable.tsx';
 import UnknownSaltoIdEmail from './unknown-salto-id.tsx';
@@ -14,8 +16,10 @@ export interface RenderedEmail {
   text: string;
 }
 
-function element(email: AlertEmail): ReactElement {
+function element(email: AlertEmail | Digest): ReactElement {
   switch (email.kind) {
+    case 'digest':
+      return <DigestEmail {...email.props} />;
     case 'double_booking':
       return <DoubleBookingEmail {...email.props} />;
     case 'access_not_in_place':
@@ -36,11 +40,12 @@ const htmlToTextOptions = {
     ...plainTextSelectors,
     { selector: 'h1', options: { uppercase: false } },
     { selector: 'h2', options: { uppercase: false } },
+    { selector: 'h3', options: { uppercase: false } },
     { selector: 'table.facts', format: 'dataTable', options: { maxColumnWidth: 70, colSpacing: 2 } },
   ],
 };
 
-export async function renderAlertEmail(email: AlertEmail): Promise<RenderedEmail> {
+export async function renderAlertEmail(email: AlertEmail | Digest): Promise<RenderedEmail> {
   const node = element(email);
   const html = await render(node);
   const text = await render(node, { plainText: true, htmlToTextOptions });

@@ -1,10 +1,11 @@
 // Realistic sample alerts for the preview (`npm run email:dev`) and the screenshot test: the demo
-// building (Harbour View Residences, Sydney), run through the same buildAlertEmail the send function
-// uses, so the preview shows exactly what managers receive.
+// building (Harbour View Residences, Sydney), run through the same buildAlertEmail and buildDigestEmail
+// the send function uses, so the preview shows exactly what managers receive.
+import { buildDigestEmail, type DigestEmailProps, type ReportedAlerts } from '../src/shared/alerts/digest.ts';
 import {
   type AccessNotInPlaceEmailProps,
-  type AlertEmail,
   type AlertFacts,
+  type AlertKind,
   buildAlertEmail,
   type DoubleBookingEmailProps,
   type SaltoUnreachableEmailProps,
@@ -13,7 +14,7 @@ import {
 
 const building = { name: 'Harbour View Residences', timeZone: 'Australia/Sydney' };
 
-export const sampleAlerts: Record<AlertEmail['kind'], AlertFacts> = {
+export const sampleAlerts: Record<AlertKind, AlertFacts> = {
   double_booking: {
     id: '6f1c2a4e-8d3b-4a51-9c7e-2b8f0d4e6a10',
     kind: 'double_booking',
@@ -87,7 +88,7 @@ export const sampleAlerts: Record<AlertEmail['kind'], AlertFacts> = {
   },
 };
 
-const built = (kind: AlertEmail['kind']) => buildAlertEmail(sampleAlerts[kind]);
+const built = (kind: AlertKind) => buildAlertEmail(sampleAlerts[kind]);
 
 export const sampleDoubleBooking = built('double_booking').props as DoubleBookingEmailProps;
 export const sampleAccessNotInPlace = built('access_not_in_place').props as AccessNotInPlaceEmailProps;
@@ -99,3 +100,45 @@ export const sampleUnknownAccessLevel: UnknownSaltoIdEmailProps = {
   usedBy: ['1203/56'],
 };
 export const sampleSaltoUnreachable = built('salto_unreachable').props as SaltoUnreachableEmailProps;
+
+/**
+ * A burst: twelve apartments booked the gym twice in one evening's bookings (one statement from the
+ * app), so twelve second bookings wait. One digest email lists the first ten, each with its own link.
+ */
+export const sampleDoubleBookingBurst: ReportedAlerts = {
+  total: 12,
+  alerts: Array.from({ length: 10 }, (_, i): AlertFacts => {
+    const floor = 3 + i;
+    const hex = (n: number) => n.toString(16).padStart(2, '0');
+    const day = (d: number, hour: number) =>
+      `2026-12-${String(d).padStart(2, '0')}T${String(hour).padStart(2, '0')}:00:00Z`;
+    // Sydney evenings (AEDT, UTC+11): 18:00 + i/2 hours; the waiting booking a week after the holder.
+    const hour = 7 + Math.floor(i / 2);
+    return {
+      id: `6f1c2a4e-8d3b-4a51-9c7e-2b8f0d4e6a${hex(i)}`,
+      kind: 'double_booking',
+      createdAt: new Date('2026-12-01T02:14:00Z'),
+      building,
+      details: {
+        apartment_label: `${floor}01/56`,
+        access_level_id: `APT-${floor}01-56`,
+        facility_name: 'Gym',
+        zone_id: 'GYM-01',
+        waiting_booking: {
+          id: `b7e3c0f2-3a9d-4c1e-8f5b-6d2a9e4c7b${hex(i)}`,
+          starts_at: day(8, hour),
+          ends_at: day(8, hour + 1),
+        },
+        holding_bookings: [
+          { id: `c2d4e6f8-1a3b-4c5d-8e7f-9a0b1c2d3e${hex(i)}`, starts_at: day(1, hour), ends_at: day(1, hour + 1) },
+        ],
+        write_at: `2026-12-01T${String(hour + 1).padStart(2, '0')}:05:00Z`,
+      },
+      action: {
+        url: `http://127.0.0.1:55421/functions/v1/send-alerts/act?token=sample-${i + 1}`,
+        expiresAt: new Date('2026-12-04T02:14:00Z'),
+      },
+    };
+  }),
+};
+export const sampleDigest: DigestEmailProps = buildDigestEmail(sampleDoubleBookingBurst).props;

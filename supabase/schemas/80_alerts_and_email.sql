@@ -1,23 +1,27 @@
 /*
  * Alert emails: per-building email settings, and the durable email outbox fed by integration.alerts.
  *
- * Every alert row gets exactly one outbox row, in the transaction that raised the alert (an insert
- * trigger), so an alert is never lost between being raised and being emailed. The send-alerts edge
- * function leases due rows, renders them with React Email, and sends them through Resend with the
- * row's idempotency key; the outbox row records every attempt's outcome. As for the sync, the HTTP
+ * Every alert is recorded in the outbox in the transaction that raised it (an insert trigger), so an
+ * alert is never lost between being raised and being emailed. Alerts are emailed in proportion: the
+ * alerts of one building and kind that come together become one email, a digest with their count and
+ * their list (see "Alerts feed the outbox"). The send-alerts edge function leases due emails (urgent
+ * kinds first, the buildings in turn), renders them with React Email, and sends them through Resend with
+ * the row's idempotency key; the outbox row records every attempt's outcome. As for the sync, the HTTP
  * wake-up (pg_net, after commit) is only a nudge: the minute job (integration.alerts_tick) wakes the function
  * too while anything is due.
  *
- * One email per alert, to all of the building's recipients at once (Resend takes up to 50 addresses;
- * a building has at most 20 alert_emails plus its managers): one idempotency key per alert, as Resend
- * deduplicates per request.
+ * Each email goes to all of the building's recipients at once (Resend takes up to 50 addresses; a
+ * building has at most 20 alert_emails plus its managers): one idempotency key per outbox row, as
+ * Resend deduplicates per request.
  */
 /*
  * Email settings per building
  */
 -- Which alert kinds are emailed, how early a booking without access is reported, how long SALTO may
--- fail before managers hear of it, and the quiet hours. One row per building, created with it, so
--- managers only ever update (through public.alert_email_settings).
+-- fail before managers hear of it, the quiet hours, and who besides the managers receives the emails
+-- (alert_emails: kept here, not on public.buildings, because residents read their building and must
+-- not read these addresses). One row per building, created with it, so managers only ever update
+-- (through public.alert_email_settings).
 --
 -- Quiet hours hold back what can wait until morning: double bookings (the product resolves them on
 -- its own) and configuration problems. "Access not in place" and "SALTO unreachable" mean key cards
@@ -30,13 +34,15 @@ create table integration.email_settings (
   quiet_hours_start time,
   quiet_hours_end time,
   updated_at timestamptz not null default now(),
+  alert_emails text[] not null default '{}',
   constraint email_settings_kinds_known check (
     enabled_kinds <@ array['double_booking', 'access_not_in_place', 'unknown_salto_id', 'salto_unreachable']),
   constraint email_settings_lead_time_range check (access_lead_time between interval '1 minute' and interval '7 days'),
   constraint email_settings_unreachable_after_range check (unreachable_after between interval '1 second' and interval '7 days'),
   constraint email_settings_quiet_hours_pair check (
     (quiet_hours_start is null and quiet_hours_end is null)
-    or (quiet_hours_start is not null and quiet_hours_end is not null and quiet_hours_start <> quiet_hours_end))
+    or (quiet_hours_start is not null and quiet_hours_end is not null and quiet_hours_start <> quiet_hours_end)),
+  constraint email_settings_alert_emails_valid check (private.alert_emails_problem(alert_emails) is null)
 );
 comment on table integration.email_settings is
   'Alert email settings of each building: kinds emailed, lead time for "access not in place", how '
@@ -53,10 +59,13 @@ comment on column integration.email_settings.quiet_hours_start is
   'quiet_hours_end (may wrap midnight, e.g. 22:00-07:00). Urgent alerts are always sent.';
 comment on column integration.email_settings.quiet_hours_end is
   'Building-local time at which held-back emails are sent.';
+comment on column integration.email_settings.alert_emails is
+  'Who receives the building''s alert emails besides its managers: up to 20 bare addresses such as '
+  'desk@example.com (no names, quotes, angle brackets, commas or spaces), no repeats. Managers only.';
 grant select on table integration.email_settings to authenticated;
 grant select, insert, update, delete on table integration.email_settings to service_role;
 grant update (
-  enabled_kinds, access_lead_time, unreachable_after, quiet_hours_start, quiet_hours_end
+  enabled_kinds, access_lead_time, unreachable_after, quiet_hours_start, quiet_hours_end, alert_emails
 ) on table integration.email_settings to authenticated;
 alter table integration.email_settings enable row level security;
 create policy "Managers can read alert email settings of their buildings"
@@ -69,6 +78,34 @@ create policy "Managers can update alert email settings of their buildings"
 create trigger set_updated_at
   before update on integration.email_settings
   for each row execute function private.set_updated_at();
+
+-- Explains, for people, an alert email list its check constraint would reject (Studio, the portal).
+create function integration.email_settings_check_row()
+returns trigger
+language plpgsql
+set search_path = ''
+as $$
+declare
+  problem text := private.alert_emails_problem(new.alert_emails);
+begin
+  if problem is not null then
+    raise exception using
+      errcode = 'check_violation',
+      message = pg_catalog.format('The alert email list is not valid: %s.', problem),
+      hint = 'List bare addresses such as manager@example.com, one per entry: no names, quotes, angle '
+        'brackets, commas, semicolons or spaces.',
+      schema = 'integration', table = 'email_settings', column = 'alert_emails',
+      constraint = 'email_settings_alert_emails_valid';
+  end if;
+  return new;
+end;
+$$;
+comment on function integration.email_settings_check_row() is
+  'Trigger: explains, for people, an alert email list that its check constraint would reject.';
+revoke execute on function integration.email_settings_check_row() from public;
+create trigger check_row
+  before insert or update on integration.email_settings
+  for each row execute function integration.email_settings_check_row();
 
 -- Every building has its settings row from the start (defaults), so settings are only ever updated.
 create function integration.create_email_settings()
@@ -92,12 +129,12 @@ create trigger create_email_settings
 /*
  * The outbox
  */
+-- One row per email: one alert, or a digest of a building's alerts of one kind (email_outbox_alerts
+-- says which alerts it reports).
 create table integration.email_outbox (
   id uuid primary key default gen_random_uuid(),
-  alert_id uuid not null unique references integration.alerts (id) on delete cascade,
   building_id uuid not null references public.buildings (id) on delete cascade,
   kind text not null,
-  booking_id uuid,
   -- Frozen when the row is created, so every attempt sends the same request (Resend's idempotency
   -- compares payloads: a changed recipient list under the same key would be refused).
   recipients text[] not null,
@@ -119,27 +156,49 @@ create table integration.email_outbox (
   updated_at timestamptz not null default now()
 );
 comment on table integration.email_outbox is
-  'Durable outbox of alert emails: one row per alert (pending, sending, sent, failed with the '
-  'reason, or skipped with the reason), with its Resend idempotency key and the rendered email.';
+  'Durable outbox of alert emails: one row per email, reporting one alert or a digest of a '
+  'building''s alerts of one kind (email_outbox_alerts): pending, sending, sent, failed with the '
+  'reason, or skipped with the reason; with its Resend idempotency key and the rendered email.';
 comment on column integration.email_outbox.idempotency_key is
-  'Resend Idempotency-Key of the alert''s email: every retry uses it, so Resend never delivers the '
-  'email twice.';
+  'Resend Idempotency-Key of the email: every retry uses it, so Resend never delivers the email twice.';
 grant select, insert, update, delete on table integration.email_outbox to service_role;
 alter table integration.email_outbox enable row level security;
 create index email_outbox_due_idx on integration.email_outbox (next_attempt_at) where status in ('pending', 'sending');
-create index email_outbox_building_id_idx on integration.email_outbox (building_id);
--- Alerts of one kind about one booking are emailed once, whichever check raised them.
-create unique index email_outbox_one_per_kind_and_booking on integration.email_outbox (kind, booking_id)
-  where booking_id is not null and status <> 'skipped';
+-- The emails sent in the last minute, whose buildings wait their turn (integration.lease_alert_emails).
+create index email_outbox_sent_at_idx on integration.email_outbox (sent_at) where status = 'sent';
+create index email_outbox_building_id_kind_created_at_idx on integration.email_outbox (building_id, kind, created_at);
+-- The email of a building and kind that still takes alerts (integration.enqueue_alert_email).
+create index email_outbox_gathering_idx on integration.email_outbox (building_id, kind)
+  where status = 'pending' and attempts = 0;
 create trigger set_updated_at
   before update on integration.email_outbox
   for each row execute function private.set_updated_at();
 
+-- Which email reports each alert. Every alert has exactly one row: the outbox row that emails it (a
+-- digest reports many alerts), or its own skipped or failed row saying why it is not emailed.
+create table integration.email_outbox_alerts (
+  alert_id uuid primary key references integration.alerts (id) on delete cascade,
+  outbox_id uuid not null references integration.email_outbox (id) on delete cascade,
+  kind text not null,
+  booking_id uuid,
+  -- Not emailed on purpose: its kind is turned off, or the booking was already emailed about.
+  skipped boolean not null default false
+);
+comment on table integration.email_outbox_alerts is
+  'The alert email (integration.email_outbox) that reports each alert: one email can report many '
+  'alerts of one building and kind (a digest).';
+grant select, insert, update, delete on table integration.email_outbox_alerts to service_role;
+alter table integration.email_outbox_alerts enable row level security;
+create index email_outbox_alerts_outbox_id_idx on integration.email_outbox_alerts (outbox_id);
+-- Alerts of one kind about one booking are emailed once, whichever check raised them.
+create unique index email_outbox_alerts_one_per_kind_and_booking on integration.email_outbox_alerts (kind, booking_id)
+  where booking_id is not null and not skipped;
+
 /*
  * Who, when
  */
--- The building's managers (their Supabase Auth email) and its configured alert addresses, once each,
--- sorted so the same people always make the same request.
+-- The building's managers (their Supabase Auth email) and its alert addresses (email_settings), once
+-- each, sorted so the same people always make the same request.
 create function integration.alert_recipients(p_building_id uuid)
 returns text[]
 language sql
@@ -150,8 +209,8 @@ as $$
   select coalesce(pg_catalog.array_agg(distinct r.address order by r.address), '{}')
   from (
     select pg_catalog.lower(e.address) as address
-    from public.buildings as b, pg_catalog.unnest(b.alert_emails) as e (address)
-    where b.id = p_building_id
+    from integration.email_settings as s, pg_catalog.unnest(s.alert_emails) as e (address)
+    where s.building_id = p_building_id
     union
     select pg_catalog.lower(u.email)
     from public.building_managers as m
@@ -199,10 +258,45 @@ grant execute on function integration.quiet_hours_end(uuid, timestamp with time 
 /*
  * Alerts feed the outbox
  */
+-- An alert that is not emailed, with the reason: an outbox row of its own that is never sent (skipped:
+-- on purpose; failed: it cannot be), so it shows beside the emails.
+create function integration.record_alert_not_emailed(
+  p_alert_id uuid, p_building_id uuid, p_kind text, p_booking_id uuid, p_status text, p_reason text)
+returns void
+language sql
+security definer
+set search_path = ''
+as $$
+  with unsent as (
+    insert into integration.email_outbox (building_id, kind, recipients, status, last_error, idempotency_key)
+    values (p_building_id, p_kind, '{}', p_status, p_reason, 'alert-email/' || p_alert_id)
+    returning id
+  )
+  insert into integration.email_outbox_alerts (alert_id, outbox_id, kind, booking_id, skipped)
+  select p_alert_id, unsent.id, p_kind, p_booking_id, p_status = 'skipped'
+  from unsent
+$$;
+comment on function integration.record_alert_not_emailed(uuid, uuid, text, uuid, text, text) is
+  'Records an alert that is not emailed (status skipped or failed) with the reason, in an outbox row '
+  'of its own.';
+revoke execute on function integration.record_alert_not_emailed(uuid, uuid, text, uuid, text, text) from public;
+
 -- Runs in the transaction that raised the alert. Decides, and records with the reason, whether the
 -- alert is emailed: not when its kind is turned off, not again for a booking already emailed about
 -- with this kind, and it cannot be when the building has nobody to send it to (recorded as failed,
--- so it shows). Non-urgent kinds raised during quiet hours wait for their end.
+-- so it shows).
+--
+-- Alerts are emailed in proportion. An alert joins its building's email of its kind that is still
+-- pending and untried, to the same recipients: that email becomes a digest (the count and the list).
+-- Otherwise it starts a new email. A new email of a kind that can wait (double bookings,
+-- configuration problems) is due after a few seconds (the rest of a burst joins it: the fold raises a
+-- burst in batches), after the quiet hours, and a minute after a digest of the same building and kind
+-- (a flood that goes on becomes one email a minute). Urgent kinds (access not in place, SALTO
+-- unreachable) are due at once.
+--
+-- The joined email is locked (shared) until this transaction ends: a sender leases only unlocked rows,
+-- so it never sends the email without an alert that is about to be committed with it. An email a
+-- sender has leased first is no longer pending, and the alert starts the next one.
 create function integration.enqueue_alert_email()
 returns trigger
 language plpgsql
@@ -213,47 +307,81 @@ declare
   enabled text[];
   earlier_alert uuid;
   to_addresses text[];
+  urgent boolean := new.kind in ('access_not_in_place', 'salto_unreachable');
+  email_id uuid;
+  started boolean := false;
   hold_until timestamptz;
+  after_digest timestamptz;
 begin
   select s.enabled_kinds into enabled from integration.email_settings as s where s.building_id = new.building_id;
   if enabled is not null and not (new.kind = any (enabled)) then
-    insert into integration.email_outbox (alert_id, building_id, kind, booking_id, recipients, status, last_error, idempotency_key)
-    values (new.id, new.building_id, new.kind, new.booking_id, '{}', 'skipped',
-      'Emails of this kind are turned off in the building''s alert email settings.', 'alert-email/' || new.id);
+    perform integration.record_alert_not_emailed(new.id, new.building_id, new.kind, new.booking_id, 'skipped',
+      'Emails of this kind are turned off in the building''s alert email settings.');
     return null;
   end if;
 
   if new.booking_id is not null then
-    select o.alert_id into earlier_alert from integration.email_outbox as o
-    where o.kind = new.kind and o.booking_id = new.booking_id and o.status <> 'skipped'
+    select l.alert_id into earlier_alert from integration.email_outbox_alerts as l
+    where l.kind = new.kind and l.booking_id = new.booking_id and not l.skipped
     limit 1;
     if earlier_alert is not null then
-      insert into integration.email_outbox (alert_id, building_id, kind, booking_id, recipients, status, last_error, idempotency_key)
-      values (new.id, new.building_id, new.kind, new.booking_id, '{}', 'skipped',
-        pg_catalog.format('Managers were already emailed about this booking with this kind of alert (alert %s).', earlier_alert),
-        'alert-email/' || new.id);
+      perform integration.record_alert_not_emailed(new.id, new.building_id, new.kind, new.booking_id, 'skipped',
+        pg_catalog.format('Managers were already emailed about this booking with this kind of alert (alert %s).', earlier_alert));
       return null;
     end if;
   end if;
 
   to_addresses := integration.alert_recipients(new.building_id);
   if pg_catalog.cardinality(to_addresses) = 0 then
-    insert into integration.email_outbox (alert_id, building_id, kind, booking_id, recipients, status, last_error, idempotency_key)
-    values (new.id, new.building_id, new.kind, new.booking_id, '{}', 'failed',
-      'Nobody to send it to: the building has no manager with an email address and no alert_emails.', 'alert-email/' || new.id);
+    perform integration.record_alert_not_emailed(new.id, new.building_id, new.kind, new.booking_id, 'failed',
+      'Nobody to send it to: the building has no manager with an email address and no alert_emails (public.alert_email_settings).');
     return null;
   end if;
 
-  if new.kind in ('double_booking', 'unknown_salto_id') then
-    hold_until := integration.quiet_hours_end(new.building_id, pg_catalog.now());
+  select o.id into email_id
+  from integration.email_outbox as o
+  where o.building_id = new.building_id and o.kind = new.kind
+    and o.status = 'pending' and o.attempts = 0 and o.subject is null
+    and o.recipients = to_addresses
+  order by o.created_at
+  limit 1
+  for share;
+
+  if email_id is null then
+    if not urgent then
+      hold_until := integration.quiet_hours_end(new.building_id, pg_catalog.now());
+      select o.created_at + interval '1 minute' into after_digest
+      from integration.email_outbox as o
+      where o.building_id = new.building_id and o.kind = new.kind
+        and o.created_at > pg_catalog.now() - interval '1 minute'
+        and (select pg_catalog.count(*) from (
+          select from integration.email_outbox_alerts as l where l.outbox_id = o.id limit 2) as reported) = 2
+      order by o.created_at desc
+      limit 1;
+    end if;
+    email_id := gen_random_uuid();
+    started := true;
+    insert into integration.email_outbox (id, building_id, kind, recipients, next_attempt_at, idempotency_key)
+    values (email_id, new.building_id, new.kind, to_addresses,
+      case when urgent then pg_catalog.now()
+        else greatest(pg_catalog.now() + interval '2 seconds', hold_until, after_digest) end,
+      'alert-email/' || email_id);
   end if;
 
-  insert into integration.email_outbox (alert_id, building_id, kind, booking_id, recipients, next_attempt_at, idempotency_key)
-  values (new.id, new.building_id, new.kind, new.booking_id, to_addresses, coalesce(hold_until, pg_catalog.now()),
-    'alert-email/' || new.id)
-  -- A concurrent transaction emailing the same booking and kind won the race: its email stands.
-  on conflict do nothing;
+  insert into integration.email_outbox_alerts (alert_id, outbox_id, kind, booking_id)
+  values (new.id, email_id, new.kind, new.booking_id)
+  on conflict (kind, booking_id) where booking_id is not null and not skipped do nothing;
+  if not found then
+    -- A concurrent transaction emailing the same booking and kind won the race: its email stands.
+    if started then
+      delete from integration.email_outbox as o where o.id = email_id;
+    end if;
+    perform integration.record_alert_not_emailed(new.id, new.building_id, new.kind, new.booking_id, 'skipped',
+      'Managers were already emailed about this booking with this kind of alert.');
+    return null;
+  end if;
 
+  -- Once per transaction; an email held back by the quiet hours is woken for by the minute job.
   if hold_until is null then
     perform integration.wake_send_alerts();
   end if;
@@ -261,27 +389,54 @@ begin
 end;
 $$;
 comment on function integration.enqueue_alert_email() is
-  'Trigger: puts a new alert into the email outbox (or records why it is not emailed) and wakes send-alerts.';
+  'Trigger: puts a new alert into the email outbox, in the pending email of its building and kind '
+  '(a digest) or a new one, or records why it is not emailed; wakes send-alerts.';
 revoke execute on function integration.enqueue_alert_email() from public;
 create trigger enqueue_alert_email
   after insert on integration.alerts
   for each row execute function integration.enqueue_alert_email();
 
--- A sender's due alert emails: picked once (a materialized CTE, never re-run per outbox row as an
--- `id in (...)` subquery could be), then leased by key.
+-- A sender's due alert emails, fairly: urgent kinds (access not in place, SALTO unreachable) first,
+-- then the buildings in turn: a building's due emails, oldest first, queue behind the emails it had
+-- leased or sent in the last minute, so the building served least recently goes next, and one
+-- building's burst holds another's email back by at most the emails already leased. Picked once (a
+-- materialized CTE, never re-run per outbox row as an `id in (...)` subquery could be), then leased by
+-- key. An email that an uncommitted alert is joining is locked by that transaction and skipped until
+-- it commits.
 create function integration.lease_alert_emails(p_limit integer, p_lease interval)
 returns setof integration.email_outbox
 language sql
 security definer
 set search_path = ''
 as $$
-  with picked as materialized (
-    select c.id from integration.email_outbox as c
+  with served as (
+    select r.building_id, pg_catalog.count(*) as emails
+    from integration.email_outbox as r
+    where r.status = 'sending'
+      -- now(), stable, so the index on sent_at serves it (the lease is a statement of its own).
+      or (r.status = 'sent' and r.sent_at > pg_catalog.now() - interval '1 minute')
+    group by r.building_id
+  ),
+  due as (
+    select c.id, c.next_attempt_at, c.created_at,
+      c.kind in ('access_not_in_place', 'salto_unreachable') as urgent,
+      coalesce(served.emails, 0) + pg_catalog.row_number() over (
+        partition by c.building_id, c.kind in ('access_not_in_place', 'salto_unreachable')
+        order by c.next_attempt_at, c.created_at) as turn
+    from integration.email_outbox as c
+    left join served on served.building_id = c.building_id
     where (c.status = 'pending' and c.next_attempt_at <= pg_catalog.clock_timestamp())
       or (c.status = 'sending' and c.leased_until < pg_catalog.clock_timestamp())
-    order by c.next_attempt_at, c.created_at
+  ),
+  picked as materialized (
+    select c.id from integration.email_outbox as c
+    join due as d on d.id = c.id
+    -- Again on the locked row: another sender may have leased it since `due` was read.
+    where (c.status = 'pending' and c.next_attempt_at <= pg_catalog.clock_timestamp())
+      or (c.status = 'sending' and c.leased_until < pg_catalog.clock_timestamp())
+    order by d.urgent desc, d.turn, d.next_attempt_at, d.created_at
     limit p_limit
-    for update skip locked
+    for update of c skip locked
   )
   update integration.email_outbox as o
   set status = 'sending', leased_until = pg_catalog.clock_timestamp() + p_lease
@@ -290,8 +445,9 @@ as $$
   returning o.*
 $$;
 comment on function integration.lease_alert_emails(integer, interval) is
-  'Leases due alert emails to one sender (status sending); a sender that dies loses them when the '
-  'lease ends.';
+  'Leases due alert emails to one sender (status sending): urgent kinds first, then the building '
+  'served least recently, each building''s oldest first; a sender that dies loses them when the lease '
+  'ends.';
 revoke execute on function integration.lease_alert_emails(integer, interval) from public;
 grant execute on function integration.lease_alert_emails(integer, interval) to service_role;
 
@@ -620,15 +776,19 @@ create view public.alert_email_settings
 with (security_invoker = true)
 as
   select s.building_id, s.enabled_kinds, s.access_lead_time, s.unreachable_after, s.quiet_hours_start,
-    s.quiet_hours_end, s.updated_at
+    s.quiet_hours_end, s.updated_at, s.alert_emails
   from integration.email_settings as s;
 comment on view public.alert_email_settings is
   'Alert email settings of the buildings you manage: which alert kinds are emailed, the lead time '
-  'for "access not in place", how long SALTO may fail before "SALTO unreachable", and quiet hours '
-  '(building-local) during which non-urgent emails wait.';
+  'for "access not in place", how long SALTO may fail before "SALTO unreachable", quiet hours '
+  '(building-local) during which non-urgent emails wait, and who receives the emails besides the '
+  'managers (alert_emails). Managers only: residents see no row.';
+comment on column public.alert_email_settings.alert_emails is
+  'Who receives the building''s alert emails besides its managers: up to 20 bare addresses such as '
+  'desk@example.com (no names, quotes, angle brackets, commas or spaces), no repeats.';
 revoke all on table public.alert_email_settings from anon, authenticated, service_role;
 grant all on table public.alert_email_settings to service_role;
 grant select on table public.alert_email_settings to authenticated;
 grant update (
-  enabled_kinds, access_lead_time, unreachable_after, quiet_hours_start, quiet_hours_end
+  enabled_kinds, access_lead_time, unreachable_after, quiet_hours_start, quiet_hours_end, alert_emails
 ) on table public.alert_email_settings to authenticated;

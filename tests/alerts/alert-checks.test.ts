@@ -13,7 +13,7 @@ const MINUTE = 60_000;
 async function withInbox(building: TestBuilding) {
   const inbox = `alerts-${randomBytes(4).toString('hex')}@example.test`;
   await sql`update auth.users set email = null where id = ${building.managerId}`;
-  await sql`update public.buildings set alert_emails = array[${inbox}] where id = ${building.id}`;
+  await sql`update integration.email_settings set alert_emails = array[${inbox}] where building_id = ${building.id}`;
   return inbox;
 }
 
@@ -149,7 +149,8 @@ describe('alerts from time passing, and email settings', { timeout: 90_000 }, ()
         async () => {
           const [row] = await sql<{ status: string; next_attempt_at: Date; last_error: string | null }[]>`
           select o.status, o.next_attempt_at, o.last_error from integration.email_outbox as o
-          join integration.alerts as a on a.id = o.alert_id
+          join integration.email_outbox_alerts as l on l.outbox_id = o.id
+          join integration.alerts as a on a.id = l.alert_id
           join public.bookings as b on b.id = a.booking_id where b.apartment_id = ${apt.id}`;
           return row;
         },

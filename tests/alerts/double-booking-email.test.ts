@@ -19,7 +19,7 @@ describe('the double-booking email', { timeout: 60_000 }, () => {
       apartments: [{ label: '501/56' }],
     });
     manager = await managerEmail(sql, building);
-    await sql`update public.buildings set alert_emails = array['concierge@example.test'] where id = ${building.id}`;
+    await sql`update integration.email_settings set alert_emails = array['concierge@example.test'] where building_id = ${building.id}`;
   });
 
   afterAll(async () => {
@@ -74,7 +74,8 @@ describe('the double-booking email', { timeout: 60_000 }, () => {
 
     const [row] = await sql<{ status: string; resend_id: string; attempts: number }[]>`
       select o.status, o.resend_id, o.attempts from integration.email_outbox as o
-      join integration.alerts as a on a.id = o.alert_id where a.booking_id = ${waiting}`;
+      join integration.email_outbox_alerts as l on l.outbox_id = o.id
+      join integration.alerts as a on a.id = l.alert_id where a.booking_id = ${waiting}`;
     expect(row).toEqual({ status: 'sent', resend_id: email!.id, attempts: 1 });
 
     // The minute job and further wake-ups do not send it again.

@@ -1,8 +1,10 @@
-// The runtime-neutral rules of alert emails, without the stack: local times, retry decisions, pacing
-// and action tokens.
+// The runtime-neutral rules of alert emails, without the stack: local times, retry decisions, pacing,
+// action tokens and digests.
 import { describe, expect, it } from 'vitest';
+import { sampleAlerts, sampleDoubleBookingBurst } from '../../emails/sample-data.ts';
 import { actionLinkExpiry, signActionToken, verifyActionToken } from '../../src/shared/alerts/action-tokens.ts';
 import { decideAfterFailure, parseRetryAfter, SendPacer } from '../../src/shared/alerts/delivery.ts';
+import { buildDigestEmail, buildOutboxEmail, DIGEST_LIST_LIMIT } from '../../src/shared/alerts/digest.ts';
 import { describeLocalDateTime, describeLocalRange } from '../../src/shared/time/local-time.ts';
 
 const secret = 'a-test-secret-of-enough-length';
@@ -127,5 +129,54 @@ describe('action tokens', () => {
     expect(actionLinkExpiry('2026-12-01T00:00:00Z', '2026-12-02T00:00:00Z', 72).toISOString()).toBe(
       '2026-12-02T00:00:00.000Z',
     );
+  });
+});
+
+describe('a burst of alerts of one building and kind is one email', () => {
+  it('one alert is the usual email of its kind', () => {
+    expect(buildOutboxEmail({ alerts: [sampleAlerts.double_booking], total: 1 })).toMatchObject({
+      kind: 'double_booking',
+      subject: 'Double booking: Gym, apartment 501/56, Tue 8 Dec 2026',
+    });
+  });
+
+  it('a digest counts every alert, lists the first ten each with its own action link, and counts the rest', () => {
+    const email = buildOutboxEmail({ ...sampleDoubleBookingBurst, total: 25 });
+    expect(email.kind).toBe('digest');
+    if (email.kind !== 'digest') return;
+    expect(email.subject).toBe('25 double bookings at Harbour View Residences');
+    expect(email.props.count).toBe('25 double bookings');
+    expect(email.props.items).toHaveLength(DIGEST_LIST_LIMIT);
+    expect(email.props.more).toBe(25 - DIGEST_LIST_LIMIT);
+    expect(email.props.items[0]).toMatchObject({
+      title: 'Apartment 301/56 · Gym',
+      rows: expect.arrayContaining([['Waiting booking', 'Tue 8 Dec 2026, 18:00–19:00 AEDT']]),
+    });
+    const links = email.props.items.map((item) => item.action?.url);
+    expect(new Set(links).size).toBe(DIGEST_LIST_LIMIT);
+    expect(links.every(Boolean)).toBe(true);
+  });
+
+  it('an alert whose booking is gone is listed as such, and the digest still goes out', () => {
+    const present = sampleAlerts.access_not_in_place;
+    const gone = { ...present, id: '0a9b8c7d-6e5f-4a3b-9c1d-2e3f4a5b6c7e', booking: undefined };
+    const email = buildDigestEmail({ alerts: [present, gone], total: 2 });
+    expect(email.subject).toBe('Access not in place: 2 bookings at Harbour View Residences');
+    expect(email.props.leadTime).toBe('2 hours');
+    expect(email.props.items.map((i) => i.title)).toEqual(['Apartment 1203/56 · Pool room', `Alert ${gone.id}`]);
+    expect(email.props.items[1]!.rows).toContainEqual([
+      'Not described',
+      `access_not_in_place alert ${gone.id} has no booking`,
+    ]);
+  });
+
+  it("a digest's subject is one line, whatever the building's name holds", () => {
+    const alerts = sampleDoubleBookingBurst.alerts.map((a) => ({
+      ...a,
+      building: { ...a.building, name: 'Harbour View\r\nBcc: someone@example.test' },
+    }));
+    const email = buildDigestEmail({ alerts, total: 12 });
+    expect(email.subject).toBe('12 double bookings at Harbour View Bcc: someone@example.test');
+    expect(email.subject).not.toMatch(/[\r\n]/);
   });
 });

@@ -7,13 +7,14 @@ import { join } from 'node:path';
 import { type BrowserContext, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderAlertEmail } from '../../emails/render.tsx';
-import { sampleAlerts, sampleUnknownAccessLevel } from '../../emails/sample-data.ts';
+import { sampleAlerts, sampleDoubleBookingBurst, sampleUnknownAccessLevel } from '../../emails/sample-data.ts';
+import { buildDigestEmail, type DigestEmail } from '../../src/shared/alerts/digest.ts';
 import { type AlertEmail, buildAlertEmail } from '../../src/shared/alerts/email-content.ts';
 
 const outDir = join(import.meta.dirname, '..', '..', 'build', 'email-screenshots');
 const chromiumPath = '/usr/bin/chromium';
 
-const cases: { name: string; email: AlertEmail; facts: string[] }[] = [
+const cases: { name: string; email: AlertEmail | DigestEmail; facts: string[] }[] = [
   {
     name: 'double-booking',
     email: buildAlertEmail(sampleAlerts.double_booking),
@@ -54,6 +55,21 @@ const cases: { name: string; email: AlertEmail; facts: string[] }[] = [
       'Access Control ID',
       'User Access Level EXT ID',
       'Save Access Control ID',
+    ],
+  },
+  {
+    name: 'double-booking-digest',
+    email: buildDigestEmail(sampleDoubleBookingBurst),
+    facts: [
+      '12 double bookings',
+      'Apartment 301/56 · Gym',
+      'Apartment 1201/56 · Gym',
+      'Tue 8 Dec 2026, 18:00–19:00 AEDT',
+      'Tue 1 Dec 2026, 19:05 AEDT',
+      'APT-1201-56',
+      'Review and give access now',
+      'And 2 more',
+      'the first 10 of 12 double bookings',
     ],
   },
   {

@@ -230,7 +230,8 @@ interface CapturedMessage {
 
 /**
  * Every alert of the building was emailed exactly once: one double-booking alert per double booking,
- * an outbox row for each, each sent, and the mail capture holding exactly one message per row.
+ * each reported by exactly one outbox email (alone, or in a digest of the building's alerts of its
+ * kind), each email sent, and the mail capture holding exactly one message per email.
  */
 export async function expectAlertsEmailedOnce(sql: Sql, building: TestBuilding, doubleBookingIds: string[]) {
   const alerts = await sql<{ id: string; kind: string; booking_id: string }[]>`
@@ -249,16 +250,21 @@ export async function expectAlertsEmailedOnce(sql: Sql, building: TestBuilding, 
     async () => {
       const rows = await sql<
         {
-          alert_id: string;
+          alerts: number;
           status: string;
           idempotency_key: string;
           last_error: string | null;
           leased_until: Date | null;
         }[]
       >`
-      select alert_id, status, idempotency_key, last_error, leased_until from integration.email_outbox where building_id = ${building.id}`;
+      select count(l.alert_id)::integer as alerts, o.status, o.idempotency_key, o.last_error, o.leased_until
+      from integration.email_outbox as o
+      join integration.email_outbox_alerts as l on l.outbox_id = o.id
+      where o.building_id = ${building.id}
+      group by o.id`;
       last = rows.filter((r) => r.status !== 'sent');
-      if (rows.length === alerts.length && rows.every((r) => r.status === 'sent')) return rows;
+      const reported = rows.reduce((sum, r) => sum + r.alerts, 0);
+      if (reported === alerts.length && rows.every((r) => r.status === 'sent')) return rows;
       await sendAlertsNow().catch(() => undefined);
       return undefined;
     },
@@ -276,7 +282,7 @@ export async function expectAlertsEmailedOnce(sql: Sql, building: TestBuilding, 
     10_000,
     'the emails in the capture',
   );
-  expect(messages.map((m) => m.idempotencyKey).sort(), 'exactly one email per alert').toEqual(
+  expect(messages.map((m) => m.idempotencyKey).sort(), 'exactly one message per email').toEqual(
     outbox.map((r) => r.idempotency_key).sort(),
   );
 }

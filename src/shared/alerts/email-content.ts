@@ -126,6 +126,16 @@ export type AlertEmail =
   | { kind: 'unknown_salto_id'; subject: string; props: UnknownSaltoIdEmailProps }
   | { kind: 'salto_unreachable'; subject: string; props: SaltoUnreachableEmailProps };
 
+/**
+ * An email subject is one header line: whatever a building, apartment or facility name holds (the
+ * database refuses control and formatting characters in names, but a row stored before that check, or
+ * written past it, may still carry them), each run of control, formatting or line-separating
+ * characters, with the blanks around it, becomes one space. So a subject never carries CR or LF.
+ */
+export function subjectLine(text: string): string {
+  return text.replace(/\s*[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]+\s*/gu, ' ').trim();
+}
+
 const stateWords: Record<string, string> = {
   pending: 'just booked, its SALTO access not yet worked out',
   waiting: 'waiting for another booking to release the permission',
@@ -170,7 +180,9 @@ export function buildAlertEmail(facts: AlertFacts): AlertEmail {
       };
       return {
         kind: 'double_booking',
-        subject: `Double booking: ${d.facility_name}, apartment ${d.apartment_label}, ${describeLocalDate(w.starts_at, tz)}`,
+        subject: subjectLine(
+          `Double booking: ${d.facility_name}, apartment ${d.apartment_label}, ${describeLocalDate(w.starts_at, tz)}`,
+        ),
         props,
       };
     }
@@ -190,7 +202,9 @@ export function buildAlertEmail(facts: AlertFacts): AlertEmail {
       };
       return {
         kind: 'access_not_in_place',
-        subject: `Access not in place: ${b.facilityName}, apartment ${b.apartmentLabel}, ${describeLocalDateTime(b.startsAt, tz)}`,
+        subject: subjectLine(
+          `Access not in place: ${b.facilityName}, apartment ${b.apartmentLabel}, ${describeLocalDateTime(b.startsAt, tz)}`,
+        ),
         props,
       };
     }
@@ -204,10 +218,11 @@ export function buildAlertEmail(facts: AlertFacts): AlertEmail {
       };
       return {
         kind: 'unknown_salto_id',
-        subject:
+        subject: subjectLine(
           d.what === 'zone'
             ? `Configuration problem: SALTO has no zone "${d.zone_id}"`
             : `Configuration problem: SALTO has no access level "${d.access_level_id}"`,
+        ),
         props,
       };
     }
@@ -223,7 +238,7 @@ export function buildAlertEmail(facts: AlertFacts): AlertEmail {
       };
       return {
         kind: 'salto_unreachable',
-        subject: `SALTO unreachable at ${building.name} since ${props.since}`,
+        subject: subjectLine(`SALTO unreachable at ${building.name} since ${props.since}`),
         props,
       };
     }

@@ -1,7 +1,10 @@
-// One pass of the send-alerts function over the email outbox: lease due emails, render each once
-// (stored, so retries send the same bytes under the same idempotency key), send it at Resend's pace,
-// and record the outcome. Waits a little for retries that come due soon (a 429's Retry-After), so a
-// short hiccup is over within one pass; longer backoffs are picked up by the next wake-up.
+// One pass of the send-alerts function over the email outbox: lease due emails one at a time (the
+// database picks urgent kinds first and the buildings in turn, so leasing one per send keeps that order
+// fair to an alert raised meanwhile), render each once (stored, so retries send the same bytes under the
+// same idempotency key), send it at Resend's pace, and record the outcome. An email reporting several
+// alerts is a digest: their count and the first DIGEST_LIST_LIMIT of them. Waits a little for retries
+// that come due soon (a 429's Retry-After), so a short hiccup is over within one pass; longer backoffs
+// are picked up by the next wake-up.
 import {
   decideAfterFailure,
   defaultRetryPolicy,
@@ -9,6 +12,7 @@ import {
   type RetryPolicy,
   type SendPacer,
 } from './delivery.ts';
+import { DIGEST_LIST_LIMIT, type ReportedAlerts } from './digest.ts';
 import type { AlertFacts } from './email-content.ts';
 import type { AlertFactsWithoutAction, AlertStore, OutboxRow } from './store.ts';
 
@@ -24,7 +28,8 @@ export type SendResult = { ok: true; id: string } | { ok: false; failure: Resend
 
 export interface SenderDeps {
   store: AlertStore;
-  render: (facts: AlertFacts) => Promise<{ subject: string; html: string; text: string }>;
+  /** The email of one alert, or the digest of several (buildOutboxEmail). */
+  render: (reported: ReportedAlerts) => Promise<{ subject: string; html: string; text: string }>;
   send: (email: OutgoingEmail, idempotencyKey: string) => Promise<SendResult>;
   actionLink: (facts: AlertFactsWithoutAction & { buildingId: string }) => Promise<AlertFacts['action']>;
   from: string;
@@ -42,7 +47,8 @@ export interface SendReport {
   failed: number;
 }
 
-const LEASE_BATCH = 10;
+/** One email per lease: at 2 emails a second, an alert raised meanwhile waits for at most this one. */
+const LEASE_BATCH = 1;
 const LEASE_SECONDS = 120;
 /** A pass never runs longer than this; what is left is the next wake-up's. */
 const MAX_PASS_MS = 90_000;
@@ -70,18 +76,28 @@ export async function runSendPass(deps: SenderDeps): Promise<SendReport> {
 async function deliver(deps: SenderDeps, row: OutboxRow): Promise<keyof SendReport> {
   let rendered = row.rendered;
   if (!rendered) {
-    const facts = await deps.store.alertFacts(row.alertId);
-    if (!facts) {
-      await deps.store.markFailed(row.id, 'The alert no longer exists.');
+    const { alertIds, total } = await deps.store.reportedAlerts(row.id, DIGEST_LIST_LIMIT);
+    const alerts: AlertFactsWithoutAction[] = [];
+    for (const alertId of alertIds) {
+      const facts = await deps.store.alertFacts(alertId);
+      if (facts) alerts.push(facts);
+    }
+    if (alerts.length === 0) {
+      await deps.store.markFailed(row.id, 'The alerts of this email no longer exist.');
       return 'failed';
     }
     try {
-      const action = await deps.actionLink({ ...facts, buildingId: row.buildingId });
-      rendered = await deps.render({ ...facts, action });
+      // Each alert keeps its own action link (a double booking's "give access now"), in a digest too.
+      const withActions: AlertFacts[] = [];
+      for (const facts of alerts) {
+        withActions.push({ ...facts, action: await deps.actionLink({ ...facts, buildingId: row.buildingId }) });
+      }
+      rendered = await deps.render({ alerts: withActions, total });
     } catch (error) {
       // A template or data problem does not heal by retrying; the row keeps the reason for people.
-      await deps.store.markFailed(row.id, `Could not render the email: ${(error as Error).message}`.slice(0, 500));
-      deps.log(`alert email ${row.id}: render failed`);
+      const reason = `Could not render the email: ${(error as Error).message}`.slice(0, 500);
+      await deps.store.markFailed(row.id, reason);
+      deps.log(`alert email ${row.id} (${row.kind}): ${reason}`);
       return 'failed';
     }
     await deps.store.saveRendered(row.id, rendered);

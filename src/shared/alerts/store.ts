@@ -6,10 +6,9 @@
 import type { Sql } from 'postgres';
 import type { AlertFacts, AlertKind } from './email-content.ts';
 
-/** A row of integration.email_outbox: an alert email waiting to be sent. */
+/** A row of integration.email_outbox: an alert email waiting to be sent, reporting one alert or a digest. */
 export interface OutboxRow {
   id: string;
-  alertId: string;
   buildingId: string;
   kind: AlertKind;
   recipients: string[];
@@ -28,6 +27,11 @@ export type AlertFactsWithoutAction = Omit<AlertFacts, 'action'> & {
 export interface AlertStore {
   /** Leases up to `limit` due emails for `leaseSeconds`. */
   lease(limit: number, leaseSeconds: number): Promise<OutboxRow[]>;
+  /**
+   * The alerts an email reports (integration.email_outbox_alerts): the first `limit` in the order the
+   * email lists them (their bookings' start, apartment, then when they were raised), and how many in all.
+   */
+  reportedAlerts(outboxId: string, limit: number): Promise<{ alertIds: string[]; total: number }>;
   alertFacts(alertId: string): Promise<AlertFactsWithoutAction | undefined>;
   saveRendered(id: string, rendered: { subject: string; html: string; text: string }): Promise<void>;
   markSent(id: string, resendId: string): Promise<void>;
@@ -63,7 +67,6 @@ export type ActionPreview =
 
 interface Row {
   id: string;
-  alert_id: string;
   building_id: string;
   kind: AlertKind;
   recipients: string[];
@@ -78,11 +81,10 @@ export function createAlertStore(sql: Sql): AlertStore {
   return {
     async lease(limit, leaseSeconds) {
       const rows = await sql<Row[]>`
-        select id, alert_id, building_id, kind, recipients, attempts, idempotency_key, subject, html, text_body
+        select id, building_id, kind, recipients, attempts, idempotency_key, subject, html, text_body
         from integration.lease_alert_emails(${limit}, make_interval(secs => ${leaseSeconds}))`;
       return rows.map((r) => ({
         id: r.id,
-        alertId: r.alert_id,
         buildingId: r.building_id,
         kind: r.kind,
         recipients: r.recipients,
@@ -93,6 +95,19 @@ export function createAlertStore(sql: Sql): AlertStore {
             ? { subject: r.subject, html: r.html, text: r.text_body }
             : undefined,
       }));
+    },
+
+    async reportedAlerts(outboxId, limit) {
+      const rows = await sql<{ alert_id: string; total: number }[]>`
+        select l.alert_id, (count(*) over ())::integer as total
+        from integration.email_outbox_alerts as l
+        join integration.alerts as a on a.id = l.alert_id
+        left join public.bookings as b on b.id = a.booking_id
+        left join public.apartments as ap on ap.id = b.apartment_id
+        where l.outbox_id = ${outboxId}
+        order by b.starts_at nulls last, ap.label, a.created_at, a.id
+        limit ${limit}`;
+      return { alertIds: rows.map((r) => r.alert_id), total: rows[0]?.total ?? 0 };
     },
 
     async alertFacts(alertId) {

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { renderAlertEmail } from '../../../emails/render.tsx';
 import { buildActionLink } from '../../../src/shared/alerts/action-tokens.ts';
 import { SendPacer } from '../../../src/shared/alerts/delivery.ts';
-import { buildAlertEmail } from '../../../src/shared/alerts/email-content.ts';
+import { buildOutboxEmail } from '../../../src/shared/alerts/digest.ts';
 import { runSendPass } from '../../../src/shared/alerts/sender.ts';
 import { createAlertStore } from '../../../src/shared/alerts/store.ts';
 import { nonceStore } from '../../../src/shared/functions/nonce-store.ts';
@@ -57,7 +57,7 @@ const app = createSendAlertsApp({
       maxIdleWaitMs: waitForRetries ? 15_000 : 0,
       log: (line) => console.log(line),
       actionLink: (facts) => buildActionLink(facts, linkSettings),
-      render: (facts) => renderAlertEmail(buildAlertEmail(facts)),
+      render: (reported) => renderAlertEmail(buildOutboxEmail(reported)),
       send: async (email, idempotencyKey) => {
         const { data, error, headers } = await resend.emails.send(email, { idempotencyKey });
         if (data) return { ok: true, id: data.id };
