@@ -1,32 +1,22 @@
 /*
  * Clock
  */
--- The integration reads time through integration.now(), never now() directly, so that tests and the
--- demo can move time forward ("the first booking has ended") instead of waiting for hours. In
--- production the offset row never exists and integration.now() is exactly now().
-create table integration.clock_offset (
-  id boolean primary key default true check (id),
-  shift interval not null
-);
-comment on table integration.clock_offset is
-  'Tests and demos only: moves the integration''s clock forward by `shift`. Absent in production.';
-grant select, insert, update, delete on table integration.clock_offset to service_role;
-alter table integration.clock_offset enable row level security;
-
--- PL/pgSQL rather than SQL: a SQL function with a subquery cannot be inlined and would be planned
--- at every call; PL/pgSQL prepares it once per connection (it runs several times per booking).
+-- The integration reads time through integration.now(), never now() directly, so that the local
+-- stack can move it forward for tests and the demo ("the first booking has ended") instead of waiting
+-- for hours: local/stack.ts replaces this function after the migrations with one that adds a clock
+-- offset (local/standins/after-migrations/clock.sql). Defined here, and so in every deployed
+-- database, it is the transaction's time and reads nothing else: no offset can exist there.
+-- SQL without `set search_path` (its body names pg_catalog itself), so that the planner inlines it.
 create function integration.now()
 returns timestamptz
-language plpgsql
+language sql
 stable
-set search_path = ''
 as $$
-begin
-  return pg_catalog.now() + coalesce((select c.shift from integration.clock_offset as c), interval '0');
-end;
+  select pg_catalog.now()
 $$;
 comment on function integration.now() is
-  'The time the integration acts on: now(), plus the test/demo clock offset when one is set.';
+  'The time the integration acts on: the transaction''s now(). Only the local stack (tests, demo) '
+  'replaces it with a clock it can move forward.';
 revoke execute on function integration.now() from public;
 grant execute on function integration.now() to service_role;
 
@@ -146,6 +136,8 @@ comment on column integration.booking_changes.booking_id is
   'facility changed (its unfinished bookings and unreleased states are decided again).';
 grant select, insert, delete on table integration.booking_changes to service_role;
 alter table integration.booking_changes enable row level security;
+-- A building's pending changes: the fold's turns per building, and whether a building may be leased.
+create index booking_changes_building_id_id_idx on integration.booking_changes (building_id, id);
 
 create function integration.pair_lock_key(p_apartment_id uuid, p_facility_id uuid)
 returns bigint
@@ -183,8 +175,13 @@ begin
       b.apartment_id,
       b.facility_id,
       b.id,
-      b.starts_at - f.access_buffer_before as window_start,
-      b.ends_at + f.access_buffer_after as window_end
+      -- Never out of range: a booking within a buffer of the first or last instant a timestamp holds
+      -- (stored past the checks of public.bookings) gets an infinite window, which the sync fails
+      -- alone, instead of failing every building's fold.
+      case when b.starts_at < '4713-01-01 00:00:00+00 BC'::timestamptz then '-infinity'::timestamptz
+        else b.starts_at - f.access_buffer_before end as window_start,
+      case when b.ends_at > '294276-12-31 00:00:00+00'::timestamptz then 'infinity'::timestamptz
+        else b.ends_at + f.access_buffer_after end as window_end
     from pair
     join public.facilities as f on f.id = pair.facility_id
     -- The pair's bookings whose window is still open, from the end of the (apartment, facility,
@@ -325,8 +322,12 @@ begin
       p.holder_booking_ids
     from candidate as c
     -- Each by its key (LIMIT 1: not merged into the join, which could then read the pair's bookings
-    -- from the pair's side, history and all).
-    cross join lateral (select one.* from public.bookings as one where one.id = c.booking_id limit 1) as b
+    -- from the pair's side, history and all), locked against deletion until the fold commits: a
+    -- booking deleted meanwhile is skipped (its change decides it), never written a state it could not
+    -- keep (booking_access references it).
+    cross join lateral (
+      select one.* from public.bookings as one where one.id = c.booking_id limit 1 for key share
+    ) as b
     -- A booking moved to another apartment or facility is decided with the pair it belongs to now.
     join pair on pair.apartment_id = b.apartment_id and pair.facility_id = b.facility_id
     left join grouped as p on p.booking_id = b.id
@@ -439,12 +440,18 @@ begin
   -- by key: the queue swings from empty to thousands of rows between two statistics runs, and as a
   -- `where id in (...)` subquery the pick could be planned as the inner side of a nested loop and
   -- run again for every row of the queue.
-  with picked as materialized (
-    select p.id from integration.booking_changes as p
+  -- Buildings take turns: each building's oldest change first, then each one's second, and so on, so
+  -- a building that committed thousands of changes at once delays another building's by one batch
+  -- at most.
+  with turns as materialized (
+    select p.id, pg_catalog.row_number() over (partition by p.building_id order by p.id) as turn
+    from integration.booking_changes as p
     where p_building_id is null or p.building_id = p_building_id
-    order by p.id
-    limit p_limit
-    for update skip locked
+  ),
+  picked as materialized (
+    select p.id from integration.booking_changes as p
+    join (select t.id from turns as t order by t.turn, t.id limit p_limit) as fair on fair.id = p.id
+    for update of p skip locked
   ),
   changes as (
     delete from integration.booking_changes as c
@@ -605,6 +612,54 @@ create trigger sync_salto_access
   when ((old.access_control_facility_id, old.access_buffer_before, old.access_buffer_after)
     is distinct from (new.access_control_facility_id, new.access_buffer_before, new.access_buffer_after))
   execute function integration.on_facility_access_changed();
+
+-- A building's time zone changed: every period and timetable written for it was computed in the old
+-- zone, so SALTO now opens the doors at other hours than the bookings say. Every access level of the
+-- building with a permission written, or with a booking still to be served, is queued at once (the
+-- sync rewrites it in the new zone), and each booking active in SALTO is scheduled again until that
+-- write records it active with its new period and timetable: its state never says active for a
+-- permission SALTO holds in the wrong zone.
+create function integration.on_building_time_zone_changed()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  update integration.booking_access as ba set state = 'scheduled', updated_at = pg_catalog.now()
+  where ba.building_id = new.id and ba.state = 'active';
+
+  insert into integration.access_level_work as w (building_id, access_level_id)
+  select new.id, levels.access_level_id
+  from (
+    select wp.access_level_id from integration.written_permissions as wp where wp.building_id = new.id
+    union
+    select a.access_control_id
+    from public.apartments as a
+    where a.building_id = new.id and a.access_control_id is not null
+      and exists (
+        select from integration.booking_access as ba
+        where ba.apartment_id = a.id and ba.state <> 'released')
+  ) as levels
+  order by levels.access_level_id
+  on conflict (building_id, access_level_id) do update set
+    generation = w.generation + 1,
+    requested_at = pg_catalog.now(),
+    not_before = case when w.attempts = 0 then '-infinity'::timestamptz else w.not_before end;
+  perform integration.wake_sync();
+  return null;
+end;
+$$;
+comment on function integration.on_building_time_zone_changed() is
+  'Trigger: a building''s time zone changed; every access level of the building is queued so that '
+  'SALTO is rewritten in the new zone, and active bookings are scheduled again until it is.';
+revoke execute on function integration.on_building_time_zone_changed() from public;
+grant execute on function integration.on_building_time_zone_changed() to service_role;
+create trigger sync_salto_access
+  after update of timezone on public.buildings
+  for each row
+  when (old.timezone is distinct from new.timezone)
+  execute function integration.on_building_time_zone_changed();
 
 create function integration.pair_changed(p_apartment_id uuid, p_facility_id uuid)
 returns void

@@ -27,9 +27,9 @@ create index access_level_work_due_idx on integration.access_level_work (not_bef
  * What this project wrote to SALTO
  */
 -- The zone permissions this project last wrote, per access level and zone. It tells which zone
--- permissions of an access level are ours to change (every other one is permanent and untouched),
--- lets a changed Zone ID remove the permission from the old zone, and shows which timetable slots are
--- in use. Which bookings it was written for lets the cleanup tell a hand-over (the permission now
+-- permissions of an access level are ours to change (every other one is permanent and untouched, even
+-- on a zone a facility names), lets a changed Zone ID remove the permission from the old zone, and
+-- shows which timetable slots are in use. Which bookings it was written for lets the cleanup tell a hand-over (the permission now
 -- serves other bookings) from a repair (SALTO differs from what was written for the same bookings).
 create table integration.written_permissions (
   building_id uuid not null references public.buildings (id) on delete cascade,
@@ -49,6 +49,192 @@ comment on column integration.written_permissions.booking_ids is
   'facility).';
 grant select, insert, update, delete on table integration.written_permissions to service_role;
 alter table integration.written_permissions enable row level security;
+
+/*
+ * Permanent permissions on facilities' zones: what this project did not write
+ */
+-- Zone permissions SALTO holds for an apartment's access level on a zone a facility names, which this
+-- project did not write: the main entrance every apartment holds, once a facility's Zone ID names it;
+-- a staff access level holding the gym, once an apartment's Access Control ID names it. They are never
+-- changed or removed: a booking that would need the zone on that access level fails with a reason,
+-- and each row flags the facility (public.shared_facility_zones). The sync records the ones it meets
+-- (integration.record_permanent_permissions), the nightly cleanup replaces the building's rows with
+-- what SALTO lists (record_permanent_permissions_check), and a permission this project writes on the
+-- zone later removes its row (SALTO holds one permission per access level and zone).
+create table integration.permanent_permissions (
+  building_id uuid not null references public.buildings (id) on delete cascade,
+  access_level_id text not null,
+  zone_id text not null,
+  first_seen_at timestamptz not null default now(),
+  last_checked_at timestamptz not null default now(),
+  constraint permanent_permissions_pkey primary key (building_id, access_level_id, zone_id)
+);
+comment on table integration.permanent_permissions is
+  'Zone permissions SALTO holds for apartments'' access levels on zones facilities name, which this '
+  'project did not write: never changed; each flags the facility naming the zone.';
+grant select, insert, update, delete on table integration.permanent_permissions to service_role;
+grant select on table integration.permanent_permissions to authenticated;
+alter table integration.permanent_permissions enable row level security;
+create index permanent_permissions_zone_idx on integration.permanent_permissions (building_id, zone_id);
+create policy "Managers can read permanent permissions of their buildings"
+  on integration.permanent_permissions for select to authenticated
+  using (building_id = any (array(select private.managed_building_ids())));
+
+-- A permission this project writes on a zone is the one SALTO holds there now: the access level no
+-- longer holds the zone permanently (someone removed that permission, and the booking was written).
+create function integration.on_permission_written()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  delete from integration.permanent_permissions as pp
+  where pp.building_id = new.building_id and pp.access_level_id = new.access_level_id and pp.zone_id = new.zone_id;
+  return null;
+end;
+$$;
+comment on function integration.on_permission_written() is
+  'Trigger: a permission this project wrote on a zone removes the access level''s permanent '
+  'permission record for that zone.';
+revoke execute on function integration.on_permission_written() from public;
+grant execute on function integration.on_permission_written() to service_role;
+create trigger forget_permanent_permission
+  after insert on integration.written_permissions
+  for each row
+  execute function integration.on_permission_written();
+
+-- What the sync met on one access level: p_zone_ids is every zone SALTO holds for it with a permission
+-- this project did not write. Records those that facilities of the building name (replacing the access
+-- level's rows) and returns, for each, how many access levels are known to hold it permanently.
+create function integration.record_permanent_permissions(
+  p_building_id uuid,
+  p_access_level_id text,
+  p_zone_ids text[]
+)
+returns table (zone_id text, access_levels integer)
+language plpgsql
+security definer
+set search_path = ''
+as $$
+#variable_conflict use_column
+begin
+  delete from integration.permanent_permissions as pp
+  where pp.building_id = p_building_id and pp.access_level_id = p_access_level_id
+    and pp.zone_id <> all (p_zone_ids);
+  insert into integration.permanent_permissions as pp (building_id, access_level_id, zone_id)
+  select distinct p_building_id, p_access_level_id, f.access_control_facility_id
+  from public.facilities as f
+  where f.building_id = p_building_id and f.access_control_facility_id = any (p_zone_ids)
+  on conflict on constraint permanent_permissions_pkey do update set last_checked_at = pg_catalog.now();
+  return query
+    select pp.zone_id, pg_catalog.count(*)::integer
+    from integration.permanent_permissions as pp
+    where pp.building_id = p_building_id and pp.zone_id = any (p_zone_ids)
+    group by pp.zone_id;
+end;
+$$;
+comment on function integration.record_permanent_permissions(uuid, text, text[]) is
+  'Records the permanent permissions (not written by this project) that one access level holds on '
+  'zones facilities name; returns how many access levels hold each such zone.';
+revoke execute on function integration.record_permanent_permissions(uuid, text, text[]) from public;
+grant execute on function integration.record_permanent_permissions(uuid, text, text[]) to service_role;
+
+-- The nightly check: p_held maps each zone to the access levels SALTO listed holding it with a
+-- permission this project did not write ({"MAIN": ["APT-1", "APT-2"]}), among the access levels
+-- p_checked the cleanup read. Replaces those access levels' rows with the ones held by apartments'
+-- access levels on zones facilities name (rows of other access levels stay, unless no apartment or
+-- facility names them any more), and returns one row per such zone with the facilities that name it,
+-- for the report.
+create function integration.record_permanent_permissions_check(p_building_id uuid, p_held jsonb, p_checked text[])
+returns table (zone_id text, facility_ids uuid[], facility_names text[], access_level_ids text[])
+language sql
+security definer
+set search_path = ''
+as $$
+  with held as (
+    select distinct h.key as zone_id, l.value as access_level_id
+    from pg_catalog.jsonb_each(p_held) as h
+    cross join lateral pg_catalog.jsonb_array_elements_text(h.value) as l
+    where exists (
+        select from public.facilities as f
+        where f.building_id = p_building_id and f.access_control_facility_id = h.key)
+      and exists (
+        select from public.apartments as a
+        where a.building_id = p_building_id and a.access_control_id = l.value)
+  ),
+  resolved as (
+    delete from integration.permanent_permissions as pp
+    where pp.building_id = p_building_id
+      and not exists (select from held where held.zone_id = pp.zone_id and held.access_level_id = pp.access_level_id)
+      and (
+        pp.access_level_id = any (p_checked)
+        or not exists (
+          select from public.facilities as f
+          where f.building_id = p_building_id and f.access_control_facility_id = pp.zone_id)
+        or not exists (
+          select from public.apartments as a
+          where a.building_id = p_building_id and a.access_control_id = pp.access_level_id))
+  ),
+  marked as (
+    insert into integration.permanent_permissions as pp (building_id, access_level_id, zone_id)
+    select p_building_id, held.access_level_id, held.zone_id from held
+    on conflict on constraint permanent_permissions_pkey do update set last_checked_at = pg_catalog.now()
+  )
+  select z.zone_id, f.facility_ids, f.facility_names, z.access_level_ids
+  from (
+    select held.zone_id, pg_catalog.array_agg(held.access_level_id order by held.access_level_id) as access_level_ids
+    from held group by held.zone_id
+  ) as z
+  cross join lateral (
+    select pg_catalog.array_agg(f.id order by f.name) as facility_ids,
+      pg_catalog.array_agg(f.name order by f.name) as facility_names
+    from public.facilities as f
+    where f.building_id = p_building_id and f.access_control_facility_id = z.zone_id
+  ) as f
+  order by z.zone_id
+$$;
+comment on function integration.record_permanent_permissions_check(uuid, jsonb, text[]) is
+  'The nightly cleanup''s check: replaces the building''s permanent permissions on facilities'' '
+  'zones with what SALTO listed; returns each such zone with its facilities and access levels.';
+revoke execute on function integration.record_permanent_permissions_check(uuid, jsonb, text[]) from public;
+grant execute on function integration.record_permanent_permissions_check(uuid, jsonb, text[]) to service_role;
+
+create view public.shared_facility_zones
+with (security_invoker = true)
+as
+  select
+    f.building_id,
+    f.id as facility_id,
+    f.name as facility_name,
+    f.access_control_facility_id as zone_id,
+    pg_catalog.count(*)::integer as access_levels,
+    pg_catalog.array_agg(pp.access_level_id order by pp.access_level_id) as access_level_ids,
+    pg_catalog.format(
+      'Zone "%s" is held permanently by %s; a bookable facility needs a zone of its own. Give the facility '
+      'its own zone in SALTO and set its Access Control Facility ID (Settings > Facilities). If one '
+      'apartment''s access level is a shared one, set that apartment''s Access Control ID (Building > '
+      'Apartments) to its own.',
+      f.access_control_facility_id,
+      case pg_catalog.count(*) when 1 then '1 access level' else pg_catalog.count(*) || ' access levels' end
+    ) as reason,
+    pg_catalog.min(pp.first_seen_at) as first_seen_at,
+    pg_catalog.max(pp.last_checked_at) as last_checked_at
+  from public.facilities as f
+  join integration.permanent_permissions as pp
+    on pp.building_id = f.building_id and pp.zone_id = f.access_control_facility_id
+  group by f.building_id, f.id, f.name, f.access_control_facility_id;
+comment on view public.shared_facility_zones is
+  'Facilities whose zone SALTO holds permanently for apartments'' access levels, with permissions '
+  'connecX did not write and never changes (a main entrance, a shared access level): their bookings '
+  'on those access levels cannot be written. As of the last sync that met one, or the nightly check. '
+  'Managers see their buildings.';
+comment on column public.shared_facility_zones.access_levels is
+  'How many apartments'' access levels hold the zone permanently (access_level_ids lists them).';
+comment on column public.shared_facility_zones.reason is 'What is wrong and what to do, in words a manager can act on.';
+revoke all on table public.shared_facility_zones from anon, authenticated, service_role;
+grant all on table public.shared_facility_zones to service_role;
+grant select on table public.shared_facility_zones to authenticated;
 
 -- Records that an access level must be reconciled with the bookings, and wakes the sync function.
 -- Asking again while work is pending bumps the generation, so a sync that read the old state does
@@ -129,6 +315,10 @@ comment on function integration.desired_permissions_of(uuid, text[]) is
 revoke execute on function integration.desired_permissions_of(uuid, text[]) from public;
 grant execute on function integration.desired_permissions_of(uuid, text[]) to service_role;
 
+-- The zones of each access level whose permission this project wrote: the only ones it changes or
+-- removes. A zone a facility names is not one of them by that alone: SALTO may hold it for the
+-- access level with a permission someone else wrote (the main entrance). The sync adds a permission
+-- only on a zone SALTO holds nothing on for the access level (src/shared/sync/desired.ts, ownedZones).
 create function integration.managed_zones_of(p_building_id uuid, p_access_level_ids text[])
 returns table (access_level_id text, zone_id text)
 language plpgsql
@@ -139,17 +329,13 @@ as $$
 #variable_conflict use_column
 begin
   return query
-    select l.id, f.access_control_facility_id
-    from pg_catalog.unnest(p_access_level_ids) as l (id)
-    cross join public.facilities as f
-    where f.building_id = p_building_id and f.access_control_facility_id is not null
-    union
     select wp.access_level_id, wp.zone_id from integration.written_permissions as wp
     where wp.building_id = p_building_id and wp.access_level_id = any (p_access_level_ids);
 end;
 $$;
 comment on function integration.managed_zones_of(uuid, text[]) is
-  'integration.managed_zones for several access levels of a building at once.';
+  'The zones of each given access level of a building whose permission this project wrote '
+  '(integration.written_permissions): the only ones it changes or removes.';
 revoke execute on function integration.managed_zones_of(uuid, text[]) from public;
 grant execute on function integration.managed_zones_of(uuid, text[]) to service_role;
 
@@ -192,7 +378,8 @@ begin
 end;
 $$;
 comment on function integration.desired_access_levels(uuid, text[]) is
-  'Each given access level of the building with its desired zone windows (JSON) and managed zones.';
+  'Each given access level of the building with its desired zone windows (JSON) and managed zones '
+  '(those whose permission this project wrote).';
 revoke execute on function integration.desired_access_levels(uuid, text[]) from public;
 grant execute on function integration.desired_access_levels(uuid, text[]) to service_role;
 
@@ -391,3 +578,42 @@ comment on function integration.record_reconciled(uuid, text, bigint, jsonb, jso
   'whether it still holds it.';
 revoke execute on function integration.record_reconciled(uuid, text, bigint, jsonb, jsonb, jsonb, uuid, interval) from public;
 grant execute on function integration.record_reconciled(uuid, text, bigint, jsonb, jsonb, jsonb, uuid, interval) to service_role;
+
+/*
+ * An access level that could not be reconciled for a reason of its own (its data, a value or a reply
+ * the engine cannot use): it is tried again after the backoff (src/shared/sync/backoff.ts), with the
+ * reason on its work row and on its bookings still to be written, while the building's other access
+ * levels go on. Unlike after a transient SALTO failure (the sync store's recordRetry), the building's
+ * other work does not wait.
+ */
+create function integration.record_access_level_error(
+  p_building_id uuid,
+  p_access_level_id text,
+  p_error text,
+  p_retry_at timestamptz,
+  p_invocation uuid,
+  p_lease interval
+)
+returns boolean
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  -- Lock order, as the booking triggers take them: booking_access rows, then work rows.
+  update integration.booking_access as ba
+  set reason = pg_catalog.format('Writing this apartment''s access level failed (%s); retrying.', p_error),
+    updated_at = pg_catalog.now()
+  where ba.building_id = p_building_id and ba.access_level_id = p_access_level_id and ba.state = 'scheduled';
+  update integration.access_level_work as work
+  set attempts = work.attempts + 1, not_before = p_retry_at, last_error = p_error
+  where work.building_id = p_building_id and work.access_level_id = p_access_level_id;
+  return integration.renew_lease(p_building_id, p_invocation, p_lease);
+end;
+$$;
+comment on function integration.record_access_level_error(uuid, text, text, timestamptz, uuid, interval) is
+  'Records why an access level could not be reconciled (last_error, and the reason of its bookings '
+  'still to be written) and when it is tried again; renews the caller''s building lease and returns '
+  'whether it still holds it.';
+revoke execute on function integration.record_access_level_error(uuid, text, text, timestamptz, uuid, interval) from public;
+grant execute on function integration.record_access_level_error(uuid, text, text, timestamptz, uuid, interval) to service_role;

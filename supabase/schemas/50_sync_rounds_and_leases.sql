@@ -143,7 +143,9 @@ $$;
 revoke execute on function integration.release_lease(uuid, uuid) from public;
 grant execute on function integration.release_lease(uuid, uuid) to service_role;
 
--- Leases the buildings with due work that no live invocation holds (up to p_limit).
+-- Leases the buildings with due work that no live invocation holds (up to p_limit), once their booking
+-- changes are folded: an access level is then read and written once with all its bookings' changes,
+-- and a building that is still folding a backlog never holds back another one.
 create function integration.lease_buildings(p_invocation uuid, p_lease interval, p_limit integer default 100)
 returns setof uuid
 language plpgsql
@@ -158,6 +160,7 @@ begin
       select distinct w.building_id
       from integration.access_level_work as w
       where w.not_before <= (select integration.now())
+        and not exists (select from integration.booking_changes as c where c.building_id = w.building_id)
     ) as due
     left join integration.building_leases as held on held.building_id = due.building_id
     where held.building_id is null or held.leased_until < pg_catalog.clock_timestamp()
@@ -190,9 +193,7 @@ declare
   leased uuid[];
 begin
   changes_left := integration.apply_booking_changes() >= integration.fold_batch();
-  -- A backlog of changes is folded before any building is leased: an access level is then read and
-  -- written once with all its bookings' changes, not once per batch that reaches it.
-  leased := case when p_limit > 0 and not changes_left
+  leased := case when p_limit > 0
     then array(select integration.lease_buildings(p_invocation, p_lease, p_limit))
     else '{}'::uuid[] end;
   select coalesce(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(

@@ -31,7 +31,9 @@ create table integration.cleanup_runs (
   cleared integer not null default 0 check (cleared >= 0),
   -- Permissions of finished bookings replaced by the next waiting booking's.
   handed_over integer not null default 0 check (handed_over >= 0),
-  -- Differences between SALTO and what this project wrote (removed, altered or added by hand) put right.
+  -- Differences between SALTO and what this project wrote (removed or altered by hand) put right; a
+  -- permission this project did not write is never repaired (details.permanent reports those on
+  -- facilities' zones).
   repaired integer not null default 0 check (repaired >= 0),
   -- Booking changes the sync had not written yet, written by the cleanup.
   synced integer not null default 0 check (synced >= 0),
@@ -376,8 +378,9 @@ comment on column public.cleanup_reports.handed_over is
   'Permissions of finished bookings given to the next waiting booking of the same apartment and '
   'facility.';
 comment on column public.cleanup_reports.repaired is
-  'Permissions that SALTO had lost, or that were changed or added by hand in SALTO for a '
-  'facility''s zone, put back as the bookings say.';
+  'Permissions this project wrote that SALTO had lost, or that were changed by hand in SALTO, put '
+  'back as the bookings say. Permissions it did not write are never repaired: details.permanent '
+  'lists the facilities'' zones apartments hold so (see shared_facility_zones).';
 comment on column public.cleanup_reports.synced is 'Booking changes not yet in SALTO that the cleanup wrote.';
 comment on column public.cleanup_reports.failed is
   'Access levels or permissions that could not be brought in line; details.failed says why.';

@@ -53,7 +53,10 @@ export async function cleanupNow(sql: Sql, buildingIds: string[]) {
   const { functionsUrl, functionsSecret } = stackEnv();
   const response = await fetch(`${functionsUrl}/salto-cleanup?wait=true`, {
     method: 'POST',
-    headers: { Authorization: await functionAuthorization(functionsSecret), 'Content-Type': 'application/json' },
+    headers: {
+      Authorization: await functionAuthorization('salto-cleanup', { secret: functionsSecret }),
+      'Content-Type': 'application/json',
+    },
     body: JSON.stringify({ building_ids: buildingIds }),
   });
   if (!response.ok) throw new Error(`salto-cleanup answered ${response.status}: ${await response.text()}`);

@@ -59,7 +59,10 @@ async function reconcile(context: SaltoBuilding, timetables: BuildingTimetables,
     { windows: [window], managed: ['GYM'] },
     {
       client: clientFor(simulator, 'http'),
-      store: { saveTimetableSlot: async (_building, slot) => void saved.push(slot) },
+      store: {
+        saveTimetableSlot: async (_building, slot) => void saved.push(slot),
+        recordPermanentPermissions: async () => new Map(),
+      },
       timetables,
     },
   );

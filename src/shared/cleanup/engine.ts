@@ -11,6 +11,10 @@
  * Exactly once per building and local date is the database's job (integration.lease_cleanup_runs);
  * while it talks to a building's SALTO server the cleanup holds the building's lease, shared with the
  * sync, so the two never write one access level at the same time.
+ *
+ * One access level, or one booking, that cannot be brought in line is reported in the run's failed
+ * details, and the run goes on with the others; only what concerns the building (its SALTO server
+ * unreachable, the lease lost, the database gone) ends its run.
  */
 import {
   isSaltoError,
@@ -20,9 +24,15 @@ import {
   type ZonePermission,
 } from '../salto/index.ts';
 import type { BuildingTimetables } from '../sync/building-timetables.ts';
-import { accessLevelRefused, reconcileAccessLevel } from '../sync/engine.ts';
+import { accessLevelRefused, errorText, isDatabaseUnavailable, reconcileAccessLevel } from '../sync/engine.ts';
 import type { AccessLevelWork, DesiredAccessLevel, ReconciledLevel, SaltoBuilding, SyncStore } from '../sync/store.ts';
-import { asZonePermission, classifyZoneChange, type WrittenRecord } from './classify.ts';
+import {
+  asZonePermission,
+  classifyZoneChange,
+  PermanentPermissions,
+  permanentReport,
+  type WrittenRecord,
+} from './classify.ts';
 import type { CleanupCounts, CleanupDetails, CleanupStore, LeasedRun, RunStatus } from './store.ts';
 
 export interface CleanupOptions {
@@ -98,7 +108,14 @@ async function cleanBuilding(run: LeasedRun, options: CleanupOptions): Promise<C
   const { store, syncStore, invocationId, leaseSeconds = 60, runLeaseSeconds = 600 } = options;
   const { buildingId } = run;
   const counts = emptyCounts();
-  const details: CleanupDetails = { cleared: [], handed_over: [], repaired: [], synced: [], failed: [] };
+  const details: CleanupDetails = {
+    cleared: [],
+    handed_over: [],
+    repaired: [],
+    synced: [],
+    failed: [],
+    permanent: [],
+  };
   let status: RunStatus = 'completed';
   let error: string | undefined;
   let leased = false;
@@ -155,9 +172,10 @@ async function cleanBuilding(run: LeasedRun, options: CleanupOptions): Promise<C
       store.recordSaltoIdsCheck(buildingId, [...knownZoneIds], [...actual.keys()]),
       store.accessLevels(buildingId).then(async (levels) => ({
         levels,
-        desired: await syncStore.desiredAccessLevels(
+        desired: await desiredOfAll(
           buildingId,
           levels.map((l) => l.accessLevelId),
+          options,
         ),
       })),
       store.writtenPermissions(buildingId),
@@ -165,27 +183,47 @@ async function cleanBuilding(run: LeasedRun, options: CleanupOptions): Promise<C
       syncStore.timetables(buildingId),
     ]);
     counts.unknown_ids = unknown.length;
+    const permanent = new PermanentPermissions();
     for (const level of levels) {
+      const { accessLevelId } = level;
       counts.access_levels_checked++;
       // Written only while a confirmed renewal of the lease is recent enough, and recorded in
       // batches while the next ones are written.
       levelRecorder.check();
       await heldLease.beforeWrite();
-      const reconciled = await cleanAccessLevel(building, level, {
-        current: actual.get(level.accessLevelId),
-        written: written.get(level.accessLevelId) ?? new Map(),
-        work: work.get(level.accessLevelId) ?? { accessLevelId: level.accessLevelId, generation: 0, attempts: 0 },
-        desired: desired.get(level.accessLevelId)!, // one per access level asked for
-        timetables,
-        knownZoneIds,
-        client,
-        options,
-        counts,
-        details,
-      });
-      if (reconciled) levelRecorder.add(reconciled);
+      try {
+        const reconciled = await cleanAccessLevel(building, level, {
+          current: actual.get(accessLevelId),
+          written: written.get(accessLevelId) ?? new Map(),
+          work: work.get(accessLevelId) ?? { accessLevelId, generation: 0, attempts: 0 },
+          // One per access level asked for; read on its own when the building's could not be read at once.
+          desired:
+            desired.get(accessLevelId) ??
+            (await syncStore.desiredAccessLevels(buildingId, [accessLevelId])).get(accessLevelId)!,
+          timetables,
+          knownZoneIds,
+          client,
+          options,
+          counts,
+          details,
+          permanent,
+        });
+        if (reconciled) levelRecorder.add(reconciled);
+      } catch (caught) {
+        // What concerns the building (SALTO unreachable, the lease lost, the database gone) ends its
+        // run; anything else is this access level's: reported, and the run goes on with the others.
+        if (caught instanceof RunFailed || isDatabaseUnavailable(caught)) throw caught;
+        if (isSaltoError(caught) && caught.kind === 'transient') throw caught;
+        const reason = `This access level could not be brought in line with the bookings (${errorText(caught)}); it is tried again at the next change of its bookings or the next nightly cleanup.`;
+        counts.failed++;
+        details.failed.push({ access_level_id: accessLevelId, reason });
+        options.log?.(`cleanup of building ${buildingId}, access level ${accessLevelId}: ${errorText(caught)}`);
+      }
     }
     await levelRecorder.drain();
+    // Permissions this project did not write, on facilities' zones: reported and flagged, never repaired.
+    const shared = await store.recordPermanentPermissionsCheck(buildingId, permanent);
+    details.permanent.push(...shared.map(permanentReport));
 
     counts.slots_recycled = await store.recycleTimetableSlots(buildingId);
   } catch (caught) {
@@ -208,6 +246,27 @@ async function cleanBuilding(run: LeasedRun, options: CleanupOptions): Promise<C
   }
   await store.finishRun(run.runId, invocationId, status, counts, details, error);
   return { ...run, status, counts, details, ...(error === undefined ? {} : { error }) };
+}
+
+/**
+ * What the bookings desire of every access level of the building, in one call. When that call fails
+ * (what one access level's bookings hold, say), an empty map: each access level is then read on its
+ * own, and only those whose reading fails fail.
+ */
+async function desiredOfAll(
+  buildingId: string,
+  accessLevelIds: string[],
+  options: CleanupOptions,
+): Promise<Map<string, DesiredAccessLevel>> {
+  try {
+    return await options.syncStore.desiredAccessLevels(buildingId, accessLevelIds);
+  } catch (error) {
+    if (isDatabaseUnavailable(error)) throw error;
+    options.log?.(
+      `cleanup of building ${buildingId}: reading what the bookings desire failed (${errorText(error)}); one access level at a time`,
+    );
+    return new Map();
+  }
 }
 
 const LOST_LEASE = 'The cleanup took too long and lost its lease on the building; the next call retries.';
@@ -369,6 +428,8 @@ interface AccessLevelContext {
   options: CleanupOptions;
   counts: CleanupCounts;
   details: CleanupDetails;
+  /** Collects the permissions of each access level this project did not write. */
+  permanent: PermanentPermissions;
 }
 
 /**
@@ -424,6 +485,7 @@ async function cleanAccessLevel(
   }
 
   const { result, written, failures } = reconciliation;
+  context.permanent.add(accessLevelId, reconciliation.notOurs);
   const desiredByZone = new Map(written.map((w) => [w.zoneId, w]));
   const actualByZone = new Map(context.current.map((p) => [p.zoneId, p]));
   for (const zoneId of [...result.removed, ...result.added, ...result.updated]) {

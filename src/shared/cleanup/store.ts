@@ -5,7 +5,7 @@
  */
 import type { Sql } from 'postgres';
 import type { AccessLevelWork } from '../sync/store.ts';
-import type { WrittenRecord } from './classify.ts';
+import type { PermanentPermissions, SharedZone, WrittenRecord } from './classify.ts';
 
 /** A cleanup run (integration.cleanup_runs) this invocation leased. */
 export interface LeasedRun {
@@ -36,6 +36,8 @@ export interface CleanupDetails {
   repaired: Record<string, unknown>[];
   synced: Record<string, unknown>[];
   failed: Record<string, unknown>[];
+  /** Facilities' zones that apartments' access levels hold with permissions this project did not write: kept, not repaired. */
+  permanent: Record<string, unknown>[];
 }
 
 export interface UnknownSaltoId {
@@ -151,6 +153,24 @@ export function createCleanupStore(sql: Sql) {
         saltoId: r.salto_id,
         facilityId: r.facility_id,
         apartmentId: r.apartment_id,
+      }));
+    },
+
+    /**
+     * Records what the run found of permissions this project did not write (the facilities' zones
+     * they flag: public.shared_facility_zones); returns each such zone, for the report.
+     */
+    async recordPermanentPermissionsCheck(buildingId: string, found: PermanentPermissions): Promise<SharedZone[]> {
+      const { held, checked } = found.toJson();
+      const rows = await sql<
+        { zone_id: string; facility_ids: string[]; facility_names: string[]; access_level_ids: string[] }[]
+      >`
+        select * from integration.record_permanent_permissions_check(${buildingId}, ${sql.json(held)}, ${checked}::text[])`;
+      return rows.map((r) => ({
+        zoneId: r.zone_id,
+        facilityIds: r.facility_ids,
+        facilityNames: r.facility_names,
+        accessLevelIds: r.access_level_ids,
       }));
     },
 

@@ -3,7 +3,7 @@
  *
  * Level-triggered and idempotent. For each access level in integration.access_level_work it computes
  * the desired zone permissions from the database, reads the access level from SALTO, and writes the
- * difference in one SaltoDBGroup.Update that keeps every zone permission this project does not manage.
+ * difference in one SaltoDBGroup.Update that keeps every zone permission this project did not write.
  * Safe to repeat, safe to crash at any point (the work row stays until the outcome is recorded, and a
  * lease expires).
  *
@@ -16,6 +16,14 @@
  * computes what the batch desires; later batches come with what they desire
  * (integration.due_access_level_work); an outcome is recorded, and the lease renewed, in one call
  * (integration.record_reconciled).
+ *
+ * Failure isolation: what one booking or access level holds never stops the others. A booking window
+ * SALTO cannot express fails its bookings alone (with the reason and an alert), and the access level's
+ * other zones are written; any other error with one access level (what the database computes for it, a
+ * value or a reply the engine cannot use, recording its outcome) fails that access level with the
+ * reason and the backoff, and the pass goes on. Only what concerns the whole building (its SALTO
+ * server unreachable, its lease lost, the database gone) ends its pass, and one building's failure
+ * never ends another's.
  */
 import { allocateTimetableSlots } from '../access/index.ts';
 import {
@@ -25,13 +33,20 @@ import {
   type SaltoError,
   type SetZonePermissionsResult,
   ShipCode,
-  setZonePermissions,
   writeZonePermissions,
   type ZonePermission,
 } from '../salto/index.ts';
 import { MAX_RETRY_MS, nextAttemptDelayMs } from './backoff.ts';
 import type { BuildingTimetables } from './building-timetables.ts';
-import { ALWAYS_KEY, type DesiredPermission, desiredPermission, zonePermission } from './desired.ts';
+import {
+  ALWAYS_KEY,
+  type DesiredPermission,
+  desiredPermissions,
+  heldZoneFailure,
+  ownedZones,
+  type UnwritableWindow,
+  zonePermission,
+} from './desired.ts';
 import type {
   AccessLevelWork,
   AlertInput,
@@ -89,6 +104,11 @@ const BATCH_SIZE = 50;
 /** Least time between two rounds started by wake-ups while buildings are being written. */
 const WOKEN_ROUND_GAP_MS = 100;
 
+/** Rounds that may fail in a row before the pass ends, and the wait before the next (doubling). */
+const FAILED_ROUNDS = 5;
+const FAILED_ROUND_DELAY_MS = 250;
+const FAILED_ROUND_MAX_DELAY_MS = 2_000;
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export async function runSync(options: SyncOptions): Promise<SyncReport> {
@@ -97,8 +117,12 @@ export async function runSync(options: SyncOptions): Promise<SyncReport> {
   const report: SyncReport = { buildings: 0, accessLevels: 0, writes: 0, unchanged: 0, retries: 0, failures: 0 };
   // The buildings this pass is writing, each by one task.
   const writing = new Map<string, Promise<void>>();
+  // Buildings whose task failed in this pass (not for SALTO or the lease: those end a building's
+  // work normally, with their backoff recorded).
+  const failed = new Set<string>();
   const active = () => [...writing.values()];
   let roundAt = 0;
+  let failedRounds = 0;
   // The next wake-up, no sooner than WOKEN_ROUND_GAP_MS after the last round (a burst of bookings
   // wakes the function once per transaction; later than that, at once: Deno warns of a negative
   // timeout); never, when nobody tells.
@@ -113,22 +137,55 @@ export async function runSync(options: SyncOptions): Promise<SyncReport> {
       const free = concurrency - writing.size;
       roundAt = Date.now();
       // Bookings' changes become access states and access level work first, a batch per round.
-      const {
-        leased: leasedBuildings,
-        changesLeft,
-        secondsUntilDue,
-      } = await store.takeWork(options.invocationId, options.leaseSeconds ?? 60, free, options.batchSize ?? BATCH_SIZE);
+      let round: Awaited<ReturnType<SyncStore['takeWork']>>;
+      try {
+        round = await store.takeWork(
+          options.invocationId,
+          options.leaseSeconds ?? 60,
+          free,
+          options.batchSize ?? BATCH_SIZE,
+        );
+        failedRounds = 0;
+      } catch (error) {
+        // A round concerns every building (it folds all their bookings' changes): one that failed for
+        // a reason of the moment (a deadlock, a booking deleted while its change was folded) is tried
+        // again shortly rather than leaving every building's work to the next wake-up. The database
+        // gone, or a round that keeps failing, ends the pass.
+        const delay = Math.min(FAILED_ROUND_MAX_DELAY_MS, FAILED_ROUND_DELAY_MS * 2 ** failedRounds);
+        failedRounds++;
+        if (isDatabaseUnavailable(error) || failedRounds > FAILED_ROUNDS || Date.now() + delay >= deadline) throw error;
+        options.log?.(`sync round failed (${errorText(error)}); trying again in ${delay} ms`);
+        await sleep(delay);
+        continue;
+      }
+      const { leased: leasedBuildings, changesLeft, secondsUntilDue } = round;
+      let started = 0;
       for (const leased of leasedBuildings) {
         const { buildingId } = leased.building;
         // Leased again while its task still writes it (its lease had run out, say): that task goes on
         // and takes the new work in its next batch; two tasks would write one SALTO at once.
         if (writing.has(buildingId)) continue;
+        if (failed.has(buildingId)) {
+          // Failed once in this pass: the next pass tries again (released now, not held idle).
+          await store.releaseLease(buildingId, options.invocationId);
+          continue;
+        }
         report.buildings++;
+        started++;
         writing.set(
           buildingId,
-          syncBuilding(leased, options, report, deadline).finally(() => writing.delete(buildingId)),
+          syncBuilding(leased, options, report, deadline)
+            .catch((error: unknown) => {
+              // One building's failure (its database reads, say) is that building's: the others go on.
+              failed.add(buildingId);
+              report.failures++;
+              options.log?.(`building ${buildingId}: sync pass failed: ${errorText(error)}`);
+            })
+            .finally(() => writing.delete(buildingId)),
         );
       }
+      // Only buildings that failed in this pass were due: they wait for the next one.
+      if (started === 0 && writing.size === 0 && leasedBuildings.length > 0 && !changesLeft) break;
       if (writing.size >= concurrency) {
         await Promise.race(active());
         continue;
@@ -150,16 +207,16 @@ export async function runSync(options: SyncOptions): Promise<SyncReport> {
     }
     await Promise.all(active());
   } finally {
-    // A round or a building that failed (the database gone, say) ends the pass, but not before the
-    // buildings still being written are done: left running, they would write under leases that
-    // could run out, beside the invocation that takes their buildings next.
+    // A round that failed (the database gone, say) ends the pass, but not before the buildings still
+    // being written are done: left running, they would write under leases that could run out, beside
+    // the invocation that takes their buildings next.
     await Promise.allSettled(active());
   }
   return report;
 }
 
 async function syncBuilding(leased: LeasedBuilding, options: SyncOptions, report: SyncReport, deadline: number) {
-  const { store, invocationId, leaseSeconds = 60, batchSize = BATCH_SIZE } = options;
+  const { store, invocationId, leaseSeconds = 60 } = options;
   const { building, due: firstDue } = leased;
   const { buildingId } = building;
   let client: SaltoClient | undefined;
@@ -176,28 +233,15 @@ async function syncBuilding(leased: LeasedBuilding, options: SyncOptions, report
     // the way from a booking to the door each takes about as long as the other.
     const first = firstDue[0];
     const firstRead = first && readAhead(client, first.accessLevelId);
-    const { timetables, desired: firstDesired } = await store.desiredAccessLevelsAndTimetables(
-      buildingId,
-      firstDue.map((work) => work.accessLevelId),
-    );
-    const firstBatch = firstDue.map((work) => ({ work, desired: firstDesired.get(work.accessLevelId)! }));
-    for (
-      let due = firstBatch;
-      due.length > 0 && Date.now() < deadline;
-      due = await store.dueWork(buildingId, batchSize)
-    ) {
-      for (const { work, desired } of due) {
+    const { timetables, firstBatch } = await firstBatchOf(building, firstDue, options);
+    for (let due = firstBatch; due.length > 0 && Date.now() < deadline; due = await nextBatch(buildingId, options)) {
+      for (const level of due) {
+        const { work } = level;
         const current = work === first ? firstRead : undefined;
-        const { outcome, leased } = await syncAccessLevel(
-          building,
-          work,
-          desired,
-          timetables,
-          client,
-          lease,
-          options,
-          current,
-        );
+        const { outcome, leased } =
+          'error' in level
+            ? await accessLevelFailed(building, work, level.error, lease, options)
+            : await syncAccessLevel(building, work, level.desired, timetables, client, lease, options, current);
         report.accessLevels++;
         report[outcome]++;
         if (outcome === 'retries') return; // the server is failing: the rest of the building waits for the backoff
@@ -208,6 +252,66 @@ async function syncBuilding(leased: LeasedBuilding, options: SyncOptions, report
     await client?.close().catch(() => {});
     await store.releaseLease(buildingId, invocationId);
   }
+}
+
+/** Due access level work with what its bookings desire, or why that could not be read. */
+type DueLevel = { work: AccessLevelWork; desired: DesiredAccessLevel } | { work: AccessLevelWork; error: unknown };
+
+/**
+ * The building's timetable slots and what the first batch desires, in one call. When that call fails
+ * (what one access level's bookings hold, say), each access level is read on its own: only those
+ * whose reading fails fail.
+ */
+async function firstBatchOf(
+  building: SaltoBuilding,
+  firstDue: readonly AccessLevelWork[],
+  options: SyncOptions,
+): Promise<{ timetables: BuildingTimetables; firstBatch: DueLevel[] }> {
+  const { store } = options;
+  const ids = firstDue.map((work) => work.accessLevelId);
+  try {
+    const { timetables, desired } = await store.desiredAccessLevelsAndTimetables(building.buildingId, ids);
+    return { timetables, firstBatch: firstDue.map((work) => ({ work, desired: desired.get(work.accessLevelId)! })) };
+  } catch (error) {
+    if (isDatabaseUnavailable(error)) throw error;
+    options.log?.(
+      `building ${building.buildingId}: reading what the batch desires failed (${errorText(error)}); one at a time`,
+    );
+    return {
+      timetables: await store.timetables(building.buildingId),
+      firstBatch: await oneByOne(building.buildingId, firstDue, options),
+    };
+  }
+}
+
+/** The building's next due batch with what it desires; one access level at a time when the batch cannot be read. */
+async function nextBatch(buildingId: string, options: SyncOptions): Promise<DueLevel[]> {
+  const { store, batchSize = BATCH_SIZE } = options;
+  try {
+    return await store.dueWork(buildingId, batchSize);
+  } catch (error) {
+    if (isDatabaseUnavailable(error)) throw error;
+    options.log?.(`building ${buildingId}: reading the due batch failed (${errorText(error)}); one at a time`);
+    return oneByOne(buildingId, await store.dueAccessLevelWork(buildingId, batchSize), options);
+  }
+}
+
+async function oneByOne(
+  buildingId: string,
+  due: readonly AccessLevelWork[],
+  options: SyncOptions,
+): Promise<DueLevel[]> {
+  const levels: DueLevel[] = [];
+  for (const work of due) {
+    try {
+      const desired = await options.store.desiredAccessLevels(buildingId, [work.accessLevelId]);
+      levels.push({ work, desired: desired.get(work.accessLevelId)! });
+    } catch (error) {
+      if (isDatabaseUnavailable(error)) throw error;
+      levels.push({ work, error });
+    }
+  }
+  return levels;
 }
 
 type Outcome = 'writes' | 'unchanged' | 'retries' | 'failures';
@@ -240,11 +344,12 @@ async function syncAccessLevel(
       timetables,
       current: current && (await current),
     });
-    const leased = await store.recordReconciled(buildingId, work, written, failures, alerts, lease);
+    // SALTO holds it now, recorded or not: the rest of the pass never recycles the slots it uses.
     timetables.recordWritten(
       accessLevelId,
       written.map((w) => w.timetableId),
     );
+    const leased = await store.recordReconciled(buildingId, work, written, failures, alerts, lease);
     return { outcome: result.written ? 'writes' : failures.length > 0 ? 'failures' : 'unchanged', leased };
   } catch (error) {
     if (isSaltoError(error) && error.kind === 'transient') {
@@ -260,8 +365,67 @@ async function syncAccessLevel(
       await store.recordAccessLevelFailed(buildingId, work, reason, alerts);
       return { outcome: 'failures', leased: await store.renewLease(buildingId, lease.invocation, lease.seconds) };
     }
-    throw error;
+    return accessLevelFailed(building, work, error, lease, options);
   }
+}
+
+/**
+ * Anything else that went wrong with one access level (what its bookings hold, a value or a reply the
+ * engine cannot use, the recording of its outcome) is that access level's: it is tried again after
+ * the backoff, with the reason recorded, and the building's other access levels go on. An error that
+ * says the database is unavailable, or one recording this fails with, concerns the building: it ends
+ * the building's pass.
+ */
+async function accessLevelFailed(
+  building: SaltoBuilding,
+  work: AccessLevelWork,
+  error: unknown,
+  lease: BuildingLease,
+  options: SyncOptions,
+): Promise<{ outcome: Outcome; leased: boolean }> {
+  if (isDatabaseUnavailable(error)) throw error;
+  const { buildingId } = building;
+  const retryAt = new Date(Date.now() + nextAttemptDelayMs(work.attempts));
+  const message = errorText(error);
+  options.log?.(
+    `building ${buildingId}, access level ${work.accessLevelId}: ${message}; tried again at ${retryAt.toISOString()}`,
+  );
+  const leased = await options.store.recordAccessLevelError(buildingId, work, retryAt, message, lease);
+  return { outcome: 'failures', leased };
+}
+
+/** An error as one line for logs and last_error (bounded: it may quote a whole reply). */
+export function errorText(error: unknown): string {
+  const text =
+    error instanceof Error ? `${error.name === 'Error' ? '' : `${error.name}: `}${error.message}` : String(error);
+  return text.replace(/\s+/g, ' ').slice(0, 500);
+}
+
+/**
+ * SQLSTATEs that concern the database as a whole, not one statement: connection exceptions,
+ * insufficient resources, a shutdown or restart (57P, not a statement cancelled: 57014), system errors.
+ */
+const DATABASE_UNAVAILABLE_SQLSTATE = /^(08|53|57P|58)/;
+/** The database client's own codes for a connection that is gone (postgres.js), and the socket's. */
+const DATABASE_UNAVAILABLE_CODES = new Set([
+  'CONNECTION_CLOSED',
+  'CONNECTION_ENDED',
+  'CONNECTION_DESTROYED',
+  'CONNECT_TIMEOUT',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+]);
+
+/** True when an error says the database cannot be used at all (rather than refusing one statement). */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string') return false;
+  return (
+    DATABASE_UNAVAILABLE_CODES.has(code) || (/^[0-9A-Z]{5}$/.test(code) && DATABASE_UNAVAILABLE_SQLSTATE.test(code))
+  );
 }
 
 /** The reason (and alert) when SALTO refuses an access level outright: unknown (code 11) or otherwise. */
@@ -302,8 +466,8 @@ export function accessLevelRefused(
 
 export interface ReconcileOptions {
   client: SaltoClient;
-  /** Records timetable slots as they are written. */
-  store: Pick<SyncStore, 'saveTimetableSlot'>;
+  /** Records timetable slots as they are written, and permanent permissions met on facilities' zones. */
+  store: Pick<SyncStore, 'saveTimetableSlot' | 'recordPermanentPermissions'>;
   /** The building's slots, kept current here as slots are written (the caller records the permissions). */
   timetables: BuildingTimetables;
   /** The access level's zone permissions as just read from SALTO (say, by listAccessLevels); read here when absent. */
@@ -315,19 +479,25 @@ export interface ReconcileOptions {
 export interface AccessLevelReconciliation {
   /** What SALTO held before, which managed zones were added, updated or removed, and whether a write was sent. */
   result: SetZonePermissionsResult;
-  /** The permissions the bookings ask for (including those that failed). */
+  /**
+   * The permissions the bookings ask for (including those that failed for their zone or timetable;
+   * not the windows SALTO cannot express, which are among the failures).
+   */
   desired: DesiredPermission[];
   /** What SALTO now holds for the zones written. */
   written: WrittenPermission[];
   failures: ZoneFailure[];
   alerts: AlertInput[];
+  /** The access level's permissions this project did not write, kept as read (ownedZones). */
+  notOurs: readonly ZonePermission[];
 }
 
 /**
  * Brings one access level in line with the bookings: what they desire of it (zone windows and managed
  * zones, read by the caller for many access levels at once), timetable slots, one read (unless
- * `current` is given) and at most one write to SALTO, keeping every zone permission this project does
- * not manage. Records nothing but timetable slots: the caller records the outcome (the sync with its
+ * `current` is given) and at most one write to SALTO, keeping every zone permission this project did
+ * not write (bookings that need such a zone fail). Records nothing but timetable slots and permanent
+ * permissions met on facilities' zones: the caller records the outcome (the sync with its
  * work row, the nightly cleanup with its report). Rejects with SaltoError when SALTO fails or refuses
  * the access level as a whole.
  */
@@ -339,9 +509,27 @@ export async function reconcileAccessLevel(
 ): Promise<AccessLevelReconciliation> {
   const { buildingId } = building;
   const { client } = options;
-  const managed = desiredLevel.managed;
-  const desired = desiredLevel.windows.map((w) => desiredPermission(w, building.timeZone));
-  const { slotOf, failures, alerts } = await assignTimetables(building, accessLevelId, desired, options);
+  const { desired, unwritable } = desiredPermissions(desiredLevel.windows, building.timeZone);
+  // Only permissions this project wrote are changed or removed (ownedZones): a zone SALTO holds with a
+  // permission it did not write is written back as read, and the bookings that need it fail.
+  const current = options.current ?? (await client.readAccessLevel(accessLevelId)).zonePermissions;
+  const owned = ownedZones(current, desired, desiredLevel.managed, options.timetables.writtenSlots());
+  const managed = owned.ours;
+  const { slotOf, failures, alerts } = await assignTimetables(building, accessLevelId, owned.writable, options);
+  if (owned.held.length > 0) {
+    const notOurs = owned.notOurs.map((p) => p.zoneId);
+    const holders = await options.store.recordPermanentPermissions(buildingId, accessLevelId, notOurs);
+    for (const p of owned.held) {
+      const { failure, alert } = heldZoneFailure(buildingId, accessLevelId, p, holders.get(p.zoneId) ?? 1);
+      failures.push(failure);
+      alerts.push(alert);
+    }
+  }
+  for (const refused of unwritable) {
+    const { failure, alert } = unwritableWindow(buildingId, refused);
+    failures.push(failure);
+    alerts.push(alert);
+  }
 
   const failedZones = new Set(failures.flatMap((f) => f.zoneIds));
   let writable = desired.filter((p) => !failedZones.has(p.zoneId));
@@ -357,9 +545,7 @@ export async function reconcileAccessLevel(
   let permissions = writable.map((p) => zonePermission(p, slotOf.get(p.timetableKey) ?? 0));
   let result: SetZonePermissionsResult;
   try {
-    result = options.current
-      ? await writeZonePermissions(client, accessLevelId, options.current, permissions, managed)
-      : await setZonePermissions(client, accessLevelId, permissions, managed);
+    result = await writeZonePermissions(client, accessLevelId, current, permissions, managed);
   } catch (error) {
     // Code 11 on the write: a Zone ID SALTO does not know. Find which, fail only its bookings, and
     // write the others.
@@ -369,7 +555,8 @@ export async function reconcileAccessLevel(
     if (writable.every((p) => known.has(p.zoneId))) throw error;
     failUnknownZones(known);
     permissions = writable.map((p) => zonePermission(p, slotOf.get(p.timetableKey) ?? 0));
-    result = await setZonePermissions(client, accessLevelId, permissions, managed);
+    // The refused write changed nothing: what was read still holds (the building's lease is ours).
+    result = await writeZonePermissions(client, accessLevelId, current, permissions, managed);
   }
 
   const written: WrittenPermission[] = writable.map((p, i) => ({
@@ -383,7 +570,31 @@ export async function reconcileAccessLevel(
     exact: p.exact,
     notes: p.notes,
   }));
-  return { result, desired, written, failures, alerts };
+  return { result, desired, written, failures, alerts, notOurs: owned.notOurs };
+}
+
+/**
+ * A window SALTO cannot express (no end, past the dates SALTO holds, no length): its bookings fail
+ * with the reason, and managers are alerted as for any booking whose access is not in place. The
+ * zone is left out of the write, so a permission written for it before is removed.
+ */
+function unwritableWindow(buildingId: string, refused: UnwritableWindow): { failure: ZoneFailure; alert: AlertInput } {
+  const { window, reason } = refused;
+  return {
+    failure: { zoneIds: [window.zoneId], bookingIds: window.bookingIds, reason },
+    alert: {
+      kind: 'access_not_in_place',
+      dedupeKey: `unwritable_window:${buildingId}:${window.bookingIds[0]}`,
+      bookingId: window.bookingIds[0],
+      details: {
+        reason: 'window_not_writable',
+        zone_id: window.zoneId,
+        facility_id: window.facilityId,
+        booking_ids: window.bookingIds,
+        why: reason,
+      },
+    },
+  };
 }
 
 function unknownZone(buildingId: string, p: DesiredPermission): { failure: ZoneFailure; alert: AlertInput } {

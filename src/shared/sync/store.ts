@@ -33,7 +33,10 @@ export type BuildingContext =
 /** What the bookings ask of one access level, and the zones of it this project manages. */
 export interface DesiredAccessLevel {
   windows: DesiredZoneWindow[];
-  /** Every zone whose permission this project may add, change or remove (others are left alone). */
+  /**
+   * The zones whose permission this project wrote (integration.written_permissions): it may change or
+   * remove only these, and add a permission only where SALTO holds none (desired.ts, ownedZones).
+   */
   managed: string[];
 }
 
@@ -181,6 +184,19 @@ export function createSyncStore(sql: Sql) {
     },
 
     /**
+     * The building's due access level work (up to `limit`, oldest first), without what is desired:
+     * for when reading what the batch desires failed, to read it one access level at a time.
+     */
+    async dueAccessLevelWork(buildingId: string, limit: number): Promise<AccessLevelWork[]> {
+      const rows = await sql<AccessLevelWorkRow[]>`
+        select access_level_id, generation, attempts from integration.access_level_work
+        where building_id = ${buildingId} and not_before <= integration.now()
+        order by requested_at, access_level_id
+        limit ${limit}`;
+      return rows.map(accessLevelWork);
+    },
+
+    /**
      * What the bookings ask of each access level (desired zone windows) and which of its zones this
      * project manages, for many access levels of a building in one round trip.
      */
@@ -225,6 +241,21 @@ export function createSyncStore(sql: Sql) {
     async saveTimetableSlot(buildingId: string, slot: number, key: string, intervals: unknown, written: boolean) {
       await sql`
         select integration.save_timetable_slot(${buildingId}, ${slot}, ${key}, ${sql.json(intervals as never)}, ${written})`;
+    },
+
+    /**
+     * Records the zones SALTO holds for an access level with permissions this project did not write
+     * (those a facility names flag it); returns, per such zone, how many access levels hold it so.
+     */
+    async recordPermanentPermissions(
+      buildingId: string,
+      accessLevelId: string,
+      zoneIds: readonly string[],
+    ): Promise<Map<string, number>> {
+      const rows = await sql<{ zone_id: string; access_levels: number }[]>`
+        select zone_id, access_levels
+        from integration.record_permanent_permissions(${buildingId}, ${accessLevelId}, ${[...zoneIds]}::text[])`;
+      return new Map(rows.map((r) => [r.zone_id, r.access_levels]));
     },
 
     /**
@@ -274,6 +305,24 @@ export function createSyncStore(sql: Sql) {
         await insertAlerts(tx, buildingId, alerts);
         await finishWork(tx, buildingId, work);
       });
+    },
+
+    /**
+     * An access level that failed for a reason of its own (integration.record_access_level_error): it
+     * is tried again at `retryAt`, the building's other work goes on. Renews the building's lease in
+     * the same call; false when the caller no longer holds it.
+     */
+    async recordAccessLevelError(
+      buildingId: string,
+      work: AccessLevelWork,
+      retryAt: Date,
+      error: string,
+      lease: BuildingLease,
+    ): Promise<boolean> {
+      const [row] = await sql<{ leased: boolean }[]>`
+        select integration.record_access_level_error(${buildingId}, ${work.accessLevelId}, ${error}, ${retryAt},
+          ${lease.invocation}, make_interval(secs => ${lease.seconds})) as leased`;
+      return row?.leased ?? false;
     },
 
     /** No SALTO server is configured for the building: its work waits, and its bookings say why. */

@@ -5,7 +5,7 @@ begin;
 \ir ../../helpers.sql
 create extension if not exists pgtap with schema extensions;
 set local search_path = public, extensions;
-select plan(9);
+select plan(10);
 
 -- Work pending from outside this test is not its business: set it aside (rolled back at the end), and
 -- hold the queues until then, so that no change or work committed meanwhile by others (a round folds
@@ -67,10 +67,22 @@ select tests.building_id('Alpha Towers'),
        tests.facility_id('Alpha gym')
 from generate_series(1, integration.fold_batch() + 1) as i;
 delete from integration.building_leases where leased_by = '00000000-0000-4000-8000-00000000a001';
+-- Beta Court has due work and nothing left to fold.
+insert into integration.access_level_work (building_id, access_level_id) values (tests.building_id('Beta Court'), 'B-TEST');
+create temporary table full_round on commit drop as
+  select leased_buildings, changes_left
+  from integration.take_work('00000000-0000-4000-8000-00000000a003', interval '1 minute', 10, 50);
 select results_eq(
-  $$ select leased_buildings, changes_left from integration.take_work('00000000-0000-4000-8000-00000000a003', interval '1 minute', 10, 50) $$,
-  $$ values ('[]'::jsonb, true) $$,
-  'a round that folds a full batch says more changes may be left, and leases nothing until they are folded'
+  $$ select changes_left, leased_buildings @> jsonb_build_array(jsonb_build_object('building',
+       jsonb_build_object('building_id', tests.building_id('Alpha Towers')))) from full_round $$,
+  $$ values (true, false) $$,
+  'a round that folds a full batch says more changes may be left, and does not lease a building whose changes are not all folded'
+);
+select is(
+  (select leased_buildings @> jsonb_build_array(jsonb_build_object('building',
+     jsonb_build_object('building_id', tests.building_id('Beta Court')))) from full_round),
+  true,
+  'while another building, its changes folded, is leased in the same round: one building''s backlog holds no other back'
 );
 select is(
   (select count(*)::int from integration.booking_changes

@@ -1,0 +1,36 @@
+-- integration.apply_booking_changes takes each building's oldest changes in turn: a building that
+-- committed more changes than a batch holds delays another building's change by one batch at most.
+begin;
+\ir ../../helpers.sql
+create extension if not exists pgtap with schema extensions;
+set local search_path = public, extensions;
+select plan(3);
+
+-- Changes pending from outside this test are not its business: set them aside (rolled back at the
+-- end), and hold the queue so that nothing committed meanwhile joins this test's folds.
+lock table integration.booking_changes in exclusive mode;
+delete from integration.booking_changes;
+select tests.create_two_buildings();
+select integration.apply_booking_changes(null);
+
+-- Alpha Towers commits a batch and a half of changes, then Beta Court one.
+insert into integration.booking_changes (building_id, apartment_id, facility_id)
+select tests.building_id('Alpha Towers'), tests.apartment_id('A-101'), tests.facility_id('Alpha gym')
+from generate_series(1, integration.fold_batch() * 3 / 2);
+insert into integration.booking_changes (building_id, apartment_id, facility_id)
+values (tests.building_id('Beta Court'), tests.apartment_id('B-101'), tests.facility_id('Beta gym'));
+
+select is(integration.apply_booking_changes(), integration.fold_batch(), 'a fold takes one batch');
+select is(
+  (select count(*)::int from integration.booking_changes where building_id = tests.building_id('Beta Court')),
+  0,
+  'and Beta Court''s change, committed after all of Alpha Towers'' changes, is in it'
+);
+select is(
+  (select count(*)::int from integration.booking_changes where building_id = tests.building_id('Alpha Towers')),
+  integration.fold_batch() * 3 / 2 - (integration.fold_batch() - 1),
+  'while Alpha Towers'' remaining changes wait for the next fold'
+);
+
+select * from finish();
+rollback;
