@@ -195,7 +195,19 @@ async function main() {
       if (schemaChanges) {
         const file = join(from.dir, 'migra.sql');
         writeFileSync(file, schemaChanges);
-        psql({ file }, from);
+        try {
+          psql({ file }, from);
+        } catch (error) {
+          // migra orders some statements wrongly (a check constraint before the function it calls):
+          // its statements are kept for the developer to reorder; what migra leaves out cannot be
+          // compared until they apply.
+          writeFileSync(target, `${HEADER(name)}\n${schemaChanges}\n`);
+          throw new Error(
+            `Wrote ${relative(repoRoot, target)} with migra's statements only: they do not apply in migra's order. ` +
+              `Reorder them (each function before what uses it), then add what migra leaves out (comments, function and column ` +
+              `privileges, cron jobs); npm test's check shows what still differs. ${(error as Error).message}`,
+          );
+        }
       }
       return [schemaChanges, ...catalogStatements(from, to)].filter(Boolean).join('\n\n');
     }),
