@@ -69,6 +69,40 @@ export type Database = {
           },
         ]
       }
+      booking_policies: {
+        Row: {
+          building_id: string
+          max_booking_length: string
+          max_days_ahead: number
+          max_unfinished_per_apartment: number
+          max_unfinished_per_facility: number
+          updated_at: string
+        }
+        Insert: {
+          building_id: string
+          max_booking_length?: string
+          max_days_ahead?: number
+          max_unfinished_per_apartment?: number
+          max_unfinished_per_facility?: number
+          updated_at?: string
+        }
+        Update: {
+          building_id?: string
+          max_booking_length?: string
+          max_days_ahead?: number
+          max_unfinished_per_apartment?: number
+          max_unfinished_per_facility?: number
+          updated_at?: string
+        }
+        Relationships: [
+          {
+            foreignKeyName: "booking_policies_building_id_fkey"
+            columns: ["building_id"]
+            referencedRelation: "buildings"
+            referencedColumns: ["id"]
+          },
+        ]
+      }
       bookings: {
         Row: {
           apartment_id: string
@@ -119,6 +153,12 @@ export type Database = {
             referencedRelation: "facilities"
             referencedColumns: ["id", "building_id"]
           },
+          {
+            foreignKeyName: "bookings_facility_in_building_fkey"
+            columns: ["facility_id", "building_id"]
+            referencedRelation: "shared_facility_zones"
+            referencedColumns: ["facility_id", "building_id"]
+          },
         ]
       }
       building_managers: {
@@ -148,7 +188,6 @@ export type Database = {
       }
       buildings: {
         Row: {
-          alert_emails: string[]
           created_at: string
           id: string
           name: string
@@ -156,7 +195,6 @@ export type Database = {
           updated_at: string
         }
         Insert: {
-          alert_emails?: string[]
           created_at?: string
           id?: string
           name: string
@@ -164,7 +202,6 @@ export type Database = {
           updated_at?: string
         }
         Update: {
-          alert_emails?: string[]
           created_at?: string
           id?: string
           name?: string
@@ -245,6 +282,7 @@ export type Database = {
       alert_email_settings: {
         Row: {
           access_lead_time: string | null
+          alert_emails: string[] | null
           building_id: string | null
           enabled_kinds: string[] | null
           quiet_hours_end: string | null
@@ -254,6 +292,7 @@ export type Database = {
         }
         Insert: {
           access_lead_time?: string | null
+          alert_emails?: string[] | null
           building_id?: string | null
           enabled_kinds?: string[] | null
           quiet_hours_end?: string | null
@@ -263,6 +302,7 @@ export type Database = {
         }
         Update: {
           access_lead_time?: string | null
+          alert_emails?: string[] | null
           building_id?: string | null
           enabled_kinds?: string[] | null
           quiet_hours_end?: string | null
@@ -305,6 +345,12 @@ export type Database = {
             columns: ["facility_id", "building_id"]
             referencedRelation: "facilities"
             referencedColumns: ["id", "building_id"]
+          },
+          {
+            foreignKeyName: "bookings_facility_in_building_fkey"
+            columns: ["facility_id", "building_id"]
+            referencedRelation: "shared_facility_zones"
+            referencedColumns: ["facility_id", "building_id"]
           },
         ]
       }
@@ -370,6 +416,27 @@ export type Database = {
           unknown_ids?: number | null
         }
         Relationships: []
+      }
+      shared_facility_zones: {
+        Row: {
+          access_level_ids: string[] | null
+          access_levels: number | null
+          building_id: string | null
+          facility_id: string | null
+          facility_name: string | null
+          first_seen_at: string | null
+          last_checked_at: string | null
+          reason: string | null
+          zone_id: string | null
+        }
+        Relationships: [
+          {
+            foreignKeyName: "facilities_building_id_fkey"
+            columns: ["building_id"]
+            referencedRelation: "buildings"
+            referencedColumns: ["id"]
+          },
+        ]
       }
       unknown_salto_ids: {
         Row: {
