@@ -95,7 +95,8 @@ begin
     return null;
   end if;
   return net.http_post(
-    url => project_url || '/functions/v1/' || p_function,
+    -- The project URL as set, with or without a trailing slash.
+    url => pg_catalog.rtrim(project_url, '/') || '/functions/v1/' || p_function,
     body => p_body,
     headers => pg_catalog.jsonb_build_object('Content-Type', 'application/json', 'Authorization', authorization_header),
     timeout_milliseconds => 5000
@@ -238,3 +239,27 @@ select cron.schedule('salto-sync-every-minute', '* * * * *', 'select integration
 select cron.schedule('salto-nightly-cleanup', '*/5 * * * *', 'select integration.wake_cleanup()');
 
 select cron.schedule('send-alerts-every-minute', '* * * * *', 'select integration.alerts_tick()');
+
+-- pg_cron records every run of every job (about 3,200 a day for the three above) and never forgets
+-- one: a week of history is kept, for looking into a failing job.
+create function integration.purge_cron_history()
+returns integer
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  purged integer;
+begin
+  delete from cron.job_run_details as d where d.end_time < pg_catalog.now() - interval '7 days';
+  get diagnostics purged = row_count;
+  return purged;
+end;
+$$;
+comment on function integration.purge_cron_history() is
+  'Daily (pg_cron): forgets pg_cron''s records of job runs that ended more than 7 days ago; returns how '
+  'many.';
+revoke execute on function integration.purge_cron_history() from public;
+grant execute on function integration.purge_cron_history() to service_role;
+
+select cron.schedule('purge-cron-history-daily', '17 3 * * *', 'select integration.purge_cron_history()');
