@@ -265,6 +265,11 @@ export async function expectAlertsEmailedOnce(sql: Sql, building: TestBuilding, 
       last = rows.filter((r) => r.status !== 'sent');
       const reported = rows.reduce((sum, r) => sum + r.alerts, 0);
       if (reported === alerts.length && rows.every((r) => r.status === 'sent')) return rows;
+      // A building's next digest of a kind waits a minute after the last one (tests/hostile/alert-floods
+      // shows that); here only "each alert emailed once" matters, so it is due now.
+      await sql`
+        update integration.email_outbox set next_attempt_at = now()
+        where building_id = ${building.id} and status = 'pending' and next_attempt_at > now()`;
       await sendAlertsNow().catch(() => undefined);
       return undefined;
     },
