@@ -9,6 +9,7 @@ import { repoRoot } from '../local/config.ts';
 import { down, isUp, status, up } from '../local/stack.ts';
 import { bookingLatency } from './booking-latency.ts';
 import { burstThroughput, callsPerBooking } from './burst.ts';
+import { floodFairness } from './flood-fairness.ts';
 import { nightlyCleanup } from './nightly-cleanup.ts';
 import { rlsCost } from './rls-cost.ts';
 import { type BenchResult, connect } from './support.ts';
@@ -21,6 +22,7 @@ const benchmarks = [
   { key: 'burst', run: burstThroughput },
   { key: 'cleanup', run: nightlyCleanup },
   { key: 'rls', run: rlsCost },
+  { key: 'flood', run: floodFairness },
 ];
 
 function machine() {

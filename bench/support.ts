@@ -151,6 +151,20 @@ export async function createBuildings(
 export async function dropBuildings(sql: Sql, buildings: BenchBuilding[]) {
   const ids = buildings.map((b) => b.id);
   if (ids.length === 0) return;
+  // A fold deciding these buildings' bookings locks them against deletion; a bulk delete that meets
+  // one in the other order is the one PostgreSQL aborts (deadlock): it is tried again.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await deleteBuildings(sql, ids);
+      break;
+    } catch (error) {
+      if ((error as { code?: string }).code !== '40P01' || attempt === 5) throw error;
+    }
+  }
+  await Promise.all(buildings.map((b) => b.simulator?.close()));
+}
+
+async function deleteBuildings(sql: Sql, ids: string[]) {
   await sql.begin(async (tx) => {
     // Deleting in bulk: the per-row triggers would only queue work for buildings about to vanish.
     await tx`alter table public.bookings disable trigger sync_salto_access`;
@@ -163,7 +177,6 @@ export async function dropBuildings(sql: Sql, buildings: BenchBuilding[]) {
     // Changes the bench's bookings left unfolded (their wake-ups went nowhere) must not hold up the next benchmark.
     await tx`delete from integration.booking_changes where building_id = any (${ids}::uuid[])`;
   });
-  await Promise.all(buildings.map((b) => b.simulator?.close()));
 }
 
 /** One booking transaction as the connecX app writes it (service role, single-row insert). */
