@@ -322,12 +322,8 @@ begin
       p.holder_booking_ids
     from candidate as c
     -- Each by its key (LIMIT 1: not merged into the join, which could then read the pair's bookings
-    -- from the pair's side, history and all), locked against deletion until the fold commits: a
-    -- booking deleted meanwhile is skipped (its change decides it), never written a state it could not
-    -- keep (booking_access references it).
-    cross join lateral (
-      select one.* from public.bookings as one where one.id = c.booking_id limit 1 for key share
-    ) as b
+    -- from the pair's side, history and all).
+    cross join lateral (select one.* from public.bookings as one where one.id = c.booking_id limit 1) as b
     -- A booking moved to another apartment or facility is decided with the pair it belongs to now.
     join pair on pair.apartment_id = b.apartment_id and pair.facility_id = b.facility_id
     left join grouped as p on p.booking_id = b.id
