@@ -101,7 +101,7 @@ export function readSettings(): StackSettings | undefined {
   return existsSync(paths.stackJson) ? (JSON.parse(readFileSync(paths.stackJson, 'utf8')) as StackSettings) : undefined;
 }
 
-export const databaseUrl = (s: StackSettings) =>
+export const databaseUrl = (s: Pick<StackSettings, 'dbPort' | 'dbPassword'>) =>
   `postgresql://postgres:${encodeURIComponent(s.dbPassword)}@${LOOPBACK}:${s.dbPort}/postgres?sslmode=disable`;
 
 export const supabaseUrl = (s: StackSettings) => `http://${LOOPBACK}:${s.functionsPort}`;

@@ -7,7 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { paths, repoRoot } from './config.ts';
 import { applyMigrations, psql } from './postgres.ts';
-import type { ScratchCluster } from './scratch-cluster.ts';
+import { type ScratchCluster, withScratchCluster } from './scratch-cluster.ts';
 
 /** The schemas this project defines; the stand-ins' schemas (auth, vault, net, cron) are not ours. */
 export const OWN_SCHEMAS = ['public', 'private', 'integration'];
@@ -137,9 +137,8 @@ export function editedMigrations(): string[] | null {
   return edited;
 }
 
-/** squawk's findings on every migration after the baseline ('' when none). */
-export function lintMigrations(): string {
-  const files = migrationFiles().slice(1);
+/** squawk's findings on the given migrations, by default every one after the baseline ('' when none). */
+export function lintMigrations(files = migrationFiles().slice(1)): string {
   if (files.length === 0) return '';
   const result = spawnSync(paths.bin('squawk'), ['--config', join(repoRoot, '.squawk.toml'), ...files], {
     cwd: repoRoot,
@@ -147,4 +146,22 @@ export function lintMigrations(): string {
     env: { ...process.env, NO_COLOR: '1' },
   });
   return result.status === 0 ? '' : `${result.stdout}${result.stderr}`;
+}
+
+/**
+ * How the database built from supabase/migrations differs from the one built from supabase/schemas
+ * ('' when they are the same), each built in a scratch cluster of its own.
+ */
+export async function definitionDifferences(): Promise<string> {
+  const [fromMigrations, fromSchemas] = await Promise.all([
+    withScratchCluster('migrations', async (c) => {
+      buildFromMigrations(c);
+      return snapshot(c);
+    }),
+    withScratchCluster('schemas', async (c) => {
+      buildFromSchemas(c);
+      return snapshot(c);
+    }),
+  ]);
+  return differences(fromMigrations, fromSchemas, ['migrations', 'schemas']);
 }

@@ -14,11 +14,11 @@ import { paths, repoRoot } from './config.ts';
 import {
   buildFromMigrations,
   buildFromSchemas,
-  differences,
+  definitionDifferences,
+  lintMigrations,
   migrationFiles,
   OWN_SCHEMAS,
   schemaFiles,
-  snapshot,
 } from './database-definition.ts';
 import { step, warn } from './output.ts';
 import { psql } from './postgres.ts';
@@ -219,26 +219,14 @@ async function main() {
   writeFileSync(target, `${HEADER(name)}\n${sql}\n`);
   step(`Wrote ${relative(repoRoot, target)}; checking that it reaches the schema files`);
 
-  const [reached, wanted] = await Promise.all([
-    withScratchCluster('migrated', async (c) => {
-      buildFromMigrations(c);
-      return snapshot(c);
-    }),
-    withScratchCluster('defined', async (c) => {
-      buildFromSchemas(c);
-      return snapshot(c);
-    }),
-  ]);
-  const left = differences(reached, wanted, ['migrations', 'schemas']);
+  const left = await definitionDifferences();
   if (left) {
     warn(`The migration does not reach the schema files yet; add these by hand:\n${left}`);
     process.exitCode = 1;
   }
-  const lint = spawnSync(paths.bin('squawk'), ['--config', join(repoRoot, '.squawk.toml'), target], {
-    encoding: 'utf8',
-  });
-  if (lint.status !== 0) {
-    warn(`squawk (migration linter) on ${basename(target)}:\n${lint.stdout}${lint.stderr}`);
+  const lint = lintMigrations([target]);
+  if (lint) {
+    warn(`squawk (migration linter) on ${basename(target)}:\n${lint}`);
     process.exitCode = 1;
   }
 }

@@ -5,7 +5,7 @@
 import { execFileSync, type SpawnSyncOptions, spawnSync } from 'node:child_process';
 import { chownSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { LOOPBACK, paths, repoRoot, type StackSettings } from './config.ts';
+import { databaseUrl, LOOPBACK, paths, repoRoot, type StackSettings } from './config.ts';
 import { step } from './output.ts';
 
 const pgBin = '/usr/lib/postgresql/15/bin';
@@ -81,6 +81,11 @@ export const stackCluster = (settings: StackSettings): Cluster => ({
   password: settings.dbPassword,
 });
 
+/** Progress is told for the stack's own cluster; scratch clusters are built quietly. */
+function stepFor(cluster: Pick<Cluster, 'dir'>, message: string) {
+  if (cluster.dir === paths.postgresDir) step(message);
+}
+
 function clusterConfig(cluster: Cluster) {
   return `
 # Written by local/postgres.ts for the local stack.
@@ -106,7 +111,7 @@ export function ensureCluster(cluster: Cluster) {
     for (const dir of owned) chownSync(dir, uid, gid);
   }
   if (existsSync(join(cluster.dataDir, 'PG_VERSION'))) return;
-  if (cluster.dir === paths.postgresDir) step(`Creating the PostgreSQL 15 cluster in ${cluster.dir}`);
+  stepFor(cluster, `Creating the PostgreSQL 15 cluster in ${cluster.dir}`);
   const pwfile = join(cluster.dir, 'initdb-password');
   writeFileSync(pwfile, cluster.password + '\n', { mode: 0o600 });
   if (isRoot()) chownSync(pwfile, postgresUser().uid, postgresUser().gid);
@@ -145,7 +150,7 @@ export function isPostgresRunning(cluster: Pick<Cluster, 'dataDir'> = paths): bo
 
 export function startPostgres(cluster: Cluster) {
   if (isPostgresRunning(cluster)) return;
-  if (cluster.dir === paths.postgresDir) step('Starting PostgreSQL');
+  stepFor(cluster, 'Starting PostgreSQL');
   const result = asClusterOwner(join(pgBin, 'pg_ctl'), [
     '-D',
     cluster.dataDir,
@@ -197,8 +202,7 @@ export function psql(
 }
 
 export function loadStandins(cluster: Cluster) {
-  if (cluster.dir === paths.postgresDir)
-    step('Loading the local stand-ins for hosted Supabase (auth, roles, Vault, pg_net)');
+  stepFor(cluster, 'Loading the local stand-ins for hosted Supabase (auth, roles, Vault, pg_net)');
   for (const file of readdirSync(paths.standinsDir)
     .filter((f) => f.endsWith('.sql'))
     .sort()) {
@@ -218,13 +222,11 @@ export function applyLocalOnlySql(cluster: Cluster) {
   const files = readdirSync(dir)
     .filter((f) => f.endsWith('.sql'))
     .sort();
-  if (cluster.dir === paths.postgresDir && files.length > 0)
-    step(`Applying the local-only SQL after the migrations: ${files.join(', ')}`);
+  if (files.length > 0) stepFor(cluster, `Applying the local-only SQL after the migrations: ${files.join(', ')}`);
   for (const file of files) psql({ file: join(dir, file) }, cluster);
 }
 
-export const clusterUrl = (cluster: Cluster) =>
-  `postgresql://postgres:${encodeURIComponent(cluster.password)}@${LOOPBACK}:${cluster.port}/postgres?sslmode=disable`;
+export const clusterUrl = (cluster: Cluster) => databaseUrl({ dbPort: cluster.port, dbPassword: cluster.password });
 
 function supabaseCli(args: string[], cluster: Cluster) {
   const result = spawnSync(paths.bin('supabase'), [...args, '--db-url', clusterUrl(cluster)], {
@@ -239,7 +241,7 @@ function supabaseCli(args: string[], cluster: Cluster) {
 }
 
 export function applyMigrations(cluster: Cluster) {
-  if (cluster.dir === paths.postgresDir) step('Applying supabase/migrations with `supabase migration up`');
+  stepFor(cluster, 'Applying supabase/migrations with `supabase migration up`');
   supabaseCli(['migration', 'up', '--include-all'], cluster);
   // A cluster made before the pg_net stand-in's current version gets its update scripts.
   psql(
@@ -251,7 +253,7 @@ export function applyMigrations(cluster: Cluster) {
 }
 
 export function lintDatabase(cluster: Cluster) {
-  if (cluster.dir === paths.postgresDir) step('Linting the database with `supabase db lint`');
+  stepFor(cluster, 'Linting the database with `supabase db lint`');
   return supabaseCli(['db', 'lint', '--level', 'warning', '--fail-on', 'warning'], cluster);
 }
 

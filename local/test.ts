@@ -7,16 +7,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { paths, readEnvFile, repoRoot } from './config.ts';
-import {
-  buildFromMigrations,
-  buildFromSchemas,
-  differences,
-  editedMigrations,
-  lintMigrations,
-  snapshot,
-} from './database-definition.ts';
+import { definitionDifferences, editedMigrations, lintMigrations } from './database-definition.ts';
 import { step, warn } from './output.ts';
-import { withScratchCluster } from './scratch-cluster.ts';
 import { down, functionNames, isUp, status, up } from './stack.ts';
 
 interface Outcome {
@@ -42,17 +34,7 @@ function run(command: string, args: string[], env: Record<string, string> = {}) 
 async function databaseDefinition(): Promise<Outcome> {
   step('Checking the database definition: supabase/schemas against supabase/migrations');
   let failed = 0;
-  const [fromMigrations, fromSchemas] = await Promise.all([
-    withScratchCluster('migrations', async (c) => {
-      buildFromMigrations(c);
-      return snapshot(c);
-    }),
-    withScratchCluster('schemas', async (c) => {
-      buildFromSchemas(c);
-      return snapshot(c);
-    }),
-  ]);
-  const differ = differences(fromMigrations, fromSchemas, ['migrations', 'schemas']);
+  const differ = await definitionDifferences();
   if (differ) {
     failed++;
     warn(`supabase/schemas and supabase/migrations define different databases (npm run db:diff -- <name>):\n${differ}`);
