@@ -10,6 +10,7 @@ import { down, isUp, status, up } from '../local/stack.ts';
 import { bookingLatency } from './booking-latency.ts';
 import { burstThroughput, callsPerBooking } from './burst.ts';
 import { floodFairness } from './flood-fairness.ts';
+import { foldCost } from './fold-cost.ts';
 import { nightlyCleanup } from './nightly-cleanup.ts';
 import { rlsCost } from './rls-cost.ts';
 import { type BenchResult, connect } from './support.ts';
@@ -23,6 +24,7 @@ const benchmarks = [
   { key: 'cleanup', run: nightlyCleanup },
   { key: 'rls', run: rlsCost },
   { key: 'flood', run: floodFairness },
+  { key: 'fold', run: foldCost },
 ];
 
 function machine() {

@@ -760,7 +760,7 @@ create table public.booking_policies (
   constraint booking_policies_max_booking_length_valid
     check (private.booking_length_limit_problem(max_booking_length) is null),
   constraint booking_policies_max_days_ahead_range check (max_days_ahead between 1 and 3650),
-  constraint booking_policies_max_unfinished_per_facility_range check (max_unfinished_per_facility between 1 and 1000),
+  constraint booking_policies_max_unfinished_per_facility_range check (max_unfinished_per_facility between 1 and 500),
   constraint booking_policies_max_unfinished_per_apartment_range check (max_unfinished_per_apartment between 1 and 1000)
 );
 comment on table public.booking_policies is
@@ -775,7 +775,7 @@ comment on column public.booking_policies.max_days_ahead is
   'How many days ahead of now a resident''s booking may start at the latest, 1 to 3650 (365: a year).';
 comment on column public.booking_policies.max_unfinished_per_facility is
   'How many unfinished (confirmed, not yet ended) bookings of one facility an apartment may hold when '
-  'a resident books, 1 to 1000.';
+  'a resident books, 1 to 500 (500 is the most any writer may hold: private.max_unfinished_per_pair).';
 comment on column public.booking_policies.max_unfinished_per_apartment is
   'How many unfinished (confirmed, not yet ended) bookings of all facilities together an apartment may '
   'hold when a resident books, 1 to 1000.';
@@ -821,10 +821,10 @@ begin
       constraint = 'booking_policies_max_days_ahead_range';
   end if;
 
-  if new.max_unfinished_per_facility not between 1 and 1000 then
+  if new.max_unfinished_per_facility not between 1 and 500 then
     raise exception using
       errcode = 'check_violation',
-      message = pg_catalog.format('The unfinished bookings an apartment may hold of one facility must be 1 to 1000, not %s.', new.max_unfinished_per_facility),
+      message = pg_catalog.format('The unfinished bookings an apartment may hold of one facility must be 1 to 500 (the most anyone may book), not %s.', new.max_unfinished_per_facility),
       schema = 'public', table = 'booking_policies', column = 'max_unfinished_per_facility',
       constraint = 'booking_policies_max_unfinished_per_facility_range';
   end if;
@@ -943,6 +943,21 @@ create index bookings_unfinished_by_apartment_idx on public.bookings (apartment_
 create trigger set_updated_at
   before update on public.bookings
   for each row execute function private.set_updated_at();
+
+-- The most unfinished bookings one apartment may hold of one facility, whoever books them.
+create function private.max_unfinished_per_pair()
+returns integer
+language sql
+immutable
+set search_path = ''
+as $$
+  select 500
+$$;
+comment on function private.max_unfinished_per_pair() is
+  'The most unfinished (confirmed, not yet ended) bookings one apartment may hold of one facility, '
+  'for every writer, managers and the service role included: the integration decides them together '
+  '(one SALTO permission per apartment and zone), so this bounds what one fold costs (BENCHMARKS.md).';
+revoke execute on function private.max_unfinished_per_pair() from public;
 
 -- Runs as the table owner (security definer) so that deriving the building, comparing it with the
 -- apartment's and counting the apartment's bookings do not depend on what the writer can see:
@@ -1146,6 +1161,32 @@ begin
           hint = 'Cancel a booking you no longer need, or book again once one has finished. ' || policy_hint,
           schema = 'public', table = 'bookings', column = 'facility_id';
       end if;
+    end if;
+  end if;
+
+  -- Whoever books: the integration decides one apartment's unfinished bookings of one facility
+  -- together (SALTO holds one permission per apartment and zone), so their number bounds what one
+  -- fold costs. Not serialised: bookings of one pair committed at the same instant may pass it
+  -- together, which costs a fold a little more and opens no door.
+  if new.status = 'confirmed' and new.ends_at > pg_catalog.now()
+    and (tg_op = 'INSERT'
+      or (new.apartment_id, new.facility_id) is distinct from (old.apartment_id, old.facility_id)
+      or old.status <> 'confirmed'
+      or old.ends_at <= pg_catalog.now()) then
+    select pg_catalog.count(*)::integer into unfinished_of_facility
+    from (
+      select from public.bookings as b
+      where b.apartment_id = new.apartment_id and b.facility_id = new.facility_id
+        and b.status = 'confirmed' and b.ends_at > pg_catalog.now() and b.id <> new.id
+      limit private.max_unfinished_per_pair()
+    ) as u;
+    if unfinished_of_facility >= private.max_unfinished_per_pair() then
+      raise exception using
+        errcode = 'check_violation',
+        message = pg_catalog.format('An apartment can hold at most %s unfinished bookings of one facility, whoever books them (this apartment holds %s of %s).',
+          private.max_unfinished_per_pair(), unfinished_of_facility, facility_name),
+        hint = 'SALTO holds one permission per apartment and zone, so these bookings are decided together: cancel bookings no longer needed, or book the later ones once earlier ones have finished.',
+        schema = 'public', table = 'bookings', column = 'facility_id';
     end if;
   end if;
 

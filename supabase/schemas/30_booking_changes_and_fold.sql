@@ -209,40 +209,44 @@ begin
         partition by m.apartment_id, m.facility_id order by m.window_start, m.id) as time_group
     from marked as m
   ),
-  groups as (
-    select n.apartment_id, n.facility_id, n.time_group,
-      pg_catalog.min(n.window_start) as group_start,
-      pg_catalog.max(n.window_end) as group_end,
-      pg_catalog.array_agg(n.id order by n.window_start, n.id) as booking_ids,
-      pg_catalog.max(o.granted_at) as granted_at
+  -- Every step below is a window over the pair's rows, never a join of the pair with itself: the
+  -- planner cannot know how many bookings a pair has, and a nested loop over a pair of thousands of
+  -- bookings (a manager may book beyond the residents' policy) would cost its square.
+  -- Each booking beside its time group's extent and the latest grant a manager made in it.
+  in_group as (
+    select n.*,
+      pg_catalog.min(n.window_start) over time_group as group_start,
+      pg_catalog.max(n.window_end) over time_group as group_end,
+      pg_catalog.max(o.granted_at) over time_group as granted_at
     from numbered as n
     left join integration.permission_overrides as o on o.booking_id = n.id
-    group by n.apartment_id, n.facility_id, n.time_group
+    window time_group as (partition by n.apartment_id, n.facility_id, n.time_group)
   ),
   -- The group a manager granted the permission to first (the latest grant first), the others by start.
   ordered as (
     select g.*,
-      pg_catalog.row_number() over (
+      pg_catalog.dense_rank() over (
         partition by g.apartment_id, g.facility_id
         order by g.granted_at desc nulls last, g.group_start, g.time_group) as group_number
-    from groups as g
+    from in_group as g
   ),
-  -- A later group is written once every group before it has finished.
+  -- A later group is written once every group before it has finished; the first group's bookings
+  -- (in start order) are the ones a waiting booking waits for.
   scheduled as (
     select o.*,
       pg_catalog.max(o.group_end) over (
         partition by o.apartment_id, o.facility_id
-        order by o.group_number rows between unbounded preceding and 1 preceding) as write_at
+        order by o.group_number groups between unbounded preceding and 1 preceding) as write_at,
+      pg_catalog.array_agg(o.id) filter (where o.group_number = 1) over (
+        partition by o.apartment_id, o.facility_id
+        order by o.group_number, o.window_start, o.id
+        rows between unbounded preceding and unbounded following) as first_group_booking_ids
     from ordered as o
   )
-  select n.apartment_id, n.facility_id, n.id, s.group_number, n.window_start, n.window_end,
+  select s.apartment_id, s.facility_id, s.id, s.group_number, s.window_start, s.window_end,
     s.group_start, s.group_end, s.write_at,
-    case when s.group_number > 1 then holder.booking_ids end as holder_booking_ids
-  from numbered as n
-  join scheduled as s
-    on s.apartment_id = n.apartment_id and s.facility_id = n.facility_id and s.time_group = n.time_group
-  left join scheduled as holder
-    on holder.apartment_id = n.apartment_id and holder.facility_id = n.facility_id and holder.group_number = 1;
+    case when s.group_number > 1 then s.first_group_booking_ids end as holder_booking_ids
+  from scheduled as s;
 end;
 $$;
 comment on function integration.permission_groups(uuid[], uuid[], timestamptz) is
@@ -258,7 +262,49 @@ language plpgsql
 security definer
 set search_path = ''
 as $$
+declare
+  decidable uuid[];
 begin
+  -- The bookings whose state can change (below) are locked first, FOR KEY SHARE: until this fold
+  -- commits nobody deletes them, so its states never name a booking that is gone (a foreign key
+  -- error) and it never waits for a delete that waits for it (a deadlock). Updates other than of
+  -- the key do not conflict with it. A booking being deleted right now is skipped, not waited for:
+  -- its change is recorded again, so a later fold decides it whether the delete commits or not.
+  with pair as (
+    select distinct p.apartment_id, p.facility_id, f.access_buffer_after
+    from rows from (pg_catalog.unnest(p_apartment_ids), pg_catalog.unnest(p_facility_ids)) as p (apartment_id, facility_id)
+    join public.facilities as f on f.id = p.facility_id
+  ),
+  wanted as (
+    select b.id
+    from pair
+    cross join lateral (
+      select one.id from public.bookings as one
+      where one.apartment_id = pair.apartment_id and one.facility_id = pair.facility_id
+        and one.ends_at > integration.now() - pair.access_buffer_after and one.status = 'confirmed'
+      offset 0
+    ) as b
+    union
+    select ba.booking_id
+    from pair
+    join integration.booking_access as ba
+      on ba.apartment_id = pair.apartment_id and ba.facility_id = pair.facility_id and ba.state <> 'released'
+    union
+    select changed.booking_id from pg_catalog.unnest(p_changed_booking_ids) as changed (booking_id)
+  ),
+  locked as (
+    select b.id from public.bookings as b
+    where b.id in (select w.id from wanted as w)
+    for key share of b skip locked
+  ),
+  skipped as (
+    insert into integration.booking_changes (building_id, apartment_id, facility_id, booking_id)
+    select b.building_id, b.apartment_id, b.facility_id, b.id
+    from public.bookings as b
+    where b.id in (select w.id from wanted as w) and b.id not in (select l.id from locked as l)
+  )
+  select pg_catalog.array_agg(l.id) into decidable from locked as l;
+
   with pair as (
     select distinct a.id as apartment_id, a.label as apartment_label, a.access_control_id,
       f.id as facility_id, f.name as facility_name, f.access_control_facility_id
@@ -323,7 +369,9 @@ begin
     from candidate as c
     -- Each by its key (LIMIT 1: not merged into the join, which could then read the pair's bookings
     -- from the pair's side, history and all).
-    cross join lateral (select one.* from public.bookings as one where one.id = c.booking_id limit 1) as b
+    cross join lateral (
+      select one.* from public.bookings as one where one.id = c.booking_id and one.id = any (decidable) limit 1
+    ) as b
     -- A booking moved to another apartment or facility is decided with the pair it belongs to now.
     join pair on pair.apartment_id = b.apartment_id and pair.facility_id = b.facility_id
     left join grouped as p on p.booking_id = b.id

@@ -5,7 +5,7 @@ begin;
 \ir ../../helpers.sql
 create extension if not exists pgtap with schema extensions;
 set local search_path = public, extensions;
-select plan(22);
+select plan(23);
 
 select tests.create_two_buildings();
 
@@ -80,8 +80,14 @@ select throws_ok(
 select throws_ok(
   $$ update booking_policies set max_unfinished_per_facility = 0 where building_id = tests.building_id('Alpha Towers') $$,
   '23514',
-  'The unfinished bookings an apartment may hold of one facility must be 1 to 1000, not 0.',
+  'The unfinished bookings an apartment may hold of one facility must be 1 to 500 (the most anyone may book), not 0.',
   'the cap per facility is at least 1'
+);
+select throws_ok(
+  $$ update booking_policies set max_unfinished_per_facility = 501 where building_id = tests.building_id('Alpha Towers') $$,
+  '23514',
+  'The unfinished bookings an apartment may hold of one facility must be 1 to 500 (the most anyone may book), not 501.',
+  'the cap per facility is at most what anyone may book'
 );
 select throws_ok(
   $$ update booking_policies set max_unfinished_per_apartment = 100000 where building_id = tests.building_id('Alpha Towers') $$,
