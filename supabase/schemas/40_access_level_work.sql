@@ -14,11 +14,17 @@ create table integration.access_level_work (
   not_before timestamptz not null default '-infinity',
   attempts integer not null default 0,
   last_error text,
+  -- Whether the failed attempts are SALTO's (unreachable, busy) or the access level's own: only the
+  -- first make a SALTO outage (integration.check_salto_reachable).
+  salto_unreachable boolean not null default false,
   constraint access_level_work_pkey primary key (building_id, access_level_id)
 );
 comment on table integration.access_level_work is
   'Access level work: SALTO access levels (by building and ExtGroupID) whose zone permissions must '
   'be reconciled with the bookings. Safe to repeat: the sync is level-triggered.';
+comment on column integration.access_level_work.salto_unreachable is
+  'True when the last failed attempt could not reach SALTO (an outage of the building''s server), '
+  'false when it failed for a reason of the access level''s own (integration.record_access_level_error).';
 grant select, insert, update, delete on table integration.access_level_work to service_role;
 alter table integration.access_level_work enable row level security;
 create index access_level_work_due_idx on integration.access_level_work (not_before);
@@ -505,9 +511,9 @@ begin
   delete from integration.access_level_work as work
   where work.building_id = p_building_id and work.access_level_id = p_access_level_id and work.generation = p_generation;
   if not found then
-    update integration.access_level_work as work set attempts = 0, last_error = null
+    update integration.access_level_work as work set attempts = 0, last_error = null, salto_unreachable = false
     where work.building_id = p_building_id and work.access_level_id = p_access_level_id
-      and (work.attempts, work.last_error) is distinct from (0, null);
+      and (work.attempts, work.last_error, work.salto_unreachable) is distinct from (0, null, false);
   end if;
 end;
 $$;
@@ -606,7 +612,7 @@ begin
     updated_at = pg_catalog.now()
   where ba.building_id = p_building_id and ba.access_level_id = p_access_level_id and ba.state = 'scheduled';
   update integration.access_level_work as work
-  set attempts = work.attempts + 1, not_before = p_retry_at, last_error = p_error
+  set attempts = work.attempts + 1, not_before = p_retry_at, last_error = p_error, salto_unreachable = false
   where work.building_id = p_building_id and work.access_level_id = p_access_level_id;
   return integration.renew_lease(p_building_id, p_invocation, p_lease);
 end;

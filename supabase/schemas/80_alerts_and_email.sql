@@ -481,9 +481,10 @@ grant execute on function integration.next_alert_email_due_in() to service_role;
  * Booking times are read on integration.now() (the clock tests and demos can move); outage and
  * outbox times on real time.
  */
--- Buildings whose SALTO writes are failing, since when this job first saw them fail. A row exists
--- while the building has work in backoff (integration.access_level_work.attempts > 0) and goes when
--- none is left; the next failure starts a new outage (and a new alert).
+-- Buildings whose SALTO cannot be reached, since when this job first saw it. A row exists while the
+-- building has work in backoff because SALTO could not be reached (integration.access_level_work:
+-- attempts > 0 and salto_unreachable) and goes when none is left; the next failure starts a new
+-- outage (and a new alert).
 create table integration.salto_outages (
   building_id uuid primary key references public.buildings (id) on delete cascade,
   failing_since timestamptz not null,
@@ -558,23 +559,25 @@ declare
   new_alert uuid;
   raised integer := 0;
 begin
+  -- An outage: the building's work failing because SALTO cannot be reached. An access level failing
+  -- for a reason of its own (its data, a reply about it) is its own alert, not an outage.
   delete from integration.salto_outages as o
   where not exists (
-    select from integration.access_level_work as w where w.building_id = o.building_id and w.attempts > 0);
+    select from integration.access_level_work as w where w.building_id = o.building_id and w.attempts > 0 and w.salto_unreachable);
 
   insert into integration.salto_outages (building_id, failing_since)
   select distinct w.building_id, integration.now()
   from integration.access_level_work as w
-  where w.attempts > 0
+  where w.attempts > 0 and w.salto_unreachable
   on conflict (building_id) do nothing;
 
   for outage in
     select o.building_id, o.failing_since, s.unreachable_after,
       pg_catalog.format('%s://%s:%s', srv.transport, srv.host, srv.port) as server,
       (select pg_catalog.count(*) from integration.access_level_work as w
-        where w.building_id = o.building_id and w.attempts > 0) as pending,
+        where w.building_id = o.building_id and w.attempts > 0 and w.salto_unreachable) as pending,
       (select w.last_error from integration.access_level_work as w
-        where w.building_id = o.building_id and w.attempts > 0 order by w.requested_at desc limit 1) as last_error
+        where w.building_id = o.building_id and w.attempts > 0 and w.salto_unreachable order by w.requested_at desc limit 1) as last_error
     from integration.salto_outages as o
     join integration.email_settings as s on s.building_id = o.building_id
     left join integration.salto_servers as srv on srv.building_id = o.building_id

@@ -157,14 +157,17 @@ describe('an error with one access level fails that access level alone', { timeo
     expect(gymOf('last')).toBeDefined();
     expect(gymOf('computed')).toBeUndefined();
     expect(gymOf('replied')).toBeUndefined();
-    expect(report).toMatchObject({ buildings: 1, writes: 2, failures: 2 });
+    // Each failing level fails at least once; on a slow machine its first backoff (under a second)
+    // may fall due within this run, and it fails again.
+    expect(report).toMatchObject({ buildings: 1, writes: 2 });
+    expect(report.failures).toBeGreaterThanOrEqual(2);
 
     const computed = await workOf(level('computed'));
-    expect(computed).toMatchObject({ attempts: 1 });
+    expect(computed!.attempts).toBeGreaterThanOrEqual(1);
     expect(computed!.last_error).toMatch(/what .* desires cannot be computed/);
     expect(computed!.due_in_ms).toBeGreaterThan(0);
     const replied = await workOf(level('replied'));
-    expect(replied).toMatchObject({ attempts: 1 });
+    expect(replied!.attempts).toBeGreaterThanOrEqual(1);
     expect(replied!.last_error).toMatch(/^TypeError: simulated: the reply for .* cannot be read$/);
     expect(replied!.due_in_ms).toBeGreaterThan(0);
     expect(await workOf(level('first'))).toBeUndefined();

@@ -351,7 +351,8 @@ export function createSyncStore(sql: Sql) {
           update integration.booking_access set reason = ${`SALTO could not be reached (${error}); retrying.`}, updated_at = now()
           where building_id = ${buildingId} and access_level_id = ${work.accessLevelId} and state = 'scheduled'`;
         await tx`
-          update integration.access_level_work set attempts = attempts + 1, not_before = ${retryAt}, last_error = ${error}
+          update integration.access_level_work
+          set attempts = attempts + 1, not_before = ${retryAt}, last_error = ${error}, salto_unreachable = true
           where building_id = ${buildingId} and access_level_id = ${work.accessLevelId}`;
         await tx`
           update integration.access_level_work set not_before = ${retryAt}
@@ -480,6 +481,6 @@ async function finishWork(tx: TransactionSql, buildingId: string, work: AccessLe
     delete from integration.access_level_work
     where building_id = ${buildingId} and access_level_id = ${work.accessLevelId} and generation = ${work.generation}`;
   await tx`
-    update integration.access_level_work set attempts = 0, last_error = null
+    update integration.access_level_work set attempts = 0, last_error = null, salto_unreachable = false
     where building_id = ${buildingId} and access_level_id = ${work.accessLevelId}`;
 }
