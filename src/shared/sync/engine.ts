@@ -199,11 +199,12 @@ export async function runSync(options: SyncOptions): Promise<SyncReport> {
         await Promise.race([...active(), wokenForRound()]);
         continue;
       }
-      // Nothing to lease: wait briefly for work in backoff (see maxIdleWaitMs), else end the pass.
+      // Nothing to lease: wait briefly for work in backoff (see maxIdleWaitMs), else end the pass. A
+      // wake-up ends the wait: a booking committed meanwhile is not held back by another's backoff.
       if (secondsUntilDue === null) break;
       const waitMs = Math.max(secondsUntilDue * 1000, 200);
       if (waitMs > (options.maxIdleWaitMs ?? 10_000) || Date.now() + waitMs >= deadline) break;
-      await sleep(waitMs);
+      await Promise.race([sleep(waitMs), wokenForRound()]);
     }
     await Promise.all(active());
   } finally {
