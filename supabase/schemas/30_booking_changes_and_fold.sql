@@ -466,6 +466,20 @@ comment on function integration.fold_batch() is
 revoke execute on function integration.fold_batch() from public;
 grant execute on function integration.fold_batch() to service_role;
 
+create function integration.fold_batch_per_building()
+returns integer
+language sql
+immutable
+set search_path = ''
+as $$
+  select 100
+$$;
+comment on function integration.fold_batch_per_building() is
+  'One building''s booking changes in a batch of all buildings'' (integration.apply_booking_changes '
+  'without a building): how long a building''s flood can hold another building''s changes back.';
+revoke execute on function integration.fold_batch_per_building() from public;
+grant execute on function integration.fold_batch_per_building() to service_role;
+
 create function integration.apply_booking_changes(p_limit integer default integration.fold_batch(), p_building_id uuid default null)
 returns integer
 language plpgsql
@@ -484,9 +498,9 @@ begin
   -- by key: the queue swings from empty to thousands of rows between two statistics runs, and as a
   -- `where id in (...)` subquery the pick could be planned as the inner side of a nested loop and
   -- run again for every row of the queue.
-  -- Buildings take turns: each building's oldest change first, then each one's second, and so on, so
-  -- a building that committed thousands of changes at once delays another building's by one batch
-  -- at most.
+  -- Buildings take turns: each building's oldest change first, then each one's second, and so on,
+  -- and one building's at most fold_batch_per_building() of a batch of all buildings': a building
+  -- that committed thousands of changes at once delays another building's by one small batch at most.
   with turns as materialized (
     select p.id, pg_catalog.row_number() over (partition by p.building_id order by p.id) as turn
     from integration.booking_changes as p
@@ -494,7 +508,11 @@ begin
   ),
   picked as materialized (
     select p.id from integration.booking_changes as p
-    join (select t.id from turns as t order by t.turn, t.id limit p_limit) as fair on fair.id = p.id
+    join (
+      select t.id from turns as t
+      where p_building_id is not null or t.turn <= integration.fold_batch_per_building()
+      order by t.turn, t.id limit p_limit
+    ) as fair on fair.id = p.id
     for update of p skip locked
   ),
   changes as (

@@ -191,8 +191,14 @@ as $$
 declare
   at timestamptz := integration.now();
   leased uuid[];
+  folded integer;
 begin
-  changes_left := integration.apply_booking_changes() >= integration.fold_batch();
+  -- Changes are left when this batch was full, or took some while others wait (a batch takes at
+  -- most fold_batch_per_building() of a building's). A batch that took none leaves the rest to the
+  -- folds holding them, and the caller does not ask again at once.
+  folded := integration.apply_booking_changes();
+  changes_left := folded >= integration.fold_batch()
+    or (folded > 0 and exists (select from integration.booking_changes));
   leased := case when p_limit > 0
     then array(select integration.lease_buildings(p_invocation, p_lease, p_limit))
     else '{}'::uuid[] end;

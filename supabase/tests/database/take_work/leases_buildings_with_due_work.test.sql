@@ -60,12 +60,13 @@ select results_eq(
   'another invocation leases nothing while the first holds the buildings, and hears that work is due'
 );
 
--- One change more than a round folds (integration.fold_batch()), alternating between two apartments.
+-- One change more than a round folds of one building (integration.fold_batch_per_building()),
+-- alternating between two apartments.
 insert into integration.booking_changes (building_id, apartment_id, facility_id)
 select tests.building_id('Alpha Towers'),
        case when i % 2 = 0 then tests.apartment_id('A-101') else tests.apartment_id('A-102') end,
        tests.facility_id('Alpha gym')
-from generate_series(1, integration.fold_batch() + 1) as i;
+from generate_series(1, integration.fold_batch_per_building() + 1) as i;
 delete from integration.building_leases where leased_by = '00000000-0000-4000-8000-00000000a001';
 -- Beta Court has due work and nothing left to fold.
 insert into integration.access_level_work (building_id, access_level_id) values (tests.building_id('Beta Court'), 'B-TEST');
@@ -76,7 +77,7 @@ select results_eq(
   $$ select changes_left, leased_buildings @> jsonb_build_array(jsonb_build_object('building',
        jsonb_build_object('building_id', tests.building_id('Alpha Towers')))) from full_round $$,
   $$ values (true, false) $$,
-  'a round that folds a full batch says more changes may be left, and does not lease a building whose changes are not all folded'
+  'a round that folds a building''s share says more changes may be left, and does not lease a building whose changes are not all folded'
 );
 select is(
   (select leased_buildings @> jsonb_build_array(jsonb_build_object('building',
