@@ -157,19 +157,26 @@ begin
     insert into integration.building_leases as l (building_id, leased_by, leased_until)
     select due.building_id, p_invocation, pg_catalog.clock_timestamp() + p_lease
     from (
-      select distinct w.building_id
+      select w.building_id, pg_catalog.min(w.requested_at) as waiting_since
       from integration.access_level_work as w
       where w.not_before <= (select integration.now())
         and not exists (select from integration.booking_changes as c where c.building_id = w.building_id)
+      group by w.building_id
     ) as due
     left join integration.building_leases as held on held.building_id = due.building_id
     where held.building_id is null or held.leased_until < pg_catalog.clock_timestamp()
+    -- The building waiting longest first: with more buildings due than a pass writes at once, none
+    -- is passed over again and again.
+    order by due.waiting_since, due.building_id
     limit p_limit
     on conflict (building_id) do update set leased_by = excluded.leased_by, leased_until = excluded.leased_until
       where l.leased_until < pg_catalog.clock_timestamp()
     returning l.building_id;
 end;
 $$;
+comment on function integration.lease_buildings(uuid, interval, integer) is
+  'Leases up to p_limit buildings with due access level work whose booking changes are all folded, '
+  'the longest waiting first; returns their ids.';
 revoke execute on function integration.lease_buildings(uuid, interval, integer) from public;
 grant execute on function integration.lease_buildings(uuid, interval, integer) to service_role;
 
