@@ -42,7 +42,7 @@ export const sampleAlerts: Record<AlertKind, AlertFacts> = {
       write_at: '2026-12-01T08:05:00Z',
     },
     action: {
-      url: 'http://127.0.0.1:55421/functions/v1/send-alerts/act?token=sample',
+      url: 'http://127.0.0.1:55426/#token=sample',
       expiresAt: new Date('2026-12-04T02:14:00Z'),
     },
   },
@@ -135,7 +135,7 @@ export const sampleDoubleBookingBurst: ReportedAlerts = {
         write_at: `2026-12-01T${String(hour + 1).padStart(2, '0')}:05:00Z`,
       },
       action: {
-        url: `http://127.0.0.1:55421/functions/v1/send-alerts/act?token=sample-${i + 1}`,
+        url: `http://127.0.0.1:55426/#token=sample-${i + 1}`,
         expiresAt: new Date('2026-12-04T02:14:00Z'),
       },
     };

@@ -107,8 +107,8 @@ export function actionLinkExpiry(
 }
 
 export interface ActionLinkSettings {
-  /** Where the send-alerts function answers, e.g. https://<project>.supabase.co/functions/v1/send-alerts */
-  baseUrl: string;
+  /** Where the action page (action-page/) is served, ALERT_PAGE_URL, e.g. https://portal.example.com/alert-action/ */
+  pageUrl: string;
   secret: string;
   ttlHours: number;
 }
@@ -143,5 +143,9 @@ export async function buildActionLink(
     },
     settings.secret,
   );
-  return { url: `${settings.baseUrl.replace(/\/+$/, '')}/act?token=${encodeURIComponent(token)}`, expiresAt };
+  // In the fragment: browsers never send it to a server, so it stays out of the page host's logs and
+  // out of Referer headers; the page reads it and posts it to send-alerts.
+  const page = new URL(settings.pageUrl);
+  page.hash = `token=${token}`;
+  return { url: page.toString(), expiresAt };
 }

@@ -1,3 +1,4 @@
+import { missingFunctionSecrets } from '../../../src/shared/functions/function-secrets.ts';
 import { nonceStore } from '../../../src/shared/functions/nonce-store.ts';
 import { connectDatabase } from '../_shared/database.ts';
 import { readFunctionEnv } from '../_shared/env.ts';
@@ -9,6 +10,7 @@ const sql = connectDatabase(env.SUPABASE_DB_URL, 1);
 const app = createHealthApp({
   secret: env.FUNCTIONS_SECRET,
   claimNonce: nonceStore(sql),
+  missingSecrets: missingFunctionSecrets(Deno.env.toObject()),
   database: async () => {
     const [row] = await sql`select current_setting('server_version') as server_version, now()::text as now`;
     return { serverVersion: row.server_version, now: row.now };
