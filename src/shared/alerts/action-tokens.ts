@@ -115,7 +115,7 @@ export interface ActionLinkSettings {
 
 /**
  * The "give access now" link of a double-booking alert, or undefined when none makes sense (another
- * kind, or the waiting booking has already started).
+ * kind, the waiting booking has already started, or a manager already moved the permission).
  */
 export async function buildActionLink(
   alert: {
@@ -125,11 +125,13 @@ export async function buildActionLink(
     buildingId: string;
     bookingId: string | null;
     waitingStartsAt?: Date;
+    /** Set when the holder holds by a manager's earlier action: no link, it would swap them back. */
+    override?: unknown;
   },
   settings: ActionLinkSettings,
   now: Date = new Date(),
 ): Promise<{ url: string; expiresAt: Date } | undefined> {
-  if (alert.kind !== 'double_booking' || !alert.bookingId || !alert.waitingStartsAt) return undefined;
+  if (alert.kind !== 'double_booking' || !alert.bookingId || !alert.waitingStartsAt || alert.override) return undefined;
   const expiresAt = actionLinkExpiry(alert.createdAt, alert.waitingStartsAt, settings.ttlHours);
   if (expiresAt.getTime() <= now.getTime()) return undefined;
   const token = await signActionToken(

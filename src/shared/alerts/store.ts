@@ -178,6 +178,20 @@ export function createAlertStore(sql: Sql): AlertStore {
             }
           : undefined;
       const waiting = (details.waiting_booking as { starts_at?: string } | undefined)?.starts_at;
+      // A holder that holds because a manager acted from an earlier email: this email must not offer to
+      // swap them back.
+      let override: { grantedAt: Date } | undefined;
+      if (a.kind === 'double_booking') {
+        const holders = ((details.holding_bookings as { id?: string }[] | null) ?? [])
+          .map((h) => h.id)
+          .filter((id): id is string => typeof id === 'string');
+        if (holders.length) {
+          const [o] = await sql<{ granted_at: Date }[]>`
+            select max(o.granted_at) as granted_at from integration.permission_overrides as o
+            where o.booking_id = any(${holders}::uuid[])`;
+          if (o?.granted_at) override = { grantedAt: o.granted_at };
+        }
+      }
       return {
         id: a.id,
         kind: a.kind,
@@ -189,6 +203,7 @@ export function createAlertStore(sql: Sql): AlertStore {
         usedBy,
         leadTimeMinutes: a.lead_minutes ?? undefined,
         waitingStartsAt: waiting ? new Date(waiting) : undefined,
+        override,
       };
     },
 
