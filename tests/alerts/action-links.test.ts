@@ -146,7 +146,15 @@ describe('acting from the double-booking email', { timeout: 90_000 }, () => {
     // The manager hears that the former holder now waits (its own double-booking email).
     const emails = await waitForMessages(manager, emailsSoFar + 1);
     emailsSoFar += 1;
-    expect(emails.filter((m) => m.subject.includes('apartment 7/1'))).toHaveLength(2);
+    const about = emails.filter((m) => m.subject.includes('apartment 7/1'));
+    expect(about).toHaveLength(2);
+    // It says what SALTO now holds and what that means for the former holder, and offers no link
+    // that would swap the two back.
+    const followUp = about.find((m) => !m.text.includes(pair.link))!;
+    expect(followUp.text).toContain('Holds the permission (moved by a manager)');
+    expect(followUp.text).toContain('A manager moved the permission on');
+    expect(followUp.text).not.toContain('#token=');
+    expect(followUp.text).not.toContain('Nothing is needed from you');
 
     const again = await post(pair.token);
     expect(again.status).toBe(409);
