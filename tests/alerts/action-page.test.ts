@@ -43,7 +43,7 @@ describe('the action page in a browser', { timeout: 120_000 }, () => {
     await sql.end();
   });
 
-  it('opens from the email, confirms, acts once; a second visit says the link was used, when and by whose email', async () => {
+  it('opens from the email, confirms, acts once; a second click or visit says the link was used, when and by whose email', async () => {
     const tz = building.timeZone;
     const apt = building.apartments['3/1']!;
     const resident = { as: 'resident' as const, userId: apt.residentId };
@@ -86,6 +86,11 @@ describe('the action page in a browser', { timeout: 120_000 }, () => {
         select state from integration.booking_access where booking_id = ${waiting}`;
       expect(before!.state).toBe('waiting');
 
+      // A second manager opens the same link before the first confirms.
+      const second = await browser.newPage();
+      await second.goto(link);
+      await second.getByRole('button', { name: 'Give the waiting booking access now' }).waitFor();
+
       await page.getByRole('button', { name: 'Give the waiting booking access now' }).click();
       await page.getByRole('heading', { name: /Done/ }).waitFor();
       expect(await page.locator('main').innerText()).toContain('the waiting booking gets the permission now');
@@ -96,6 +101,12 @@ describe('the action page in a browser', { timeout: 120_000 }, () => {
       const states = Object.fromEntries(rows.map((r) => [r.booking_id === holder ? 'holder' : 'waiting', r.state]));
       expect(states.holder).toBe('waiting');
       expect(['scheduled', 'active']).toContain(states.waiting);
+
+      // The second manager's click comes after: it changes nothing and says so.
+      await second.getByRole('button', { name: 'Give the waiting booking access now' }).click();
+      await second.getByRole('heading', { name: 'This link has already been used' }).waitFor();
+      expect(await second.locator('main').innerText()).toContain(manager);
+      await second.close();
 
       // The same link again (another manager, or the same one later).
       await page.setViewportSize({ width: 1024, height: 800 });
