@@ -243,7 +243,16 @@ async function checkFunctions(sql: Sql, projectUrl: string, fetcher: Fetch): Pro
       fix: 'set both to one value: npx supabase secrets set FUNCTIONS_SECRET=<value> and vault.update_secret for functions_secret',
     });
   } else if (health.body && typeof health.body.missingSecrets === 'object' && health.body.missingSecrets) {
-    checks.push({ step, ok: true, what: "functions_secret in Vault matches the functions' FUNCTIONS_SECRET" });
+    // 200: the token was accepted. 503 with the names: health could not check it (no FUNCTIONS_SECRET).
+    if (health.status === 200)
+      checks.push({ step, ok: true, what: "functions_secret in Vault matches the functions' FUNCTIONS_SECRET" });
+    else if (!Array.isArray(health.body.missing))
+      checks.push({
+        step: '4. functions deploy',
+        ok: false,
+        what: `function health answers ${health.status}: ${JSON.stringify(health.body.database ?? health.body).slice(0, 200)}`,
+        fix: "the functions cannot reach the database (SUPABASE_DB_URL, set by Supabase): see the function's logs",
+      });
     for (const [fn, missing] of Object.entries(health.body.missingSecrets as Record<string, string[]>)) {
       checks.push(
         missing.length === 0

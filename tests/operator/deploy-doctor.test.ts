@@ -132,3 +132,69 @@ describe('send-alerts without its secrets', { timeout: 120_000 }, () => {
     expect(problems[0]!.fix).toContain('npx supabase secrets set RESEND_API_KEY=... ALERT_FROM=...');
   });
 });
+
+describe('health without FUNCTIONS_SECRET', { timeout: 120_000 }, () => {
+  let child: ReturnType<typeof spawn> | undefined;
+  let port = 0;
+
+  beforeAll(async () => {
+    port = await freePort();
+    const dir = join(paths.functionsDir, 'health');
+    child = spawn(
+      paths.bin('deno'),
+      [
+        'run',
+        '--allow-net',
+        '--allow-env',
+        '--allow-read',
+        '--no-prompt',
+        `--config=${join(dir, 'deno.json')}`,
+        join(dir, 'index.ts'),
+      ],
+      {
+        env: {
+          PATH: process.env.PATH,
+          HOME: process.env.HOME,
+          DENO_DIR: process.env.DENO_DIR,
+          DENO_CERT: process.env.DENO_CERT,
+          NO_COLOR: '1',
+          DENO_SERVE_ADDRESS: `tcp:127.0.0.1:${port}`,
+          SUPABASE_URL: 'http://127.0.0.1:1',
+          SUPABASE_DB_URL: databaseUrl,
+        },
+        stdio: 'ignore',
+      },
+    );
+    await eventually(
+      async () => {
+        try {
+          return (await fetch(`http://127.0.0.1:${port}/health`)).status === 503 || undefined;
+        } catch {
+          return undefined;
+        }
+      },
+      90_000,
+      'the unconfigured health to answer',
+    );
+  });
+
+  afterAll(() => {
+    child?.kill('SIGTERM');
+  });
+
+  it('answers 503 naming FUNCTIONS_SECRET for itself and every function, and the doctor says so', async () => {
+    const response = await fetch(`http://127.0.0.1:${port}/health`);
+    const body = (await response.json()) as { missing: string[]; missingSecrets: Record<string, string[]> };
+    expect(body.missing).toEqual(['FUNCTIONS_SECRET']);
+    expect(body.missingSecrets['salto-sync']).toEqual(['FUNCTIONS_SECRET']);
+
+    const viaThisHealth: typeof fetch = (input, init) =>
+      fetch(String(input).replace(/^.*\/functions\/v1\/health/, `http://127.0.0.1:${port}/health`), init);
+    const report = await deployDoctor(sql, viaThisHealth);
+    const problems = report.checks.filter((c) => !c.ok).map((c) => c.what);
+    expect(problems).toContain('function salto-sync lacks the secret(s) FUNCTIONS_SECRET');
+    expect(report.checks.map((c) => c.what)).not.toContain(
+      "functions_secret in Vault matches the functions' FUNCTIONS_SECRET",
+    );
+  });
+});
