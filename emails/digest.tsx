@@ -24,9 +24,10 @@ function Intro({ p }: { p: DigestEmailProps }) {
             permission per apartment and zone.
           </Paragraph>
           <Paragraph>
-            Nothing is needed from you. connecX writes each waiting booking to SALTO when the booking that holds the
-            permission ends (its time is shown). To give one access sooner, use its button: connecX moves the permission
-            to it, and the booking that holds it waits instead. You will see a confirmation page first.
+            connecX writes each waiting booking to SALTO when the booking that holds the permission ends (its time is
+            shown); a booking that ends before then gets no access on its own, and says so. Only if one needs its access
+            sooner, use its button: connecX moves the permission to it, and the booking that holds it{' '}
+            <strong>loses its access</strong> and waits instead. You confirm on the next page.
           </Paragraph>
         </>
       );
@@ -82,8 +83,9 @@ export default function DigestEmail(p: DigestEmailProps) {
               <Button
                 href={item.action.url}
                 style={{
-                  backgroundColor: colors.brand,
-                  color: '#ffffff',
+                  backgroundColor: '#ffffff',
+                  color: colors.brand,
+                  border: `1px solid ${colors.brand}`,
                   fontSize: 14,
                   fontWeight: 600,
                   borderRadius: 6,
@@ -91,7 +93,7 @@ export default function DigestEmail(p: DigestEmailProps) {
                   textDecoration: 'none',
                 }}
               >
-                Review and give access now
+                Review moving the permission
               </Button>
               <Text style={{ fontSize: 12, color: colors.muted, margin: '6px 0 0' }}>
                 The link works once and expires at {item.action.expires}.

@@ -12,49 +12,69 @@ export default function DoubleBookingEmail(p: DoubleBookingEmailProps) {
       preview={`Apartment ${p.apartmentLabel}'s ${p.facilityName} booking on ${p.waitingBooking} is written at ${p.writeAt}.`}
       tone="warn"
       label="Double booking"
-      title={`Apartment ${p.apartmentLabel} has two bookings of the ${p.facilityName}`}
+      title={`Apartment ${p.apartmentLabel} has ${p.bookingCount} bookings of the ${p.facilityName}`}
       buildingName={p.buildingName}
       timeZone={p.timeZone}
     >
       <Paragraph>
-        SALTO holds one permission per apartment and zone, so the second booking cannot be written to SALTO while the
-        first one holds it.
+        SALTO holds one permission per apartment and zone, so the waiting booking cannot be written to SALTO while{' '}
+        {p.holdingBookings.length > 1 ? 'the other bookings hold it' : 'the other booking holds it'}.
       </Paragraph>
       <Facts
         rows={[
           ['Apartment', p.apartmentLabel],
           ['Facility', p.facilityName],
-          ['Holds the permission', p.holdingBookings.length ? p.holdingBookings.join('; ') : '—'],
+          [
+            p.overriddenAt ? 'Holds the permission (moved by a manager)' : 'Holds the permission',
+            p.holdingBookings.length ? p.holdingBookings.join('; ') : '—',
+          ],
           ['Waiting booking', p.waitingBooking],
-          ['Written automatically', p.writeAt],
+          [p.neverWritten ? 'Permission free' : 'Written automatically', p.writeAt],
         ]}
       />
       <SectionTitle>What happens next</SectionTitle>
-      <Paragraph>
-        Nothing is needed from you. At <strong>{p.writeAt}</strong>, when the current booking's access ends, connecX
-        writes the waiting booking to SALTO and apartment {p.apartmentLabel}'s key cards open the {p.facilityName} for{' '}
-        {p.waitingBooking}.
-      </Paragraph>
+      {p.overriddenAt && (
+        <Paragraph>
+          A manager moved the permission on {p.overriddenAt}, from an earlier email: SALTO now holds it for{' '}
+          {p.holdingBookings.join('; ') || 'the other booking'}, ahead of its turn. This email offers no button, so the
+          two bookings are not swapped back by accident.
+        </Paragraph>
+      )}
+      {p.neverWritten ? (
+        <Paragraph>
+          <strong>This booking gets no access on its own.</strong> It ends before the permission is free ({p.writeAt}),
+          so apartment {p.apartmentLabel}'s key cards will not open the {p.facilityName} for {p.waitingBooking}. If the
+          resident still needs it, let them in another way{p.action ? ', or move the permission below' : ''}.
+        </Paragraph>
+      ) : (
+        <Paragraph>
+          {p.overriddenAt ? '' : 'Nothing is needed from you. '}At <strong>{p.writeAt}</strong>, when the current
+          booking's access ends, connecX writes the waiting booking to SALTO and apartment {p.apartmentLabel}'s key
+          cards open the {p.facilityName} for {p.waitingBooking}.
+        </Paragraph>
+      )}
       {p.action && (
         <>
-          <SectionTitle>Give the waiting booking access now</SectionTitle>
+          <SectionTitle>Only if the waiting booking needs its access sooner</SectionTitle>
           <Paragraph>
-            If the waiting booking needs its access sooner, connecX can move the permission to it now. The current
-            booking then waits instead, until the waiting booking ends. You will see a confirmation page first.
+            connecX can move the permission to the waiting booking now. The booking that holds it then{' '}
+            <strong>loses its access</strong> and waits until the waiting booking ends. You will see what changes, and
+            confirm, on the next page.
           </Paragraph>
           <Button
             href={p.action.url}
             style={{
-              backgroundColor: colors.brand,
-              color: '#ffffff',
-              fontSize: 15,
+              backgroundColor: '#ffffff',
+              color: colors.brand,
+              border: `1px solid ${colors.brand}`,
+              fontSize: 14,
               fontWeight: 600,
               borderRadius: 6,
-              padding: '12px 20px',
+              padding: '8px 14px',
               textDecoration: 'none',
             }}
           >
-            Review and give access now
+            Review moving the permission
           </Button>
           <Text style={{ fontSize: 12, color: colors.muted, margin: '8px 0 0' }}>
             The link works once and expires at {p.action.expires}.
@@ -80,7 +100,8 @@ export default function DoubleBookingEmail(p: DoubleBookingEmailProps) {
       />
       <Paragraph>
         connecX keeps SALTO in line with the bookings: the next change to apartment {p.apartmentLabel}'s{' '}
-        {p.facilityName} bookings rewrites this permission by the rule above, so prefer the button when you can.
+        {p.facilityName} bookings rewrites this permission by the rule above
+        {p.action ? ', so prefer the button when you can' : ''}.
       </Paragraph>
     </AlertLayout>
   );

@@ -42,7 +42,7 @@ export const sampleAlerts: Record<AlertKind, AlertFacts> = {
       write_at: '2026-12-01T08:05:00Z',
     },
     action: {
-      url: 'http://127.0.0.1:55421/functions/v1/send-alerts/act?token=sample',
+      url: 'http://127.0.0.1:55426/#token=sample',
       expiresAt: new Date('2026-12-04T02:14:00Z'),
     },
   },
@@ -135,10 +135,84 @@ export const sampleDoubleBookingBurst: ReportedAlerts = {
         write_at: `2026-12-01T${String(hour + 1).padStart(2, '0')}:05:00Z`,
       },
       action: {
-        url: `http://127.0.0.1:55421/functions/v1/send-alerts/act?token=sample-${i + 1}`,
+        url: `http://127.0.0.1:55426/#token=sample-${i + 1}`,
         expiresAt: new Date('2026-12-04T02:14:00Z'),
       },
     };
   }),
 };
 export const sampleDigest: DigestEmailProps = buildDigestEmail(sampleDoubleBookingBurst).props;
+
+/**
+ * After a manager acted: the former holder (Thu 3 Dec 18:00-19:00) now waits for the booking given
+ * the permission ahead of its turn (Tue 8 Dec), and ends before that one's access does. The follow-up
+ * email says so and offers no button that would swap them back.
+ */
+export const sampleAfterAction: AlertFacts = {
+  id: '7a1c2a4e-8d3b-4a51-9c7e-2b8f0d4e6a11',
+  kind: 'double_booking',
+  createdAt: new Date('2026-12-01T03:00:00Z'),
+  building,
+  details: {
+    apartment_label: '501/56',
+    access_level_id: 'APT-501-56',
+    facility_name: 'Gym',
+    zone_id: 'GYM-01',
+    waiting_booking: {
+      id: 'c2d4e6f8-1a3b-4c5d-8e7f-9a0b1c2d3e4f',
+      starts_at: '2026-12-03T07:00:00Z',
+      ends_at: '2026-12-03T08:00:00Z',
+    },
+    holding_bookings: [
+      {
+        id: 'b7e3c0f2-3a9d-4c1e-8f5b-6d2a9e4c7b31',
+        starts_at: '2026-12-08T07:00:00Z',
+        ends_at: '2026-12-08T08:00:00Z',
+      },
+    ],
+    write_at: '2026-12-08T08:05:00Z',
+  },
+  override: { grantedAt: new Date('2026-12-01T02:58:00Z') },
+  // Would be offered without the override; the email must drop it.
+  action: { url: 'http://127.0.0.1:55426/#token=sample-after', expiresAt: new Date('2026-12-03T07:00:00Z') },
+};
+
+/** Three bookings of one apartment and facility (two hold, one waits), in a Berlin building. */
+export const sampleThreeBookingsBerlin: AlertFacts = {
+  id: '8b1c2a4e-8d3b-4a51-9c7e-2b8f0d4e6a12',
+  kind: 'double_booking',
+  createdAt: new Date('2026-12-01T09:00:00Z'),
+  building: { name: 'Spreeblick Höfe', timeZone: 'Europe/Berlin' },
+  details: {
+    apartment_label: '2.04',
+    access_level_id: 'APT-2-04',
+    facility_name: 'Sauna',
+    zone_id: 'SAUNA-1',
+    waiting_booking: {
+      id: 'd7e3c0f2-3a9d-4c1e-8f5b-6d2a9e4c7b33',
+      starts_at: '2026-12-05T17:00:00Z',
+      ends_at: '2026-12-05T18:00:00Z',
+    },
+    holding_bookings: [
+      {
+        id: 'e2d4e6f8-1a3b-4c5d-8e7f-9a0b1c2d3e41',
+        starts_at: '2026-12-04T17:00:00Z',
+        ends_at: '2026-12-04T18:00:00Z',
+      },
+      {
+        id: 'f2d4e6f8-1a3b-4c5d-8e7f-9a0b1c2d3e42',
+        starts_at: '2026-12-04T18:00:00Z',
+        ends_at: '2026-12-04T19:00:00Z',
+      },
+    ],
+    write_at: '2026-12-04T19:00:00Z',
+  },
+  action: { url: 'http://127.0.0.1:55426/#token=sample-berlin', expiresAt: new Date('2026-12-04T09:00:00Z') },
+};
+
+/** A booking stored with an infinite end (before the dates were checked): the email says open-ended. */
+export const sampleOpenEnded: AlertFacts = {
+  ...sampleAlerts.access_not_in_place,
+  id: '9c1c2a4e-8d3b-4a51-9c7e-2b8f0d4e6a13',
+  booking: { ...sampleAlerts.access_not_in_place.booking!, endsAt: new Date(Number.POSITIVE_INFINITY) },
+};

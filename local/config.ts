@@ -56,6 +56,8 @@ export interface StackSettings {
   saltoStpPort: number;
   saltoShipKey: string;
   mailPort: number;
+  /** The action page's host (local/action-page-server.ts); added later, so older stack.json files lack it. */
+  actionPagePort: number;
   /** Shared secret the database (via Vault) and pg_cron present to the edge functions. */
   functionsSecret: string;
 }
@@ -68,20 +70,28 @@ const preferredPorts = {
   saltoHttpPort: 55480,
   saltoStpPort: 55465,
   mailPort: 55425,
+  actionPagePort: 55426,
 } as const;
 
 const secret = () => randomBytes(24).toString('base64url');
 
 export async function loadOrCreateSettings(): Promise<StackSettings> {
-  if (existsSync(paths.stackJson)) {
-    return JSON.parse(readFileSync(paths.stackJson, 'utf8')) as StackSettings;
-  }
   const taken = new Set<number>();
   const pick = async (preferred: number) => {
     const port = (await isPortFree(preferred)) && !taken.has(preferred) ? preferred : await freePort();
     taken.add(port);
     return port;
   };
+  if (existsSync(paths.stackJson)) {
+    const kept = JSON.parse(readFileSync(paths.stackJson, 'utf8')) as StackSettings;
+    if (kept.actionPagePort) return kept;
+    // A stack.json from before the action page: add its port, keep everything else.
+    for (const port of [kept.dbPort, kept.functionsPort, kept.saltoHttpPort, kept.saltoStpPort, kept.mailPort])
+      taken.add(port);
+    const settings = { ...kept, actionPagePort: await pick(preferredPorts.actionPagePort) };
+    writeFileSync(paths.stackJson, JSON.stringify(settings, null, 2) + '\n', { mode: 0o600 });
+    return settings;
+  }
   const settings: StackSettings = {
     dbPort: await pick(preferredPorts.dbPort),
     dbPassword: secret(),
@@ -90,6 +100,7 @@ export async function loadOrCreateSettings(): Promise<StackSettings> {
     saltoStpPort: await pick(preferredPorts.saltoStpPort),
     saltoShipKey: secret(),
     mailPort: await pick(preferredPorts.mailPort),
+    actionPagePort: await pick(preferredPorts.actionPagePort),
     functionsSecret: secret(),
   };
   mkdirSync(stateDir, { recursive: true });
@@ -118,8 +129,12 @@ export function stackEnv(s: StackSettings): Record<string, string> {
     SALTO_SIMULATOR_STP_PORT: String(s.saltoStpPort),
     SALTO_SHIP_KEY: s.saltoShipKey,
     MAIL_CAPTURE_URL: `http://${LOOPBACK}:${s.mailPort}`,
+    ALERT_PAGE_URL: actionPageUrl(s),
   };
 }
+
+/** Where the local stack serves the action page (action-page/): ALERT_PAGE_URL. */
+export const actionPageUrl = (s: StackSettings) => `http://${LOOPBACK}:${s.actionPagePort}/`;
 
 /** Per-machine secrets derived from the function secret, so stack.json keeps its shape. */
 export const derivedSecret = (s: StackSettings, purpose: string) =>
@@ -136,6 +151,7 @@ export function functionsEnv(s: StackSettings): Record<string, string> {
     RESEND_BASE_URL: `http://${LOOPBACK}:${s.mailPort}`,
     ALERT_FROM: 'connecX alerts <alerts@connecx.local>',
     ALERT_LINK_SECRET: derivedSecret(s, 'alert-link-secret'),
+    ALERT_PAGE_URL: actionPageUrl(s),
   };
 }
 

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
+  actionPageUrl,
   freePort,
   functionsEnv,
   LOOPBACK,
@@ -197,6 +198,21 @@ export async function up() {
     ready: () => httpOk(`http://${LOOPBACK}:${settings.mailPort}/_capture/health`),
   });
 
+  step('Serving the action page (what a static host or the connecX portal serves)');
+  await startService({
+    name: 'action-page',
+    ...tsx('local/action-page-server.ts'),
+    env: {
+      ACTION_PAGE_PORT: String(settings.actionPagePort),
+      // The mail capture stands in for connecX here: it shows the alerts the building received.
+      ACTION_PAGE_CONFIG: JSON.stringify({
+        functionsUrl: stackEnv(settings).FUNCTIONS_URL,
+        portalUrl: stackEnv(settings).MAIL_CAPTURE_URL,
+      }),
+    },
+    ready: () => httpOk(actionPageUrl(settings)),
+  });
+
   step(`Serving edge functions with Deno: ${functionNames().join(', ')}`);
   const gatewayReady = () => httpOk(`${supabaseUrl(settings)}/`);
   // Function ports are chosen per start; a running gateway keeps its routes, so both restart together.
@@ -276,6 +292,7 @@ function printWhere(settings: StackSettings) {
     `  Edge functions      ${env.FUNCTIONS_URL}/<name>   (${functionNames().join(', ')})`,
     `  SALTO simulator     ${env.SALTO_SIMULATOR_HTTP_URL} (SHIP over HTTP), port ${env.SALTO_SIMULATOR_STP_PORT} (SHIP over TCP/STP)`,
     `  Mail capture        ${env.MAIL_CAPTURE_URL} (alert emails, as the local Resend received them)`,
+    `  Action page         ${env.ALERT_PAGE_URL} (opened by the action links in alert emails)`,
     `  Every URL and port  .local/stack.env (source it, or load it with dotenv)`,
     `  Logs                .local/logs/`,
     '',

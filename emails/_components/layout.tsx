@@ -31,7 +31,10 @@ export function AlertLayout(props: {
   const toneBg = props.tone === 'danger' ? colors.dangerBg : colors.warnBg;
   return (
     <Html lang="en">
-      <Head />
+      <Head>
+        {/* Without it a phone lays the email out 980 px wide and shrinks it. */}
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+      </Head>
       <Preview>{props.preview}</Preview>
       <Body style={{ backgroundColor: colors.page, fontFamily: font, color: colors.ink, margin: 0, padding: '24px 0' }}>
         <Container
@@ -161,6 +164,8 @@ export function Id({ children }: { children: ReactNode }) {
         border: `1px solid ${colors.line}`,
         borderRadius: 4,
         padding: '1px 5px',
+        // A long address or ID breaks anywhere rather than widening a phone's screen.
+        overflowWrap: 'anywhere',
       }}
     >
       {children}

@@ -98,22 +98,27 @@ const commands: Record<string, Command> = {
     },
   },
   doctor: {
-    summary: "checks a building's SALTO connection and every Zone ID and Access Control ID against SALTO",
-    synopsis: 'doctor --building <name or id>',
+    summary:
+      "checks a building's SALTO connection and IDs against SALTO; --deploy: what the project's deployment lacks",
+    synopsis: 'doctor (--building <name or id> | --deploy)',
     description:
-      "Checks that the building's SALTO server answers, and that SALTO knows every facility's Zone ID\n(Access Control Facility ID) and every apartment's Access Control ID. One line per problem, with\nthe fix for its cause and where to make it (portal screen, Studio table and column).",
-    options: { building: buildingOption('the building to check: its name (any case) or its id') },
+      "Checks that the building's SALTO server answers, and that SALTO knows every facility's Zone ID\n(Access Control Facility ID) and every apartment's Access Control ID. One line per problem, with\nthe fix for its cause and where to make it (portal screen, Studio table and column).\n\nWith --deploy: checks the project against the README's deploy steps (migrations, pg_cron jobs,\nextensions, Vault secrets, each function deployed and the function secrets it needs, by name).",
+    options: {
+      building: buildingOption('the building to check: its name (any case) or its id'),
+      deploy: { type: 'boolean', description: "check the project's deployment instead of a building" },
+    },
     exitCodes: `Exit codes:
   0  nothing to fix
   1  a problem was found (each is printed with its fix)
   2  the command line is wrong (no --building, unknown building)
   3  the building's SALTO server cannot be reached (the fix for the cause is printed), or the database`,
-    examples: [`${program} doctor --building "Harbour View Residences"`],
+    examples: [`${program} doctor --building "Harbour View Residences"`, `${program} doctor --deploy`],
     async run({ io, json, values, sql }) {
+      if (values.deploy) return runDeployDoctor({ io, json, values, sql });
       if (!values.building) {
         throw usageError(
           'missing_option',
-          `doctor needs a building: ${program} doctor --building <name or id>. ${helpHint('doctor')}`,
+          `doctor needs a building, or --deploy: ${program} doctor --building <name or id>. ${helpHint('doctor')}`,
         );
       }
       const { doctor, doctorExitCode, resolveBuilding } = await load();
@@ -205,6 +210,20 @@ const commands: Record<string, Command> = {
     },
   },
 };
+
+/** doctor --deploy (src/operator/deploy-doctor.ts). */
+async function runDeployDoctor({ io, json, values, sql }: Context): Promise<ExitCode> {
+  if (values.building !== undefined) {
+    throw usageError(
+      'conflicting_options',
+      'doctor checks a building (--building) or the deployment (--deploy), not both.',
+    );
+  }
+  const { deployDoctor, deployDoctorExitCode, formatDeployDoctor } = await import('./deploy-doctor.ts');
+  const report = await deployDoctor(sql());
+  io.stdout.write(json ? `${JSON.stringify(report, null, 2)}\n` : formatDeployDoctor(report));
+  return deployDoctorExitCode(report);
+}
 
 function helpHint(command?: string): string {
   return command ? `See ${program} ${command} --help.` : `See ${program} --help.`;

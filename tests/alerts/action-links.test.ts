@@ -1,11 +1,12 @@
-// The action link in a double-booking email: a confirmation page that changes nothing, a POST that
-// gives the waiting booking the permission now (the holder then waits), once; forged, expired, reused
-// and other-building tokens refused with a clear page, changing nothing.
+// The action link in a double-booking email opens the action page (action-page/), which asks
+// send-alerts in JSON: a preview that changes nothing, an action that gives the waiting booking the
+// permission now (the holder then waits), once; forged, expired, reused and other-building tokens
+// refused with a clear answer, changing nothing. The page itself in a browser: action-page.test.ts.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signActionToken } from '../../src/shared/alerts/action-tokens.ts';
 import { book, createTestBuilding, syncNow, type TestBuilding } from '../support/fixtures.ts';
 import { connect, eventually, stackEnv } from '../support/stack.ts';
-import { at, linkSecret, localDay, managerEmail, waitForMessages } from './helpers.ts';
+import { actionLinkIn, at, linkSecret, localDay, managerEmail, pageUrl, waitForMessages } from './helpers.ts';
 
 const sql = connect(4);
 const { functionsUrl, functionsSecret } = stackEnv();
@@ -64,8 +65,8 @@ describe('acting from the double-booking email', { timeout: 90_000 }, () => {
     emailsSoFar += 1;
     const emails = await waitForMessages(manager, emailsSoFar);
     const email = emails.find((m) => m.subject.includes(`apartment ${label}`))!;
-    const link = /(http:\/\/\S+\/send-alerts\/act\?token=[\w%.-]+)/.exec(email.text)![1]!;
-    expect(email.html).toContain(link.replace(/&/g, '&amp;'));
+    const link = actionLinkIn(email.text);
+    expect(email.html).toContain(link);
     const [alert] = await sql<
       { id: string }[]
     >`select id from integration.alerts where booking_id = ${waiting} and kind = 'double_booking'`;
@@ -74,14 +75,20 @@ describe('acting from the double-booking email', { timeout: 90_000 }, () => {
       waiting,
       alertId: alert!.id,
       link,
-      token: decodeURIComponent(new URL(link).searchParams.get('token')!),
+      token: new URLSearchParams(new URL(link).hash.slice(1)).get('token')!,
       waitingStart,
       holderStart,
     };
   }
 
-  const post = (token: string) =>
-    fetch(`${functionsUrl}/send-alerts/act`, { method: 'POST', body: new URLSearchParams({ token }) });
+  const call = (path: 'act' | 'act/preview', token: string) =>
+    fetch(`${functionsUrl}/send-alerts/${path}`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Origin: new URL(pageUrl).origin },
+      body: JSON.stringify({ token }),
+    });
+  const post = (token: string) => call('act', token);
+  const preview = (token: string) => call('act/preview', token);
 
   async function states(pair: Pair) {
     const rows = await sql<{ booking_id: string; state: string }[]>`
@@ -96,15 +103,24 @@ describe('acting from the double-booking email', { timeout: 90_000 }, () => {
     );
   }
 
-  it('the link opens a confirmation stating the consequence; only the confirmed POST acts, and only once', async () => {
+  it('the link opens the action page; the preview states the consequence; only the action acts, and only once', async () => {
     const pair = await doubleBooking('7/1');
-    const page = await fetch(pair.link);
-    expect(page.status).toBe(200);
-    expect(page.headers.get('cache-control')).toBe('no-store');
-    const html = await page.text();
-    expect(html).toContain('loses its access and waits until');
-    expect(html).toContain('name="token"');
+    expect(pair.link.startsWith(pageUrl)).toBe(true);
+    const shown = await preview(pair.token);
+    expect(shown.status).toBe(200);
+    expect(shown.headers.get('cache-control')).toBe('no-store');
+    expect(shown.headers.get('content-type')).toMatch(/^application\/json/);
+    // The page's origin may read the answer; another origin may not.
+    expect(shown.headers.get('access-control-allow-origin')).toBe(new URL(pageUrl).origin);
+    const reply = (await shown.json()) as { status: string; consequence: string[] };
+    expect(reply.status).toBe('confirm');
+    expect(reply.consequence.join(' ')).toContain('loses its access and waits until');
     await nothingChanged(pair);
+    const elsewhere = await fetch(`${functionsUrl}/send-alerts/act/preview`, {
+      method: 'OPTIONS',
+      headers: { Origin: 'https://evil.example', 'Access-Control-Request-Method': 'POST' },
+    });
+    expect(elsewhere.headers.get('access-control-allow-origin')).not.toBe('https://evil.example');
 
     const confirmed = await post(pair.token);
     expect(confirmed.status).toBe(200);
@@ -130,12 +146,23 @@ describe('acting from the double-booking email', { timeout: 90_000 }, () => {
     // The manager hears that the former holder now waits (its own double-booking email).
     const emails = await waitForMessages(manager, emailsSoFar + 1);
     emailsSoFar += 1;
-    expect(emails.filter((m) => m.subject.includes('apartment 7/1'))).toHaveLength(2);
+    const about = emails.filter((m) => m.subject.includes('apartment 7/1'));
+    expect(about).toHaveLength(2);
+    // It says what SALTO now holds and what that means for the former holder, and offers no link
+    // that would swap the two back.
+    const followUp = about.find((m) => !m.text.includes(pair.link))!;
+    expect(followUp.text).toContain('Holds the permission (moved by a manager)');
+    expect(followUp.text).toContain('A manager moved the permission on');
+    expect(followUp.text).not.toContain('#token=');
+    expect(followUp.text).not.toContain('Nothing is needed from you');
 
     const again = await post(pair.token);
     expect(again.status).toBe(409);
-    expect(await again.text()).toContain('already been used');
-    const reopened = await fetch(pair.link);
+    const used = (await again.json()) as { title: string; used: { at: string; emailedTo: string[]; outcome: string } };
+    expect(used.title).toContain('already been used');
+    expect(used.used.emailedTo).toContain(manager);
+    expect(used.used.outcome).toBe('granted');
+    const reopened = await preview(pair.token);
     expect(reopened.status).toBe(409);
     expect(await states(pair)).toEqual({ holder: 'waiting', waiting: 'active' });
   });
@@ -148,7 +175,7 @@ describe('acting from the double-booking email', { timeout: 90_000 }, () => {
     // A character of the signature changed where every bit counts (the last one's low bits do not).
     const forged = `${signature!.slice(0, 10)}${signature![10] === 'A' ? 'B' : 'A'}${signature!.slice(11)}`;
     for (const token of [`${altered}.${signature}`, `${payload}.${forged}`, 'not-a-token']) {
-      const get = await fetch(`${functionsUrl}/send-alerts/act?token=${encodeURIComponent(token)}`);
+      const get = await preview(token);
       expect([400, 403]).toContain(get.status);
       const response = await post(token);
       expect([400, 403]).toContain(response.status);
@@ -170,7 +197,7 @@ describe('acting from the double-booking email', { timeout: 90_000 }, () => {
       },
       linkSecret,
     );
-    const get = await fetch(`${functionsUrl}/send-alerts/act?token=${encodeURIComponent(expired)}`);
+    const get = await preview(expired);
     expect(get.status).toBe(410);
     expect(await get.text()).toContain('This link has expired');
     const response = await post(expired);
@@ -191,7 +218,7 @@ describe('acting from the double-booking email', { timeout: 90_000 }, () => {
       },
       linkSecret,
     );
-    const get = await fetch(`${functionsUrl}/send-alerts/act?token=${encodeURIComponent(misdirected)}`);
+    const get = await preview(misdirected);
     expect(get.status).toBe(403);
     const response = await post(misdirected);
     expect(response.status).toBe(403);

@@ -12,6 +12,16 @@ import { eventually, stackEnv } from '../support/stack.ts';
 const localDir = join(import.meta.dirname, '..', '..', '.local');
 
 export const captureUrl = parse(readFileSync(join(localDir, 'stack.env'))).MAIL_CAPTURE_URL!;
+/** Where the local stack serves the action page, which the emails' action links open. */
+export const pageUrl = parse(readFileSync(join(localDir, 'stack.env'))).ALERT_PAGE_URL!;
+
+/** The action link in an email's plain text: the action page with the token in the fragment. */
+export function actionLinkIn(text: string): string {
+  const escaped = pageUrl.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const found = new RegExp(`(${escaped}#token=[\\w.-]+)`).exec(text);
+  if (!found) throw new Error(`no action link to ${pageUrl} in the email`);
+  return found[1]!;
+}
 /** The local functions' ALERT_LINK_SECRET, to forge a correctly signed but expired or misdirected token. */
 export const linkSecret = parse(readFileSync(join(localDir, 'functions.env'))).ALERT_LINK_SECRET!;
 

@@ -113,6 +113,7 @@ const posts = [
   { function: 'salto-cleanup', path: '/salto-cleanup', token: true },
   { function: 'send-alerts', path: '/send-alerts', token: true },
   { function: 'send-alerts', path: '/send-alerts/act', token: false },
+  { function: 'send-alerts', path: '/send-alerts/act/preview', token: false },
 ] as const;
 
 describe('a huge request body never reaches a function', { timeout: 60_000 }, () => {

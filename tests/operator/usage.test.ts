@@ -111,7 +111,7 @@ describe('npx connecx-salto: help, version and usage errors', { timeout: 60_000 
         ['resync', '--booking', someId, '--wait', '--timeout', 'soon'],
         /^--timeout expects a number of seconds up to 3600, like 60, 90s or 2m, got "soon"\./,
       ],
-      [['doctor'], /^doctor needs a building: npx connecx-salto doctor --building <name or id>\./],
+      [['doctor'], /^doctor needs a building, or --deploy: npx connecx-salto doctor --building <name or id>\./],
     ];
     for (const [args, message] of cases) {
       const { code, stderr } = await connecxSalto(args, noDatabase);

@@ -107,15 +107,15 @@ export function actionLinkExpiry(
 }
 
 export interface ActionLinkSettings {
-  /** Where the send-alerts function answers, e.g. https://<project>.supabase.co/functions/v1/send-alerts */
-  baseUrl: string;
+  /** Where the action page (action-page/) is served, ALERT_PAGE_URL, e.g. https://portal.example.com/alert-action/ */
+  pageUrl: string;
   secret: string;
   ttlHours: number;
 }
 
 /**
  * The "give access now" link of a double-booking alert, or undefined when none makes sense (another
- * kind, or the waiting booking has already started).
+ * kind, the waiting booking has already started, or a manager already moved the permission).
  */
 export async function buildActionLink(
   alert: {
@@ -125,11 +125,13 @@ export async function buildActionLink(
     buildingId: string;
     bookingId: string | null;
     waitingStartsAt?: Date;
+    /** Set when the holder holds by a manager's earlier action: no link, it would swap them back. */
+    override?: unknown;
   },
   settings: ActionLinkSettings,
   now: Date = new Date(),
 ): Promise<{ url: string; expiresAt: Date } | undefined> {
-  if (alert.kind !== 'double_booking' || !alert.bookingId || !alert.waitingStartsAt) return undefined;
+  if (alert.kind !== 'double_booking' || !alert.bookingId || !alert.waitingStartsAt || alert.override) return undefined;
   const expiresAt = actionLinkExpiry(alert.createdAt, alert.waitingStartsAt, settings.ttlHours);
   if (expiresAt.getTime() <= now.getTime()) return undefined;
   const token = await signActionToken(
@@ -143,5 +145,9 @@ export async function buildActionLink(
     },
     settings.secret,
   );
-  return { url: `${settings.baseUrl.replace(/\/+$/, '')}/act?token=${encodeURIComponent(token)}`, expiresAt };
+  // In the fragment: browsers never send it to a server, so it stays out of the page host's logs and
+  // out of Referer headers; the page reads it and posts it to send-alerts.
+  const page = new URL(settings.pageUrl);
+  page.hash = `token=${token}`;
+  return { url: page.toString(), expiresAt };
 }

@@ -66,8 +66,13 @@ function item(email: AlertEmail): DigestItem {
         title: `Apartment ${p.apartmentLabel} · ${p.facilityName}`,
         rows: [
           ['Waiting booking', p.waitingBooking],
-          ['Holds the permission', p.holdingBookings.length ? p.holdingBookings.join('; ') : '—'],
-          ['Written automatically', p.writeAt],
+          [
+            p.overriddenAt ? `Holds the permission (moved by a manager on ${p.overriddenAt})` : 'Holds the permission',
+            p.holdingBookings.length ? p.holdingBookings.join('; ') : '—',
+          ],
+          p.neverWritten
+            ? ['Written automatically', `never: it ends before the permission is free (${p.writeAt})`]
+            : ['Written automatically', p.writeAt],
           ['Access level (EXT ID)', p.accessLevelId],
           ['Zone ID', p.zoneId],
         ],

@@ -3,7 +3,13 @@
 // Templates in emails/ only lay these out; the wording of facts lives here, next to the rules that
 // decide them, and is shared by the send function (Deno), the preview (`npm run email:dev`) and tests.
 import { z } from 'zod';
-import { describeDuration, describeLocalDate, describeLocalDateTime, describeLocalRange } from '../time/local-time.ts';
+import {
+  describeDuration,
+  describeLocalDate,
+  describeLocalDateTime,
+  describeLocalRange,
+  isReadableInstant,
+} from '../time/local-time.ts';
 
 export type AlertKind = 'double_booking' | 'access_not_in_place' | 'unknown_salto_id' | 'salto_unreachable';
 export const alertKinds: readonly AlertKind[] = [
@@ -72,6 +78,11 @@ export interface AlertFacts {
   leadTimeMinutes?: number;
   /** double_booking: the signed action link, when one is offered. */
   action?: { url: string; expiresAt: Date };
+  /**
+   * double_booking: a manager gave the holding booking the permission ahead of its turn (from an
+   * earlier email's action link). No link is offered then: it would swap the two back.
+   */
+  override?: { grantedAt: Date };
 }
 
 interface Common {
@@ -88,6 +99,12 @@ export interface DoubleBookingEmailProps extends Common {
   holdingBookings: string[];
   /** When the product writes the waiting booking's permission without anyone acting. */
   writeAt: string;
+  /** How many bookings the email is about, in words: "two", "three". */
+  bookingCount: string;
+  /** The waiting booking ends before the permission is free: it gets no access unless someone acts. */
+  neverWritten: boolean;
+  /** When a manager gave the holding booking the permission ahead of its turn, if one did. */
+  overriddenAt?: string;
   /** For the manual SALTO steps: the waiting booking's local date(s) and hours. */
   saltoPeriod: string;
   saltoHours: string;
@@ -152,7 +169,28 @@ function saltoPeriod(start: Date, end: Date, timeZone: string) {
   return first === last ? first : `${first} to ${last}`;
 }
 
+/** "two", "three" ... "twelve", then digits: for headings. */
+export function countWord(n: number): string {
+  const words = [
+    'no',
+    'one',
+    'two',
+    'three',
+    'four',
+    'five',
+    'six',
+    'seven',
+    'eight',
+    'nine',
+    'ten',
+    'eleven',
+    'twelve',
+  ];
+  return words[n] ?? String(n);
+}
+
 function localHours(start: Date, end: Date, timeZone: string) {
+  if (!isReadableInstant(start) || !isReadableInstant(end)) return 'the whole booking (it is open-ended)';
   const range = describeLocalRange(start, end, timeZone);
   return range.slice(range.indexOf(', ') + 2);
 }
@@ -174,9 +212,14 @@ export function buildAlertEmail(facts: AlertFacts): AlertEmail {
         waitingBooking: describeLocalRange(w.starts_at, w.ends_at, tz),
         holdingBookings: (d.holding_bookings ?? []).map((h) => describeLocalRange(h.starts_at, h.ends_at, tz)),
         writeAt: d.write_at ? describeLocalDateTime(d.write_at, tz) : 'as soon as the current booking finishes',
+        bookingCount: countWord((d.holding_bookings ?? []).length + 1),
+        neverWritten: d.write_at !== null && isReadableInstant(w.ends_at) && d.write_at >= w.ends_at,
+        overriddenAt: facts.override && describeLocalDateTime(facts.override.grantedAt, tz),
         saltoPeriod: saltoPeriod(w.starts_at, w.ends_at, tz),
         saltoHours: localHours(w.starts_at, w.ends_at, tz),
-        action: facts.action && { url: facts.action.url, expires: describeLocalDateTime(facts.action.expiresAt, tz) },
+        action: !facts.override
+          ? facts.action && { url: facts.action.url, expires: describeLocalDateTime(facts.action.expiresAt, tz) }
+          : undefined,
       };
       return {
         kind: 'double_booking',

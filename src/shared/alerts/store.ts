@@ -4,6 +4,7 @@
  * functions it calls are in the integration schema.
  */
 import type { Sql } from 'postgres';
+import type { LinkUse } from './action-replies.ts';
 import type { AlertFacts, AlertKind } from './email-content.ts';
 
 /** A row of integration.email_outbox: an alert email waiting to be sent, reporting one alert or a digest. */
@@ -41,6 +42,8 @@ export interface AlertStore {
   nextDueInMs(): Promise<number | undefined>;
   actionPreview(alertId: string, buildingId: string, bookingId: string): Promise<ActionPreview>;
   act(alertId: string, buildingId: string, bookingId: string): Promise<ActionOutcome>;
+  /** A used link: when, with what outcome, and to whom the emails carrying it were sent. */
+  linkUse(alertId: string): Promise<LinkUse | undefined>;
 }
 
 export type ActionOutcome =
@@ -175,6 +178,20 @@ export function createAlertStore(sql: Sql): AlertStore {
             }
           : undefined;
       const waiting = (details.waiting_booking as { starts_at?: string } | undefined)?.starts_at;
+      // A holder that holds because a manager acted from an earlier email: this email must not offer to
+      // swap them back.
+      let override: { grantedAt: Date } | undefined;
+      if (a.kind === 'double_booking') {
+        const holders = ((details.holding_bookings as { id?: string }[] | null) ?? [])
+          .map((h) => h.id)
+          .filter((id): id is string => typeof id === 'string');
+        if (holders.length) {
+          const [o] = await sql<{ granted_at: Date }[]>`
+            select max(o.granted_at) as granted_at from integration.permission_overrides as o
+            where o.booking_id = any(${holders}::uuid[])`;
+          if (o?.granted_at) override = { grantedAt: o.granted_at };
+        }
+      }
       return {
         id: a.id,
         kind: a.kind,
@@ -186,6 +203,7 @@ export function createAlertStore(sql: Sql): AlertStore {
         usedBy,
         leadTimeMinutes: a.lead_minutes ?? undefined,
         waitingStartsAt: waiting ? new Date(waiting) : undefined,
+        override,
       };
     },
 
@@ -230,6 +248,23 @@ export function createAlertStore(sql: Sql): AlertStore {
       const [row] = await sql<{ outcome: ActionOutcome }[]>`
         select integration.act_on_alert(${alertId}, ${buildingId}, ${bookingId}) as outcome`;
       return row!.outcome;
+    },
+
+    async linkUse(alertId) {
+      const [row] = await sql<{ acted_at: Date; outcome: string; timezone: string; emailed_to: string[] }[]>`
+        select used.acted_at, used.outcome, bl.timezone,
+          array(
+            select distinct r from integration.email_outbox_alerts as l
+            join integration.email_outbox as o on o.id = l.outbox_id, unnest(o.recipients) as r
+            where l.alert_id = used.alert_id and o.status = 'sent'
+            order by r) as emailed_to
+        from integration.alert_actions as used
+        join integration.alerts as a on a.id = used.alert_id
+        join public.buildings as bl on bl.id = a.building_id
+        where used.alert_id = ${alertId}`;
+      return row
+        ? { actedAt: row.acted_at, outcome: row.outcome, timeZone: row.timezone, emailedTo: row.emailed_to }
+        : undefined;
     },
   };
 }

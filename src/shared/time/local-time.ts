@@ -354,18 +354,52 @@ function readableFormat(timeZone: string): Intl.DateTimeFormat {
   return format;
 }
 
+// The abbreviation people in a zone use: each English locale's CLDR data names the zones of its own
+// region (en-AU AEDT, en-GB CET/CEST, en-US EST, en-IN IST ...) and writes others as "GMT+1". The
+// first locale with a name wins; a zone none names keeps the offset ("GMT+9").
+const zoneNameLocales = ['en-AU', 'en-GB', 'en-US', 'en-NZ', 'en-IN', 'en-SG', 'en-CA', 'en-IE', 'en-ZA'];
+const zoneNameFormats = new Map<string, Intl.DateTimeFormat[]>();
+const offsetForm = /^(GMT|UTC)[+-−]/;
+
+function zoneAbbreviation(instant: Date, timeZone: string): string {
+  let formats = zoneNameFormats.get(timeZone);
+  if (formats === undefined) {
+    formats = zoneNameLocales.map((locale) => new Intl.DateTimeFormat(locale, { timeZone, timeZoneName: 'short' }));
+    zoneNameFormats.set(timeZone, formats);
+  }
+  let fallback = '';
+  for (const format of formats) {
+    const name = format.formatToParts(instant).find((p) => p.type === 'timeZoneName')?.value ?? '';
+    if (name && !offsetForm.test(name)) return name;
+    fallback ||= name;
+  }
+  return fallback;
+}
+
+/** An instant people can be told about: a valid date, not ±infinity (an open-ended window). */
+export function isReadableInstant(instant: Date | string | number | null | undefined): boolean {
+  if (instant === null || instant === undefined) return false;
+  return Number.isFinite(new Date(instant).getTime());
+}
+
+/** What an open-ended window's missing end or start reads as. */
+export const OPEN_ENDED = 'open-ended';
+
 function readableParts(instant: Date | string, timeZone: string): { date: string; time: string; zone: string } {
-  const parts = readableFormat(timeZone).formatToParts(new Date(instant));
+  if (!isReadableInstant(instant)) return { date: OPEN_ENDED, time: '', zone: '' };
+  const at = new Date(instant);
+  const parts = readableFormat(timeZone).formatToParts(at);
   const get = (type: Intl.DateTimeFormatPartTypes) => parts.find((p) => p.type === type)?.value ?? '';
   return {
     date: `${get('weekday')} ${get('day')} ${get('month')} ${get('year')}`,
     time: `${get('hour')}:${get('minute')}`,
-    zone: get('timeZoneName'),
+    zone: zoneAbbreviation(at, timeZone),
   };
 }
 
 /** "Tue 8 Dec 2026, 18:00 AEDT" */
 export function describeLocalDateTime(instant: Date | string, timeZone: string): string {
+  if (!isReadableInstant(instant)) return OPEN_ENDED;
   const p = readableParts(instant, timeZone);
   return `${p.date}, ${p.time} ${p.zone}`;
 }
@@ -381,6 +415,10 @@ export function describeLocalDate(instant: Date | string, timeZone: string): str
  * written 24:00 of the start day, as people (and SALTO periods) say it.
  */
 export function describeLocalRange(start: Date | string, end: Date | string, timeZone: string): string {
+  const [from, to] = [isReadableInstant(start), isReadableInstant(end)];
+  if (!from && !to) return `${OPEN_ENDED} (no start or end)`;
+  if (!to) return `from ${describeLocalDateTime(start, timeZone)}, ${OPEN_ENDED}`;
+  if (!from) return `${OPEN_ENDED}, until ${describeLocalDateTime(end, timeZone)}`;
   const a = readableParts(start, timeZone);
   const b = readableParts(end, timeZone);
   if (a.date === b.date && a.zone === b.zone) return `${a.date}, ${a.time}–${b.time} ${a.zone}`;

@@ -2,14 +2,23 @@
 // - POST /send-alerts: woken by the database (pg_net when an alert is raised, pg_cron every minute)
 //   with a request token signed with the function secret; sends due alert emails in the background, or with ?wait=true
 //   (operators, tests) answers with the report when the pass is over.
-// - GET /send-alerts/act?token=...: the confirmation page of a double-booking email's action link.
-//   Reachable without a function request token (managers click it from their inbox): the signed token is
-//   the only credential, and a GET never changes anything.
-// - POST /send-alerts/act (form field token): the confirmed action.
-// Every body is refused with 413 beyond 8 KB, unread (src/shared/functions/request-body-limit.ts): the
-// action page is public, and a form holds one token.
-import { type Context, Hono } from 'hono';
-import { confirmationPage, grantedPage, type Refusal, refusalPage } from '../../../src/shared/alerts/action-pages.ts';
+// - POST /send-alerts/act/preview {"token"}: what the action page (action-page/) asks when a manager
+//   opens a double-booking email's action link: whether the link can act, and the consequence to
+//   confirm. Changes nothing.
+// - POST /send-alerts/act {"token"}: the confirmed action.
+// The /act routes take no function request token (managers reach them from their inbox, through the
+// page): the signed action token is the only credential. They answer JSON, never HTML (hosted
+// Supabase serves a function's text/html as text/plain), and allow the page's origin (ALERT_PAGE_URL)
+// by CORS. Every body is refused with 413 beyond 8 KB, unread (src/shared/functions/request-body-limit.ts).
+import { Hono } from 'hono';
+import { cors } from 'hono/cors';
+import {
+  type ActionReply,
+  confirmReply,
+  grantedReply,
+  type Refusal,
+  refusalReply,
+} from '../../../src/shared/alerts/action-replies.ts';
 import { verifyActionToken } from '../../../src/shared/alerts/action-tokens.ts';
 import type { SendReport } from '../../../src/shared/alerts/sender.ts';
 import type { AlertStore } from '../../../src/shared/alerts/store.ts';
@@ -22,26 +31,25 @@ export interface SendAlertsAppDeps {
   /** Accepts a request token's nonce once (integration.used_request_nonces): replayed tokens are refused. */
   claimNonce: ClaimNonce;
   linkSecret: string;
+  /** The action page's address (ALERT_PAGE_URL): its origin may call the /act routes from a browser. */
+  pageUrl: string;
   /** One pass over the outbox; `waitForRetries` false ends it as soon as nothing is due. */
   send: (options: { waitForRetries: boolean }) => Promise<SendReport>;
-  store: Pick<AlertStore, 'actionPreview' | 'act'>;
+  store: Pick<AlertStore, 'actionPreview' | 'act' | 'linkUse'>;
   waitUntil: (work: Promise<unknown>) => void;
 }
 
-// The token travels in the URL: keep it out of Referer headers, caches and frames.
-const pageHeaders = {
-  'Cache-Control': 'no-store',
-  'Referrer-Policy': 'no-referrer',
-  'X-Frame-Options': 'DENY',
-  'Content-Security-Policy':
-    "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
-};
+const noStore = { 'Cache-Control': 'no-store' };
 
-function html(c: Context, body: string, status = 200) {
-  return c.html(body, status as 200, pageHeaders);
-}
-
-export function createSendAlertsApp({ secret, claimNonce, linkSecret, send, store, waitUntil }: SendAlertsAppDeps) {
+export function createSendAlertsApp({
+  secret,
+  claimNonce,
+  linkSecret,
+  pageUrl,
+  send,
+  store,
+  waitUntil,
+}: SendAlertsAppDeps) {
   const pass = onePassAtATime(
     (waitForRetries: boolean) => send({ waitForRetries }),
     (a, b): SendReport => ({ sent: a.sent + b.sent, retried: a.retried + b.retried, failed: a.failed + b.failed }),
@@ -50,6 +58,11 @@ export function createSendAlertsApp({ secret, claimNonce, linkSecret, send, stor
 
   const app = new Hono().basePath('/send-alerts');
   app.use('*', limitRequestBody());
+  // '/act/*' covers /act itself too.
+  app.use(
+    '/act/*',
+    cors({ origin: new URL(pageUrl).origin, allowMethods: ['POST'], allowHeaders: ['Content-Type'], maxAge: 600 }),
+  );
 
   app.post('/', requireFunctionToken(secret, 'send-alerts', { claimNonce }), async (c) => {
     if (c.req.query('wait') === 'true') return c.json(await pass(true));
@@ -57,41 +70,51 @@ export function createSendAlertsApp({ secret, claimNonce, linkSecret, send, stor
     return c.json({ accepted: true }, 202);
   });
 
-  const check = async (token: string | undefined) => {
-    if (!token) return { refusal: 'malformed' as Refusal };
+  /** The token of the request body, verified: its claims, or why it cannot act. */
+  const check = async (body: unknown) => {
+    const token = (body as { token?: unknown } | null)?.token;
+    if (typeof token !== 'string' || !token) return { refusal: 'malformed' as Refusal };
     const verified = await verifyActionToken(token, linkSecret);
     return verified.ok ? { claims: verified.claims } : { refusal: verified.reason as Refusal };
   };
 
-  app.get('/act', async (c) => {
-    const token = c.req.query('token');
-    const checked = await check(token);
+  const refuse = async (reason: Refusal, alertId?: string) => {
+    const use = reason === 'already_used' && alertId ? await store.linkUse(alertId) : undefined;
+    return refusalReply(reason, use);
+  };
+
+  const answer = (reply: ActionReply, status = 200) =>
+    new Response(JSON.stringify(reply), {
+      status,
+      headers: { 'Content-Type': 'application/json; charset=utf-8', ...noStore },
+    });
+
+  app.post('/act/preview', async (c) => {
+    const checked = await check(await c.req.json().catch(() => null));
     if (!checked.claims) {
-      const r = refusalPage(checked.refusal);
-      return html(c, r.html, r.status);
+      const r = await refuse(checked.refusal);
+      return answer(r.reply, r.status);
     }
     const { alertId, buildingId, bookingId } = checked.claims;
     const preview = await store.actionPreview(alertId, buildingId, bookingId);
     if (preview.status !== 'ok') {
-      const r = refusalPage(preview.status);
-      return html(c, r.html, r.status);
+      const r = await refuse(preview.status, alertId);
+      return answer(r.reply, r.status);
     }
-    return html(c, confirmationPage(preview, token!, 'act'));
+    return answer(confirmReply(preview));
   });
 
   app.post('/act', async (c) => {
-    const form = await c.req.parseBody().catch(() => ({}) as Record<string, unknown>);
-    const token = typeof form.token === 'string' ? form.token : undefined;
-    const checked = await check(token);
+    const checked = await check(await c.req.json().catch(() => null));
     if (!checked.claims) {
-      const r = refusalPage(checked.refusal);
-      return html(c, r.html, r.status);
+      const r = await refuse(checked.refusal);
+      return answer(r.reply, r.status);
     }
     const { alertId, buildingId, bookingId } = checked.claims;
     const outcome = await store.act(alertId, buildingId, bookingId);
-    if (outcome === 'granted') return html(c, grantedPage());
-    const r = refusalPage(outcome);
-    return html(c, r.html, r.status);
+    if (outcome === 'granted') return answer(grantedReply());
+    const r = await refuse(outcome, alertId);
+    return answer(r.reply, r.status);
   });
 
   return app;
