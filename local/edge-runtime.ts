@@ -19,7 +19,8 @@
 // Each worker is a process of the edge runtime's Deno (local/edge-worker.ts loading the function's
 // index.ts) so that it can be killed at any instant; its CPU time is its main thread's (where Deno
 // runs JavaScript and the event loop; the edge runtime likewise counts the worker's thread), read
-// from /proc. GET /_runtime/workers lists the workers (for tests and curious developers).
+// from /proc, from the moment it listens: booting here resolves npm packages and transpiles every
+// module, which hosted does once, when the function is deployed and bundled. GET /_runtime/workers lists the workers (for tests and curious developers).
 //
 // Functions authenticate their callers themselves (verify_jwt = false in config.toml): the gateway
 // only routes. Plain node:http, streaming both ways over kept-alive connections.
@@ -64,7 +65,10 @@ interface Worker {
   state: 'booting' | 'serving' | 'retired' | 'gone';
   inFlight: number;
   requests: number;
+  /** CPU time since the worker started listening. */
   cpuMs: number;
+  /** CPU time its boot took (not counted: see below). */
+  bootCpuMs?: number;
   endedBy?: EndReason;
   exited: Promise<void>;
   timers: NodeJS.Timeout[];
@@ -234,6 +238,7 @@ export function startEdgeRuntime(options: EdgeRuntimeOptions) {
         const readyLine = /^EDGE_WORKER_READY (\S+)$/.exec(line);
         if (readyLine) {
           worker.denoVersion = readyLine[1];
+          worker.bootCpuMs = mainThreadCpuMs(child.pid!) ?? 0;
           if (worker.state === 'booting') worker.state = 'serving';
           markReady();
           return;
@@ -244,8 +249,9 @@ export function startEdgeRuntime(options: EdgeRuntimeOptions) {
     }
 
     const poll = setInterval(() => {
-      const cpu = mainThreadCpuMs(child.pid!);
-      if (cpu === undefined) return;
+      const total = mainThreadCpuMs(child.pid!);
+      if (total === undefined || worker.bootCpuMs === undefined) return;
+      const cpu = total - worker.bootCpuMs;
       worker.cpuMs = cpu;
       if (cpu >= limits.cpuHardMs) {
         log(`${prefix} CPU time hard limit reached (${cpu} ms): killed`);
@@ -365,16 +371,20 @@ export function startEdgeRuntime(options: EdgeRuntimeOptions) {
     if (url.pathname === '/_runtime/workers' && request.method === 'GET') {
       return answer(response, 200, {
         limits,
-        workers: workers.map(({ id, functionName, state, cpuMs, requests, startedAt, endedBy, denoVersion }) => ({
-          id,
-          functionName,
-          state,
-          cpuMs,
-          requests,
-          startedAt: new Date(startedAt).toISOString(),
-          endedBy: endedBy ?? null,
-          denoVersion: denoVersion ?? null,
-        })),
+        workers: workers.map(
+          ({ id, functionName, child, port, state, cpuMs, requests, startedAt, endedBy, denoVersion }) => ({
+            id,
+            functionName,
+            pid: child.pid,
+            port,
+            state,
+            cpuMs,
+            requests,
+            startedAt: new Date(startedAt).toISOString(),
+            endedBy: endedBy ?? null,
+            denoVersion: denoVersion ?? null,
+          }),
+        ),
       });
     }
     const PREFIX = '/functions/v1/';

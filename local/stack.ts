@@ -235,7 +235,7 @@ async function functionsAnswer(settings: StackSettings, timeoutMs = 2000) {
         return reply.status;
       }),
     );
-    return statuses.every((status) => status < 500 && status !== 404);
+    return statuses.every((status) => status < 500);
   } catch {
     return false;
   }
