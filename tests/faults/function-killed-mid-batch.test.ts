@@ -1,19 +1,12 @@
-// The sync function killed mid-batch, ten times in one burst: each time the stack restarts it, the
-// dead invocation's lease runs out (time moved, not waited for), and the next invocation carries on.
-// Afterwards SALTO holds exactly what the bookings ask for, nothing written twice, no alert lost.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { up } from '../../local/stack.ts';
 import { syncNow } from '../support/fixtures.ts';
-import { connect, eventually, stackEnv } from '../support/stack.ts';
+import { connect, eventually, killFunctionWorkers, stackEnv } from '../support/stack.ts';
 import { buildings, burst, closeAll, expectAlertsEmailedOnce, expectSaltoExactlyAsDesired, settle } from './support.ts';
 
 const sql = connect(4);
 const { functionsUrl, functionsSecret } = stackEnv();
 afterAll(() => sql.end());
-
-const pidFile = join(import.meta.dirname, '../../.local/run/function-salto-sync.pid');
 
 describe('the sync function killed mid-batch', { timeout: 115_000 }, () => {
   it('killed ten times while writing a burst: every booking ends in SALTO exactly once', async () => {
@@ -32,7 +25,7 @@ describe('the sync function killed mid-batch', { timeout: 115_000 }, () => {
         // A pass is running (woken now if the burst's wake-up is spent), and has written something.
         void syncNow(functionsUrl, functionsSecret).catch(() => undefined);
         await eventually(async () => (writes() > before ? true : undefined), 20_000, `a write before kill ${kill + 1}`);
-        process.kill(-Number(readFileSync(pidFile, 'utf8')), 'SIGKILL');
+        expect(await killFunctionWorkers('salto-sync')).toBeGreaterThan(0);
         killed = true;
         const [lease] =
           await sql`select leased_until > now() as held from integration.building_leases where building_id = ${building!.id}`;
