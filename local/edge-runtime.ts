@@ -177,7 +177,10 @@ export function startEdgeRuntime(options: EdgeRuntimeOptions) {
 
   /** A retired worker with no request left in the gateway is told to finish its background work and exit. */
   function drainIfIdle(worker: Worker) {
-    if (worker.state === 'retired' && worker.inFlight === 0) worker.child.kill('SIGUSR1');
+    // (A worker still booting has no signal handler yet: it is told once it listens.)
+    if (worker.state === 'retired' && worker.inFlight === 0 && worker.bootCpuMs !== undefined) {
+      worker.child.kill('SIGUSR1');
+    }
   }
 
   async function createWorker(functionName: string): Promise<Worker> {
@@ -240,6 +243,7 @@ export function startEdgeRuntime(options: EdgeRuntimeOptions) {
           worker.denoVersion = readyLine[1];
           worker.bootCpuMs = mainThreadCpuMs(child.pid!) ?? 0;
           if (worker.state === 'booting') worker.state = 'serving';
+          else drainIfIdle(worker);
           markReady();
           return;
         }
