@@ -218,8 +218,11 @@ export async function up() {
   return settings;
 }
 
-/** The running runtime serves exactly today's functions, and each answers. */
-async function functionsAnswer(settings: StackSettings, timeoutMs = 2000) {
+/**
+ * The running runtime serves exactly today's functions, and each answers (within `timeoutMs`: a
+ * function whose worker was retired or killed boots a new one first).
+ */
+async function functionsAnswer(settings: StackSettings, timeoutMs = 30_000) {
   try {
     const response = await fetch(`${supabaseUrl(settings)}/`, { signal: AbortSignal.timeout(2000) });
     const { functions } = (await response.json()) as { functions: string[] };
