@@ -85,10 +85,20 @@ export async function failedWorkerIds(functionName: string): Promise<number[]> {
     .map((w) => w.id);
 }
 
-/** Kills every live worker of a function at once (SIGKILL), as a crash or a limit would. */
+/**
+ * Kills every live worker of a function at once (SIGKILL), as a crash or a limit would, and returns
+ * once the runtime has seen them die (until then it could still route a request to one).
+ */
 export async function killFunctionWorkers(functionName: string): Promise<number> {
   const alive = (await functionWorkers(functionName)).filter((w) => w.state !== 'gone');
   for (const worker of alive) process.kill(worker.pid, 'SIGKILL');
+  const killed = new Set(alive.map((w) => w.id));
+  await eventually(
+    async () =>
+      (await functionWorkers(functionName)).some((w) => killed.has(w.id) && w.state !== 'gone') ? undefined : true,
+    10_000,
+    `the ${functionName} workers killed`,
+  );
   return alive.length;
 }
 
