@@ -3,12 +3,12 @@
 // PostgreSQL 15 with the hosted-only parts stood in, the migrations applied by the Supabase CLI,
 // every edge function served by Deno behind a /functions/v1 gateway, the pg_net dispatcher, the SALTO
 // simulator. Idempotent: `up` on a running stack only fills in what is missing.
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   actionPageUrl,
-  freePort,
   functionsEnv,
   LOOPBACK,
   loadOrCreateSettings,
@@ -66,37 +66,34 @@ function tsx(script: string) {
   return { command: paths.bin('tsx'), args: [join(repoRoot, script)] };
 }
 
-async function functionServices(
-  settings: StackSettings,
-): Promise<{ specs: ServiceSpec[]; ports: Record<string, number> }> {
-  const ports: Record<string, number> = {};
-  const specs: ServiceSpec[] = [];
-  for (const name of functionNames()) {
-    const port = await freePort();
-    ports[name] = port;
-    const dir = join(paths.functionsDir, name);
-    specs.push({
-      name: `function-${name}`,
-      command: paths.bin('deno'),
-      args: [
-        'run',
-        '--allow-net',
-        '--allow-env',
-        '--allow-read',
-        '--no-prompt',
-        `--config=${join(dir, 'deno.json')}`,
-        `--env-file=${paths.functionsEnvFile}`,
-        join(dir, 'index.ts'),
-      ],
-      // Deno.serve() with no options listens where DENO_SERVE_ADDRESS says: the entry files stay as
-      // they are deployed.
-      env: { DENO_SERVE_ADDRESS: `tcp:${LOOPBACK}:${port}`, NO_COLOR: '1' },
-      ready: () => httpOk(`http://${LOOPBACK}:${port}/${name}`),
-    });
-  }
-  void settings;
-  return { specs, ports };
+/**
+ * The Deno executable functions run on locally: the edge runtime's (devDependency `deno`, pinned to
+ * the version the hosted edge runtime is built on). EDGE_RUNTIME_DENO names another one, to try the
+ * next edge runtime's Deno before moving the pin.
+ */
+export function edgeRuntimeDeno(): string {
+  return process.env.EDGE_RUNTIME_DENO || paths.bin('deno');
 }
+
+/**
+ * The Deno the hosted edge runtime is built on (the edge runtime's deno/Cargo.toml), pinned as the
+ * devDependency `deno`: the local functions run and are type-checked on it, nothing newer.
+ */
+export function ensureEdgeRuntimeDeno() {
+  const pinned = (
+    JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> }
+  ).devDependencies.deno;
+  const found = spawnSync(edgeRuntimeDeno(), ['--version'], { encoding: 'utf8', env: { ...process.env, ...denoEnv } });
+  const version = /^deno (\S+)/.exec(found.stdout ?? '')?.[1];
+  if (version !== pinned) {
+    throw new Error(
+      `The local edge runtime needs Deno ${pinned} (package.json), found ${version ?? 'none'} at ${edgeRuntimeDeno()}: run npm install.`,
+    );
+  }
+}
+
+/** The environment every local Deno needs: its own CA bundle does not know this machine's. */
+export const denoEnv = { DENO_CERT: process.env.DENO_CERT ?? '/etc/ssl/certs/ca-certificates.crt', NO_COLOR: '1' };
 
 function simulatorService(settings: StackSettings): ServiceSpec | undefined {
   if (!existsSync(join(repoRoot, 'src/simulator/main.ts'))) return undefined;
@@ -213,48 +210,61 @@ export async function up() {
     ready: () => httpOk(actionPageUrl(settings)),
   });
 
-  step(`Serving edge functions with Deno: ${functionNames().join(', ')}`);
-  const gatewayReady = () => httpOk(`${supabaseUrl(settings)}/`);
-  // Function ports are chosen per start; a running gateway keeps its routes, so both restart together.
-  if (!(runningPid('functions-gateway') && (await gatewayReady()) && (await functionsAnswer(settings)))) {
+  ensureEdgeRuntimeDeno();
+  step(`Serving edge functions in the local edge runtime: ${functionNames().join(', ')}`);
+  const runtimeReady = () => httpOk(`${supabaseUrl(settings)}/`);
+  if (!(runningPid('edge-runtime') && (await runtimeReady()) && (await functionsAnswer(settings)))) {
     await stopFunctions();
-    const { specs, ports } = await functionServices(settings);
-    await Promise.all(specs.map((spec) => startService(spec, 120_000)));
     await startService({
-      name: 'functions-gateway',
-      ...tsx('local/functions-gateway.ts'),
-      env: { GATEWAY_PORT: String(settings.functionsPort), FUNCTION_PORTS: JSON.stringify(ports) },
-      ready: gatewayReady,
+      name: 'edge-runtime',
+      ...tsx('local/edge-runtime.ts'),
+      env: {
+        ...denoEnv,
+        GATEWAY_PORT: String(settings.functionsPort),
+        FUNCTIONS_DIR: paths.functionsDir,
+        FUNCTIONS_ENV_FILE: paths.functionsEnvFile,
+        EDGE_DENO: edgeRuntimeDeno(),
+      },
+      ready: runtimeReady,
     });
+    // Each function's first worker boots now, not in the first test that calls it.
+    if (!(await functionsAnswer(settings, 120_000)))
+      throw new Error('The edge functions do not answer (.local/logs/edge-runtime.log)');
   }
   return settings;
 }
 
-/** The running gateway routes exactly today's functions (a new function folder means a restart), and each answers. */
-async function functionsAnswer(settings: StackSettings) {
+/**
+ * The running runtime serves exactly today's functions, and each answers (within `timeoutMs`: a
+ * function whose worker was retired or killed boots a new one first).
+ */
+async function functionsAnswer(settings: StackSettings, timeoutMs = 30_000) {
   try {
     const response = await fetch(`${supabaseUrl(settings)}/`, { signal: AbortSignal.timeout(2000) });
     const { functions } = (await response.json()) as { functions: string[] };
     if (JSON.stringify([...functions].sort()) !== JSON.stringify(functionNames())) return false;
-    // Each function answers through the gateway (401 without the secret is an answer; the gateway
-    // says 503 for a function process that is gone).
+    // Each function answers through the gateway (401 without the secret is an answer; the runtime
+    // says 503 for a worker that cannot boot, 500 for one that died).
     const statuses = await Promise.all(
       functionNames().map(async (name) => {
         const reply = await fetch(`${supabaseUrl(settings)}/functions/v1/${name}`, {
-          signal: AbortSignal.timeout(2000),
+          signal: AbortSignal.timeout(timeoutMs),
         });
         await reply.body?.cancel();
         return reply.status;
       }),
     );
-    return statuses.every((status) => status !== 503 && status !== 404);
+    return statuses.every((status) => status < 500);
   } catch {
     return false;
   }
 }
 
 async function stopFunctions() {
-  for (const name of knownServices().filter((n) => n.startsWith('function-') || n === 'functions-gateway')) {
+  // (function-<name> and functions-gateway: the services of stacks started before the edge runtime.)
+  const functionServices = (n: string) =>
+    n.startsWith('function-') || n === 'functions-gateway' || n === 'edge-runtime';
+  for (const name of knownServices().filter(functionServices)) {
     await stopService(name);
   }
 }

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { paths, readEnvFile, repoRoot } from './config.ts';
 import { definitionDifferences, editedMigrations, lintMigrations } from './database-definition.ts';
 import { step, warn } from './output.ts';
-import { down, functionNames, isUp, status, up } from './stack.ts';
+import { denoEnv, down, edgeRuntimeDeno, ensureEdgeRuntimeDeno, functionNames, isUp, status, up } from './stack.ts';
 
 interface Outcome {
   name: string;
@@ -17,7 +17,7 @@ interface Outcome {
   failed: number;
 }
 
-function run(command: string, args: string[], env: Record<string, string> = {}) {
+function run(command: string, args: string[], env: Record<string, string> = {}): number {
   const result = spawnSync(command, args, {
     cwd: repoRoot,
     stdio: ['ignore', 'inherit', 'inherit'],
@@ -53,15 +53,29 @@ async function databaseDefinition(): Promise<Outcome> {
   return { name: 'database definition', passed: 3 - failed, failed };
 }
 
+/**
+ * tsc over the Node side; `deno check` of every edge function, and of the local edge runtime's worker
+ * and its test function, by the Deno of the hosted edge runtime (what compiles on a newer Deno may not
+ * compile there).
+ */
 function typecheck(): Outcome {
-  step('Type-checking TypeScript (tsc) and every edge function (deno check)');
+  step("Type-checking TypeScript (tsc) and every edge function (deno check, on the edge runtime's Deno)");
+  ensureEdgeRuntimeDeno();
   let failed = run(paths.bin('tsc'), ['-p', 'tsconfig.json']) === 0 ? 0 : 1;
-  for (const name of functionNames()) {
-    const dir = join(paths.functionsDir, name);
-    if (run(paths.bin('deno'), ['check', '--quiet', `--config=${join(dir, 'deno.json')}`, join(dir, 'index.ts')]) !== 0)
-      failed++;
+  const denoChecks = [
+    ...functionNames().map((name) => join(paths.functionsDir, name)),
+    join(repoRoot, 'tests', 'local-stack', 'edge-functions', 'limits'),
+  ];
+  for (const dir of denoChecks) {
+    const args = ['check', '--quiet', `--config=${join(dir, 'deno.json')}`, join(dir, 'index.ts')];
+    if (run(edgeRuntimeDeno(), args, denoEnv) !== 0) failed++;
   }
-  return { name: 'type checks', passed: functionNames().length + 1 - failed, failed };
+  if (
+    run(edgeRuntimeDeno(), ['check', '--quiet', '--no-config', join(repoRoot, 'local', 'edge-worker.ts')], denoEnv) !==
+    0
+  )
+    failed++;
+  return { name: 'type checks', passed: denoChecks.length + 2 - failed, failed };
 }
 
 /** Biome's lint rules and formatting over the whole repository (`npm run lint`; `npm run format` fixes). */

@@ -3,10 +3,9 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
-import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { mintFunctionToken } from '../../src/shared/functions/auth.ts';
-import { connect, functionAuthorization, stackEnv } from '../support/stack.ts';
+import { connect, functionAuthorization, servingWorker, stackEnv } from '../support/stack.ts';
 
 const { functionsUrl, functionsSecret } = stackEnv();
 const sql = connect(1);
@@ -15,24 +14,19 @@ afterAll(() => sql.end());
 const MB = 1024 * 1024;
 const HUGE = 200 * MB;
 
-const pidOf = (name: string) =>
-  readFileSync(join(import.meta.dirname, '..', '..', '.local', 'run', `function-${name}.pid`), 'utf8').trim();
-
-/** Resident memory of a function's Deno process (the stack's pid file), in bytes. */
-function functionRss(name: string): number {
-  const status = readFileSync(`/proc/${pidOf(name)}/status`, 'utf8');
+/** Resident memory of the process of the worker serving a function now, in bytes. */
+async function functionRss(name: string): Promise<number> {
+  const status = readFileSync(`/proc/${(await servingWorker(name)).pid}/status`, 'utf8');
   return Number(/^VmRSS:\s+(\d+) kB/m.exec(status)![1]) * 1024;
 }
 
 /**
- * Where the function's own Deno process listens (DENO_SERVE_ADDRESS, set by local/stack.ts). The huge
+ * Where the worker serving a function listens (the local edge runtime's own port for it). The huge
  * bodies go there rather than through the local gateway: the gateway drops the client's connection
  * when the function stops reading, sometimes before the answer reaches the client.
  */
-function functionPort(name: string): number {
-  const environ = readFileSync(`/proc/${pidOf(name)}/environ`, 'utf8').split('\0');
-  const address = environ.find((line) => line.startsWith('DENO_SERVE_ADDRESS='));
-  return Number(/:(\d+)$/.exec(address ?? '')![1]);
+async function functionPort(name: string): Promise<number> {
+  return (await servingWorker(name)).port;
 }
 
 /**
@@ -101,7 +95,11 @@ function postHugeBody(
       if (!answered && !declareLength) socket.write('0\r\n\r\n');
     };
     socket.write(head);
-    pump();
+    // With its length declared, the body is refused from the headers alone: the first chunks follow a
+    // moment later, so that the answer is not lost to the reset Deno's server (2.1.4) sends when it
+    // closes a connection with unread data. A function that read the body would still get all of it.
+    if (declareLength) setTimeout(pump, 300);
+    else pump();
   });
 }
 
@@ -125,11 +123,11 @@ describe('a huge request body never reaches a function', { timeout: 60_000 }, ()
           'Content-Type': endpoint.token ? 'application/json' : 'application/x-www-form-urlencoded',
         };
         if (endpoint.token) headers.Authorization = await functionAuthorization(endpoint.function);
-        const before = functionRss(endpoint.function);
+        const before = await functionRss(endpoint.function);
         const started = Date.now();
-        const answer = await postHugeBody(functionPort(endpoint.function), endpoint.path, headers, declareLength);
+        const answer = await postHugeBody(await functionPort(endpoint.function), endpoint.path, headers, declareLength);
         const took = Date.now() - started;
-        const grown = functionRss(endpoint.function) - before;
+        const grown = (await functionRss(endpoint.function)) - before;
 
         expect(answer.status).toBe(413);
         expect(JSON.parse(answer.body)).toEqual({ error: expect.stringMatching(/larger than 8 KB/) });

@@ -57,3 +57,56 @@ export async function eventually<T>(
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+/** A worker of the local edge runtime (local/edge-runtime.ts, GET /_runtime/workers). */
+export interface FunctionWorker {
+  id: number;
+  functionName: string;
+  pid: number;
+  port: number;
+  state: 'booting' | 'serving' | 'retired' | 'gone';
+  cpuMs: number;
+  requests: number;
+  endedBy: string | null;
+  denoVersion: string | null;
+}
+
+/** The local edge runtime's workers, oldest first. */
+export async function functionWorkers(functionName?: string): Promise<FunctionWorker[]> {
+  const response = await fetch(new URL('/_runtime/workers', stackEnv().functionsUrl));
+  const { workers } = (await response.json()) as { workers: FunctionWorker[] };
+  return workers.filter((w) => functionName === undefined || w.functionName === functionName);
+}
+
+/** The workers of a function that ended otherwise than retired: crashed, or killed at a limit. */
+export async function failedWorkerIds(functionName: string): Promise<number[]> {
+  return (await functionWorkers(functionName))
+    .filter((w) => w.state === 'gone' && w.endedBy !== 'retired' && w.endedBy !== 'shutdown')
+    .map((w) => w.id);
+}
+
+/**
+ * Kills every live worker of a function at once (SIGKILL), as a crash or a limit would, and returns
+ * once the runtime has seen them die (until then it could still route a request to one).
+ */
+export async function killFunctionWorkers(functionName: string): Promise<number> {
+  const alive = (await functionWorkers(functionName)).filter((w) => w.state !== 'gone');
+  for (const worker of alive) process.kill(worker.pid, 'SIGKILL');
+  const killed = new Set(alive.map((w) => w.id));
+  await eventually(
+    async () =>
+      (await functionWorkers(functionName)).some((w) => killed.has(w.id) && w.state !== 'gone') ? undefined : true,
+    10_000,
+    `the ${functionName} workers killed`,
+  );
+  return alive.length;
+}
+
+/** The worker serving a function now (one is started by a first request if none is). */
+export async function servingWorker(functionName: string): Promise<FunctionWorker> {
+  const serving = (await functionWorkers(functionName)).filter((w) => w.state === 'serving').at(-1);
+  if (serving) return serving;
+  const reply = await fetch(`${stackEnv().functionsUrl}/${functionName}`);
+  await reply.body?.cancel();
+  return servingWorker(functionName);
+}

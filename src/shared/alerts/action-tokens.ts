@@ -41,8 +41,10 @@ function toBase64Url(bytes: Uint8Array): string {
 /**
  * The bytes of canonical base64url text only: atob ignores the unused low bits of the last character,
  * so without the check four spellings of one signature would pass, and a token would not be one string.
+ * The return type is inferred: TypeScript 5.9 (tsc) needs Uint8Array<ArrayBuffer> for crypto.subtle,
+ * and the Deno of the edge runtime (TypeScript 5.6) has no generic Uint8Array to name it with.
  */
-function fromBase64Url(text: string): Uint8Array<ArrayBuffer> | undefined {
+function fromBase64Url(text: string) {
   if (!/^[A-Za-z0-9_-]*$/.test(text)) return undefined;
   try {
     const binary = atob(text.replace(/-/g, '+').replace(/_/g, '/') + '='.repeat((4 - (text.length % 4)) % 4));

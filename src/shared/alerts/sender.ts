@@ -50,8 +50,13 @@ export interface SendReport {
 /** One email per lease: at 2 emails a second, an alert raised meanwhile waits for at most this one. */
 const LEASE_BATCH = 1;
 const LEASE_SECONDS = 120;
-/** A pass never runs longer than this; what is left is the next wake-up's. */
-const MAX_PASS_MS = 90_000;
+/**
+ * A pass never runs longer than this; what is left is the next wake-up's. Well inside the edge
+ * runtime's wall clock (150 s, the worker retired at half): a retired worker still finishes its pass
+ * and one more asked for before, and a worker killed mid-send leaves its email leased for
+ * LEASE_SECONDS (docs/decisions/0018).
+ */
+const MAX_PASS_MS = 25_000;
 
 export async function runSendPass(deps: SenderDeps): Promise<SendReport> {
   const report: SendReport = { sent: 0, retried: 0, failed: 0 };

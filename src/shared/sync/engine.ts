@@ -64,8 +64,18 @@ export interface SyncOptions {
   /** Opens a SALTO client for a building's endpoint. */
   saltoClient: (endpoint: SaltoEndpointInput) => SaltoClient;
   invocationId: string;
-  /** Stop leasing new work after this long (the function's wall-clock budget). */
+  /** Stop leasing new work after this long (the pass's wall-clock budget; see PASS_BUDGET_MS). */
   budgetMs?: number;
+  /**
+   * Stop leasing new work once this many access levels were synced in the pass (its CPU budget, see
+   * PASS_ACCESS_LEVELS).
+   */
+  accessLevelBudget?: number;
+  /**
+   * Asks for the next invocation (after a pass that stopped at its budget with work left): the pass
+   * leaves the rest to it rather than outliving its worker's limits.
+   */
+  wakeNextInvocation?: () => Promise<void>;
   /**
    * Buildings synced at once (each one's calls are serialised by its lease, so a building's SALTO never
    * sees two at a time). SALTO calls dominate and different buildings are independent: as many as the
@@ -101,6 +111,18 @@ export interface SyncReport {
 /** Access levels per building per batch (SyncOptions.batchSize). */
 const BATCH_SIZE = 50;
 
+/**
+ * A pass's budgets, well inside the edge runtime's limits on its worker (docs/decisions/0018): CPU
+ * accumulates over the worker's life, the worker is retired at 1 s and killed at 2 s, and a retired
+ * worker still finishes the pass it runs and at most one pass asked for before it was retired. So a
+ * pass may use at most half the gap between the two (0.5 s). The function spends 4 to 6 ms of CPU
+ * per access level synced (measured by tests/sync/sync-within-limits.test.ts in the local edge
+ * runtime, wake-ups included): 40 access levels stay near 0.25 s. The wall clock (150 s, retired at
+ * half) likewise leaves room for two passes of 25 s.
+ */
+export const PASS_ACCESS_LEVELS = 40;
+export const PASS_BUDGET_MS = 25_000;
+
 /** Least time between two rounds started by wake-ups while buildings are being written. */
 const WOKEN_ROUND_GAP_MS = 100;
 
@@ -112,9 +134,12 @@ const FAILED_ROUND_MAX_DELAY_MS = 2_000;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export async function runSync(options: SyncOptions): Promise<SyncReport> {
-  const { store, budgetMs = 50_000, concurrency = 32 } = options;
+  const { store, budgetMs = PASS_BUDGET_MS, concurrency = 32, accessLevelBudget = PASS_ACCESS_LEVELS } = options;
   const deadline = Date.now() + budgetMs;
   const report: SyncReport = { buildings: 0, accessLevels: 0, writes: 0, unchanged: 0, retries: 0, failures: 0 };
+  // The pass's budget is spent: no new building, no new batch; what is left waits for the next pass.
+  const spent = () => Date.now() >= deadline || report.accessLevels >= accessLevelBudget;
+  let stoppedAtBudget = false;
   // The buildings this pass is writing, each by one task.
   const writing = new Map<string, Promise<void>>();
   // Buildings whose task failed in this pass (not for SALTO or the lease: those end a building's
@@ -131,7 +156,11 @@ export async function runSync(options: SyncOptions): Promise<SyncReport> {
     : () => new Promise<void>(() => {});
 
   try {
-    while (Date.now() < deadline) {
+    for (;;) {
+      if (spent()) {
+        stoppedAtBudget = true;
+        break;
+      }
       // Lease only what can start now: a leased building waiting for a free slot would hold its lease
       // idle (and could lose it to another invocation while still queued here).
       const free = concurrency - writing.size;
@@ -174,7 +203,7 @@ export async function runSync(options: SyncOptions): Promise<SyncReport> {
         started++;
         writing.set(
           buildingId,
-          syncBuilding(leased, options, report, deadline)
+          syncBuilding(leased, options, report, spent)
             .catch((error: unknown) => {
               // One building's failure (its database reads, say) is that building's: the others go on.
               failed.add(buildingId);
@@ -213,10 +242,17 @@ export async function runSync(options: SyncOptions): Promise<SyncReport> {
     // the invocation that takes their buildings next.
     await Promise.allSettled(active());
   }
+  // Stopped at the budget: there may be work left, and the next wake-up must not wait for the minute
+  // job. (A pass that finds nothing due after that costs one round.)
+  if ((stoppedAtBudget || spent()) && options.wakeNextInvocation) {
+    await options.wakeNextInvocation().catch((error: unknown) => {
+      options.log?.(`could not ask for the next sync invocation (the minute job will): ${errorText(error)}`);
+    });
+  }
   return report;
 }
 
-async function syncBuilding(leased: LeasedBuilding, options: SyncOptions, report: SyncReport, deadline: number) {
+async function syncBuilding(leased: LeasedBuilding, options: SyncOptions, report: SyncReport, spent: () => boolean) {
   const { store, invocationId, leaseSeconds = 60 } = options;
   const { building, due: firstDue } = leased;
   const { buildingId } = building;
@@ -235,8 +271,10 @@ async function syncBuilding(leased: LeasedBuilding, options: SyncOptions, report
     const first = firstDue[0];
     const firstRead = first && readAhead(client, first.accessLevelId);
     const { timetables, firstBatch } = await firstBatchOf(building, firstDue, options);
-    for (let due = firstBatch; due.length > 0 && Date.now() < deadline; due = await nextBatch(buildingId, options)) {
+    for (let due = firstBatch; due.length > 0; due = await nextBatch(buildingId, options)) {
       for (const level of due) {
+        // The pass's budget spent: the rest of the batch stays queued for the next pass.
+        if (spent()) return;
         const { work } = level;
         const current = work === first ? firstRead : undefined;
         const { outcome, leased } =

@@ -23,6 +23,11 @@ const app = createSyncApp({
       store,
       saltoClient: (endpoint) => createSaltoClient(endpoint, { connector: denoStpConnector }),
       invocationId: crypto.randomUUID(),
+      // A pass stops at its budget (PASS_ACCESS_LEVELS, PASS_BUDGET_MS) and asks for the next
+      // invocation, through pg_net as the database's own wake-ups come.
+      wakeNextInvocation: async () => {
+        await sql`select integration.wake_sync()`;
+      },
       log: (line) => console.log(line),
     }),
 });
