@@ -130,7 +130,11 @@ async function main() {
   };
   const token = process.env.RESIDENT_ACCESS_TOKEN;
   // With a JWT the app already holds, supabase-js sends it (accessToken); otherwise the resident signs in.
-  const supabase = connecxClient(need('SUPABASE_URL'), need('SUPABASE_ANON_KEY'), token ? { accessToken: async () => token } : {});
+  const supabase = connecxClient(
+    need('SUPABASE_URL'),
+    need('SUPABASE_ANON_KEY'),
+    token ? { accessToken: async () => token } : {},
+  );
   if (!token) {
     const { error } = await supabase.auth.signInWithPassword({
       email: need('RESIDENT_EMAIL'),

@@ -182,7 +182,8 @@ async function execute(tx: Sql, request: Request): Promise<{ status: number; row
       throw new RestError(400, 'PGRST102', 'The body must be a JSON object or an array of objects');
     }
     const keys = (params.get('columns')?.split(',') ?? Object.keys(rows[0] as object)).map((key) => {
-      if (!types.has(key)) throw new RestError(400, 'PGRST204', `Could not find the '${key}' column of '${request.relation}'`);
+      if (!types.has(key))
+        throw new RestError(400, 'PGRST204', `Could not find the '${key}' column of '${request.relation}'`);
       return ident(key);
     });
     values.push(method === 'POST' ? rows : rows[0]); // postgres.js sends a json parameter as JSON

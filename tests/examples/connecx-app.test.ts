@@ -5,8 +5,8 @@
 // policy decide exactly as they do hosted.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
 import type { Server } from 'node:http';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signJwt, startRestAdapter } from '../../local/rest-adapter.ts';
 import { createTestBuilding, type TestBuilding } from '../support/fixtures.ts';
@@ -31,10 +31,14 @@ afterAll(async () => {
 
 function runExample(nodeFlags: string[], env: Record<string, string>) {
   return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', join(repoRoot, 'examples/connecx-app.ts')], {
-      cwd: repoRoot,
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
-    });
+    const child = spawn(
+      process.execPath,
+      [...nodeFlags, '--import', 'tsx', join(repoRoot, 'examples/connecx-app.ts')],
+      {
+        cwd: repoRoot,
+        env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+      },
+    );
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk) => (stdout += chunk));
