@@ -85,7 +85,9 @@ describe('alert email templates in a browser', { timeout: 120_000 }, () => {
 
   beforeAll(async () => {
     if (!existsSync(chromiumPath))
-      throw new Error('Chromium is missing: `npm start` or `npm test` installs it as root (apt-get install -y chromium)');
+      throw new Error(
+        'Chromium is missing: `npm start` or `npm test` installs it as root (apt-get install -y chromium)',
+      );
     mkdirSync(outDir, { recursive: true });
     profile = mkdtempSync(join(tmpdir(), 'email-screenshots-'));
     // A fresh profile (--user-data-dir) per run: nothing from an earlier run or the machine leaks in.
