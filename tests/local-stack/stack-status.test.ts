@@ -26,7 +26,7 @@ describe('stack:status', () => {
     expect(run.stdout).toMatch(/Mail capture inbox +http:\/\/127\.0\.0\.1:\d+\//);
     expect(run.stdout).toContain(join(repoRoot, '.local', 'stack.env'));
     expect(run.stdout).not.toContain('NOT RUNNING');
-  });
+  }, 90_000);
 
   it('names what is not running, and the exit code is not 0 then', () => {
     const report: Awaited<ReturnType<typeof status>> = {
