@@ -15,6 +15,7 @@ const debianPackages = [
   'postgresql-15-pgtap',
   'postgresql-15-plpgsql-check',
   'libtap-parser-sourcehandler-pgtap-perl', // pg_prove
+  'chromium', // headless, for the alert emails' screenshots (tests/alerts/screenshots.test.ts)
 ];
 
 const isRoot = () => process.getuid?.() === 0;

@@ -243,8 +243,9 @@ async function functionsAnswer(settings: StackSettings, timeoutMs = 30_000) {
     const response = await fetch(`${supabaseUrl(settings)}/`, { signal: AbortSignal.timeout(2000) });
     const { functions } = (await response.json()) as { functions: string[] };
     if (JSON.stringify([...functions].sort()) !== JSON.stringify(functionNames())) return false;
-    // Each function answers through the gateway (401 without the secret is an answer; the runtime
-    // says 503 for a worker that cannot boot, 500 for one that died).
+    // Each function answers through the gateway (401 without the secret, or a function's own 404 for
+    // a GET it does not serve, is an answer; the runtime says 503 for a worker that cannot boot, 500
+    // for one that died).
     const statuses = await Promise.all(
       functionNames().map(async (name) => {
         const reply = await fetch(`${supabaseUrl(settings)}/functions/v1/${name}`, {
@@ -276,11 +277,29 @@ export async function down() {
 
 export async function status() {
   const settings = readSettings();
-  const services = Object.fromEntries(knownServices().map((name) => [name, runningPid(name) ? 'running' : 'stopped']));
+  // A pid alone is not enough: a service whose port another process holds dies at once, and another
+  // stack's server would answer in its place. Running means our process lives and its URL answers.
+  const answers: Record<string, () => Promise<boolean>> = settings
+    ? {
+        'functions-gateway': () => functionsAnswer(settings),
+        'salto-simulator': () => httpOk(`http://${LOOPBACK}:${settings.saltoHttpPort}/_simulator/state`),
+        'mail-capture': () => httpOk(`http://${LOOPBACK}:${settings.mailPort}/_capture/health`),
+      }
+    : {};
+  const services = Object.fromEntries(
+    await Promise.all(
+      knownServices().map(async (name) => {
+        if (!runningPid(name)) return [name, 'stopped'];
+        const answer = answers[name];
+        return [name, !answer || (await answer().catch(() => false)) ? 'running' : 'not answering'];
+      }),
+    ),
+  ) as Record<string, string>;
   return {
     postgres: isPostgresRunning() ? 'running' : 'stopped',
     services,
     env: settings ? readEnvFile(paths.envFile) : {},
+    envFile: paths.envFile,
   };
 }
 
@@ -290,6 +309,70 @@ export function isUp(report: Awaited<ReturnType<typeof status>>) {
     Object.keys(report.services).length > 0 &&
     Object.values(report.services).every((s) => s === 'running')
   );
+}
+
+/**
+ * `stack:status` in words, as `supabase status` prints it: every URL with the state of what serves
+ * it, each service, where stack.env is. URLs of the env file not named here (a part added later) are
+ * listed by their variable name, so none is left out.
+ */
+export function statusText(report: Awaited<ReturnType<typeof status>>): string {
+  const { env } = report;
+  const state = (...names: string[]) => {
+    const states = names.map((n) => (n === 'postgres' ? report.postgres : (report.services[n] ?? 'stopped')));
+    return states.every((s) => s === 'running') ? 'running' : 'NOT RUNNING';
+  };
+  const functions = Object.keys(report.services)
+    .filter((n) => n.startsWith('function-'))
+    .map((n) => n.slice('function-'.length));
+  const password = /^postgresql:\/\/[^:]+:([^@]+)@/.exec(env.DATABASE_URL ?? '')?.[1];
+  const masked = (url: string) => (password ? url.replace(password, '<password in stack.env>') : url);
+  const shown = new Set([
+    'SUPABASE_URL',
+    'SUPABASE_DB_URL',
+    'DATABASE_URL',
+    'FUNCTIONS_URL',
+    'SALTO_SIMULATOR_HTTP_URL',
+    'MAIL_CAPTURE_URL',
+  ]);
+  const rows: [string, string, string][] = [];
+  if (env.DATABASE_URL) rows.push(['Database', masked(env.DATABASE_URL), state('postgres')]);
+  if (env.FUNCTIONS_URL) {
+    rows.push([
+      'Edge functions',
+      `${env.FUNCTIONS_URL}/<name>  (${functions.join(', ') || 'none started'})`,
+      state('functions-gateway', ...functions.map((f) => `function-${f}`)),
+    ]);
+  }
+  if (env.SALTO_SIMULATOR_HTTP_URL) {
+    const host = new URL(env.SALTO_SIMULATOR_HTTP_URL).hostname;
+    rows.push(['SALTO simulator', `${env.SALTO_SIMULATOR_HTTP_URL} (SHIP over HTTP)`, state('salto-simulator')]);
+    rows.push(['', `${env.SALTO_SIMULATOR_HTTP_URL}/_simulator/state (what SALTO holds now)`, '']);
+    if (env.SALTO_SIMULATOR_STP_PORT)
+      rows.push(['', `${host}:${env.SALTO_SIMULATOR_STP_PORT} (SHIP over TCP/STP)`, '']);
+  }
+  if (env.MAIL_CAPTURE_URL) rows.push(['Mail capture inbox', `${env.MAIL_CAPTURE_URL}/`, state('mail-capture')]);
+  for (const [name, value] of Object.entries(env)) {
+    if (!shown.has(name) && /_URL$/.test(name)) rows.push([name, masked(value), '']);
+  }
+  rows.push(['pg_net dispatcher', "(sends the database's HTTP requests)", state('net-dispatcher')]);
+  const down = [
+    ...(report.postgres === 'running' ? [] : ['postgres']),
+    ...Object.entries(report.services)
+      .filter(([, s]) => s !== 'running')
+      .map(([n, s]) => `${n} (${s})`),
+  ];
+  const lines = [
+    isUp(report)
+      ? 'The local stack is running.'
+      : Object.keys(report.services).length === 0
+        ? 'The local stack is not running: `npm run stack:up` (or `npm start`) starts it.'
+        : `The local stack is NOT running completely: ${down.join(', ')}. \`npm run stack:up\` starts what is missing.`,
+    ...rows.map(([what, where, running]) => `  ${what.padEnd(20)}${where}${running ? `   [${running}]` : ''}`),
+    `  ${'URLs and secrets'.padEnd(20)}${report.envFile} (source it, or load it with dotenv)`,
+    `  ${'Logs'.padEnd(20)}${paths.logsDir}/`,
+  ];
+  return `${lines.join('\n')}\n`;
 }
 
 function printWhere(settings: StackSettings) {
@@ -332,8 +415,7 @@ async function main(command = 'status', flags: string[]) {
       if (flags.includes('--json')) {
         process.stdout.write(JSON.stringify(report, null, 2) + '\n');
       } else {
-        process.stdout.write(`postgres: ${report.postgres}\n`);
-        for (const [name, state] of Object.entries(report.services)) process.stdout.write(`${name}: ${state}\n`);
+        process.stdout.write(statusText(report));
       }
       process.exitCode = isUp(report) ? 0 : 3;
       return;

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { paths, readEnvFile, repoRoot } from './config.ts';
 import { definitionDifferences, editedMigrations, lintMigrations } from './database-definition.ts';
 import { step, warn } from './output.ts';
+import { ensureDebianPackages } from './postgres.ts';
 import { denoEnv, down, edgeRuntimeDeno, ensureEdgeRuntimeDeno, functionNames, isUp, status, up } from './stack.ts';
 
 interface Outcome {
@@ -174,6 +175,8 @@ async function main() {
   };
   process.once('SIGINT', () => void stop().then(() => process.exit(130)));
   try {
+    // What the suites need from Debian (PostgreSQL, pgTAP, Chromium), also when the stack already runs.
+    ensureDebianPackages();
     if (startedHere) {
       step('The local stack is not running: bringing it up for the tests');
       await up();

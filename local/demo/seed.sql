@@ -21,9 +21,11 @@ values
    '{"provider": "email", "providers": ["email"]}', '{"name": "Resident of 502/56"}')
 on conflict do nothing;
 
-insert into public.buildings (id, name, timezone)
-values ('10000000-0000-4000-8000-000000000001', 'Harbour View Residences', 'Australia/Sydney')
-on conflict do nothing;
+-- Set up well before today, so that its nightly cleanup is due from today's local midnight on (a
+-- building is first cleaned after its first local midnight) and `npm run demo` can show it.
+insert into public.buildings (id, name, timezone, created_at)
+values ('10000000-0000-4000-8000-000000000001', 'Harbour View Residences', 'Australia/Sydney', '2026-01-01 00:00 Australia/Sydney')
+on conflict (id) do update set created_at = least(public.buildings.created_at, excluded.created_at);
 
 -- Who receives alert emails besides the managers (the building's email settings row is made with it).
 update integration.email_settings

@@ -125,7 +125,9 @@ describe('alert email templates in a browser', { timeout: 120_000 }, () => {
 
   beforeAll(async () => {
     if (!existsSync(chromiumPath))
-      throw new Error('Chromium is missing: apt-get install -y chromium (as root; .ci/run does it)');
+      throw new Error(
+        'Chromium is missing: `npm start` or `npm test` installs it as root (apt-get install -y chromium)',
+      );
     mkdirSync(outDir, { recursive: true });
     profile = mkdtempSync(join(tmpdir(), 'email-screenshots-'));
     // A fresh profile (--user-data-dir) per run: nothing from an earlier run or the machine leaks in.

@@ -78,7 +78,8 @@ describe('SHIP over TCP/STP', () => {
     const started = Date.now();
     const error = await saltoError(clientOn(port, nodeStpConnector, 150).getInfo());
     expect(error.message).toMatch(/no reply .* within 150 ms/);
-    expect(Date.now() - started).toBeLessThan(1_000);
+    // The peer never answers: any bound shows the client gave up by itself; a wide one holds on a busy machine.
+    expect(Date.now() - started).toBeLessThan(5_000);
   });
 
   it('gives up connecting after the connect timeout', async () => {
