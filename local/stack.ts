@@ -281,6 +281,8 @@ export async function status() {
   // stack's server would answer in its place. Running means our process lives and its URL answers.
   const answers: Record<string, () => Promise<boolean>> = settings
     ? {
+        'edge-runtime': () => functionsAnswer(settings),
+        'action-page': () => httpOk(actionPageUrl(settings)),
         'functions-gateway': () => functionsAnswer(settings),
         'salto-simulator': () => httpOk(`http://${LOOPBACK}:${settings.saltoHttpPort}/_simulator/state`),
         'mail-capture': () => httpOk(`http://${LOOPBACK}:${settings.mailPort}/_capture/health`),
@@ -322,9 +324,13 @@ export function statusText(report: Awaited<ReturnType<typeof status>>): string {
     const states = names.map((n) => (n === 'postgres' ? report.postgres : (report.services[n] ?? 'stopped')));
     return states.every((s) => s === 'running') ? 'running' : 'NOT RUNNING';
   };
-  const functions = Object.keys(report.services)
-    .filter((n) => n.startsWith('function-'))
-    .map((n) => n.slice('function-'.length));
+  // The edge runtime serves every function; stacks started before it ran one process per function.
+  const runtime = 'edge-runtime' in report.services;
+  const functions = runtime
+    ? functionNames()
+    : Object.keys(report.services)
+        .filter((n) => n.startsWith('function-'))
+        .map((n) => n.slice('function-'.length));
   const password = /^postgresql:\/\/[^:]+:([^@]+)@/.exec(env.DATABASE_URL ?? '')?.[1];
   const masked = (url: string) => (password ? url.replace(password, '<password in stack.env>') : url);
   const shown = new Set([
@@ -334,6 +340,7 @@ export function statusText(report: Awaited<ReturnType<typeof status>>): string {
     'FUNCTIONS_URL',
     'SALTO_SIMULATOR_HTTP_URL',
     'MAIL_CAPTURE_URL',
+    'ALERT_PAGE_URL',
   ]);
   const rows: [string, string, string][] = [];
   if (env.DATABASE_URL) rows.push(['Database', masked(env.DATABASE_URL), state('postgres')]);
@@ -341,7 +348,7 @@ export function statusText(report: Awaited<ReturnType<typeof status>>): string {
     rows.push([
       'Edge functions',
       `${env.FUNCTIONS_URL}/<name>  (${functions.join(', ') || 'none started'})`,
-      state('functions-gateway', ...functions.map((f) => `function-${f}`)),
+      runtime ? state('edge-runtime') : state('functions-gateway', ...functions.map((f) => `function-${f}`)),
     ]);
   }
   if (env.SALTO_SIMULATOR_HTTP_URL) {
@@ -352,6 +359,7 @@ export function statusText(report: Awaited<ReturnType<typeof status>>): string {
       rows.push(['', `${host}:${env.SALTO_SIMULATOR_STP_PORT} (SHIP over TCP/STP)`, '']);
   }
   if (env.MAIL_CAPTURE_URL) rows.push(['Mail capture inbox', `${env.MAIL_CAPTURE_URL}/`, state('mail-capture')]);
+  if (env.ALERT_PAGE_URL) rows.push(['Action page', env.ALERT_PAGE_URL, state('action-page')]);
   for (const [name, value] of Object.entries(env)) {
     if (!shown.has(name) && /_URL$/.test(name)) rows.push([name, masked(value), '']);
   }
