@@ -1,6 +1,7 @@
 import { nonceStore } from '../../../src/shared/functions/nonce-store.ts';
 import { createSaltoClient } from '../../../src/shared/salto/index.ts';
 import { runSync } from '../../../src/shared/sync/engine.ts';
+import { createIdCheckStore, runSaltoIdChecks } from '../../../src/shared/sync/id-checks.ts';
 import { createSyncStore } from '../../../src/shared/sync/store.ts';
 import { connectDatabase } from '../_shared/database.ts';
 import { readFunctionEnv } from '../_shared/env.ts';
@@ -11,20 +12,34 @@ import { createSyncApp } from './app.ts';
 const env = readFunctionEnv();
 const sql = connectDatabase(env.SUPABASE_DB_URL, 8, { asynchronousCommit: true });
 const store = createSyncStore(sql);
+const idChecks = createIdCheckStore(sql);
+const saltoClient = (endpoint: Parameters<typeof createSaltoClient>[0]) =>
+  createSaltoClient(endpoint, { connector: denoStpConnector });
 
 const app = createSyncApp({
   secret: env.FUNCTIONS_SECRET,
   claimNonce: nonceStore(sql),
   waitUntil,
-  sync: ({ waitForBackoff, woken }) =>
-    runSync({
+  sync: async ({ waitForBackoff, woken }) => {
+    const invocationId = crypto.randomUUID();
+    const log = (line: string) => console.log(line);
+    // Saved Zone IDs and Access Control IDs are checked beside the pass, each building under a lease
+    // of their own (another invocation id: the pass must not take it for its own), so a booking's way
+    // to the door never waits for them.
+    const checked = runSaltoIdChecks({ store: idChecks, saltoClient, invocationId: crypto.randomUUID(), log }).catch(
+      (error: unknown) => log(`SALTO ID checks failed: ${error instanceof Error ? error.message : String(error)}`),
+    );
+    const report = await runSync({
       maxIdleWaitMs: waitForBackoff ? 10_000 : 0,
       woken,
       store,
-      saltoClient: (endpoint) => createSaltoClient(endpoint, { connector: denoStpConnector }),
-      invocationId: crypto.randomUUID(),
-      log: (line) => console.log(line),
-    }),
+      saltoClient,
+      invocationId,
+      log,
+    });
+    await checked;
+    return report;
+  },
 });
 
 Deno.serve(app.fetch);
