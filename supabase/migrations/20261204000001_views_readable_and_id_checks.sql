@@ -981,3 +981,70 @@ grant select on table salto_id_checks to authenticated;
 grant select, insert, update, delete, truncate, references, trigger on table salto_id_checks to service_role;
 
 alter view access_alerts set (security_invoker=true);
+
+-- By hand (after the generated part): comments on every column of the public tables and views, and
+-- shared_facility_zones reason naming the Studio columns.
+create or replace view public.shared_facility_zones
+with (security_invoker = true)
+as
+  select
+    f.building_id,
+    f.id as facility_id,
+    f.name as facility_name,
+    f.access_control_facility_id as zone_id,
+    pg_catalog.count(*)::integer as access_levels,
+    pg_catalog.array_agg(pp.access_level_id order by pp.access_level_id) as access_level_ids,
+    pg_catalog.format(
+      'Zone "%s" is held permanently by %s; a bookable facility needs a zone of its own. Give the facility '
+      'its own zone in SALTO and set its Access Control Facility ID (Settings > Facilities; Studio: '
+      'public.facilities.access_control_facility_id). If one apartment''s access level is a shared one, '
+      'set that apartment''s Access Control ID (Building > Apartments; Studio: '
+      'public.apartments.access_control_id) to its own.',
+      f.access_control_facility_id,
+      case pg_catalog.count(*) when 1 then '1 access level' else pg_catalog.count(*) || ' access levels' end
+    ) as reason,
+    pg_catalog.min(pp.first_seen_at) as first_seen_at,
+    pg_catalog.max(pp.last_checked_at) as last_checked_at
+  from public.facilities as f
+  join integration.permanent_permissions as pp
+    on pp.building_id = f.building_id and pp.zone_id = f.access_control_facility_id
+  group by f.building_id, f.id, f.name, f.access_control_facility_id;
+comment on column public.buildings.id is 'The building''s id (its other rows refer to it as building_id).';
+comment on column public.buildings.created_at is 'When the building was added.';
+comment on column public.buildings.updated_at is 'When the building row last changed.';
+comment on column public.building_managers.building_id is 'The building the user manages.';
+comment on column public.building_managers.created_at is 'When the user became a manager of the building.';
+comment on column public.apartments.id is 'The apartment''s id (bookings and residents refer to it as apartment_id).';
+comment on column public.apartments.building_id is 'The apartment''s building. Cannot change.';
+comment on column public.apartments.created_at is 'When the apartment was added.';
+comment on column public.apartments.updated_at is 'When the apartment row last changed.';
+comment on column public.apartment_residents.apartment_id is 'The apartment the user lives in.';
+comment on column public.apartment_residents.created_at is 'When the user was added as a resident.';
+comment on column public.facilities.id is 'The facility''s id (bookings refer to it as facility_id).';
+comment on column public.facilities.building_id is 'The facility''s building. Cannot change.';
+comment on column public.facilities.created_at is 'When the facility was added.';
+comment on column public.facilities.updated_at is 'When the facility row last changed.';
+comment on column public.booking_policies.building_id is 'The building the policy is for (one row per building).';
+comment on column public.booking_policies.updated_at is 'When the policy last changed.';
+comment on column public.bookings.id is 'The booking''s id (booking_access_states and access_alerts refer to it as booking_id).';
+comment on column public.bookings.facility_id is 'The facility booked.';
+comment on column public.bookings.apartment_id is 'The apartment booked for: its key cards get the access.';
+comment on column public.bookings.created_at is 'When the booking was made.';
+comment on column public.bookings.updated_at is 'When the booking last changed.';
+comment on column public.shared_facility_zones.building_id is 'The building.';
+comment on column public.shared_facility_zones.facility_id is 'The facility whose zone is held permanently.';
+comment on column public.shared_facility_zones.facility_name is 'The facility''s name.';
+comment on column public.shared_facility_zones.zone_id is 'The facility''s Zone ID (its Access Control Facility ID).';
+comment on column public.shared_facility_zones.access_level_ids is
+  'The User Access Level EXT IDs (apartments'' Access Control IDs) that hold the zone permanently.';
+comment on column public.shared_facility_zones.first_seen_at is 'When a permanent permission on the zone was first met.';
+comment on column public.shared_facility_zones.last_checked_at is 'When the permanent permissions were last checked.';
+comment on column public.cleanup_reports.id is 'The cleanup run.';
+comment on column public.cleanup_reports.building_id is 'The building cleaned.';
+comment on column public.cleanup_reports.attempts is 'How many times the run was attempted (a failed attempt is retried).';
+comment on column public.cleanup_reports.started_at is 'When the first attempt started.';
+comment on column public.cleanup_reports.finished_at is 'When the run completed (null while running or failing).';
+comment on column public.cleanup_reports.access_levels_checked is 'Access levels read from SALTO and compared with the bookings.';
+comment on column public.cleanup_reports.details is
+  'What was done, per kind (cleared, handed_over, repaired, failed, permanent), as JSON.';
+comment on column public.cleanup_reports.errors is 'Each failed attempt''s error, as JSON.';

@@ -716,6 +716,15 @@ comment on view public.cleanup_reports is
   'removed from SALTO), handed_over (given to the next waiting booking), repaired (SALTO edited by '
   'hand, put back), synced, failed; details lists each, errors each failed attempt. Managers see '
   'their buildings.';
+comment on column public.cleanup_reports.id is 'The cleanup run.';
+comment on column public.cleanup_reports.building_id is 'The building cleaned.';
+comment on column public.cleanup_reports.attempts is 'How many times the run was attempted (a failed attempt is retried).';
+comment on column public.cleanup_reports.started_at is 'When the first attempt started.';
+comment on column public.cleanup_reports.finished_at is 'When the run completed (null while running or failing).';
+comment on column public.cleanup_reports.access_levels_checked is 'Access levels read from SALTO and compared with the bookings.';
+comment on column public.cleanup_reports.details is
+  'What was done, per kind (cleared, handed_over, repaired, failed, permanent), as JSON.';
+comment on column public.cleanup_reports.errors is 'Each failed attempt''s error, as JSON.';
 comment on column public.cleanup_reports.local_date is
   'The building-local date whose midnight the cleanup followed.';
 comment on column public.cleanup_reports.status is

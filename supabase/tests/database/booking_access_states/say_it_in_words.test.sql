@@ -12,20 +12,20 @@ select tests.create_two_buildings();
 
 select col_type_is('public', 'booking_access_states', 'state', 'booking_access_state',
   'state is the enum booking_access_state');
-select results_eq(
-  $$ select e.enumlabel::text from pg_enum as e where e.enumtypid = 'public.booking_access_state'::regtype order by e.enumsortorder $$,
-  $$ values ('pending'), ('waiting'), ('scheduled'), ('active'), ('released'), ('failed') $$,
+select is(
+  enum_range(null::public.booking_access_state)::text[],
+  array['pending', 'waiting', 'scheduled', 'active', 'released', 'failed'],
   'the enum names every state'
 );
 
 -- Alpha Towers is in Sydney; A-101 booked the Alpha gym (10 minutes' buffer before) on
 -- 2030-06-01 09:00-10:00 local time.
 select tests.authenticate_as('resident_a101');
-select results_eq(
-  $$ select facility_name, apartment_label, time_zone, local_starts_at, local_ends_at, resident_summary
-     from booking_access_states $$,
-  $$ values ('Alpha gym', 'A-101', 'Australia/Sydney', timestamp '2030-06-01 09:00', timestamp '2030-06-01 10:00',
-       'Your booking of the Alpha gym on Sat 1 Jun, 09:00-10:00 is being set up on your key card.') $$,
+select is(
+  (select row(facility_name, apartment_label, time_zone, local_starts_at, local_ends_at, resident_summary)::text
+   from booking_access_states),
+  row('Alpha gym', 'A-101', 'Australia/Sydney', timestamp '2030-06-01 09:00', timestamp '2030-06-01 10:00',
+    'Your booking of the Alpha gym on Sat 1 Jun, 09:00-10:00 is being set up on your key card.')::text,
   'a resident reads their pending booking with names, local times and a sentence'
 );
 
@@ -70,9 +70,9 @@ select is(
 
 -- Beta Court is in Perth: the same columns speak its time.
 select tests.authenticate_as('resident_b101');
-select results_eq(
-  $$ select time_zone, local_starts_at from booking_access_states $$,
-  $$ values ('Australia/Perth', timestamp '2030-06-01 09:00') $$,
+select is(
+  (select row(time_zone, local_starts_at)::text from booking_access_states),
+  row('Australia/Perth', timestamp '2030-06-01 09:00')::text,
   'another building''s bookings are in its own time zone'
 );
 
