@@ -618,7 +618,8 @@ begin
 
   for outage in
     select o.building_id, o.failing_since, s.unreachable_after,
-      pg_catalog.format('%s://%s:%s', srv.transport, srv.host, srv.port) as server,
+      -- Null without a server row (format() would make '://:' of it).
+      case when srv.building_id is not null then pg_catalog.format('%s://%s:%s', srv.transport, srv.host, srv.port) end as server,
       (select pg_catalog.count(*) from integration.access_level_work as w
         where w.building_id = o.building_id and w.attempts > 0) as pending,
       (select w.last_error from integration.access_level_work as w
