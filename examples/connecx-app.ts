@@ -48,7 +48,14 @@ export async function cancelBooking(supabase: Connecx, bookingId: string) {
   if (error) throw new Error(error.message);
 }
 
-/** waiting | scheduled | active | released | failed, with the reason and the SALTO IDs. */
+/** The states a booking's access can be in: a union, from the enum public.booking_access_state. */
+export type AccessStateName = Database['public']['Enums']['booking_access_state'];
+
+/**
+ * pending | waiting | scheduled | active | released | failed, with the reason (for managers) and the
+ * SALTO IDs, and resident_summary: the sentence to show the resident ("Your key card opens the Gym on
+ * Thu 3 Dec, 17:50-19:10.").
+ */
 export async function accessState(supabase: Connecx, bookingId: string): Promise<BookingAccessState | null> {
   const { data, error } = await supabase
     .from('booking_access_states')
@@ -81,7 +88,9 @@ async function main() {
     endsAt: new Date(tomorrow6pm.getTime() + 3600_000),
   });
   await new Promise((r) => setTimeout(r, 3000));
-  console.log('after booking:', await accessState(supabase, id));
+  const booked = await accessState(supabase, id);
+  const state: AccessStateName | null = booked?.state ?? null;
+  console.log('after booking:', state, booked?.resident_summary);
   await moveBooking(
     supabase,
     id,
