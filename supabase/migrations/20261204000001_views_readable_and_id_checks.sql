@@ -961,15 +961,15 @@ alter view booking_access_states set (security_invoker=true);
 
 revoke all on table booking_access_states from anon, authenticated, service_role;
 
-grant select on table booking_access_states to authenticated;
-
 grant select, insert, update, delete, truncate, references, trigger on table booking_access_states to service_role;
+
+grant select on table booking_access_states to authenticated;
 
 revoke all on table integration.salto_id_checks from anon, authenticated, service_role;
 
-grant select on table integration.salto_id_checks to authenticated;
-
 grant select, insert, update, delete on table integration.salto_id_checks to service_role;
+
+grant select on table integration.salto_id_checks to authenticated;
 
 alter view unknown_salto_ids set (security_invoker=true);
 
@@ -977,9 +977,9 @@ alter view salto_id_checks set (security_invoker=true);
 
 revoke all on table salto_id_checks from anon, authenticated, service_role;
 
-grant select on table salto_id_checks to authenticated;
-
 grant select, insert, update, delete, truncate, references, trigger on table salto_id_checks to service_role;
+
+grant select on table salto_id_checks to authenticated;
 
 alter view access_alerts set (security_invoker=true);
 
