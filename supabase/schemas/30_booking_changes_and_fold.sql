@@ -342,10 +342,10 @@ begin
         when b.status = 'cancelled' then 'The booking was cancelled.'
         when p.booking_id is null then 'The booking has finished.'
         when pair.access_control_id is null then pg_catalog.format(
-          'Apartment %s has no Access Control ID. Set it in Building > Apartments to the User Access Level EXT ID of its access level in SALTO.',
+          'Apartment %s has no Access Control ID. Set it in Building > Apartments (Studio: table public.apartments, column access_control_id) to the User Access Level EXT ID of its access level in SALTO.',
           pair.apartment_label)
         when pair.access_control_facility_id is null then pg_catalog.format(
-          'The facility %s has no Access Control Facility ID. Set it in Settings > Facilities to its Zone ID in SALTO.',
+          'The facility %s has no Access Control Facility ID. Set it in Settings > Facilities (Studio: table public.facilities, column access_control_facility_id) to its Zone ID in SALTO.',
           pair.facility_name)
         when p.group_number > 1 then
           'SALTO holds one permission per apartment and zone; another booking of this facility holds it until it finishes.'
