@@ -243,6 +243,8 @@ AS $function$
   select c.* from integration.salto_id_checks as c
   where c.status = 'pending'
     or (c.status = 'unreachable' and c.checked_at < pg_catalog.now() - interval '5 minutes')
+    or (c.status = 'not_checked'
+      and exists (select from integration.salto_servers as s where s.building_id = c.building_id))
 $function$
 ;
 
@@ -823,7 +825,7 @@ comment on function integration.on_facility_zone_id_saved() is 'Trigger: a facil
 
 comment on function integration.on_apartment_access_control_id_saved() is 'Trigger: an apartment''s Access Control ID was saved; queues its check against SALTO.';
 
-comment on function integration.salto_id_checks_due() is 'ID checks to make: pending ones, and those SALTO did not answer more than five minutes ago.';
+comment on function integration.salto_id_checks_due() is 'ID checks to make: pending ones, those SALTO did not answer more than five minutes ago, and those not checked for want of a SALTO server that the building has now.';
 
 comment on function integration.take_salto_id_checks(pg_catalog.uuid,interval,integer) is 'Leases buildings with due SALTO ID checks (up to p_limit) and returns each with its context and due checks, as JSON.';
 

@@ -295,7 +295,8 @@ create trigger check_salto_id
   after insert or update of access_control_id on public.apartments
   for each row execute function integration.on_apartment_access_control_id_saved();
 
--- Checks due: pending, or SALTO did not answer five minutes ago.
+-- Checks due: pending, SALTO did not answer five minutes ago, or not checked for want of a SALTO
+-- server that the building has now.
 create function integration.salto_id_checks_due()
 returns setof integration.salto_id_checks
 language sql
@@ -306,9 +307,12 @@ as $$
   select c.* from integration.salto_id_checks as c
   where c.status = 'pending'
     or (c.status = 'unreachable' and c.checked_at < pg_catalog.now() - interval '5 minutes')
+    or (c.status = 'not_checked'
+      and exists (select from integration.salto_servers as s where s.building_id = c.building_id))
 $$;
 comment on function integration.salto_id_checks_due() is
-  'ID checks to make: pending ones, and those SALTO did not answer more than five minutes ago.';
+  'ID checks to make: pending ones, those SALTO did not answer more than five minutes ago, and those '
+  'not checked for want of a SALTO server that the building has now.';
 revoke execute on function integration.salto_id_checks_due() from public;
 grant execute on function integration.salto_id_checks_due() to service_role;
 

@@ -22,6 +22,10 @@ describe('closestSaltoIds', () => {
     expect(closestSaltoIds('POOL', zones)).not.toContain('POOL');
   });
 
+  it('offers nothing longer than an ExtID can be', () => {
+    expect(closestSaltoIds('POOL', [`POOL${'X'.repeat(40)}`])).toEqual([]);
+  });
+
   it('offers at most three', () => {
     expect(closestSaltoIds('A1', ['a1', 'A2', 'A3', 'A4', 'A5']).length).toBe(3);
   });

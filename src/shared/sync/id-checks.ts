@@ -37,6 +37,9 @@ export interface SaltoIdCheckResult {
 /** Access level checks of one building answered one read each; more read the whole list once. */
 const READS_BEFORE_LIST = 5;
 
+/** SALTO ExtIDs hold at most 32 characters. */
+const MAX_EXT_ID_LENGTH = 32;
+
 /** Edit distance (insertions, deletions, substitutions) between two short strings. */
 function editDistance(a: string, b: string): number {
   let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
@@ -60,7 +63,8 @@ export function closestSaltoIds(wanted: string, known: Iterable<string>, limit =
   const allowed = Math.max(1, Math.floor(target.length / 4));
   const scored: { id: string; score: number }[] = [];
   for (const id of known) {
-    if (id === wanted) continue;
+    // Never the ID itself, nor anything longer than an ExtID can be (a reply SALTO should not send).
+    if (id === wanted || id.length > MAX_EXT_ID_LENGTH) continue;
     const candidate = id.toLowerCase();
     if (candidate === target) {
       scored.push({ id, score: 0 });
