@@ -325,11 +325,11 @@ AS $function$
       'Double booking: apartment %s booked the %s for %s (%s) while its earlier booking holds the one '
       'permission SALTO allows; the new booking waits until that one ends.',
       coalesce(p_apartment_label, p_details ->> 'apartment_label'), coalesce(p_facility_name, p_details ->> 'facility_name'),
-      coalesce(private.describe_local_span(p_starts_at, p_ends_at, p_time_zone), 'a booking since deleted'), p_time_zone)
+      coalesce(private.describe_local_span(p_starts_at at time zone p_time_zone, p_ends_at at time zone p_time_zone), 'a booking since deleted'), p_time_zone)
     when 'access_not_in_place' then pg_catalog.format(
       'Access not in place: the %s booking of apartment %s for %s (%s) has no permission in SALTO yet. %s',
       coalesce(p_facility_name, 'facility'), coalesce(p_apartment_label, '?'),
-      coalesce(private.describe_local_span(p_starts_at, p_ends_at, p_time_zone), 'a booking since deleted'), p_time_zone,
+      coalesce(private.describe_local_span(p_starts_at at time zone p_time_zone, p_ends_at at time zone p_time_zone), 'a booking since deleted'), p_time_zone,
       coalesce(p_details ->> 'reason', p_details ->> 'why', ''))
     when 'unknown_salto_id' then case p_details ->> 'what'
       when 'zone' then pg_catalog.format('SALTO has no zone with the Zone ID "%s"%s. %s', p_details ->> 'zone_id',
@@ -351,24 +351,20 @@ AS $function$
 $function$
 ;
 
-CREATE OR REPLACE FUNCTION private.describe_local_span(p_start timestamp with time zone, p_end timestamp with time zone, p_time_zone text)
- RETURNS text
- LANGUAGE sql
- STABLE
- SET search_path TO ''
-AS $function$
+create function private.describe_local_span(p_start timestamp, p_end timestamp)
+returns text
+language sql
+stable
+as $$
   select case
-    when p_start is null or p_end is null or p_time_zone is null then null
-    when (p_start at time zone p_time_zone)::date = (p_end at time zone p_time_zone)::date
-      then pg_catalog.to_char(p_start at time zone p_time_zone, 'Dy FMDD Mon, HH24:MI') || '-'
-        || pg_catalog.to_char(p_end at time zone p_time_zone, 'HH24:MI')
-    when (p_end at time zone p_time_zone) = (p_start at time zone p_time_zone)::date + 1
-      then pg_catalog.to_char(p_start at time zone p_time_zone, 'Dy FMDD Mon, HH24:MI') || '-24:00'
-    else pg_catalog.to_char(p_start at time zone p_time_zone, 'Dy FMDD Mon HH24:MI') || ' - '
-      || pg_catalog.to_char(p_end at time zone p_time_zone, 'Dy FMDD Mon HH24:MI')
+    when p_start is null or p_end is null then null
+    when p_start::date = p_end::date
+      then pg_catalog.to_char(p_start, 'Dy FMDD Mon, HH24:MI') || '-' || pg_catalog.to_char(p_end, 'HH24:MI')
+    when p_end = p_start::date + 1
+      then pg_catalog.to_char(p_start, 'Dy FMDD Mon, HH24:MI') || '-24:00'
+    else pg_catalog.to_char(p_start, 'Dy FMDD Mon HH24:MI') || ' - ' || pg_catalog.to_char(p_end, 'Dy FMDD Mon HH24:MI')
   end
-$function$
-;
+$$;
 
 create or replace view "public"."salto_id_checks" as  SELECT c.building_id,
     c.kind,
@@ -622,66 +618,76 @@ create or replace view "public"."access_alerts" as  SELECT a.id,
      LEFT JOIN apartments ap ON ((ap.id = b.apartment_id)));
 
 
-create or replace view "public"."booking_access_states" as  SELECT b.id AS booking_id,
+create view public.booking_access_states
+with (security_invoker = true)
+as
+  select
+    b.id as booking_id,
     b.building_id,
     b.apartment_id,
     b.facility_id,
-    (COALESCE(ba.state, 'pending'::text))::booking_access_state AS state,
-        CASE
-            WHEN (ba.booking_id IS NULL) THEN 'Just booked: its SALTO access is being worked out.'::text
-            ELSE ba.reason
-        END AS reason,
+    coalesce(ba.state, 'pending')::public.booking_access_state as state,
+    case when ba.booking_id is null then 'Just booked: its SALTO access is being worked out.' else ba.reason end as reason,
     ba.access_level_id,
     ba.zone_id,
-    ba.window_start AS access_starts_at,
-    ba.window_end AS access_ends_at,
+    ba.window_start as access_starts_at,
+    ba.window_end as access_ends_at,
     ba.period_start,
     ba.period_end,
     ba.timetable_id,
     ba.exact,
-    ba.write_at AS written_from,
-    ba.holder_booking_ids AS waiting_for_booking_ids,
+    ba.write_at as written_from,
+    ba.holder_booking_ids as waiting_for_booking_ids,
     ba.written_at,
-    COALESCE(ba.updated_at, b.created_at) AS updated_at,
-    f.name AS facility_name,
-    a.label AS apartment_label,
-    bl.timezone AS time_zone,
-    (b.starts_at AT TIME ZONE bl.timezone) AS local_starts_at,
-    (b.ends_at AT TIME ZONE bl.timezone) AS local_ends_at,
-    (ba.window_start AT TIME ZONE bl.timezone) AS local_access_starts_at,
-    (ba.window_end AT TIME ZONE bl.timezone) AS local_access_ends_at,
-        CASE COALESCE(ba.state, 'pending'::text)
-            WHEN 'pending'::text THEN format('Your booking of the %s on %s is being set up on your key card.'::text, f.name, span.booked)
-            WHEN 'waiting'::text THEN format('Your key card will open the %s on %s: it is set up when your apartment''s earlier booking of it ends%s.'::text, f.name, span.opens, COALESCE(((' ('::text || to_char((ba.write_at AT TIME ZONE bl.timezone), 'Dy FMDD Mon, HH24:MI'::text)) || ')'::text), ''::text))
-            WHEN 'scheduled'::text THEN format('Your key card is being set up to open the %s on %s.'::text, f.name, span.opens)
-            WHEN 'active'::text THEN format('Your key card opens the %s on %s.'::text, f.name, span.opens)
-            WHEN 'released'::text THEN
-            CASE
-                WHEN (b.status = 'cancelled'::text) THEN format('Your booking of the %s on %s was cancelled: your key card does not open it for this booking.'::text, f.name, span.booked)
-                ELSE format('Your booking of the %s on %s is over.'::text, f.name, span.booked)
-            END
-            ELSE format('Your key card could not be set up to open the %s on %s. The building''s managers have been told.'::text, f.name, span.booked)
-        END AS resident_summary,
-    (format('%s for apartment %s, %s (%s): '::text, f.name, a.label, span.booked, bl.timezone) ||
-        CASE COALESCE(ba.state, 'pending'::text)
-            WHEN 'pending'::text THEN 'just booked; its SALTO access is being worked out.'::text
-            WHEN 'waiting'::text THEN (('waiting: another booking of this apartment holds the facility''s permission'::text || COALESCE((' until '::text || to_char((ba.write_at AT TIME ZONE bl.timezone), 'Dy FMDD Mon, HH24:MI'::text)), ''::text)) || '.'::text)
-            WHEN 'scheduled'::text THEN format('being written to SALTO (key cards to open %s).'::text, span.opens)
-            WHEN 'active'::text THEN format('in SALTO; key cards open %s.'::text, span.opens)
-            WHEN 'released'::text THEN
-            CASE
-                WHEN (b.status = 'cancelled'::text) THEN 'cancelled; its permission is withdrawn.'::text
-                ELSE 'finished; its permission is withdrawn.'::text
-            END
-            ELSE ('FAILED: '::text || COALESCE(ba.reason, 'no reason recorded.'::text))
-        END) AS manager_summary
-   FROM (((((bookings b
-     LEFT JOIN integration.booking_access ba ON ((ba.booking_id = b.id)))
-     JOIN facilities f ON ((f.id = b.facility_id)))
-     JOIN apartments a ON ((a.id = b.apartment_id)))
-     JOIN buildings bl ON ((bl.id = b.building_id)))
-     CROSS JOIN LATERAL ( SELECT private.describe_local_span(b.starts_at, b.ends_at, bl.timezone) AS booked,
-            private.describe_local_span(COALESCE(ba.window_start, b.starts_at), COALESCE(ba.window_end, b.ends_at), bl.timezone) AS opens) span);
+    coalesce(ba.updated_at, b.created_at) as updated_at,
+    f.name as facility_name,
+    a.label as apartment_label,
+    bl.timezone as time_zone,
+    local.starts_at as local_starts_at,
+    local.ends_at as local_ends_at,
+    local.access_starts_at as local_access_starts_at,
+    local.access_ends_at as local_access_ends_at,
+    case coalesce(ba.state, 'pending')
+      when 'pending' then pg_catalog.format('Your booking of the %s on %s is being set up on your key card.', f.name, span.booked)
+      when 'waiting' then pg_catalog.format('Your key card will open the %s on %s: it is set up when your apartment''s earlier booking of it ends%s.',
+        f.name, span.opens, coalesce(' (' || pg_catalog.to_char(local.write_at, 'Dy FMDD Mon, HH24:MI') || ')', ''))
+      when 'scheduled' then pg_catalog.format('Your key card is being set up to open the %s on %s.', f.name, span.opens)
+      when 'active' then pg_catalog.format('Your key card opens the %s on %s.', f.name, span.opens)
+      when 'released' then case when b.status = 'cancelled'
+        then pg_catalog.format('Your booking of the %s on %s was cancelled: your key card does not open it for this booking.', f.name, span.booked)
+        else pg_catalog.format('Your booking of the %s on %s is over.', f.name, span.booked) end
+      else pg_catalog.format('Your key card could not be set up to open the %s on %s. The building''s managers have been told.', f.name, span.booked)
+    end as resident_summary,
+    pg_catalog.format('%s for apartment %s, %s (%s): ', f.name, a.label, span.booked, bl.timezone)
+      || case coalesce(ba.state, 'pending')
+        when 'pending' then 'just booked; its SALTO access is being worked out.'
+        when 'waiting' then 'waiting: another booking of this apartment holds the facility''s permission'
+          || coalesce(' until ' || pg_catalog.to_char(local.write_at, 'Dy FMDD Mon, HH24:MI'), '') || '.'
+        when 'scheduled' then pg_catalog.format('being written to SALTO (key cards to open %s).', span.opens)
+        when 'active' then pg_catalog.format('in SALTO; key cards open %s.', span.opens)
+        when 'released' then case when b.status = 'cancelled' then 'cancelled; its permission is withdrawn.'
+          else 'finished; its permission is withdrawn.' end
+        else 'FAILED: ' || coalesce(ba.reason, 'no reason recorded.')
+      end as manager_summary
+  from public.bookings as b
+  left join integration.booking_access as ba on ba.booking_id = b.id
+  join public.facilities as f on f.id = b.facility_id
+  join public.apartments as a on a.id = b.apartment_id
+  join public.buildings as bl on bl.id = b.building_id
+  -- Each instant converted to building-local time once.
+  cross join lateral (
+    select
+      b.starts_at at time zone bl.timezone as starts_at,
+      b.ends_at at time zone bl.timezone as ends_at,
+      ba.window_start at time zone bl.timezone as access_starts_at,
+      ba.window_end at time zone bl.timezone as access_ends_at,
+      ba.write_at at time zone bl.timezone as write_at
+  ) as local
+  cross join lateral (
+    select
+      private.describe_local_span(local.starts_at, local.ends_at) as booked,
+      private.describe_local_span(coalesce(local.access_starts_at, local.starts_at), coalesce(local.access_ends_at, local.ends_at)) as opens
+  ) as span;
 
 
 create or replace view "public"."unknown_salto_ids" as  SELECT u.building_id,
@@ -733,7 +739,7 @@ comment on function integration.resolve_alert(pg_catalog.text,pg_catalog.text) i
 
 comment on type public.booking_access_state is 'pending (just booked) | waiting (another booking holds the permission) | scheduled (being written to SALTO) | active (in SALTO) | released (finished or cancelled) | failed (see reason).';
 
-comment on function private.describe_local_span(timestamp with time zone,timestamp with time zone,pg_catalog.text) is 'A span in the given time zone as people read it: Thu 3 Dec, 18:00-19:00 (or across midnight, Thu 3 Dec 23:00 - Fri 4 Dec 01:00).';
+comment on function private.describe_local_span(timestamp without time zone,timestamp without time zone) is 'A span of local time as people read it: Thu 3 Dec, 18:00-19:00 (or across midnight, Thu 3 Dec 23:00 - Fri 4 Dec 01:00).';
 
 comment on column public.booking_access_states.booking_id is 'The booking (public.bookings.id).';
 
@@ -927,9 +933,9 @@ revoke all on function integration.resolve_alert(text,text) from public, anon, a
 
 grant execute on function integration.resolve_alert(text,text) to service_role;
 
-revoke all on function private.describe_local_span(timestamp with time zone,timestamp with time zone,text) from public, anon, authenticated, service_role;
+revoke all on function private.describe_local_span(timestamp without time zone,timestamp without time zone) from public, anon, authenticated, service_role;
 
-grant execute on function private.describe_local_span(timestamp with time zone,timestamp with time zone,text) to authenticated, service_role;
+grant execute on function private.describe_local_span(timestamp without time zone,timestamp without time zone) to authenticated, service_role;
 
 revoke all on function integration.on_facility_zone_id_saved() from public, anon, authenticated, service_role;
 

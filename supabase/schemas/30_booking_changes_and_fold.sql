@@ -748,30 +748,30 @@ comment on type public.booking_access_state is
   'pending (just booked) | waiting (another booking holds the permission) | scheduled (being written '
   'to SALTO) | active (in SALTO) | released (finished or cancelled) | failed (see reason).';
 
--- A span of time as people read it in the building: "Thu 3 Dec, 18:00-19:00", "Thu 3 Dec, 23:00-24:00",
+-- A span of building-local time as people read it: "Thu 3 Dec, 18:00-19:00", "Thu 3 Dec, 23:00-24:00",
 -- "Thu 3 Dec 23:00 - Fri 4 Dec 01:00". English day and month names, whatever the session's locale.
-create function private.describe_local_span(p_start timestamptz, p_end timestamptz, p_time_zone text)
+-- Takes local times (timestamp without time zone), converted once by the caller. SQL without `set
+-- search_path` (its body names pg_catalog itself) so that the planner inlines it: a view calls it
+-- twice per row.
+create function private.describe_local_span(p_start timestamp, p_end timestamp)
 returns text
 language sql
 stable
-set search_path = ''
 as $$
   select case
-    when p_start is null or p_end is null or p_time_zone is null then null
-    when (p_start at time zone p_time_zone)::date = (p_end at time zone p_time_zone)::date
-      then pg_catalog.to_char(p_start at time zone p_time_zone, 'Dy FMDD Mon, HH24:MI') || '-'
-        || pg_catalog.to_char(p_end at time zone p_time_zone, 'HH24:MI')
-    when (p_end at time zone p_time_zone) = (p_start at time zone p_time_zone)::date + 1
-      then pg_catalog.to_char(p_start at time zone p_time_zone, 'Dy FMDD Mon, HH24:MI') || '-24:00'
-    else pg_catalog.to_char(p_start at time zone p_time_zone, 'Dy FMDD Mon HH24:MI') || ' - '
-      || pg_catalog.to_char(p_end at time zone p_time_zone, 'Dy FMDD Mon HH24:MI')
+    when p_start is null or p_end is null then null
+    when p_start::date = p_end::date
+      then pg_catalog.to_char(p_start, 'Dy FMDD Mon, HH24:MI') || '-' || pg_catalog.to_char(p_end, 'HH24:MI')
+    when p_end = p_start::date + 1
+      then pg_catalog.to_char(p_start, 'Dy FMDD Mon, HH24:MI') || '-24:00'
+    else pg_catalog.to_char(p_start, 'Dy FMDD Mon HH24:MI') || ' - ' || pg_catalog.to_char(p_end, 'Dy FMDD Mon HH24:MI')
   end
 $$;
-comment on function private.describe_local_span(timestamptz, timestamptz, text) is
-  'A span in the given time zone as people read it: Thu 3 Dec, 18:00-19:00 (or across midnight, '
+comment on function private.describe_local_span(timestamp, timestamp) is
+  'A span of local time as people read it: Thu 3 Dec, 18:00-19:00 (or across midnight, '
   'Thu 3 Dec 23:00 - Fri 4 Dec 01:00).';
-revoke execute on function private.describe_local_span(timestamptz, timestamptz, text) from public;
-grant execute on function private.describe_local_span(timestamptz, timestamptz, text) to authenticated, service_role;
+revoke execute on function private.describe_local_span(timestamp, timestamp) from public;
+grant execute on function private.describe_local_span(timestamp, timestamp) to authenticated, service_role;
 
 create view public.booking_access_states
 with (security_invoker = true)
@@ -798,14 +798,14 @@ as
     f.name as facility_name,
     a.label as apartment_label,
     bl.timezone as time_zone,
-    b.starts_at at time zone bl.timezone as local_starts_at,
-    b.ends_at at time zone bl.timezone as local_ends_at,
-    ba.window_start at time zone bl.timezone as local_access_starts_at,
-    ba.window_end at time zone bl.timezone as local_access_ends_at,
+    local.starts_at as local_starts_at,
+    local.ends_at as local_ends_at,
+    local.access_starts_at as local_access_starts_at,
+    local.access_ends_at as local_access_ends_at,
     case coalesce(ba.state, 'pending')
       when 'pending' then pg_catalog.format('Your booking of the %s on %s is being set up on your key card.', f.name, span.booked)
       when 'waiting' then pg_catalog.format('Your key card will open the %s on %s: it is set up when your apartment''s earlier booking of it ends%s.',
-        f.name, span.opens, coalesce(' (' || pg_catalog.to_char(ba.write_at at time zone bl.timezone, 'Dy FMDD Mon, HH24:MI') || ')', ''))
+        f.name, span.opens, coalesce(' (' || pg_catalog.to_char(local.write_at, 'Dy FMDD Mon, HH24:MI') || ')', ''))
       when 'scheduled' then pg_catalog.format('Your key card is being set up to open the %s on %s.', f.name, span.opens)
       when 'active' then pg_catalog.format('Your key card opens the %s on %s.', f.name, span.opens)
       when 'released' then case when b.status = 'cancelled'
@@ -817,7 +817,7 @@ as
       || case coalesce(ba.state, 'pending')
         when 'pending' then 'just booked; its SALTO access is being worked out.'
         when 'waiting' then 'waiting: another booking of this apartment holds the facility''s permission'
-          || coalesce(' until ' || pg_catalog.to_char(ba.write_at at time zone bl.timezone, 'Dy FMDD Mon, HH24:MI'), '') || '.'
+          || coalesce(' until ' || pg_catalog.to_char(local.write_at, 'Dy FMDD Mon, HH24:MI'), '') || '.'
         when 'scheduled' then pg_catalog.format('being written to SALTO (key cards to open %s).', span.opens)
         when 'active' then pg_catalog.format('in SALTO; key cards open %s.', span.opens)
         when 'released' then case when b.status = 'cancelled' then 'cancelled; its permission is withdrawn.'
@@ -829,10 +829,19 @@ as
   join public.facilities as f on f.id = b.facility_id
   join public.apartments as a on a.id = b.apartment_id
   join public.buildings as bl on bl.id = b.building_id
+  -- Each instant converted to building-local time once.
   cross join lateral (
     select
-      private.describe_local_span(b.starts_at, b.ends_at, bl.timezone) as booked,
-      private.describe_local_span(coalesce(ba.window_start, b.starts_at), coalesce(ba.window_end, b.ends_at), bl.timezone) as opens
+      b.starts_at at time zone bl.timezone as starts_at,
+      b.ends_at at time zone bl.timezone as ends_at,
+      ba.window_start at time zone bl.timezone as access_starts_at,
+      ba.window_end at time zone bl.timezone as access_ends_at,
+      ba.write_at at time zone bl.timezone as write_at
+  ) as local
+  cross join lateral (
+    select
+      private.describe_local_span(local.starts_at, local.ends_at) as booked,
+      private.describe_local_span(coalesce(local.access_starts_at, local.starts_at), coalesce(local.access_ends_at, local.ends_at)) as opens
   ) as span;
 comment on column public.booking_access_states.booking_id is 'The booking (public.bookings.id).';
 comment on column public.booking_access_states.building_id is 'The booking''s building.';

@@ -824,11 +824,11 @@ as $$
       'Double booking: apartment %s booked the %s for %s (%s) while its earlier booking holds the one '
       'permission SALTO allows; the new booking waits until that one ends.',
       coalesce(p_apartment_label, p_details ->> 'apartment_label'), coalesce(p_facility_name, p_details ->> 'facility_name'),
-      coalesce(private.describe_local_span(p_starts_at, p_ends_at, p_time_zone), 'a booking since deleted'), p_time_zone)
+      coalesce(private.describe_local_span(p_starts_at at time zone p_time_zone, p_ends_at at time zone p_time_zone), 'a booking since deleted'), p_time_zone)
     when 'access_not_in_place' then pg_catalog.format(
       'Access not in place: the %s booking of apartment %s for %s (%s) has no permission in SALTO yet. %s',
       coalesce(p_facility_name, 'facility'), coalesce(p_apartment_label, '?'),
-      coalesce(private.describe_local_span(p_starts_at, p_ends_at, p_time_zone), 'a booking since deleted'), p_time_zone,
+      coalesce(private.describe_local_span(p_starts_at at time zone p_time_zone, p_ends_at at time zone p_time_zone), 'a booking since deleted'), p_time_zone,
       coalesce(p_details ->> 'reason', p_details ->> 'why', ''))
     when 'unknown_salto_id' then case p_details ->> 'what'
       when 'zone' then pg_catalog.format('SALTO has no zone with the Zone ID "%s"%s. %s', p_details ->> 'zone_id',
