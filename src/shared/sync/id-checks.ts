@@ -165,6 +165,12 @@ export function createIdCheckStore(sql: Sql) {
     async releaseLease(buildingId: string, invocation: string): Promise<void> {
       await sql`select integration.release_lease(${buildingId}, ${invocation})`;
     },
+
+    /** Whether any check is due (in a building another invocation holds, say). */
+    async anyDue(): Promise<boolean> {
+      const [row] = await sql<{ due: boolean }[]>`select exists (select from integration.salto_id_checks_due()) as due`;
+      return row?.due ?? false;
+    },
   };
 }
 
@@ -175,13 +181,37 @@ export interface IdCheckOptions {
   saltoClient: (endpoint: SaltoEndpointInput) => SaltoClient;
   invocationId: string;
   leaseSeconds?: number;
-  /** Buildings checked per call. */
+  /** Buildings checked per round. */
   limit?: number;
+  /**
+   * How long to keep taking checks whose building another invocation holds (a sync pass writing its
+   * access levels): they are taken as soon as it lets go, not at the next minute's wake-up.
+   */
+  waitForLeasesMs?: number;
   log?: (line: string) => void;
 }
 
-/** Makes the due ID checks of up to `limit` buildings; returns how many checks were recorded. */
+/** Pause between rounds while due checks wait for a building's lease. */
+const LEASE_RETRY_MS = 250;
+
+/**
+ * Makes the due ID checks, `limit` buildings a round, until none is due or `waitForLeasesMs` has
+ * passed; returns how many checks were recorded.
+ */
 export async function runSaltoIdChecks(options: IdCheckOptions): Promise<number> {
+  const deadline = Date.now() + (options.waitForLeasesMs ?? 15_000);
+  let recorded = 0;
+  for (;;) {
+    const { taken, checked } = await checkRound(options);
+    recorded += checked;
+    if (Date.now() >= deadline) return recorded;
+    if (taken > 0) continue;
+    if (!(await options.store.anyDue())) return recorded;
+    await new Promise((resolve) => setTimeout(resolve, LEASE_RETRY_MS));
+  }
+}
+
+async function checkRound(options: IdCheckOptions): Promise<{ taken: number; checked: number }> {
   const { store, invocationId, leaseSeconds = 60, limit = 10 } = options;
   const taken = await store.take(invocationId, leaseSeconds, limit);
   const recorded = await Promise.all(
@@ -216,5 +246,5 @@ export async function runSaltoIdChecks(options: IdCheckOptions): Promise<number>
       }
     }),
   );
-  return recorded.reduce((a, b) => a + b, 0);
+  return { taken: taken.length, checked: recorded.reduce((a, b) => a + b, 0) };
 }

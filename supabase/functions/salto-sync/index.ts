@@ -16,29 +16,35 @@ const idChecks = createIdCheckStore(sql);
 const saltoClient = (endpoint: Parameters<typeof createSaltoClient>[0]) =>
   createSaltoClient(endpoint, { connector: denoStpConnector });
 
+// Saved Zone IDs and Access Control IDs are checked beside the sync passes, one checker at a time per
+// instance, each building under a lease of its own invocation id (a pass must not take it for its
+// own). A booking's way to the door never waits for them, nor does a pass's report.
+let checking: Promise<unknown> | undefined;
+function checkSavedIds(log: (line: string) => void) {
+  if (checking) return;
+  checking = runSaltoIdChecks({ store: idChecks, saltoClient, invocationId: crypto.randomUUID(), log })
+    .catch((error: unknown) => log(`SALTO ID checks failed: ${error instanceof Error ? error.message : String(error)}`))
+    .finally(() => {
+      checking = undefined;
+    });
+  waitUntil(checking);
+}
+
 const app = createSyncApp({
   secret: env.FUNCTIONS_SECRET,
   claimNonce: nonceStore(sql),
   waitUntil,
-  sync: async ({ waitForBackoff, woken }) => {
-    const invocationId = crypto.randomUUID();
+  sync: ({ waitForBackoff, woken }) => {
     const log = (line: string) => console.log(line);
-    // Saved Zone IDs and Access Control IDs are checked beside the pass, each building under a lease
-    // of their own (another invocation id: the pass must not take it for its own), so a booking's way
-    // to the door never waits for them.
-    const checked = runSaltoIdChecks({ store: idChecks, saltoClient, invocationId: crypto.randomUUID(), log }).catch(
-      (error: unknown) => log(`SALTO ID checks failed: ${error instanceof Error ? error.message : String(error)}`),
-    );
-    const report = await runSync({
+    checkSavedIds(log);
+    return runSync({
       maxIdleWaitMs: waitForBackoff ? 10_000 : 0,
       woken,
       store,
       saltoClient,
-      invocationId,
+      invocationId: crypto.randomUUID(),
       log,
     });
-    await checked;
-    return report;
   },
 });
 
