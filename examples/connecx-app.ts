@@ -55,7 +55,14 @@ export async function cancelBooking(supabase: Connecx, bookingId: string) {
   if (error) throw new Error(error.message);
 }
 
-/** waiting | scheduled | active | released | failed, with the reason and the SALTO IDs. */
+/** The states a booking's access can be in: a union, from the enum public.booking_access_state. */
+export type AccessStateName = Database['public']['Enums']['booking_access_state'];
+
+/**
+ * pending | waiting | scheduled | active | released | failed, with the reason (for managers) and the
+ * SALTO IDs, and resident_summary: the sentence to show the resident ("Your key card opens the Gym on
+ * Thu 3 Dec, 17:50-19:10.").
+ */
 export async function accessState(supabase: Connecx, bookingId: string): Promise<BookingAccessState | null> {
   const { data, error } = await supabase
     .from('booking_access_states')
@@ -115,7 +122,9 @@ export async function residentBooksAndCancels(
   const id = await bookFacility(supabase, booking);
   log(`booked: ${id}`);
   const booked = await waitForAccessState(supabase, id, (s) => s.state !== 'pending' && s.state !== 'scheduled');
-  log(`after booking: ${booked.state}${booked.reason ? ` (${booked.reason})` : ''}`);
+  const state: AccessStateName = booked.state;
+  // resident_summary: the sentence the app shows the resident ("Your key card opens the Gym on ...").
+  log(`after booking: ${state}: ${booked.resident_summary}`);
   await cancelBooking(supabase, id);
   const cancelled = await waitForAccessState(supabase, id, (s) => s.state === 'released' || s.state === 'failed');
   log(`after cancelling: ${cancelled.state}${cancelled.reason ? ` (${cancelled.reason})` : ''}`);

@@ -5,6 +5,7 @@
  */
 import type { Sql } from 'postgres';
 import { createSaltoClient, type SaltoClient, type SaltoEndpointInput } from '../shared/salto/index.ts';
+import { closestSaltoIds } from '../shared/sync/id-checks.ts';
 import { createSyncStore } from '../shared/sync/store.ts';
 import { nodeStpConnector } from '../simulator/node-stp-connector.ts';
 import { editDistance } from './args.ts';
@@ -12,6 +13,12 @@ import { CliError, ExitCode } from './errors.ts';
 import { missingCredential, type SaltoProblem, type SaltoServerRow, saltoProblem } from './salto-problems.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** ": did you mean "POOL"?" when SALTO lists IDs close to the one saved (same letters in another case first). */
+function didYouMean(saved: string, known: Iterable<string>): string {
+  const close = closestSaltoIds(saved, known);
+  return close.length === 0 ? '' : `; did you mean ${close.map((id) => `"${id}"`).join(' or ')}?`;
+}
 
 export function isUuid(value: string): boolean {
   return UUID.test(value);
@@ -323,7 +330,7 @@ export async function doctor(sql: Sql, building: Building): Promise<DoctorReport
         findings.push({
           severity: 'problem',
           what: `The facility "${f.name}" has the Access Control Facility ID "${f.zone}", but SALTO has no zone with that ID.`,
-          fix: `Settings > Facilities > ${f.name} (Studio: public.facilities.access_control_facility_id): set it to exactly the Zone ID in SALTO (zones SALTO knows: ${[...zoneIds].slice(0, 12).join(', ')}${zoneIds.size > 12 ? ', ...' : ''}).`,
+          fix: `Settings > Facilities > ${f.name} (Studio: public.facilities.access_control_facility_id): set it to exactly the Zone ID in SALTO, case included${didYouMean(f.zone, zoneIds)} (zones SALTO knows: ${[...zoneIds].slice(0, 12).join(', ')}${zoneIds.size > 12 ? ', ...' : ''}).`,
         });
       }
     }
@@ -340,7 +347,7 @@ export async function doctor(sql: Sql, building: Building): Promise<DoctorReport
         findings.push({
           severity: 'problem',
           what: `Apartment ${a.label} has the Access Control ID "${a.level}", but SALTO has no user access level with that EXT ID.`,
-          fix: `Building > Apartments > ${a.label} (Studio: public.apartments.access_control_id): set it to exactly the User Access Level EXT ID in SALTO ProAccess SPACE, then Save Access Control ID.`,
+          fix: `Building > Apartments > ${a.label} (Studio: public.apartments.access_control_id): set it to exactly the User Access Level EXT ID in SALTO ProAccess SPACE, case included${didYouMean(a.level, levelIds)}, then Save Access Control ID.`,
         });
       }
     }

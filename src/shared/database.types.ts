@@ -260,22 +260,9 @@ export type Database = {
           details: Json | null
           id: string | null
           kind: string | null
-        }
-        Insert: {
-          booking_id?: string | null
-          building_id?: string | null
-          created_at?: string | null
-          details?: Json | null
-          id?: string | null
-          kind?: string | null
-        }
-        Update: {
-          booking_id?: string | null
-          building_id?: string | null
-          created_at?: string | null
-          details?: Json | null
-          id?: string | null
-          kind?: string | null
+          resolution: string | null
+          resolved_at: string | null
+          summary: string | null
         }
         Relationships: []
       }
@@ -318,14 +305,23 @@ export type Database = {
           access_level_id: string | null
           access_starts_at: string | null
           apartment_id: string | null
+          apartment_label: string | null
           booking_id: string | null
           building_id: string | null
           exact: boolean | null
           facility_id: string | null
+          facility_name: string | null
+          local_access_ends_at: string | null
+          local_access_starts_at: string | null
+          local_ends_at: string | null
+          local_starts_at: string | null
+          manager_summary: string | null
           period_end: string | null
           period_start: string | null
           reason: string | null
-          state: string | null
+          resident_summary: string | null
+          state: Database["public"]["Enums"]["booking_access_state"] | null
+          time_zone: string | null
           timetable_id: number | null
           updated_at: string | null
           waiting_for_booking_ids: string[] | null
@@ -417,6 +413,23 @@ export type Database = {
         }
         Relationships: []
       }
+      salto_id_checks: {
+        Row: {
+          apartment_id: string | null
+          apartment_label: string | null
+          building_id: string | null
+          checked_at: string | null
+          facility_id: string | null
+          facility_name: string | null
+          kind: string | null
+          message: string | null
+          requested_at: string | null
+          salto_id: string | null
+          status: string | null
+          suggestions: string[] | null
+        }
+        Relationships: []
+      }
       shared_facility_zones: {
         Row: {
           access_level_ids: string[] | null
@@ -441,30 +454,15 @@ export type Database = {
       unknown_salto_ids: {
         Row: {
           apartment_id: string | null
+          apartment_label: string | null
           building_id: string | null
           facility_id: string | null
+          facility_name: string | null
           first_seen_at: string | null
           kind: string | null
           last_checked_at: string | null
           salto_id: string | null
-        }
-        Insert: {
-          apartment_id?: string | null
-          building_id?: string | null
-          facility_id?: string | null
-          first_seen_at?: string | null
-          kind?: string | null
-          last_checked_at?: string | null
-          salto_id?: string | null
-        }
-        Update: {
-          apartment_id?: string | null
-          building_id?: string | null
-          facility_id?: string | null
-          first_seen_at?: string | null
-          kind?: string | null
-          last_checked_at?: string | null
-          salto_id?: string | null
+          suggestions: string[] | null
         }
         Relationships: []
       }
@@ -473,7 +471,13 @@ export type Database = {
       [_ in never]: never
     }
     Enums: {
-      [_ in never]: never
+      booking_access_state:
+        | "pending"
+        | "waiting"
+        | "scheduled"
+        | "active"
+        | "released"
+        | "failed"
     }
     CompositeTypes: {
       [_ in never]: never
@@ -600,7 +604,16 @@ export type CompositeTypes<
 
 export const Constants = {
   public: {
-    Enums: {},
+    Enums: {
+      booking_access_state: [
+        "pending",
+        "waiting",
+        "scheduled",
+        "active",
+        "released",
+        "failed",
+      ],
+    },
   },
 } as const
 

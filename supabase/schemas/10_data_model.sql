@@ -286,6 +286,9 @@ comment on table public.buildings is
   'A residential building running connecX with one SALTO ProAccess SPACE installation. Every '
   'apartment, facility and booking belongs to one building; managers see only the buildings they '
   'manage.';
+comment on column public.buildings.id is 'The building''s id (its other rows refer to it as building_id).';
+comment on column public.buildings.created_at is 'When the building was added.';
+comment on column public.buildings.updated_at is 'When the building row last changed.';
 comment on column public.buildings.name is
   'Name shown to residents and managers, and in alert emails: 1 to 200 characters, no control or '
   'formatting characters (line breaks, tabs, direction overrides, zero-width characters).';
@@ -321,6 +324,8 @@ create table public.building_managers (
 comment on table public.building_managers is
   'Which users manage which building. A manager reads and edits the apartments, facilities and '
   'bookings of these buildings only; deleting the row revokes that immediately.';
+comment on column public.building_managers.building_id is 'The building the user manages.';
+comment on column public.building_managers.created_at is 'When the user became a manager of the building.';
 comment on column public.building_managers.user_id is 'The manager''s Supabase Auth user (auth.users.id).';
 revoke all on table public.building_managers from anon, authenticated, service_role;
 grant all on table public.building_managers to service_role;
@@ -483,6 +488,10 @@ create table public.apartments (
 comment on table public.apartments is
   'An apartment of a building. Its Access Control ID links it to a user access level in SALTO, '
   'whose key cards get access to the facilities the apartment books.';
+comment on column public.apartments.id is 'The apartment''s id (bookings and residents refer to it as apartment_id).';
+comment on column public.apartments.building_id is 'The apartment''s building. Cannot change.';
+comment on column public.apartments.created_at is 'When the apartment was added.';
+comment on column public.apartments.updated_at is 'When the apartment row last changed.';
 comment on column public.apartments.label is
   'How residents and managers name the apartment, e.g. 501/56. Unique within the building; no '
   'control or formatting characters.';
@@ -575,6 +584,8 @@ create table public.apartment_residents (
 comment on table public.apartment_residents is
   'Which users live in which apartment. A resident can see their apartment, its building''s '
   'facilities and its bookings, and book for it.';
+comment on column public.apartment_residents.apartment_id is 'The apartment the user lives in.';
+comment on column public.apartment_residents.created_at is 'When the user was added as a resident.';
 comment on column public.apartment_residents.user_id is 'The resident''s Supabase Auth user (auth.users.id).';
 revoke all on table public.apartment_residents from anon, authenticated, service_role;
 grant all on table public.apartment_residents to service_role;
@@ -608,6 +619,10 @@ comment on table public.facilities is
   'A bookable facility of a building (gym, pool room, BBQ area). Its Access Control Facility ID '
   'links it to a SALTO zone; a booking gives the apartment''s key cards access to that zone for the '
   'booking''s time.';
+comment on column public.facilities.id is 'The facility''s id (bookings refer to it as facility_id).';
+comment on column public.facilities.building_id is 'The facility''s building. Cannot change.';
+comment on column public.facilities.created_at is 'When the facility was added.';
+comment on column public.facilities.updated_at is 'When the facility row last changed.';
 comment on column public.facilities.name is
   'Name shown to residents, e.g. Gym. Unique within the building; no control or formatting characters.';
 comment on column public.facilities.access_control_facility_id is
@@ -768,6 +783,8 @@ comment on table public.booking_policies is
   'ahead, how many unfinished bookings per apartment). Managers, the connecX backend and Studio may '
   'book beyond them. One row per building, created with it; managers edit their buildings'' rows, '
   'residents read their building''s.';
+comment on column public.booking_policies.building_id is 'The building the policy is for (one row per building).';
+comment on column public.booking_policies.updated_at is 'When the policy last changed.';
 comment on column public.booking_policies.max_booking_length is
   'The longest booking a resident may make, e.g. 24:00:00 for 24 hours or ''2 hours''. Whole minutes, '
   'from 5 minutes to 90 days.';
@@ -903,6 +920,11 @@ comment on table public.bookings is
   'A booking of a facility by an apartment. While confirmed, the apartment''s key cards get access '
   'to the facility''s SALTO zone for starts_at to ends_at, widened by the facility''s access '
   'buffers. Cancel by setting status to cancelled.';
+comment on column public.bookings.id is 'The booking''s id (booking_access_states and access_alerts refer to it as booking_id).';
+comment on column public.bookings.facility_id is 'The facility booked.';
+comment on column public.bookings.apartment_id is 'The apartment booked for: its key cards get the access.';
+comment on column public.bookings.created_at is 'When the booking was made.';
+comment on column public.bookings.updated_at is 'When the booking last changed.';
 comment on column public.bookings.building_id is
   'The building of the facility, filled in automatically; the apartment must be in the same '
   'building. Cannot change.';

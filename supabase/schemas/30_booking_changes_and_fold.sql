@@ -80,11 +80,19 @@ create table integration.alerts (
   booking_id uuid references public.bookings (id) on delete set null,
   details jsonb not null default '{}',
   dedupe_key text not null unique,
-  created_at timestamptz not null default now()
+  created_at timestamptz not null default now(),
+  -- When the fact stopped being true (the ID was fixed, SALTO answered again), and what ended it.
+  resolved_at timestamptz,
+  resolution text
 );
 comment on table integration.alerts is
   'Alerts for building managers (double booking, access not in place, unknown SALTO ID, SALTO '
-  'unreachable), one per fact.';
+  'unreachable), one per fact; resolved_at and resolution say when and how it stopped being true.';
+comment on column integration.alerts.resolved_at is
+  'When the problem ended (null while it lasts): an unknown ID fixed or found in SALTO, SALTO '
+  'reachable again.';
+comment on column integration.alerts.resolution is
+  'What ended the problem, in words (e.g. The Zone ID was changed to "POOL".).';
 grant select, insert, update, delete on table integration.alerts to service_role;
 grant select on table integration.alerts to authenticated;
 alter table integration.alerts enable row level security;
@@ -93,6 +101,32 @@ create index alerts_booking_id_idx on integration.alerts (booking_id);
 create policy "Managers can read alerts of their buildings"
   on integration.alerts for select to authenticated
   using (building_id = any (array(select private.managed_building_ids())));
+
+-- Marks the open alert with this dedupe key resolved, saying what resolved it. Its dedupe key gets the
+-- alert's id appended, so that the same problem coming back later is a new alert (and a new email).
+create function integration.resolve_alert(p_dedupe_key text, p_resolution text)
+returns integer
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  resolved integer;
+begin
+  update integration.alerts as a
+  set resolved_at = pg_catalog.now(),
+    resolution = p_resolution,
+    dedupe_key = a.dedupe_key || ':resolved:' || a.id
+  where a.dedupe_key = p_dedupe_key and a.resolved_at is null;
+  get diagnostics resolved = row_count;
+  return resolved;
+end;
+$$;
+comment on function integration.resolve_alert(text, text) is
+  'Resolves the open alert with the dedupe key (resolved_at, resolution) and frees its key for a '
+  'later recurrence; returns how many (0 or 1).';
+revoke execute on function integration.resolve_alert(text, text) from public;
+grant execute on function integration.resolve_alert(text, text) to service_role;
 
 /*
  * Booking changes and the fold.
@@ -354,10 +388,10 @@ begin
         when b.status = 'cancelled' then 'The booking was cancelled.'
         when p.booking_id is null then 'The booking has finished.'
         when pair.access_control_id is null then pg_catalog.format(
-          'Apartment %s has no Access Control ID. Set it in Building > Apartments to the User Access Level EXT ID of its access level in SALTO.',
+          'Apartment %s has no Access Control ID. Set it in Building > Apartments (Studio: table public.apartments, column access_control_id) to the User Access Level EXT ID of its access level in SALTO.',
           pair.apartment_label)
         when pair.access_control_facility_id is null then pg_catalog.format(
-          'The facility %s has no Access Control Facility ID. Set it in Settings > Facilities to its Zone ID in SALTO.',
+          'The facility %s has no Access Control Facility ID. Set it in Settings > Facilities (Studio: table public.facilities, column access_control_facility_id) to its Zone ID in SALTO.',
           pair.facility_name)
         when p.group_number > 1 then
           'SALTO holds one permission per apartment and zone; another booking of this facility holds it until it finishes.'
@@ -774,6 +808,37 @@ grant execute on function integration.refresh_finished_pairs(uuid) to service_ro
 /*
  * What the app sees: every booking, `pending` until its change is folded.
  */
+-- The states a booking's access can be in, as the app reads them (generated types make it a union).
+create type public.booking_access_state as enum ('pending', 'waiting', 'scheduled', 'active', 'released', 'failed');
+comment on type public.booking_access_state is
+  'pending (just booked) | waiting (another booking holds the permission) | scheduled (being written '
+  'to SALTO) | active (in SALTO) | released (finished or cancelled) | failed (see reason).';
+
+-- A span of building-local time as people read it: "Thu 3 Dec, 18:00-19:00", "Thu 3 Dec, 23:00-24:00",
+-- "Thu 3 Dec 23:00 - Fri 4 Dec 01:00". English day and month names, whatever the session's locale.
+-- Takes local times (timestamp without time zone), converted once by the caller. SQL without `set
+-- search_path` (its body names pg_catalog itself) so that the planner inlines it: a view calls it
+-- twice per row.
+create function private.describe_local_span(p_start timestamp, p_end timestamp)
+returns text
+language sql
+stable
+as $$
+  select case
+    when p_start is null or p_end is null then null
+    when p_start::date = p_end::date
+      then pg_catalog.to_char(p_start, 'Dy FMDD Mon, HH24:MI') || '-' || pg_catalog.to_char(p_end, 'HH24:MI')
+    when p_end = p_start::date + 1
+      then pg_catalog.to_char(p_start, 'Dy FMDD Mon, HH24:MI') || '-24:00'
+    else pg_catalog.to_char(p_start, 'Dy FMDD Mon HH24:MI') || ' - ' || pg_catalog.to_char(p_end, 'Dy FMDD Mon HH24:MI')
+  end
+$$;
+comment on function private.describe_local_span(timestamp, timestamp) is
+  'A span of local time as people read it: Thu 3 Dec, 18:00-19:00 (or across midnight, '
+  'Thu 3 Dec 23:00 - Fri 4 Dec 01:00).';
+revoke execute on function private.describe_local_span(timestamp, timestamp) from public;
+grant execute on function private.describe_local_span(timestamp, timestamp) to authenticated, service_role;
+
 create view public.booking_access_states
 with (security_invoker = true)
 as
@@ -782,7 +847,7 @@ as
     b.building_id,
     b.apartment_id,
     b.facility_id,
-    coalesce(ba.state, 'pending') as state,
+    coalesce(ba.state, 'pending')::public.booking_access_state as state,
     case when ba.booking_id is null then 'Just booked: its SALTO access is being worked out.' else ba.reason end as reason,
     ba.access_level_id,
     ba.zone_id,
@@ -795,42 +860,112 @@ as
     ba.write_at as written_from,
     ba.holder_booking_ids as waiting_for_booking_ids,
     ba.written_at,
-    coalesce(ba.updated_at, b.created_at) as updated_at
+    coalesce(ba.updated_at, b.created_at) as updated_at,
+    f.name as facility_name,
+    a.label as apartment_label,
+    bl.timezone as time_zone,
+    local.starts_at as local_starts_at,
+    local.ends_at as local_ends_at,
+    local.access_starts_at as local_access_starts_at,
+    local.access_ends_at as local_access_ends_at,
+    case coalesce(ba.state, 'pending')
+      when 'pending' then pg_catalog.format('Your booking of the %s on %s is being set up on your key card.', f.name, span.booked)
+      when 'waiting' then pg_catalog.format('Your key card will open the %s on %s: it is set up when your apartment''s earlier booking of it ends%s.',
+        f.name, span.opens, coalesce(' (' || pg_catalog.to_char(local.write_at, 'Dy FMDD Mon, HH24:MI') || ')', ''))
+      when 'scheduled' then pg_catalog.format('Your key card is being set up to open the %s on %s.', f.name, span.opens)
+      when 'active' then pg_catalog.format('Your key card opens the %s on %s.', f.name, span.opens)
+      when 'released' then case when b.status = 'cancelled'
+        then pg_catalog.format('Your booking of the %s on %s was cancelled: your key card does not open it for this booking.', f.name, span.booked)
+        else pg_catalog.format('Your booking of the %s on %s is over.', f.name, span.booked) end
+      else pg_catalog.format('Your key card could not be set up to open the %s on %s. The building''s managers have been told.', f.name, span.booked)
+    end as resident_summary,
+    pg_catalog.format('%s for apartment %s, %s (%s): ', f.name, a.label, span.booked, bl.timezone)
+      || case coalesce(ba.state, 'pending')
+        when 'pending' then 'just booked; its SALTO access is being worked out.'
+        when 'waiting' then 'waiting: another booking of this apartment holds the facility''s permission'
+          || coalesce(' until ' || pg_catalog.to_char(local.write_at, 'Dy FMDD Mon, HH24:MI'), '') || '.'
+        when 'scheduled' then pg_catalog.format('being written to SALTO (key cards to open %s).', span.opens)
+        when 'active' then pg_catalog.format('in SALTO; key cards open %s.', span.opens)
+        when 'released' then case when b.status = 'cancelled' then 'cancelled; its permission is withdrawn.'
+          else 'finished; its permission is withdrawn.' end
+        else 'FAILED: ' || coalesce(ba.reason, 'no reason recorded.')
+      end as manager_summary
   from public.bookings as b
-  left join integration.booking_access as ba on ba.booking_id = b.id;
-comment on view public.booking_access_states is
-  'SALTO access of each booking: waiting (another booking of the same apartment and facility holds '
-  'the one permission SALTO allows; written_from says when it will be written), scheduled (being '
-  'written), active (in SALTO), released (finished or cancelled), failed (reason says what to fix). '
-  'Managers see their buildings, residents their apartment.';
+  left join integration.booking_access as ba on ba.booking_id = b.id
+  join public.facilities as f on f.id = b.facility_id
+  join public.apartments as a on a.id = b.apartment_id
+  join public.buildings as bl on bl.id = b.building_id
+  -- Each instant converted to building-local time once.
+  cross join lateral (
+    select
+      b.starts_at at time zone bl.timezone as starts_at,
+      b.ends_at at time zone bl.timezone as ends_at,
+      ba.window_start at time zone bl.timezone as access_starts_at,
+      ba.window_end at time zone bl.timezone as access_ends_at,
+      ba.write_at at time zone bl.timezone as write_at
+  ) as local
+  cross join lateral (
+    select
+      private.describe_local_span(local.starts_at, local.ends_at) as booked,
+      private.describe_local_span(coalesce(local.access_starts_at, local.starts_at), coalesce(local.access_ends_at, local.ends_at)) as opens
+  ) as span;
+comment on column public.booking_access_states.booking_id is 'The booking (public.bookings.id).';
+comment on column public.booking_access_states.building_id is 'The booking''s building.';
+comment on column public.booking_access_states.apartment_id is 'The apartment booked for (apartment_label names it).';
+comment on column public.booking_access_states.facility_id is 'The facility booked (facility_name names it).';
 comment on column public.booking_access_states.state is
-  'pending | waiting | scheduled | active | released | failed';
+  'pending (just booked) | waiting (another booking holds the permission) | scheduled (being written '
+  'to SALTO) | active (in SALTO) | released (finished or cancelled) | failed (reason says what to fix).';
 comment on column public.booking_access_states.reason is
   'Why the booking is pending, waiting or failed, or what SALTO cannot express exactly, in words a '
-  'manager can act on.';
+  'manager can act on. Residents read resident_summary instead.';
 comment on column public.booking_access_states.access_level_id is
   'The SALTO User Access Level EXT ID (the apartment''s Access Control ID) the permission is '
   'written to.';
 comment on column public.booking_access_states.zone_id is
   'The SALTO Zone ID (the facility''s Access Control Facility ID) the permission opens.';
 comment on column public.booking_access_states.access_starts_at is
-  'When the key cards start to open the zone: the booking start minus the facility''s before-buffer '
-  '(joined with touching bookings served by the same permission).';
-comment on column public.booking_access_states.access_ends_at is 'When the key cards stop opening the zone.';
+  'When the key cards start to open the zone (an instant; local_access_starts_at in the building''s '
+  'time zone): the booking start minus the facility''s before-buffer (joined with touching bookings '
+  'served by the same permission).';
+comment on column public.booking_access_states.access_ends_at is
+  'When the key cards stop opening the zone (an instant; local_access_ends_at in the building''s time zone).';
 comment on column public.booking_access_states.period_start is
   'First date of the SALTO Period written, in the building''s time zone.';
 comment on column public.booking_access_states.period_end is
   'Last date of the SALTO Period written, in the building''s time zone.';
 comment on column public.booking_access_states.timetable_id is
   'The SALTO Timetable (TimezoneTableID) written; 0 means always.';
+comment on column public.booking_access_states.exact is
+  'False when SALTO cannot express the access window exactly and whole days are granted (reason says why).';
 comment on column public.booking_access_states.written_from is
   'For a waiting booking: when the booking holding the permission finishes and this one is written.';
+comment on column public.booking_access_states.waiting_for_booking_ids is
+  'For a waiting booking: the bookings of the same apartment and facility that hold the permission now.';
+comment on column public.booking_access_states.written_at is 'When the permission was last written to SALTO.';
+comment on column public.booking_access_states.updated_at is 'When the access state last changed.';
+comment on column public.booking_access_states.facility_name is 'The facility''s name.';
+comment on column public.booking_access_states.apartment_label is 'The apartment''s label.';
+comment on column public.booking_access_states.time_zone is
+  'The building''s time zone (IANA name): every local_* column and the summaries are in it.';
+comment on column public.booking_access_states.local_starts_at is 'When the booking starts, building-local.';
+comment on column public.booking_access_states.local_ends_at is 'When the booking ends, building-local.';
+comment on column public.booking_access_states.local_access_starts_at is
+  'When the key cards start to open the zone, building-local (null until decided).';
+comment on column public.booking_access_states.local_access_ends_at is
+  'When the key cards stop opening the zone, building-local (null until decided).';
+comment on column public.booking_access_states.resident_summary is
+  'One sentence the app can show the resident, e.g. Your key card opens the Gym on Thu 3 Dec, 17:50-19:10.';
+comment on column public.booking_access_states.manager_summary is
+  'One line for managers: facility, apartment, local time with the time zone, and the state (with '
+  'the reason when it failed).';
 comment on view public.booking_access_states is
   'SALTO access of each booking: pending (just booked; its access is being worked out, within '
   'seconds), waiting (another booking of the same apartment and facility holds the one permission '
   'SALTO allows; written_from says when it will be written), scheduled (being written), active (in '
-  'SALTO), released (finished or cancelled), failed (reason says what to fix). Managers see their '
-  'buildings, residents their apartment.';
+  'SALTO), released (finished or cancelled), failed (reason says what to fix). Names, local times in '
+  'the building''s time zone and one-line summaries (resident_summary, manager_summary) are at the '
+  'end. Managers see their buildings, residents their apartment.';
 revoke all on table public.booking_access_states from anon, authenticated, service_role;
 grant all on table public.booking_access_states to service_role;
 grant select on table public.booking_access_states to authenticated;

@@ -218,9 +218,10 @@ as
     pg_catalog.array_agg(pp.access_level_id order by pp.access_level_id) as access_level_ids,
     pg_catalog.format(
       'Zone "%s" is held permanently by %s; a bookable facility needs a zone of its own. Give the facility '
-      'its own zone in SALTO and set its Access Control Facility ID (Settings > Facilities). If one '
-      'apartment''s access level is a shared one, set that apartment''s Access Control ID (Building > '
-      'Apartments) to its own.',
+      'its own zone in SALTO and set its Access Control Facility ID (Settings > Facilities; Studio: '
+      'public.facilities.access_control_facility_id). If one apartment''s access level is a shared one, '
+      'set that apartment''s Access Control ID (Building > Apartments; Studio: '
+      'public.apartments.access_control_id) to its own.',
       f.access_control_facility_id,
       case pg_catalog.count(*) when 1 then '1 access level' else pg_catalog.count(*) || ' access levels' end
     ) as reason,
@@ -238,6 +239,14 @@ comment on view public.shared_facility_zones is
 comment on column public.shared_facility_zones.access_levels is
   'How many apartments'' access levels hold the zone permanently (access_level_ids lists them).';
 comment on column public.shared_facility_zones.reason is 'What is wrong and what to do, in words a manager can act on.';
+comment on column public.shared_facility_zones.building_id is 'The building.';
+comment on column public.shared_facility_zones.facility_id is 'The facility whose zone is held permanently.';
+comment on column public.shared_facility_zones.facility_name is 'The facility''s name.';
+comment on column public.shared_facility_zones.zone_id is 'The facility''s Zone ID (its Access Control Facility ID).';
+comment on column public.shared_facility_zones.access_level_ids is
+  'The User Access Level EXT IDs (apartments'' Access Control IDs) that hold the zone permanently.';
+comment on column public.shared_facility_zones.first_seen_at is 'When a permanent permission on the zone was first met.';
+comment on column public.shared_facility_zones.last_checked_at is 'When the permanent permissions were last checked.';
 revoke all on table public.shared_facility_zones from anon, authenticated, service_role;
 grant all on table public.shared_facility_zones to service_role;
 grant select on table public.shared_facility_zones to authenticated;

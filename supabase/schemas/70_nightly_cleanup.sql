@@ -97,6 +97,339 @@ alter table integration.unknown_salto_ids enable row level security;
 create policy "Managers can read unknown SALTO IDs of their buildings"
   on integration.unknown_salto_ids for select to authenticated
   using (building_id = any (array(select private.managed_building_ids())));
+comment on column integration.unknown_salto_ids.kind is
+  'zone: a facility''s Access Control Facility ID; access_level: an apartment''s Access Control ID.';
+comment on column integration.unknown_salto_ids.salto_id is 'The ID, as saved in connecX, that SALTO does not list.';
+comment on column integration.unknown_salto_ids.first_seen_at is 'When a check first found SALTO does not know it.';
+comment on column integration.unknown_salto_ids.last_checked_at is 'When a check last found SALTO does not know it.';
+
+/*
+ * IDs checked when they are saved
+ *
+ * Saving a facility's Zone ID (access_control_facility_id) or an apartment's Access Control ID queues a
+ * check of that ID against the building's SALTO server and wakes the salto-sync function, which asks
+ * SALTO within seconds (src/shared/sync/id-checks.ts) under the building's lease, bookings or not. A
+ * wrong ID is marked unknown (here and in unknown_salto_ids) with the closest IDs SALTO has, and raises
+ * an unknown_salto_id alert, whose email goes out as for any configuration problem. A fixed or found
+ * ID resolves that alert.
+ *
+ * One rule for case: an ID matches only when spelled exactly as SALTO lists it. SALTO's handling of
+ * case in ExtIDs is not documented; exact spelling works whichever it is, and the check names the ID
+ * SALTO lists when only the case differs ("did you mean POOL?"). Two IDs of one building may not
+ * differ only in case (the unique indexes on lower()), as SALTO may treat them as one.
+ */
+create table integration.salto_id_checks (
+  id uuid primary key default gen_random_uuid(),
+  building_id uuid not null references public.buildings (id) on delete cascade,
+  kind text not null check (kind in ('zone', 'access_level')),
+  facility_id uuid unique references public.facilities (id) on delete cascade,
+  apartment_id uuid unique references public.apartments (id) on delete cascade,
+  salto_id text not null,
+  status text not null default 'pending'
+    check (status in ('pending', 'known', 'unknown', 'unreachable', 'not_checked')),
+  message text,
+  suggestions text[] not null default '{}',
+  requested_at timestamptz not null default now(),
+  checked_at timestamptz,
+  constraint salto_id_checks_owner check (
+    (kind = 'zone' and facility_id is not null and apartment_id is null)
+    or (kind = 'access_level' and apartment_id is not null and facility_id is null))
+);
+comment on table integration.salto_id_checks is
+  'The last check of each facility''s Zone ID and each apartment''s Access Control ID against '
+  'SALTO, made within seconds of saving it.';
+comment on column integration.salto_id_checks.kind is
+  'zone: a facility''s Access Control Facility ID; access_level: an apartment''s Access Control ID.';
+comment on column integration.salto_id_checks.salto_id is 'The ID checked, as saved.';
+comment on column integration.salto_id_checks.status is
+  'pending (being checked) | known (SALTO lists it) | unknown (SALTO does not list it) | unreachable '
+  '(SALTO did not answer; checked again within minutes) | not_checked (the building has no SALTO '
+  'server configured).';
+comment on column integration.salto_id_checks.message is 'What the check found, in words a manager can act on.';
+comment on column integration.salto_id_checks.suggestions is
+  'For an unknown ID: the closest IDs SALTO lists (the same letters in another case first).';
+comment on column integration.salto_id_checks.requested_at is 'When the ID was saved (the check was asked for).';
+comment on column integration.salto_id_checks.checked_at is 'When SALTO was last asked.';
+grant select, insert, update, delete on table integration.salto_id_checks to service_role;
+grant select on table integration.salto_id_checks to authenticated;
+alter table integration.salto_id_checks enable row level security;
+create policy "Managers can read SALTO ID checks of their buildings"
+  on integration.salto_id_checks for select to authenticated
+  using (building_id = any (array(select private.managed_building_ids())));
+create index salto_id_checks_building_id_idx on integration.salto_id_checks (building_id);
+create index salto_id_checks_due_idx on integration.salto_id_checks (requested_at)
+  where status in ('pending', 'unreachable');
+
+-- The dedupe key of the alert about an unknown ID (the sync engine, the nightly check and the ID
+-- check use the same, so a manager hears once about one problem, whoever notices it first).
+create function integration.unknown_salto_id_key(p_building_id uuid, p_kind text, p_salto_id text)
+returns text
+language sql
+immutable
+set search_path = ''
+as $$
+  select 'unknown_salto_id:' || p_building_id || ':' || p_kind || ':' || p_salto_id
+$$;
+comment on function integration.unknown_salto_id_key(uuid, text, text) is
+  'Dedupe key of the unknown_salto_id alert about one ID of a building.';
+revoke execute on function integration.unknown_salto_id_key(uuid, text, text) from public;
+grant execute on function integration.unknown_salto_id_key(uuid, text, text) to service_role;
+
+-- What a manager does about an unknown ID: the portal screen and the Studio table and column.
+create function integration.unknown_salto_id_next_step(p_kind text, p_suggestions text[])
+returns text
+language sql
+immutable
+set search_path = ''
+as $$
+  select case p_kind
+    when 'zone' then 'Set the facility''s Access Control Facility ID in Settings > Facilities (Studio: '
+      || 'table public.facilities, column access_control_facility_id) to the Zone ID of its zone in SALTO '
+      || 'ProAccess SPACE, spelled exactly as SALTO lists it.'
+    else 'Set the apartment''s Access Control ID in Building > Apartments (Studio: table public.apartments, '
+      || 'column access_control_id) to the User Access Level EXT ID of its access level in SALTO ProAccess '
+      || 'SPACE, spelled exactly as SALTO lists it.'
+  end
+  || case when pg_catalog.cardinality(p_suggestions) > 0
+    then ' Did you mean ' || (
+      select pg_catalog.string_agg(pg_catalog.format('"%s"', s.id), ' or ' order by s.ord)
+      from pg_catalog.unnest(p_suggestions) with ordinality as s (id, ord)) || '?'
+    else '' end
+$$;
+comment on function integration.unknown_salto_id_next_step(text, text[]) is
+  'The fix for an unknown Zone ID (zone) or Access Control ID (access_level), naming the portal '
+  'screen and the Studio table and column, with the closest IDs SALTO lists.';
+revoke execute on function integration.unknown_salto_id_next_step(text, text[]) from public;
+grant execute on function integration.unknown_salto_id_next_step(text, text[]) to service_role;
+
+-- A Zone ID or Access Control ID was saved: the old ID's problem (if any) is over, the new one is
+-- queued for a check and the sync woken. Saving the same ID again checks it again unless SALTO
+-- already knew it.
+create function integration.queue_salto_id_check(
+  p_building_id uuid, p_kind text, p_facility_id uuid, p_apartment_id uuid, p_old_id text, p_new_id text)
+returns void
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  what text := case p_kind when 'zone' then 'Zone ID' else 'Access Control ID' end;
+  queued integer;
+begin
+  if p_old_id is not null and p_old_id is distinct from p_new_id then
+    perform integration.resolve_alert(integration.unknown_salto_id_key(p_building_id, p_kind, p_old_id),
+      case when p_new_id is null then pg_catalog.format('The %s was cleared.', what)
+        else pg_catalog.format('The %s was changed to "%s".', what, p_new_id) end);
+    delete from integration.unknown_salto_ids as u
+    where u.building_id = p_building_id and u.kind = p_kind and u.salto_id = p_old_id;
+  end if;
+
+  if p_new_id is null then
+    delete from integration.salto_id_checks as c
+    where c.facility_id = p_facility_id or c.apartment_id = p_apartment_id;
+    return;
+  end if;
+
+  if p_kind = 'zone' then
+    insert into integration.salto_id_checks as c (building_id, kind, facility_id, salto_id)
+    values (p_building_id, p_kind, p_facility_id, p_new_id)
+    on conflict (facility_id) do update set
+      salto_id = excluded.salto_id, status = 'pending', message = null, suggestions = '{}',
+      requested_at = pg_catalog.now(), checked_at = null
+    where c.salto_id is distinct from excluded.salto_id or c.status <> 'known';
+  else
+    insert into integration.salto_id_checks as c (building_id, kind, apartment_id, salto_id)
+    values (p_building_id, p_kind, p_apartment_id, p_new_id)
+    on conflict (apartment_id) do update set
+      salto_id = excluded.salto_id, status = 'pending', message = null, suggestions = '{}',
+      requested_at = pg_catalog.now(), checked_at = null
+    where c.salto_id is distinct from excluded.salto_id or c.status <> 'known';
+  end if;
+  get diagnostics queued = row_count;
+  if queued > 0 then
+    perform integration.wake_sync();
+  end if;
+end;
+$$;
+comment on function integration.queue_salto_id_check(uuid, text, uuid, uuid, text, text) is
+  'A Zone ID or Access Control ID was saved: resolves the old ID''s unknown_salto_id alert, queues '
+  'the new ID''s check against SALTO and wakes the sync.';
+revoke execute on function integration.queue_salto_id_check(uuid, text, uuid, uuid, text, text) from public;
+grant execute on function integration.queue_salto_id_check(uuid, text, uuid, uuid, text, text) to service_role;
+
+create function integration.on_facility_zone_id_saved()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  perform integration.queue_salto_id_check(new.building_id, 'zone', new.id, null,
+    case when tg_op = 'UPDATE' then old.access_control_facility_id end, new.access_control_facility_id);
+  return null;
+end;
+$$;
+comment on function integration.on_facility_zone_id_saved() is
+  'Trigger: a facility''s Zone ID was saved; queues its check against SALTO.';
+revoke execute on function integration.on_facility_zone_id_saved() from public;
+create trigger check_salto_id
+  after insert or update of access_control_facility_id on public.facilities
+  for each row execute function integration.on_facility_zone_id_saved();
+
+create function integration.on_apartment_access_control_id_saved()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  perform integration.queue_salto_id_check(new.building_id, 'access_level', null, new.id,
+    case when tg_op = 'UPDATE' then old.access_control_id end, new.access_control_id);
+  return null;
+end;
+$$;
+comment on function integration.on_apartment_access_control_id_saved() is
+  'Trigger: an apartment''s Access Control ID was saved; queues its check against SALTO.';
+revoke execute on function integration.on_apartment_access_control_id_saved() from public;
+create trigger check_salto_id
+  after insert or update of access_control_id on public.apartments
+  for each row execute function integration.on_apartment_access_control_id_saved();
+
+-- Checks due: pending, SALTO did not answer five minutes ago, or not checked for want of a SALTO
+-- server that the building has now.
+create function integration.salto_id_checks_due()
+returns setof integration.salto_id_checks
+language sql
+stable
+security definer
+set search_path = ''
+as $$
+  select c.* from integration.salto_id_checks as c
+  where c.status = 'pending'
+    or (c.status = 'unreachable' and c.checked_at < pg_catalog.now() - interval '5 minutes')
+    or (c.status = 'not_checked'
+      and exists (select from integration.salto_servers as s where s.building_id = c.building_id))
+$$;
+comment on function integration.salto_id_checks_due() is
+  'ID checks to make: pending ones, those SALTO did not answer more than five minutes ago, and those '
+  'not checked for want of a SALTO server that the building has now.';
+revoke execute on function integration.salto_id_checks_due() from public;
+grant execute on function integration.salto_id_checks_due() to service_role;
+
+-- Leases up to p_limit buildings with due ID checks that no live invocation holds, and returns each
+-- with its context (integration.building_context) and its due checks. The checks of a building
+-- without a SALTO server are marked not_checked.
+create function integration.take_salto_id_checks(p_invocation uuid, p_lease interval, p_limit integer default 10)
+returns setof jsonb
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  due_building uuid;
+  taken integer := 0;
+begin
+  update integration.salto_id_checks as c
+  set status = 'not_checked', checked_at = pg_catalog.now(),
+    message = 'Not checked: the building has no SALTO server configured (integration.salto_servers).'
+  where c.id in (select d.id from integration.salto_id_checks_due() as d)
+    and not exists (select from integration.salto_servers as s where s.building_id = c.building_id);
+
+  for due_building in
+    select distinct d.building_id from integration.salto_id_checks_due() as d order by d.building_id
+  loop
+    exit when taken >= p_limit;
+    if integration.take_building_lease(due_building, p_invocation, p_lease) then
+      taken := taken + 1;
+      return next pg_catalog.jsonb_build_object(
+        'building', integration.building_context(due_building),
+        'checks', (
+          select pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('id', d.id, 'kind', d.kind, 'salto_id', d.salto_id)
+            order by d.requested_at)
+          from integration.salto_id_checks_due() as d where d.building_id = due_building));
+    end if;
+  end loop;
+end;
+$$;
+comment on function integration.take_salto_id_checks(uuid, interval, integer) is
+  'Leases buildings with due SALTO ID checks (up to p_limit) and returns each with its context and '
+  'due checks, as JSON.';
+revoke execute on function integration.take_salto_id_checks(uuid, interval, integer) from public;
+grant execute on function integration.take_salto_id_checks(uuid, interval, integer) to service_role;
+
+-- Records what SALTO answered for the checks taken (p_results: [{id, salto_id, status known, unknown
+-- or unreachable, suggestions, error}]) and releases the building's lease. A check whose ID was saved
+-- again meanwhile is left pending for the next pass. An unknown ID is marked (unknown_salto_ids) and
+-- alerted; a known one is unmarked and its alert resolved.
+create function integration.record_salto_id_checks(p_building_id uuid, p_invocation uuid, p_results jsonb)
+returns integer
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  r record;
+  checked integer := 0;
+  what text;
+begin
+  for r in
+    select c.id, c.kind, c.salto_id, c.facility_id, c.apartment_id, res.status, res.error,
+      coalesce(array(select pg_catalog.jsonb_array_elements_text(res.suggestions)), '{}') as suggestions,
+      coalesce(f.name, a.label) as label
+    from pg_catalog.jsonb_to_recordset(p_results) as res (id uuid, salto_id text, status text, suggestions jsonb, error text)
+    join integration.salto_id_checks as c
+      on c.id = res.id and c.salto_id = res.salto_id and c.building_id = p_building_id
+    left join public.facilities as f on f.id = c.facility_id
+    left join public.apartments as a on a.id = c.apartment_id
+    where c.status in ('pending', 'unreachable') and res.status in ('known', 'unknown', 'unreachable')
+    for update of c
+  loop
+    checked := checked + 1;
+    what := case r.kind when 'zone' then 'Zone ID' else 'Access Control ID' end;
+    update integration.salto_id_checks as c
+    set status = r.status, suggestions = r.suggestions, checked_at = pg_catalog.now(),
+      message = case r.status
+        when 'known' then pg_catalog.format('SALTO knows the %s "%s".', what, r.salto_id)
+        when 'unknown' then pg_catalog.format('SALTO has no %s "%s". ',
+            case r.kind when 'zone' then 'zone with the Zone ID' else 'user access level with the EXT ID' end, r.salto_id)
+          || integration.unknown_salto_id_next_step(r.kind, r.suggestions)
+        else pg_catalog.format('SALTO could not be asked (%s); checked again within minutes.', coalesce(r.error, 'no answer'))
+      end
+    where c.id = r.id;
+
+    if r.status = 'known' then
+      delete from integration.unknown_salto_ids as u
+      where u.building_id = p_building_id and u.kind = r.kind and u.salto_id = r.salto_id;
+      perform integration.resolve_alert(integration.unknown_salto_id_key(p_building_id, r.kind, r.salto_id),
+        pg_catalog.format('SALTO knows the %s "%s" now.', what, r.salto_id));
+    elsif r.status = 'unknown' then
+      insert into integration.unknown_salto_ids as u (building_id, kind, salto_id, facility_id, apartment_id)
+      values (p_building_id, r.kind, r.salto_id, r.facility_id, r.apartment_id)
+      on conflict on constraint unknown_salto_ids_pkey do update set
+        facility_id = excluded.facility_id, apartment_id = excluded.apartment_id, last_checked_at = pg_catalog.now();
+      insert into integration.alerts (building_id, kind, details, dedupe_key)
+      values (p_building_id, 'unknown_salto_id',
+        case r.kind
+          when 'zone' then pg_catalog.jsonb_build_object('what', 'zone', 'zone_id', r.salto_id,
+            'facility_id', r.facility_id, 'facility_name', r.label)
+          else pg_catalog.jsonb_build_object('what', 'access_level', 'access_level_id', r.salto_id,
+            'apartment_id', r.apartment_id, 'apartment_label', r.label)
+        end || pg_catalog.jsonb_build_object('found_by', 'id_check', 'suggestions', r.suggestions,
+          'next_step', integration.unknown_salto_id_next_step(r.kind, r.suggestions)),
+        integration.unknown_salto_id_key(p_building_id, r.kind, r.salto_id))
+      on conflict (dedupe_key) do nothing;
+    end if;
+  end loop;
+  perform integration.release_lease(p_building_id, p_invocation);
+  return checked;
+end;
+$$;
+comment on function integration.record_salto_id_checks(uuid, uuid, jsonb) is
+  'Records SALTO''s answers to a building''s ID checks (known, unknown with suggestions, '
+  'unreachable), marks and alerts unknown IDs, resolves the alerts of known ones, and releases the '
+  'building''s lease; returns how many checks it recorded.';
+revoke execute on function integration.record_salto_id_checks(uuid, uuid, jsonb) from public;
+grant execute on function integration.record_salto_id_checks(uuid, uuid, jsonb) to service_role;
 
 /*
  * Which buildings are due
@@ -309,6 +642,25 @@ as $$
     where u.building_id = p_building_id
       and not exists (select from unknown as n where n.kind = u.kind and n.salto_id = u.salto_id)
   ),
+  -- Open alerts about IDs of the building that are no longer unknown (found in SALTO, or changed).
+  resolved_alerts as (
+    update integration.alerts as a
+    set resolved_at = pg_catalog.now(),
+      resolution = 'The nightly check found no unknown ID here any more.',
+      dedupe_key = a.dedupe_key || ':resolved:' || a.id
+    where a.building_id = p_building_id and a.kind = 'unknown_salto_id' and a.resolved_at is null
+      and not exists (
+        select from unknown as n
+        where a.dedupe_key = integration.unknown_salto_id_key(p_building_id, n.kind, n.salto_id))
+  ),
+  rechecked as (
+    update integration.salto_id_checks as c
+    set status = 'known', checked_at = pg_catalog.now(), suggestions = '{}',
+      message = pg_catalog.format('SALTO knows the %s "%s" (nightly check).',
+        case c.kind when 'zone' then 'Zone ID' else 'Access Control ID' end, c.salto_id)
+    where c.building_id = p_building_id and c.status in ('unknown', 'known')
+      and not exists (select from unknown as n where n.kind = c.kind and n.salto_id = c.salto_id)
+  ),
   marked as (
     insert into integration.unknown_salto_ids as u (building_id, kind, salto_id, facility_id, apartment_id)
     select p_building_id, n.kind, n.salto_id, n.facility_id, n.apartment_id from unknown as n
@@ -322,13 +674,13 @@ as $$
         when 'zone' then pg_catalog.jsonb_build_object(
           'what', 'zone', 'zone_id', n.salto_id, 'facility_id', n.facility_id, 'facility_name', n.label,
           'found_by', 'nightly_check',
-          'next_step', 'Set the facility''s Access Control Facility ID in Settings > Facilities to the Zone ID of its zone in SALTO ProAccess SPACE.')
+          'next_step', integration.unknown_salto_id_next_step('zone', '{}'))
         else pg_catalog.jsonb_build_object(
           'what', 'access_level', 'access_level_id', n.salto_id, 'apartment_id', n.apartment_id, 'apartment_label', n.label,
           'found_by', 'nightly_check',
-          'next_step', 'Set the apartment''s Access Control ID in Building > Apartments to the User Access Level EXT ID of its access level in SALTO ProAccess SPACE.')
+          'next_step', integration.unknown_salto_id_next_step('access_level', '{}'))
       end,
-      'unknown_salto_id:' || p_building_id || ':' || n.kind || ':' || n.salto_id
+      integration.unknown_salto_id_key(p_building_id, n.kind, n.salto_id)
     from unknown as n
     on conflict (dedupe_key) do nothing
   )
@@ -368,6 +720,15 @@ comment on view public.cleanup_reports is
   'removed from SALTO), handed_over (given to the next waiting booking), repaired (SALTO edited by '
   'hand, put back), synced, failed; details lists each, errors each failed attempt. Managers see '
   'their buildings.';
+comment on column public.cleanup_reports.id is 'The cleanup run.';
+comment on column public.cleanup_reports.building_id is 'The building cleaned.';
+comment on column public.cleanup_reports.attempts is 'How many times the run was attempted (a failed attempt is retried).';
+comment on column public.cleanup_reports.started_at is 'When the first attempt started.';
+comment on column public.cleanup_reports.finished_at is 'When the run completed (null while running or failing).';
+comment on column public.cleanup_reports.access_levels_checked is 'Access levels read from SALTO and compared with the bookings.';
+comment on column public.cleanup_reports.details is
+  'What was done, per kind (cleared, handed_over, repaired, failed, permanent), as JSON.';
+comment on column public.cleanup_reports.errors is 'Each failed attempt''s error, as JSON.';
 comment on column public.cleanup_reports.local_date is
   'The building-local date whose midnight the cleanup followed.';
 comment on column public.cleanup_reports.status is
@@ -396,12 +757,67 @@ grant select on table public.cleanup_reports to authenticated;
 create view public.unknown_salto_ids
 with (security_invoker = true)
 as
-  select u.building_id, u.kind, u.salto_id, u.facility_id, u.apartment_id, u.first_seen_at, u.last_checked_at
-  from integration.unknown_salto_ids as u;
+  select u.building_id, u.kind, u.salto_id, u.facility_id, u.apartment_id, u.first_seen_at, u.last_checked_at,
+    f.name as facility_name, a.label as apartment_label, c.suggestions
+  from integration.unknown_salto_ids as u
+  left join public.facilities as f on f.id = u.facility_id
+  left join public.apartments as a on a.id = u.apartment_id
+  left join integration.salto_id_checks as c
+    on (c.facility_id = u.facility_id or c.apartment_id = u.apartment_id) and c.salto_id = u.salto_id;
 comment on view public.unknown_salto_ids is
   'Facilities whose Access Control Facility ID is not a Zone ID in SALTO (kind zone), and '
   'apartments whose Access Control ID is not a User Access Level EXT ID in SALTO (kind '
-  'access_level), as of the last nightly check. Managers see their buildings.';
+  'access_level), as of the last check (when the ID was saved, and every night). Fix a zone in '
+  'Settings > Facilities (Studio: public.facilities.access_control_facility_id), an access level in '
+  'Building > Apartments (Studio: public.apartments.access_control_id). Managers see their buildings.';
+comment on column public.unknown_salto_ids.building_id is 'The building.';
+comment on column public.unknown_salto_ids.kind is
+  'zone: a facility''s Access Control Facility ID; access_level: an apartment''s Access Control ID.';
+comment on column public.unknown_salto_ids.salto_id is 'The ID, as saved in connecX, that SALTO does not list.';
+comment on column public.unknown_salto_ids.facility_id is 'For kind zone: the facility with this ID.';
+comment on column public.unknown_salto_ids.apartment_id is 'For kind access_level: the apartment with this ID.';
+comment on column public.unknown_salto_ids.first_seen_at is 'When a check first found SALTO does not know it.';
+comment on column public.unknown_salto_ids.last_checked_at is 'When a check last found SALTO does not know it.';
+comment on column public.unknown_salto_ids.facility_name is 'For kind zone: the facility''s name.';
+comment on column public.unknown_salto_ids.apartment_label is 'For kind access_level: the apartment''s label.';
+comment on column public.unknown_salto_ids.suggestions is
+  'The closest IDs SALTO lists (the same letters in another case first), from the check made when '
+  'the ID was saved; empty when none is close or the ID was found by the nightly check.';
 revoke all on table public.unknown_salto_ids from anon, authenticated, service_role;
 grant all on table public.unknown_salto_ids to service_role;
 grant select on table public.unknown_salto_ids to authenticated;
+
+create view public.salto_id_checks
+with (security_invoker = true)
+as
+  select c.building_id, c.kind, c.facility_id, f.name as facility_name, c.apartment_id, a.label as apartment_label,
+    c.salto_id, c.status, c.message, c.suggestions, c.requested_at, c.checked_at
+  from integration.salto_id_checks as c
+  left join public.facilities as f on f.id = c.facility_id
+  left join public.apartments as a on a.id = c.apartment_id;
+comment on view public.salto_id_checks is
+  'The last check against SALTO of every facility''s Zone ID and apartment''s Access Control ID, '
+  'made within seconds of saving it: status known, unknown (message says what to do, suggestions '
+  'the closest IDs SALTO has), pending, unreachable or not_checked. IDs must be spelled exactly as '
+  'SALTO lists them, case included. Managers see their buildings.';
+comment on column public.salto_id_checks.building_id is 'The building.';
+comment on column public.salto_id_checks.kind is
+  'zone: a facility''s Access Control Facility ID; access_level: an apartment''s Access Control ID.';
+comment on column public.salto_id_checks.facility_id is 'For kind zone: the facility.';
+comment on column public.salto_id_checks.facility_name is 'For kind zone: the facility''s name.';
+comment on column public.salto_id_checks.apartment_id is 'For kind access_level: the apartment.';
+comment on column public.salto_id_checks.apartment_label is 'For kind access_level: the apartment''s label.';
+comment on column public.salto_id_checks.salto_id is 'The ID checked, as saved.';
+comment on column public.salto_id_checks.status is
+  'pending (being checked, within seconds) | known (SALTO lists it) | unknown (SALTO does not list it) '
+  '| unreachable (SALTO did not answer; checked again within minutes) | not_checked (no SALTO server '
+  'configured for the building).';
+comment on column public.salto_id_checks.message is
+  'What the check found, and for an unknown ID where to fix it (portal screen, Studio table and column).';
+comment on column public.salto_id_checks.suggestions is
+  'For an unknown ID: the closest IDs SALTO lists, the same letters in another case first.';
+comment on column public.salto_id_checks.requested_at is 'When the ID was saved.';
+comment on column public.salto_id_checks.checked_at is 'When SALTO was last asked.';
+revoke all on table public.salto_id_checks from anon, authenticated, service_role;
+grant all on table public.salto_id_checks to service_role;
+grant select on table public.salto_id_checks to authenticated;

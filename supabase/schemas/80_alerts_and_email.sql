@@ -87,13 +87,52 @@ set search_path = ''
 as $$
 declare
   problem text := private.alert_emails_problem(new.alert_emails);
+  known_kinds constant text[] := array['double_booking', 'access_not_in_place', 'unknown_salto_id', 'salto_unreachable'];
+  unknown_kind text;
+  where_to constant text := ' (Studio: table public.alert_email_settings, column %s)';
 begin
+  select k into unknown_kind from pg_catalog.unnest(new.enabled_kinds) as k
+  where k is null or not (k = any (known_kinds)) limit 1;
+  if new.enabled_kinds is not null and (unknown_kind is not null or array_position(new.enabled_kinds, null) is not null) then
+    raise exception using
+      errcode = 'check_violation',
+      message = pg_catalog.format('%s is not an alert kind.', coalesce(pg_catalog.quote_literal(unknown_kind), 'An empty entry')),
+      hint = 'List any of double_booking, access_not_in_place, unknown_salto_id and salto_unreachable, '
+        'e.g. {double_booking,salto_unreachable}' || pg_catalog.format(where_to, 'enabled_kinds') || '.',
+      schema = 'integration', table = 'email_settings', column = 'enabled_kinds',
+      constraint = 'email_settings_kinds_known';
+  end if;
+  if new.access_lead_time not between interval '1 minute' and interval '7 days' then
+    raise exception using
+      errcode = 'check_violation',
+      message = pg_catalog.format('The lead time for "access not in place" must be from 1 minute to 7 days, not %s.', new.access_lead_time),
+      hint = 'Write it as hours and minutes, e.g. 02:00:00 for two hours' || pg_catalog.format(where_to, 'access_lead_time') || '.',
+      schema = 'integration', table = 'email_settings', column = 'access_lead_time',
+      constraint = 'email_settings_lead_time_range';
+  end if;
+  if new.unreachable_after not between interval '1 second' and interval '7 days' then
+    raise exception using
+      errcode = 'check_violation',
+      message = pg_catalog.format('How long SALTO may fail before "SALTO unreachable" must be from 1 second to 7 days, not %s.', new.unreachable_after),
+      hint = 'Write it as hours and minutes, e.g. 00:15:00 for fifteen minutes' || pg_catalog.format(where_to, 'unreachable_after') || '.',
+      schema = 'integration', table = 'email_settings', column = 'unreachable_after',
+      constraint = 'email_settings_unreachable_after_range';
+  end if;
+  if (new.quiet_hours_start is null) <> (new.quiet_hours_end is null) or new.quiet_hours_start = new.quiet_hours_end then
+    raise exception using
+      errcode = 'check_violation',
+      message = 'Quiet hours need both a start and a different end, or neither.',
+      hint = 'Set quiet_hours_start and quiet_hours_end together, e.g. 22:00 and 07:00, or clear both'
+        || pg_catalog.format(where_to, 'quiet_hours_start and quiet_hours_end') || '.',
+      schema = 'integration', table = 'email_settings', column = 'quiet_hours_start',
+      constraint = 'email_settings_quiet_hours_pair';
+  end if;
   if problem is not null then
     raise exception using
       errcode = 'check_violation',
       message = pg_catalog.format('The alert email list is not valid: %s.', problem),
       hint = 'List bare addresses such as manager@example.com, one per entry: no names, quotes, angle '
-        'brackets, commas, semicolons or spaces.',
+        'brackets, commas, semicolons or spaces' || pg_catalog.format(where_to, 'alert_emails') || '.',
       schema = 'integration', table = 'email_settings', column = 'alert_emails',
       constraint = 'email_settings_alert_emails_valid';
   end if;
@@ -101,7 +140,8 @@ begin
 end;
 $$;
 comment on function integration.email_settings_check_row() is
-  'Trigger: explains, for people, an alert email list that its check constraint would reject.';
+  'Trigger: explains, for people, alert email settings that a check constraint would reject, saying '
+  'where to fix them (the Studio table and column).';
 revoke execute on function integration.email_settings_check_row() from public;
 create trigger check_row
   before insert or update on integration.email_settings
@@ -561,9 +601,18 @@ declare
 begin
   -- An outage: the building's work failing because SALTO cannot be reached. An access level failing
   -- for a reason of its own (its data, a reply about it) is its own alert, not an outage.
-  delete from integration.salto_outages as o
-  where not exists (
-    select from integration.access_level_work as w where w.building_id = o.building_id and w.attempts > 0 and w.salto_unreachable);
+  -- Outages that ended: their alert is resolved.
+  with ended as (
+    delete from integration.salto_outages as o
+    where not exists (
+      select from integration.access_level_work as w
+      where w.building_id = o.building_id and w.attempts > 0 and w.salto_unreachable)
+    returning o.alert_id
+  )
+  update integration.alerts as a
+  set resolved_at = pg_catalog.now(), resolution = 'SALTO accepted the building''s writes again.'
+  from ended
+  where a.id = ended.alert_id and a.resolved_at is null;
 
   insert into integration.salto_outages (building_id, failing_since)
   select distinct w.building_id, integration.now()
@@ -573,7 +622,8 @@ begin
 
   for outage in
     select o.building_id, o.failing_since, s.unreachable_after,
-      pg_catalog.format('%s://%s:%s', srv.transport, srv.host, srv.port) as server,
+      -- Null without a server row (format() would make '://:' of it).
+      case when srv.building_id is not null then pg_catalog.format('%s://%s:%s', srv.transport, srv.host, srv.port) end as server,
       (select pg_catalog.count(*) from integration.access_level_work as w
         where w.building_id = o.building_id and w.attempts > 0 and w.salto_unreachable) as pending,
       (select w.last_error from integration.access_level_work as w
@@ -763,14 +813,79 @@ comment on function integration.act_on_alert(uuid, uuid, uuid) is
 revoke execute on function integration.act_on_alert(uuid, uuid, uuid) from public;
 grant execute on function integration.act_on_alert(uuid, uuid, uuid) to service_role;
 
+-- One line for managers about an alert, from its kind and details, with the booking's local time in
+-- the building's time zone.
+create function private.alert_summary(
+  p_kind text, p_details jsonb, p_facility_name text, p_apartment_label text,
+  p_starts_at timestamptz, p_ends_at timestamptz, p_time_zone text)
+returns text
+language sql
+stable
+set search_path = ''
+as $$
+  select case p_kind
+    when 'double_booking' then pg_catalog.format(
+      'Double booking: apartment %s booked the %s for %s (%s) while its earlier booking holds the one '
+      'permission SALTO allows; the new booking waits until that one ends.',
+      coalesce(p_apartment_label, p_details ->> 'apartment_label'), coalesce(p_facility_name, p_details ->> 'facility_name'),
+      coalesce(private.describe_local_span(p_starts_at at time zone p_time_zone, p_ends_at at time zone p_time_zone), 'a booking since deleted'), p_time_zone)
+    when 'access_not_in_place' then pg_catalog.format(
+      'Access not in place: the %s booking of apartment %s for %s (%s) has no permission in SALTO yet. %s',
+      coalesce(p_facility_name, 'facility'), coalesce(p_apartment_label, '?'),
+      coalesce(private.describe_local_span(p_starts_at at time zone p_time_zone, p_ends_at at time zone p_time_zone), 'a booking since deleted'), p_time_zone,
+      coalesce(p_details ->> 'reason', p_details ->> 'why', ''))
+    when 'unknown_salto_id' then case p_details ->> 'what'
+      when 'zone' then pg_catalog.format('SALTO has no zone with the Zone ID "%s"%s. %s', p_details ->> 'zone_id',
+        coalesce(' (facility ' || (p_details ->> 'facility_name') || ')', ''),
+        coalesce(p_details ->> 'next_step', 'Set the facility''s Access Control Facility ID in Settings > Facilities '
+          '(Studio: table public.facilities, column access_control_facility_id) to its Zone ID in SALTO.'))
+      else pg_catalog.format('SALTO has no user access level with the EXT ID "%s"%s. %s', p_details ->> 'access_level_id',
+        coalesce(' (apartment ' || (p_details ->> 'apartment_label') || ')', ''),
+        coalesce(p_details ->> 'next_step', 'Set the apartment''s Access Control ID in Building > Apartments '
+          '(Studio: table public.apartments, column access_control_id) to its User Access Level EXT ID in SALTO.'))
+      end
+    when 'salto_unreachable' then pg_catalog.format(
+      'SALTO unreachable: writes to %s have failed since %s (%s); %s access levels wait to be written.',
+      p_details ->> 'server',
+      pg_catalog.to_char((p_details ->> 'failing_since')::timestamptz at time zone p_time_zone, 'Dy FMDD Mon, HH24:MI'),
+      p_time_zone, coalesce(p_details ->> 'pending_access_levels', '?'))
+    else p_kind
+  end
+$$;
+comment on function private.alert_summary(text, jsonb, text, text, timestamptz, timestamptz, text) is
+  'One line for managers about an alert (public.access_alerts.summary).';
+revoke execute on function private.alert_summary(text, jsonb, text, text, timestamptz, timestamptz, text) from public;
+grant execute on function private.alert_summary(text, jsonb, text, text, timestamptz, timestamptz, text) to authenticated, service_role;
+
 create view public.access_alerts
 with (security_invoker = true)
 as
-  select a.id, a.building_id, a.kind, a.booking_id, a.details, a.created_at
-  from integration.alerts as a;
+  select a.id, a.building_id, a.kind, a.booking_id, a.details, a.created_at,
+    private.alert_summary(a.kind, a.details, f.name, ap.label, b.starts_at, b.ends_at, bl.timezone) as summary,
+    a.resolved_at,
+    a.resolution
+  from integration.alerts as a
+  join public.buildings as bl on bl.id = a.building_id
+  left join public.bookings as b on b.id = a.booking_id
+  left join public.facilities as f on f.id = b.facility_id
+  left join public.apartments as ap on ap.id = b.apartment_id;
 comment on view public.access_alerts is
   'Alerts for building managers: double_booking, access_not_in_place, unknown_salto_id, '
-  'salto_unreachable. Managers see their buildings'' alerts.';
+  'salto_unreachable, each with a one-line summary, and resolved_at once the problem has ended. '
+  'Managers see their buildings'' alerts.';
+comment on column public.access_alerts.id is 'The alert.';
+comment on column public.access_alerts.building_id is 'The building the alert is about.';
+comment on column public.access_alerts.kind is
+  'double_booking | access_not_in_place | unknown_salto_id (a configuration problem) | salto_unreachable';
+comment on column public.access_alerts.booking_id is 'The booking the alert is about, if any.';
+comment on column public.access_alerts.details is 'The facts of the alert as recorded (JSON); summary says them in words.';
+comment on column public.access_alerts.created_at is 'When the alert was raised.';
+comment on column public.access_alerts.summary is
+  'One line saying what happened and what to do, with local times in the building''s time zone.';
+comment on column public.access_alerts.resolved_at is
+  'When the problem ended (null while it lasts): an unknown ID fixed or found in SALTO, SALTO '
+  'reachable again.';
+comment on column public.access_alerts.resolution is 'What ended the problem, in words.';
 revoke all on table public.access_alerts from anon, authenticated, service_role;
 grant all on table public.access_alerts to service_role;
 grant select on table public.access_alerts to authenticated;
@@ -786,6 +901,23 @@ comment on view public.alert_email_settings is
   'for "access not in place", how long SALTO may fail before "SALTO unreachable", quiet hours '
   '(building-local) during which non-urgent emails wait, and who receives the emails besides the '
   'managers (alert_emails). Managers only: residents see no row.';
+comment on column public.alert_email_settings.building_id is 'The building these settings are for.';
+comment on column public.alert_email_settings.enabled_kinds is
+  'Alert kinds emailed: any of double_booking, access_not_in_place, unknown_salto_id, '
+  'salto_unreachable (e.g. {double_booking,salto_unreachable}). Alerts of other kinds are still '
+  'recorded in access_alerts, not emailed.';
+comment on column public.alert_email_settings.access_lead_time is
+  'How long before a booking starts its missing SALTO permission is reported ("access not in '
+  'place"): 1 minute to 7 days, e.g. 02:00:00.';
+comment on column public.alert_email_settings.unreachable_after is
+  'How long writes to SALTO may keep failing before "SALTO unreachable" is emailed: 1 second to 7 '
+  'days, e.g. 00:15:00.';
+comment on column public.alert_email_settings.quiet_hours_start is
+  'Building-local time from which double-booking and configuration emails wait until '
+  'quiet_hours_end (may wrap midnight, e.g. 22:00-07:00); both or neither. Urgent alerts are always sent.';
+comment on column public.alert_email_settings.quiet_hours_end is
+  'Building-local time at which held-back emails are sent; both or neither with quiet_hours_start.';
+comment on column public.alert_email_settings.updated_at is 'When the settings last changed.';
 comment on column public.alert_email_settings.alert_emails is
   'Who receives the building''s alert emails besides its managers: up to 20 bare addresses such as '
   'desk@example.com (no names, quotes, angle brackets, commas or spaces), no repeats.';

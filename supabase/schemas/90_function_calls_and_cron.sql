@@ -193,7 +193,8 @@ begin
   perform integration.apply_booking_changes();
 
   if exists (select from integration.access_level_work as w where w.not_before <= (select integration.now()))
-    or exists (select from integration.booking_changes) then
+    or exists (select from integration.booking_changes)
+    or exists (select from integration.salto_id_checks_due()) then
     perform integration.wake_sync();
   end if;
 
@@ -202,7 +203,8 @@ end;
 $$;
 comment on function integration.tick() is
   'Every minute: hands permissions to waiting bookings whose holder has finished, folds pending '
-  'booking changes, wakes the sync function while work is due, and forgets expired request nonces.';
+  'booking changes, wakes the sync function while work or SALTO ID checks are due, and forgets '
+  'expired request nonces.';
 revoke execute on function integration.tick() from public;
 grant execute on function integration.tick() to service_role;
 

@@ -96,7 +96,7 @@ describe('period and timetable of a booking', () => {
     expect(permission.roundedWindow.start.toISOString()).toBe('2026-05-04T08:00:00.000Z');
     expect(permission.roundedWindow.end.toISOString()).toBe('2026-05-04T09:00:00.000Z');
     expect(permission.notes).toEqual([
-      'times are rounded to whole minutes: the door opens from 2026-05-04 18:00:00 until 2026-05-04 19:00:00',
+      'times are rounded to whole minutes: the door opens from 2026-05-04 18:00:00 until 2026-05-04 19:00:00 (Australia/Sydney)',
     ]);
   });
 
@@ -139,7 +139,7 @@ describe('when the clocks change', () => {
     expect(permission.exact).toBe(false);
     expect(hours(permission)).toEqual(['Sunday 02:30:00-05:00:00']);
     expect(permission.notes.join('\n')).toContain(
-      'the window starts at 2026-04-05 02:30:00, inside the hour that repeats when clocks go back',
+      'the window starts at 2026-04-05 02:30:00 (Australia/Sydney), inside the hour that repeats when clocks go back',
     );
     // The extra access is exactly the first pass 02:30-03:00 (AEDT), i.e. half an hour.
     expect(disagreements(permission, SYDNEY, window, everyMinuteAround(window))).toHaveLength(30);

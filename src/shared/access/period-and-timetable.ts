@@ -193,7 +193,7 @@ export function periodAndTimetable(
   if (rounded) {
     notes.push(
       `times are rounded to whole minutes: the door opens from ${describeWallMs(startWall - roundDown)} ` +
-        `until ${describeWallMs(endWall + roundUp)}`,
+        `until ${describeWallMs(endWall + roundUp)} (${timeZone})`,
     );
   }
 
@@ -228,7 +228,7 @@ export function periodAndTimetable(
     exact = false;
     const shift = span.offsetBeforeMs - span.offsetAfterMs;
     notes.push(
-      `the window ${edge} at ${describeWallMs(wallMsAt(instant, timeZone))}, inside the hour that repeats ` +
+      `the window ${edge} at ${describeWallMs(wallMsAt(instant, timeZone))} (${timeZone}), inside the hour that repeats ` +
         'when clocks go back; a timetable cannot tell the two passes apart, so the door also opens at ' +
         `the same wall-clock times in the other pass (at most ${minutesText(shift)} extra)`,
     );

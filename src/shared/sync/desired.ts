@@ -252,7 +252,7 @@ function isWhatWeWouldWrite(
 
 /** Why a facility whose zone SALTO holds permanently cannot be booked (the facility's flag says the same). */
 export function heldZoneReason(zoneId: string, holders: number): string {
-  return `Zone "${zoneId}" is held permanently by ${holders === 1 ? '1 access level' : `${holders} access levels`}; a bookable facility needs a zone of its own. Give the facility its own zone in SALTO and set its Access Control Facility ID (Settings > Facilities).`;
+  return `Zone "${zoneId}" is held permanently by ${holders === 1 ? '1 access level' : `${holders} access levels`}; a bookable facility needs a zone of its own. Give the facility its own zone in SALTO and set its Access Control Facility ID (Settings > Facilities; Studio: public.facilities.access_control_facility_id).`;
 }
 
 /**

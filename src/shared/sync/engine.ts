@@ -482,7 +482,7 @@ export function accessLevelRefused(
   }
   if (error.code === ShipCode.elementNotFound) {
     return {
-      reason: `SALTO has no user access level with the EXT ID "${accessLevelId}". Check the apartment's Access Control ID in Building > Apartments: it must match the User Access Level EXT ID in SALTO ProAccess SPACE.`,
+      reason: `SALTO has no user access level with the EXT ID "${accessLevelId}". Check the apartment's Access Control ID in Building > Apartments (Studio: table public.apartments, column access_control_id): it must match the User Access Level EXT ID in SALTO ProAccess SPACE exactly, case included.`,
       alerts: [
         {
           kind: 'unknown_salto_id',
@@ -641,7 +641,7 @@ function unknownZone(buildingId: string, p: DesiredPermission): { failure: ZoneF
     failure: {
       zoneIds: [p.zoneId],
       bookingIds: p.bookingIds,
-      reason: `SALTO has no zone with the Zone ID "${p.zoneId}". Check the facility's Access Control Facility ID in Settings > Facilities: it must match the zone's ID in SALTO ProAccess SPACE.`,
+      reason: `SALTO has no zone with the Zone ID "${p.zoneId}". Check the facility's Access Control Facility ID in Settings > Facilities (Studio: table public.facilities, column access_control_facility_id): it must match the zone's ID in SALTO ProAccess SPACE exactly, case included.`,
     },
     alert: {
       kind: 'unknown_salto_id',

@@ -406,7 +406,7 @@ type DueAccessLevelWorkRow = AccessLevelWorkRow & DesiredAccessLevelRow;
  * integration.building_context's JSON. The timetable range comes from the salto_servers row (its
  * columns are not null): null exactly when salto_server is.
  */
-interface BuildingContextJson {
+export interface BuildingContextJson {
   building_id: string;
   timezone: string;
   timetable_first: number | null;
@@ -423,7 +423,7 @@ interface BuildingContextJson {
   } | null;
 }
 
-function buildingContext(json: BuildingContextJson): BuildingContext {
+export function buildingContext(json: BuildingContextJson): BuildingContext {
   const base = { buildingId: json.building_id, timeZone: json.timezone };
   const server = json.salto_server;
   if (!server) return base;

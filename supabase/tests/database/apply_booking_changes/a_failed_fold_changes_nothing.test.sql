@@ -38,7 +38,7 @@ select results_eq(
   'a failed fold leaves the change rows'
 );
 select results_eq(
-  $$ select state from booking_access_states where apartment_id = tests.apartment_id('A-101') order by updated_at, access_starts_at $$,
+  $$ select state::text from booking_access_states where apartment_id = tests.apartment_id('A-101') order by updated_at, access_starts_at $$,
   $$ values ('scheduled'), ('pending') $$,
   'a failed fold decides nothing'
 );

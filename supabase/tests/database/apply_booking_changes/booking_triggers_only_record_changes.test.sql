@@ -40,7 +40,7 @@ select results_eq(
   'the booking trigger itself writes no access state, no alert and no work row'
 );
 select results_eq(
-  $$ select state, reason from booking_access_states
+  $$ select state::text, reason from booking_access_states
      where booking_id = (select id from bookings where starts_at = '2030-06-08 09:00 Australia/Sydney') $$,
   $$ values ('pending', 'Just booked: its SALTO access is being worked out.') $$,
   'until the fold, the new booking is pending, with a reason saying so'

@@ -28,7 +28,7 @@ update bookings set status = 'cancelled' where starts_at = '2030-06-01 09:00 Aus
 update bookings set ends_at = '2030-06-08 10:30 Australia/Sydney' where starts_at = '2030-06-08 09:00 Australia/Sydney';
 select is(integration.apply_booking_changes(null), 2, 'both change rows of the pair are applied');
 select results_eq(
-  $$ select state from booking_access_states where apartment_id = tests.apartment_id('A-101') order by access_starts_at $$,
+  $$ select state::text from booking_access_states where apartment_id = tests.apartment_id('A-101') order by access_starts_at $$,
   $$ values ('scheduled'), ('released') $$,
   'once the holder is cancelled, the waiting booking is scheduled'
 );

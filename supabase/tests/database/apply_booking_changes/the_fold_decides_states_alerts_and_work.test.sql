@@ -28,7 +28,7 @@ select is_empty(
   'the fold deletes the change rows it applied'
 );
 select results_eq(
-  $$ select state from booking_access_states where apartment_id = tests.apartment_id('A-101') order by access_starts_at $$,
+  $$ select state::text from booking_access_states where apartment_id = tests.apartment_id('A-101') order by access_starts_at $$,
   $$ values ('scheduled'), ('waiting') $$,
   'the fold decides the states: the second booking waits while the first holds the permission'
 );

@@ -14,7 +14,7 @@ values (tests.facility_id('Alpha gym'), tests.apartment_id('A-101'), '2030-06-08
 -- Before the sync folds the bookings' changes, their states are pending; a manager sees that too.
 select tests.authenticate_as('manager_alpha');
 select results_eq(
-  $$ select distinct state from booking_access_states where apartment_id = tests.apartment_id('A-101') $$,
+  $$ select distinct state::text from booking_access_states where apartment_id = tests.apartment_id('A-101') $$,
   $$ values ('pending') $$,
   'a manager reads just-made bookings as pending until their access is worked out'
 );
@@ -34,7 +34,7 @@ select is_empty(
   'a manager reads no access state of another building'
 );
 select results_eq(
-  $$ select state from booking_access_states where apartment_id = tests.apartment_id('A-101') order by access_starts_at $$,
+  $$ select state::text from booking_access_states where apartment_id = tests.apartment_id('A-101') order by access_starts_at $$,
   $$ values ('scheduled'), ('waiting') $$,
   'the second booking of the same facility waits while the first holds the permission'
 );
