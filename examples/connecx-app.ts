@@ -122,7 +122,7 @@ export async function residentBooksAndCancels(
   const id = await bookFacility(supabase, booking);
   log(`booked: ${id}`);
   const booked = await waitForAccessState(supabase, id, (s) => s.state !== 'pending' && s.state !== 'scheduled');
-  const state: AccessStateName = booked.state;
+  const state: AccessStateName | null = booked.state;
   // resident_summary: the sentence the app shows the resident ("Your key card opens the Gym on ...").
   log(`after booking: ${state}: ${booked.resident_summary}`);
   await cancelBooking(supabase, id);
