@@ -4,7 +4,7 @@ import { readFunctionEnv } from '../_shared/env.ts';
 import { createHealthApp } from './app.ts';
 
 const env = readFunctionEnv();
-const sql = connectDatabase(env.SUPABASE_DB_URL, 1);
+const sql = connectDatabase(env, { functionName: 'health' });
 
 const app = createHealthApp({
   secret: env.FUNCTIONS_SECRET,

@@ -33,7 +33,7 @@ if (!parsed.success) {
 }
 const env = { ...readFunctionEnv(), ...parsed.data };
 
-const sql = connectDatabase(env.SUPABASE_DB_URL, 4);
+const sql = connectDatabase(env, { functionName: 'send-alerts' });
 const store = createAlertStore(sql);
 const resend = new Resend(env.RESEND_API_KEY, env.RESEND_BASE_URL ? { baseUrl: env.RESEND_BASE_URL } : undefined);
 const pacer = new SendPacer(env.RESEND_MAX_PER_SECOND);
