@@ -20,13 +20,18 @@ const app = createCleanupApp({
   secret: env.FUNCTIONS_SECRET,
   claimNonce: nonceStore(sql),
   waitUntil,
-  cleanup: ({ buildingIds }) =>
+  cleanup: (call) =>
     runCleanup({
       store,
       syncStore,
       saltoClient: (endpoint, { onCall }) => createSaltoClient(endpoint, { connector: denoStpConnector, onCall }),
       invocationId: crypto.randomUUID(),
-      ...(buildingIds ? { buildingIds } : {}),
+      // One building per call unless an operator names several.
+      ...('dispatched' in call
+        ? { dispatched: call.dispatched }
+        : call.buildingIds
+          ? { buildingIds: call.buildingIds, maxRuns: call.buildingIds.length }
+          : { maxRuns: 1 }),
       log: (line) => console.log(line),
     }),
 });
