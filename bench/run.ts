@@ -12,6 +12,7 @@ import { burstThroughput, callsPerBooking } from './burst.ts';
 import { floodFairness } from './flood-fairness.ts';
 import { foldCost } from './fold-cost.ts';
 import { nightlyCleanup } from './nightly-cleanup.ts';
+import { nightlyFanOut } from './nightly-fan-out.ts';
 import { rlsCost } from './rls-cost.ts';
 import { type BenchResult, connect } from './support.ts';
 import { triggerOverhead } from './trigger-overhead.ts';
@@ -25,6 +26,7 @@ const benchmarks = [
   { key: 'rls', run: rlsCost },
   { key: 'flood', run: floodFairness },
   { key: 'fold', run: foldCost },
+  { key: 'fanout', run: nightlyFanOut },
 ];
 
 function machine() {

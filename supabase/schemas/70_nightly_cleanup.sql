@@ -467,12 +467,14 @@ grant execute on function integration.due_cleanups(timestamp with time zone) to 
 -- Leases due runs to one invocation: inserts the (building, local date) row, or takes over a failed,
 -- unreachable or abandoned one. Concurrent callers never get the same run: the second insert waits
 -- for the first transaction and then finds a live lease. `p_building_ids` restricts the lease (an
--- operator re-running one building; tests).
+-- operator re-running one building; tests). Without `p_retry_failed`, runs whose last attempt failed
+-- or found SALTO unreachable are left for a later call (the five-minute job retries them).
 create function integration.lease_cleanup_runs(
   p_invocation uuid,
   p_lease interval,
   p_building_ids uuid[] default null,
-  p_limit integer default 100
+  p_limit integer default 100,
+  p_retry_failed boolean default true
 )
 returns table (run_id uuid, building_id uuid, local_date date, attempts integer)
 language sql
@@ -484,7 +486,10 @@ as $$
   select d.building_id, d.local_date, 'running', integration.now(), integration.now(), p_invocation,
     pg_catalog.clock_timestamp() + p_lease
   from integration.due_cleanups() as d
-  where p_building_ids is null or d.building_id = any (p_building_ids)
+  where (p_building_ids is null or d.building_id = any (p_building_ids))
+    and (p_retry_failed or not exists (
+      select from integration.cleanup_runs as f
+      where f.building_id = d.building_id and f.local_date = d.local_date and f.status in ('failed', 'unreachable')))
   order by d.building_id
   limit p_limit
   on conflict (building_id, local_date) do update set
@@ -498,11 +503,33 @@ as $$
       or (r.status = 'running' and r.leased_until < pg_catalog.clock_timestamp())
   returning r.id, r.building_id, r.local_date, r.attempts
 $$;
-comment on function integration.lease_cleanup_runs(uuid, interval, uuid[], integer) is
+comment on function integration.lease_cleanup_runs(uuid, interval, uuid[], integer, boolean) is
   'Leases the due nightly cleanup runs (one row per building and local date) for an invocation; a '
-  'completed run is never leased again.';
-revoke execute on function integration.lease_cleanup_runs(uuid, interval, uuid[], integer) from public;
-grant execute on function integration.lease_cleanup_runs(uuid, interval, uuid[], integer) to service_role;
+  'completed run is never leased again; failed ones only when p_retry_failed.';
+revoke execute on function integration.lease_cleanup_runs(uuid, interval, uuid[], integer, boolean) from public;
+grant execute on function integration.lease_cleanup_runs(uuid, interval, uuid[], integer, boolean) to service_role;
+
+-- The salto-cleanup invocation a dispatch called (integration.dispatch_cleanups) takes its one run
+-- over from the dispatch: nothing when the dispatch's lease is gone (the call came too late; the run
+-- is dispatched again) or the run was never this dispatch's.
+create function integration.take_cleanup_run(p_run_id uuid, p_dispatch uuid, p_invocation uuid, p_lease interval)
+returns table (run_id uuid, building_id uuid, local_date date, attempts integer)
+language sql
+security definer
+set search_path = ''
+as $$
+  update integration.cleanup_runs as r set
+    leased_by = p_invocation,
+    leased_until = pg_catalog.clock_timestamp() + p_lease
+  where r.id = p_run_id and r.leased_by = p_dispatch and r.status = 'running'
+    and r.leased_until >= pg_catalog.clock_timestamp()
+  returning r.id, r.building_id, r.local_date, r.attempts
+$$;
+comment on function integration.take_cleanup_run(uuid, uuid, uuid, interval) is
+  'Hands a run leased by integration.dispatch_cleanups to the salto-cleanup invocation it called; '
+  'empty when the dispatch no longer holds it.';
+revoke execute on function integration.take_cleanup_run(uuid, uuid, uuid, interval) from public;
+grant execute on function integration.take_cleanup_run(uuid, uuid, uuid, interval) to service_role;
 
 -- Extends the lease on a run while it works; false when the lease was lost.
 create function integration.renew_cleanup_lease(p_run_id uuid, p_invocation uuid, p_lease interval)
@@ -552,6 +579,9 @@ grant execute on function integration.cleanup_access_levels(uuid) to service_rol
 
 -- Ends an attempt: adds its counts to the run's, appends its details and error, and sets the status.
 -- Only the invocation holding the lease may finish it (a late, superseded attempt records nothing).
+-- The run's place is then given to the next due building (integration.dispatch_cleanups), so a night
+-- of many buildings is worked through a few invocations at a time; failed runs wait for the
+-- five-minute job, so one building that keeps failing is retried without holding up the others.
 create function integration.finish_cleanup_run(
   p_run_id uuid,
   p_invocation uuid,
@@ -601,6 +631,7 @@ begin
     errors = case when p_error is null then r.errors else r.errors || pg_catalog.jsonb_build_array(
       pg_catalog.jsonb_build_object('attempt', r.attempts, 'at', integration.now(), 'status', p_status, 'message', p_error)) end
   where r.id = p_run_id;
+  perform integration.dispatch_cleanups(p_retry_failed => false);
   return true;
 end;
 $$;

@@ -152,6 +152,54 @@ comment on function integration.wake_send_alerts() is
 revoke execute on function integration.wake_send_alerts() from public;
 grant execute on function integration.wake_send_alerts() to service_role;
 
+-- Calls salto-cleanup once per due building, for that building only, keeping at most p_in_flight
+-- runs under way (a live lease, a dispatch's own included): each call's run is leased here and the
+-- invocation takes it over (integration.take_cleanup_run), so no run is called for twice and no
+-- invocation cleans more than one building. The five-minute job starts the night's first runs; each
+-- finished run starts the next (integration.finish_cleanup_run). Returns the calls queued.
+create function integration.dispatch_cleanups(p_in_flight integer default 12, p_retry_failed boolean default true)
+returns integer
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+  dispatch uuid := pg_catalog.gen_random_uuid();
+  free integer;
+  run record;
+  calls integer := 0;
+begin
+  -- Without the Vault secrets no call can be made: nothing is leased (the runs stay due).
+  if (select pg_catalog.count(*) from vault.decrypted_secrets as s where s.name in ('project_url', 'functions_secret')) < 2 then
+    return 0;
+  end if;
+  -- Dispatchers (the job, finishing runs) count the runs under way one at a time.
+  perform pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('integration.dispatch_cleanups'));
+  select p_in_flight - pg_catalog.count(*)::integer into free
+  from integration.cleanup_runs as r
+  where r.status = 'running' and r.leased_until >= pg_catalog.clock_timestamp();
+  if free <= 0 then
+    return 0;
+  end if;
+  -- Two minutes for pg_net to deliver the call and the invocation to take its run over; a call that
+  -- never arrives leaves the run to a later dispatch.
+  for run in
+    select * from integration.lease_cleanup_runs(dispatch, interval '2 minutes', null, free, p_retry_failed)
+  loop
+    perform integration.call_function('salto-cleanup', pg_catalog.jsonb_build_object(
+      'reason', 'schedule', 'run_id', run.run_id, 'dispatch', dispatch));
+    calls := calls + 1;
+  end loop;
+  return calls;
+end;
+$$;
+comment on function integration.dispatch_cleanups(integer, boolean) is
+  'Calls salto-cleanup once per due building (one building per call), at most p_in_flight runs under '
+  'way at once; failed runs only when p_retry_failed. Returns how many calls were queued.';
+revoke execute on function integration.dispatch_cleanups(integer, boolean) from public;
+grant execute on function integration.dispatch_cleanups(integer, boolean) to service_role;
+
 create function integration.wake_cleanup()
 returns void
 language plpgsql
@@ -159,15 +207,14 @@ security definer
 set search_path = ''
 as $$
 begin
-  -- Only when some building's local midnight has passed without a completed cleanup.
-  if exists (select from integration.due_cleanups()) then
-    perform integration.call_function('salto-cleanup', '{"reason": "schedule"}');
-  end if;
+  -- Every building whose local midnight has passed without a completed cleanup, failed runs of
+  -- earlier calls included, a few at a time.
+  perform integration.dispatch_cleanups();
 end;
 $$;
 comment on function integration.wake_cleanup() is
-  'Every five minutes (pg_cron): asks pg_net to call the salto-cleanup function when a building''s '
-  'nightly cleanup is due.';
+  'Every five minutes (pg_cron): calls the salto-cleanup function once for each building whose '
+  'nightly cleanup is due (integration.dispatch_cleanups), a few calls under way at a time.';
 revoke execute on function integration.wake_cleanup() from public;
 grant execute on function integration.wake_cleanup() to service_role;
 

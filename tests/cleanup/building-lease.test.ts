@@ -11,7 +11,7 @@ import { createSaltoClient } from '../../src/shared/salto/index.ts';
 import { createSyncStore } from '../../src/shared/sync/store.ts';
 import { book, createTestBuilding, setClockShift, type TestBuilding } from '../support/fixtures.ts';
 import { connect, eventually } from '../support/stack.ts';
-import { existsSince, local, setClockTo, untilState } from './support.ts';
+import { dueAndDispatched, existsSince, local, setClockTo, untilState } from './support.ts';
 
 const sql = connect(4);
 const APARTMENTS = ['1', '2', '3', '4', '5', '6', '7', '8', '9', '10'];
@@ -22,21 +22,11 @@ afterAll(async () => {
   await sql.end();
 });
 
-/** pg_cron wakes the cleanup function every five minutes: keep this process's run clear of it. */
-async function awayFromCleanupSchedule() {
-  for (;;) {
-    const now = new Date();
-    const intoSlot = (now.getUTCMinutes() % 5) * 60 + now.getUTCSeconds();
-    if (intoSlot >= 5 && intoSlot <= 270) return;
-    await new Promise((resolve) => setTimeout(resolve, 1000));
-  }
-}
-
 /**
  * A building whose ten access levels each hold a future gym booking, written by the sync, then
  * removed by hand in SALTO: the night's cleanup has one write per access level to make.
  */
-async function buildingWithRepairs(): Promise<TestBuilding> {
+async function buildingWithRepairs() {
   const building = await createTestBuilding(sql, { apartments: APARTMENTS.map((label) => ({ label })) });
   await existsSince(sql, building, local(building, '2027-08-01T09:00:00'));
   await setClockTo(sql, local(building, '2027-08-01T20:00:00'));
@@ -58,18 +48,24 @@ async function buildingWithRepairs(): Promise<TestBuilding> {
   for (const level of building.simulator.site.accessLevels.values())
     level.permissions = level.permissions.filter((p) => p.zoneId !== gym);
   building.simulator.clearRequests();
-  await awayFromCleanupSchedule();
-  await setClockTo(sql, local(building, '2027-08-02T00:02:00'));
-  return building;
+  const dispatched = await dueAndDispatched(sql, building.id, (tx) =>
+    setClockTo(tx, local(building, '2027-08-02T00:02:00')),
+  );
+  return { building, dispatched };
 }
 
-function cleanup(building: TestBuilding, invocationId: string, leaseSeconds: number, pageSize?: number) {
+function cleanup(
+  dispatched: { runId: string; dispatch: string },
+  invocationId: string,
+  leaseSeconds: number,
+  pageSize?: number,
+) {
   return runCleanup({
     store: createCleanupStore(sql),
     syncStore: createSyncStore(sql),
     saltoClient: (endpoint, { onCall }) => createSaltoClient(endpoint, { onCall, ...(pageSize ? { pageSize } : {}) }),
     invocationId,
-    buildingIds: [building.id],
+    dispatched,
     leaseSeconds,
   });
 }
@@ -83,7 +79,8 @@ describe("the cleanup writes SALTO only under the building's lease", { timeout: 
   afterAll(() => building?.close());
 
   it('a lease shorter than the listing is kept renewed: another invocation never gets it, and the run completes', async () => {
-    building = await buildingWithRepairs();
+    const prepared = await buildingWithRepairs();
+    building = prepared.building;
     // Each SALTO call takes 1.2 s, the lease lasts 8 s, and SALTO is listed two entities a page: the
     // listing alone (eight calls) outlasts the lease, and written access levels wait up to a second
     // for their batch of records (which renews the lease). Renewed every 2 s (a quarter of it), which
@@ -96,7 +93,7 @@ describe("the cleanup writes SALTO only under the building's lease", { timeout: 
     // its end, before it reports), that is as it should be.
     let stolenAt: number | undefined;
     let done = false;
-    const running = cleanup(building, invocationId, 8, 2).finally(() => (done = true));
+    const running = cleanup(prepared.dispatched, invocationId, 8, 2).finally(() => (done = true));
     // Another invocation asks for the building every 50 ms once the cleanup holds it.
     const current = building;
     await eventually(
@@ -128,12 +125,13 @@ describe("the cleanup writes SALTO only under the building's lease", { timeout: 
   });
 
   it('once another invocation holds the lease, the run stops when its next records come back', async () => {
-    building = await buildingWithRepairs();
+    const prepared = await buildingWithRepairs();
+    building = prepared.building;
     // Each write takes longer than half the batch wait (600 ms against the engine's 1 s), so that a
     // record's round trip on a busy machine is shorter than a write.
     await building.simulator.setFaults({ latencyMs: 600 });
     const invocationId = randomUUID();
-    const running = cleanup(building, invocationId, 60);
+    const running = cleanup(prepared.dispatched, invocationId, 60);
 
     // After the first write, the lease goes to someone else (as after this invocation stalled).
     const current = building;

@@ -86,6 +86,24 @@ export async function runFor(sql: Sql, buildingId: string, localDate: string): P
   return (await runsOf(sql, buildingId)).find((r) => r.local_date === localDate);
 }
 
+/**
+ * Makes a building's cleanup due (`makeDue`: move the clock, backdate the building) and leases its
+ * run in the same transaction, as integration.dispatch_cleanups does: no dispatch (the five-minute
+ * job, a run finishing elsewhere) calls the stack's function for it, and this process cleans it with
+ * runCleanup({ dispatched }).
+ */
+export async function dueAndDispatched(sql: Sql, buildingId: string, makeDue: (tx: Sql) => Promise<unknown>) {
+  const dispatch = crypto.randomUUID();
+  const runId = await sql.begin(async (tx) => {
+    await makeDue(tx as unknown as Sql);
+    const [run] = await tx<{ run_id: string }[]>`
+      select run_id from integration.lease_cleanup_runs(${dispatch}, interval '2 minutes', ${[buildingId]}::uuid[], 1)`;
+    if (!run) throw new Error(`building ${buildingId} is not due`);
+    return run.run_id;
+  });
+  return { runId, dispatch };
+}
+
 /** Makes the building look as if it had existed since `instant` (it is first cleaned after the next local midnight). */
 export async function existsSince(sql: Sql, building: TestBuilding, instant: Date) {
   await sql`update public.buildings set created_at = ${instant} where id = ${building.id}`;

@@ -41,8 +41,15 @@ export interface CleanupOptions {
   /** Opens a SALTO client for a building's endpoint; `onCall` must be told of every request sent. */
   saltoClient: (endpoint: SaltoEndpointInput, hooks: { onCall: (requestName: string) => void }) => SaltoClient;
   invocationId: string;
-  /** Only these buildings (an operator re-running one building; tests). Default: every due building. */
+  /** Only these buildings (an operator re-running one building; tests). Default: any due building. */
   buildingIds?: readonly string[];
+  /**
+   * The one run a dispatch of the database (integration.dispatch_cleanups) leased for this call: the
+   * invocation takes it over and cleans that building only.
+   */
+  dispatched?: { runId: string; dispatch: string };
+  /** Runs leased at most (buildingIds or any due building); a dispatched call has its one. Default 1. */
+  maxRuns?: number;
   /** Buildings cleaned at once: each mostly waits for its own SALTO server, so many can be. */
   concurrency?: number;
   /** How long a leased run stays ours without renewal (a crashed invocation's run is retried after). */
@@ -78,8 +85,15 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const RENEW_EVERY_MS = 5_000;
 
 export async function runCleanup(options: CleanupOptions): Promise<CleanupSummary> {
-  const { store, invocationId, concurrency = 64, runLeaseSeconds = 600 } = options;
-  const leased = await store.leaseRuns(invocationId, runLeaseSeconds, options.buildingIds);
+  const { store, invocationId, concurrency = 64, runLeaseSeconds = 600, maxRuns = 1 } = options;
+  const leased = options.dispatched
+    ? await store.takeDispatchedRun(
+        options.dispatched.runId,
+        options.dispatched.dispatch,
+        invocationId,
+        runLeaseSeconds,
+      )
+    : await store.leaseRuns(invocationId, runLeaseSeconds, options.buildingIds, maxRuns);
   const runs: CleanupRunReport[] = [];
   // A pool of workers over the leased runs: a slow or unreachable building never holds up the others.
   const queue = [...leased];

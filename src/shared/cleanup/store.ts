@@ -47,19 +47,47 @@ export interface UnknownSaltoId {
   apartmentId: string | null;
 }
 
+interface LeasedRow {
+  run_id: string;
+  building_id: string;
+  local_date: string;
+  attempts: number;
+}
+
+const leasedRun = (r: LeasedRow): LeasedRun => ({
+  runId: r.run_id,
+  buildingId: r.building_id,
+  localDate: r.local_date,
+  attempt: r.attempts,
+});
+
 export function createCleanupStore(sql: Sql) {
   return {
-    async leaseRuns(invocation: string, leaseSeconds: number, buildingIds?: readonly string[]): Promise<LeasedRun[]> {
-      const rows = await sql<{ run_id: string; building_id: string; local_date: string; attempts: number }[]>`
+    /** Due runs (of these buildings, or any), at most `limit`. */
+    async leaseRuns(
+      invocation: string,
+      leaseSeconds: number,
+      buildingIds: readonly string[] | undefined,
+      limit: number,
+    ): Promise<LeasedRun[]> {
+      const rows = await sql<LeasedRow[]>`
         select run_id, building_id, local_date::text as local_date, attempts
         from integration.lease_cleanup_runs(${invocation}, make_interval(secs => ${leaseSeconds}),
-          ${buildingIds ? sql`${buildingIds as string[]}::uuid[]` : null})`;
-      return rows.map((r) => ({
-        runId: r.run_id,
-        buildingId: r.building_id,
-        localDate: r.local_date,
-        attempt: r.attempts,
-      }));
+          ${buildingIds ? sql`${buildingIds as string[]}::uuid[]` : null}, ${limit})`;
+      return rows.map(leasedRun);
+    },
+
+    /** The run a dispatch (integration.dispatch_cleanups) leased for this call; none when it lost it. */
+    async takeDispatchedRun(
+      runId: string,
+      dispatch: string,
+      invocation: string,
+      leaseSeconds: number,
+    ): Promise<LeasedRun[]> {
+      const rows = await sql<LeasedRow[]>`
+        select run_id, building_id, local_date::text as local_date, attempts
+        from integration.take_cleanup_run(${runId}, ${dispatch}, ${invocation}, make_interval(secs => ${leaseSeconds}))`;
+      return rows.map(leasedRun);
     },
 
     async renewRunLease(runId: string, invocation: string, leaseSeconds: number): Promise<boolean> {

@@ -20,6 +20,11 @@ const shared: FunctionSecret[] = [
     name: 'FUNCTIONS_SECRET',
     purpose: 'signs and checks request tokens; the same value as the Vault secret functions_secret',
   },
+  {
+    name: 'DB_POOLER_URL',
+    optional: true,
+    purpose: "the transaction pooler's connection string (port 6543); used instead of SUPABASE_DB_URL when set",
+  },
 ];
 
 export const functionSecrets: Record<string, FunctionSecret[]> = {

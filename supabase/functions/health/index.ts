@@ -17,7 +17,7 @@ if (missing.health!.length > 0) {
   Deno.serve(app.fetch);
 } else {
   const env = readFunctionEnv();
-  const sql = connectDatabase(env.SUPABASE_DB_URL, 1);
+  const sql = connectDatabase(env, { functionName: 'health' });
   const app = createHealthApp({
     secret: env.FUNCTIONS_SECRET,
     claimNonce: nonceStore(sql),

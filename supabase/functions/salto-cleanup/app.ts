@@ -1,6 +1,7 @@
-// The salto-cleanup function's HTTP surface. Called by the database every five minutes while a
-// building's nightly cleanup is due (pg_cron -> integration.wake_cleanup() -> pg_net), and by
-// operators. Answers 202 at once and cleans in the background, or with ?wait=true (operators, tests)
+// The salto-cleanup function's HTTP surface. Called by the database once per building whose nightly
+// cleanup is due, with the run it leased for the call (pg_cron or a finished run ->
+// integration.dispatch_cleanups() -> pg_net), and by operators for given buildings (or one due
+// building). Answers 202 at once and cleans in the background, or with ?wait=true (operators, tests)
 // answers with the report of every run this call made. Overlapping calls are safe: each run is leased
 // in the database, so a second call finds nothing left to do.
 import { Hono } from 'hono';
@@ -13,17 +14,30 @@ export interface CleanupAppDeps {
   secret: string;
   /** Accepts a request token's nonce once (integration.used_request_nonces): replayed tokens are refused. */
   claimNonce: ClaimNonce;
-  cleanup: (options: { buildingIds?: string[] }) => Promise<CleanupSummary>;
+  cleanup: (options: CleanupCall) => Promise<CleanupSummary>;
   /** Keeps the instance alive for background work (EdgeRuntime.waitUntil when hosted). */
   waitUntil: (work: Promise<unknown>) => void;
 }
 
-const CleanupRequest = z.object({
-  /** Only these buildings (still only when due: a completed night is never redone). */
-  building_ids: z.array(z.uuid()).min(1).optional(),
-  /** Why the call was made (the schedule says "schedule"); informational. */
-  reason: z.string().optional(),
-});
+/** What one call cleans: the run a dispatch leased for it, these buildings, or else one due building. */
+export type CleanupCall = { dispatched: { runId: string; dispatch: string } } | { buildingIds?: string[] };
+
+const CleanupRequest = z
+  .object({
+    /** Only these buildings (still only when due: a completed night is never redone). */
+    building_ids: z.array(z.uuid()).min(1).optional(),
+    /** The run integration.dispatch_cleanups leased for this call, and the dispatch that holds it. */
+    run_id: z.uuid().optional(),
+    dispatch: z.uuid().optional(),
+    /** Why the call was made (the schedule says "schedule"); informational. */
+    reason: z.string().optional(),
+  })
+  .refine((r) => (r.run_id === undefined) === (r.dispatch === undefined), {
+    message: 'run_id and dispatch come together',
+  })
+  .refine((r) => r.run_id === undefined || r.building_ids === undefined, {
+    message: 'Either run_id (a dispatched run) or building_ids, not both',
+  });
 
 export function createCleanupApp({ secret, claimNonce, cleanup, waitUntil }: CleanupAppDeps) {
   const app = new Hono().basePath('/salto-cleanup');
@@ -39,7 +53,9 @@ export function createCleanupApp({ secret, claimNonce, cleanup, waitUntil }: Cle
     }
     const parsed = CleanupRequest.safeParse(body);
     if (!parsed.success) return c.json({ error: z.prettifyError(parsed.error) }, 400);
-    const options = parsed.data.building_ids ? { buildingIds: parsed.data.building_ids } : {};
+    const { run_id: runId, dispatch, building_ids: buildingIds } = parsed.data;
+    const options: CleanupCall =
+      runId && dispatch ? { dispatched: { runId, dispatch } } : buildingIds ? { buildingIds } : {};
     if (c.req.query('wait') === 'true') return c.json(await cleanup(options));
     waitUntil(cleanup(options).catch((error) => console.error('cleanup failed:', (error as Error).message)));
     return c.json({ accepted: true }, 202);

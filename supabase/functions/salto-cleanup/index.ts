@@ -10,9 +10,9 @@ import { denoStpConnector } from '../_shared/salto-tcp.ts';
 import { createCleanupApp } from './app.ts';
 
 const env = readFunctionEnv();
-// Four connections serve every building cleaned at once: a run waits on SALTO, and records its access
-// levels in batches (more connections only cost a cold start more logins and plan caches).
-const sql = connectDatabase(env.SUPABASE_DB_URL, 4, { asynchronousCommit: true });
+// Two connections (the most any instance holds) serve the one building an invocation cleans: a run
+// waits on SALTO, and records its access levels in batches.
+const sql = connectDatabase(env, { functionName: 'salto-cleanup', asynchronousCommit: true });
 const store = createCleanupStore(sql);
 const syncStore = createSyncStore(sql);
 
@@ -20,13 +20,18 @@ const app = createCleanupApp({
   secret: env.FUNCTIONS_SECRET,
   claimNonce: nonceStore(sql),
   waitUntil,
-  cleanup: ({ buildingIds }) =>
+  cleanup: (call) =>
     runCleanup({
       store,
       syncStore,
       saltoClient: (endpoint, { onCall }) => createSaltoClient(endpoint, { connector: denoStpConnector, onCall }),
       invocationId: crypto.randomUUID(),
-      ...(buildingIds ? { buildingIds } : {}),
+      // One building per call unless an operator names several.
+      ...('dispatched' in call
+        ? { dispatched: call.dispatched }
+        : call.buildingIds
+          ? { buildingIds: call.buildingIds, maxRuns: call.buildingIds.length }
+          : { maxRuns: 1 }),
       log: (line) => console.log(line),
     }),
 });

@@ -10,7 +10,7 @@ import { denoStpConnector } from '../_shared/salto-tcp.ts';
 import { createSyncApp } from './app.ts';
 
 const env = readFunctionEnv();
-const sql = connectDatabase(env.SUPABASE_DB_URL, 8, { asynchronousCommit: true });
+const sql = connectDatabase(env, { functionName: 'salto-sync', asynchronousCommit: true });
 const store = createSyncStore(sql);
 const idChecks = createIdCheckStore(sql);
 const saltoClient = (endpoint: Parameters<typeof createSaltoClient>[0]) =>

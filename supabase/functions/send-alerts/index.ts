@@ -9,6 +9,7 @@ import { runSendPass } from '../../../src/shared/alerts/sender.ts';
 import { createAlertStore } from '../../../src/shared/alerts/store.ts';
 import { nonceStore } from '../../../src/shared/functions/nonce-store.ts';
 import { connectDatabase } from '../_shared/database.ts';
+import { readFunctionEnv } from '../_shared/env.ts';
 import { waitUntil } from '../_shared/runtime.ts';
 import { createSendAlertsApp } from './app.ts';
 
@@ -39,8 +40,8 @@ if (!parsed.success) {
   app.all('*', (c) => c.json({ error: message, missing: problems }, 503));
   Deno.serve(app.fetch);
 } else {
-  const env = parsed.data;
-  const sql = connectDatabase(env.SUPABASE_DB_URL, 4);
+  const env = { ...readFunctionEnv(), ...parsed.data };
+  const sql = connectDatabase(env, { functionName: 'send-alerts' });
   const store = createAlertStore(sql);
   const resend = new Resend(env.RESEND_API_KEY, env.RESEND_BASE_URL ? { baseUrl: env.RESEND_BASE_URL } : undefined);
   const pacer = new SendPacer(env.RESEND_MAX_PER_SECOND);
