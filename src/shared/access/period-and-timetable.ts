@@ -83,9 +83,10 @@ export interface PeriodAndTimetableOptions {
   alsoTick?: readonly SpecialDayType[];
   /**
    * The day type the site's calendars give a local date (`yyyy-MM-dd`) that is not its weekday:
-   * Holiday, Special1 or Special2. Dates absent use their weekday. See the module comment.
+   * Holiday, Special1 or Special2 (several when calendars disagree: the date's hours are then given to
+   * each, so it opens whichever calendar the card or lock uses). Dates absent use their weekday.
    */
-  specialDates?: ReadonlyMap<LocalDate, SpecialDayType>;
+  specialDates?: ReadonlyMap<LocalDate, SpecialDayType | readonly SpecialDayType[]>;
 }
 
 export interface PeriodAndTimetable {
@@ -246,8 +247,10 @@ export function periodAndTimetable(
   if (specialDates && specialDates.size > 0) {
     const datesOf = new Map<SpecialDayType, number[]>();
     for (const day of days) {
-      const type = specialDates.get(localDateOfDay(day));
-      if (type !== undefined) datesOf.set(type, [...(datesOf.get(type) ?? []), day]);
+      const marks = specialDates.get(localDateOfDay(day)) ?? [];
+      for (const type of typeof marks === 'string' ? [marks] : marks) {
+        datesOf.set(type, [...(datesOf.get(type) ?? []), day]);
+      }
     }
     for (const [type, marked] of datesOf) {
       let common = coverage.get(marked[0]!)!;
