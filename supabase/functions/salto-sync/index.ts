@@ -21,7 +21,11 @@ const app = createSyncApp({
       maxIdleWaitMs: waitForBackoff ? 10_000 : 0,
       woken,
       store,
-      saltoClient: (endpoint) => createSaltoClient(endpoint, { connector: denoStpConnector }),
+      saltoClient: (endpoint, hooks) =>
+        createSaltoClient(endpoint, {
+          connector: denoStpConnector,
+          ...(hooks?.onExchange ? { onExchange: hooks.onExchange } : {}),
+        }),
       invocationId: crypto.randomUUID(),
       log: (line) => console.log(line),
     }),
