@@ -67,6 +67,18 @@ export function decideAccess(
   const permission = level.permissions.find((p) => p.zoneId === zoneId);
   if (!permission) return decide(false, `${accessLevelId} has no permission for zone ${zoneId}`);
 
+  return decidePermission(site, permission, local, options, decide);
+}
+
+/** The period and timetable of one permission (zone or door) at a local time. */
+function decidePermission(
+  site: SiteState,
+  permission: { usePeriod: boolean; startDate?: string; endDate?: string; timetableId: number },
+  local: LocalDateTime,
+  options: AccessOptions,
+  decide: (open: boolean, reason: string) => AccessDecision,
+): AccessDecision {
+  const localTime = formatLocalDateTime(local);
   const date = formatLocalDate(local);
   if (permission.usePeriod) {
     const first = permission.startDate!.slice(0, 10);
@@ -98,6 +110,18 @@ export function decideDoorAccess(
   // The lock's calendar unless the caller names the card's.
   const calendarId = options.calendarId ?? door.calendarId;
   let last: AccessDecision | undefined;
+  // A door permission of the access level opens the door itself.
+  const direct = site.accessLevels.get(accessLevelId)?.doorPermissions?.find((p) => p.doorId === doorId);
+  if (direct) {
+    const local: LocalDateTime = at instanceof Date ? localDateTimeAt(at, site.timeZone) : parseLocalDateTime(at);
+    const localTime = formatLocalDateTime(local);
+    last = decidePermission(site, direct, local, { calendarId }, (open, reason) => ({
+      open,
+      reason: `door permission: ${reason}`,
+      localTime,
+    }));
+    if (last.open) return last;
+  }
   for (const zoneId of door.zoneIds) {
     last = decideAccess(site, accessLevelId, zoneId, at, { calendarId });
     if (last.open) return last;
