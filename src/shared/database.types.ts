@@ -470,7 +470,7 @@ export type Database = {
       }
     }
     Functions: {
-      [_ in never]: never
+      switch_salto_live: { Args: { p_building_id: string }; Returns: string }
     }
     Enums: {
       [_ in never]: never
