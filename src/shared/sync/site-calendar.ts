@@ -9,7 +9,7 @@
  * and under every day type a calendar gives it, so it opens whichever calendar is in force, and a
  * marked day type never carries hours the booking does not cover on each date it marks.
  *
- * Read once per client (a building's pass), one year calendar per calendar and year a window touches.
+ * Read once per client (a building's pass; a shadow client shares its client's reads), one year calendar per calendar and year a window touches.
  * A server that does not answer calendar reads (an unknown request, a licence without calendars, a
  * reply this project cannot read) has no marks for this product: bookings tick weekdays only, as
  * before calendars were read. Transient failures are thrown (the access level is tried again).
@@ -28,7 +28,8 @@ interface ClientCalendars {
   years: Map<string, Promise<[string, SpecialDayType][]>>;
 }
 
-const cache = new WeakMap<SaltoClient, ClientCalendars>();
+// Keyed by the client's endpoint object: one per client, shared by the shadow client wrapping it.
+const cache = new WeakMap<object, ClientCalendars>();
 
 /** A calendar read this product treats as "no calendars": anything permanent. */
 function noCalendars(error: unknown): boolean {
@@ -52,10 +53,10 @@ export async function specialDatesFor(
     }
   }
   if (years.size === 0) return new Map();
-  let state = cache.get(client);
+  let state = cache.get(client.endpoint);
   if (!state) {
     state = { calendars: undefined, years: new Map() };
-    cache.set(client, state);
+    cache.set(client.endpoint, state);
   }
   const known = state;
   known.calendars ??= client.listCalendars().then(
