@@ -129,8 +129,8 @@ export async function floodFairness(sql: Sql): Promise<BenchResult> {
   try {
     await sql.begin(async (tx) => {
       await tx`select vault.create_secret(${key}, ${`salto_ship_key:${x!.id}`})`;
-      await tx`insert into integration.salto_servers (building_id, transport, host, port, auth_mode, credential_secret_name)
-        values (${x!.id}, 'http', '127.0.0.1', ${xSalto.port}, 'key', ${`salto_ship_key:${x!.id}`})`;
+      await tx`insert into integration.salto_servers (building_id, transport, host, port, auth_mode, credential_secret_name, writes)
+        values (${x!.id}, 'http', '127.0.0.1', ${xSalto.port}, 'key', ${`salto_ship_key:${x!.id}`}, 'live')`;
     });
     await sql`analyze public.bookings, public.apartments, public.facilities`;
     const base = futureBase();

@@ -115,10 +115,10 @@ export async function createBuildings(
       if (withSalto) {
         await tx`select vault.create_secret(${key}, ${`salto_ship_key:${id}`})`;
         await tx`
-          insert into integration.salto_servers (building_id, transport, host, port, auth_mode, credential_secret_name, connect_timeout_ms, reply_timeout_ms)
+          insert into integration.salto_servers (building_id, transport, host, port, auth_mode, credential_secret_name, connect_timeout_ms, reply_timeout_ms, writes)
           values (${id}, ${transport}, '127.0.0.1', ${transport === 'stp' ? simulator.stpPort! : simulator.httpPort},
             -- SHIP over TCP carries no credentials.
-            ${transport === 'stp' ? 'none' : 'key'}, ${`salto_ship_key:${id}`}, 2000, 10000)`;
+            ${transport === 'stp' ? 'none' : 'key'}, ${`salto_ship_key:${id}`}, 2000, 10000, 'live')`;
       }
       await tx`
         insert into public.facilities (building_id, name, access_control_facility_id)

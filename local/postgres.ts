@@ -291,8 +291,9 @@ export function configureDemoSaltoServer(settings: StackSettings) {
   upsertVaultSecrets(settings, { 'salto_ship_key:demo': settings.saltoShipKey });
   psql(
     {
-      command: `insert into integration.salto_servers (building_id, transport, host, port, auth_mode, credential_secret_name)
-        select id, 'http', '${LOOPBACK}', ${settings.saltoHttpPort}, 'key', 'salto_ship_key:demo'
+      // The demo building writes its simulator live; a new real server would start in shadow mode.
+      command: `insert into integration.salto_servers (building_id, transport, host, port, auth_mode, credential_secret_name, writes)
+        select id, 'http', '${LOOPBACK}', ${settings.saltoHttpPort}, 'key', 'salto_ship_key:demo', 'live'
         from public.buildings where id = '${DEMO_BUILDING_ID}'
         on conflict (building_id) do update set transport = excluded.transport, host = excluded.host, port = excluded.port,
           auth_mode = excluded.auth_mode, credential_secret_name = excluded.credential_secret_name`,

@@ -17,6 +17,8 @@ import type { BuildingStatus, DoctorReport, ResyncOutcome, SaltoStatus } from '.
 import { CliError, type DatabaseSource, type DatabaseTarget, databaseError, ExitCode, usageError } from './errors.ts';
 
 const load = () => import('./commands.ts');
+const loadPlan = () => import('./plan.ts');
+const loadTraffic = () => import('./traffic.ts');
 
 const program = 'npx connecx-salto';
 const repositoryRoot = join(import.meta.dirname, '..', '..');
@@ -209,6 +211,66 @@ const commands: Record<string, Command> = {
       return resyncExitCode(outcome);
     },
   },
+  plan: {
+    summary: "what the next sync pass would write to a building's SALTO, per access level (writes nothing)",
+    synopsis: 'plan --building <name or id>',
+    description:
+      'For every access level of the building with work queued, the zone permissions the next sync pass\nwould add (+), change (~) and remove (-), the timetables it would write first, and the bookings that\nwould fail, with why. SALTO is read, never written. Run it before switching a building live.',
+    options: { building: buildingOption('the building to plan: its name (any case) or its id') },
+    exitCodes: `Exit codes:
+  0  planned; every booking would be written
+  1  an access level could not be planned, or bookings would fail (each is printed with why)
+  2  the command line is wrong (no --building, unknown building)
+  3  the building's SALTO server cannot be reached, or the database`,
+    examples: [`${program} plan --building "Harbour View Residences"`],
+    async run({ io, json, values, sql }) {
+      if (!values.building) {
+        throw usageError(
+          'missing_option',
+          `plan needs a building: ${program} plan --building <name or id>. ${helpHint('plan')}`,
+        );
+      }
+      const { resolveBuilding } = await load();
+      const { formatPlan, planBuilding, planExitCode } = await loadPlan();
+      const plan = await planBuilding(sql(), await resolveBuilding(sql(), values.building as string));
+      io.stdout.write(json ? `${JSON.stringify(plan, null, 2)}\n` : formatPlan(plan));
+      return planExitCode(plan);
+    },
+  },
+  traffic: {
+    summary: "exports a building's SALTO traffic log (SHIP requests and replies, secrets redacted) for support",
+    synopsis: 'traffic --building <name or id> [--limit <n>]',
+    description:
+      "The building's latest SHIP exchanges as the sync made them, oldest first, as JSON lines (one exchange\nper line): time, request name, request, reply or error, and whether it was sent (false: a write shadow\nmode planned). Credentials are never in it. Send the output to support as it is.",
+    options: {
+      building: buildingOption('the building: its name (any case) or its id'),
+      limit: { type: 'string', value: '<n>', description: 'the latest n exchanges (default 500, the most kept)' },
+    },
+    exitCodes: `Exit codes:
+  0  exported (possibly nothing: no exchange recorded yet)
+  2  the command line is wrong (no --building, unknown building, bad --limit)
+  3  the database cannot be reached`,
+    examples: [`${program} traffic --building "Harbour View Residences" > salto-traffic.jsonl`],
+    async run({ io, json, values, sql }) {
+      if (!values.building) {
+        throw usageError(
+          'missing_option',
+          `traffic needs a building: ${program} traffic --building <name or id>. ${helpHint('traffic')}`,
+        );
+      }
+      const limit = values.limit === undefined ? 500 : Number(values.limit);
+      if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) {
+        throw usageError('invalid_value', `--limit expects a whole number from 1 to 10000, got "${values.limit}".`);
+      }
+      const { resolveBuilding } = await load();
+      const { exportTraffic } = await loadTraffic();
+      const entries = await exportTraffic(sql(), await resolveBuilding(sql(), values.building as string), limit);
+      io.stdout.write(
+        json ? `${JSON.stringify(entries, null, 2)}\n` : entries.map((e) => `${JSON.stringify(e)}\n`).join(''),
+      );
+      return ExitCode.ok;
+    },
+  },
 };
 
 /** doctor --deploy (src/operator/deploy-doctor.ts). */
@@ -343,6 +405,11 @@ function formatStatus(buildings: BuildingStatus[]): string {
     .map((b) => {
       const lines = [`${b.name} (${b.timeZone})  ${b.id}`];
       lines.push(...formatSalto(b.salto, '  SALTO        ', '               '));
+      if (b.writes === 'shadow') {
+        lines.push(
+          '  writes       shadow mode: the sync plans and records its writes without sending them (plan --building shows them; a manager switches the building live)',
+        );
+      }
       lines.push(
         `  pending      ${b.pendingAccessLevels} access level(s)${b.oldestPendingSince ? ` since ${b.oldestPendingSince}` : ''}${b.retryingAccessLevels ? `, ${b.retryingAccessLevels} retrying after an error` : ''}${b.lastError ? `; last error: ${b.lastError}` : ''}`,
       );

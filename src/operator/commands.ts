@@ -99,6 +99,8 @@ export interface BuildingStatus {
     failed: number;
   } | null;
   salto: SaltoStatus;
+  /** integration.salto_servers.writes: 'shadow' while the sync only plans; null without a SALTO server. */
+  writes: 'live' | 'shadow' | null;
 }
 
 function openSalto(endpoint: SaltoEndpointInput): SaltoClient {
@@ -241,6 +243,11 @@ export async function buildingStatus(sql: Sql, buildingId?: string): Promise<Bui
             }
           : null,
         salto: await probeSalto(await saltoServer(sql, b.id)),
+        writes:
+          (
+            await sql<{ writes: 'live' | 'shadow' }[]>`
+            select writes from integration.salto_servers where building_id = ${b.id}`
+          )[0]?.writes ?? null,
       };
     }),
   );

@@ -468,7 +468,7 @@ export type Database = {
       }
     }
     Functions: {
-      [_ in never]: never
+      switch_salto_live: { Args: { p_building_id: string }; Returns: string }
     }
     Enums: {
       booking_access_state:

@@ -152,24 +152,25 @@ export class ShipEngine {
     let applied = false;
     let fault: string | undefined;
     let requestName = name ?? '';
+    const shape = this.options.context().rules.replyShape;
     const injected = faults.takeShipError(name ?? undefined);
     if (injected) {
       fault = `ship ${injected.code}`;
       shipCode = injected.code;
-      reply = exceptionXml(requestName, injected.code, injected.message);
+      reply = exceptionXml(requestName, injected.code, injected.message, shape);
     } else {
       try {
         const call = readCall(request);
         requestName = call.requestName;
-        reply = replyXml(call.requestName, runOperation(call.requestName, call.params, this.options.context()));
+        reply = replyXml(call.requestName, runOperation(call.requestName, call.params, this.options.context()), shape);
         applied = true;
       } catch (error) {
         if (error instanceof ShipException) {
           shipCode = error.code;
-          reply = exceptionXml(requestName, error.code, error.message);
+          reply = exceptionXml(requestName, error.code, error.message, shape);
         } else {
           shipCode = 4;
-          reply = exceptionXml(requestName, 4, `General error: ${String(error)}`);
+          reply = exceptionXml(requestName, 4, `General error: ${String(error)}`, shape);
         }
       }
     }

@@ -20,7 +20,7 @@ export interface SimulatorControl {
   setFaults(spec: FaultSpec): Promise<void>;
   clearFaults(): Promise<void>;
   faults(): unknown;
-  mayOpen(accessLevelId: string, zoneId: string, at: Date | string): AccessDecision;
+  mayOpen(accessLevelId: string, zoneId: string, at: Date | string, calendarId?: number): AccessDecision;
   restart(options?: { downMs?: number }): Promise<void>;
 }
 
@@ -66,7 +66,12 @@ function isShipMediaType(contentType: string | undefined): boolean {
   return (contentType ?? '').split(';')[0]!.trim().toLowerCase() === SHIP_MEDIA_TYPE;
 }
 
-const MayOpenQuery = z.object({ accessLevel: z.string().min(1), zone: z.string().min(1), at: z.string().min(1) });
+const MayOpenQuery = z.object({
+  accessLevel: z.string().min(1),
+  zone: z.string().min(1),
+  at: z.string().min(1),
+  calendar: z.coerce.number().int().min(1).optional(),
+});
 
 /** `at` without an offset is the site's local wall time; with `Z` or an offset it is an instant. */
 function parseAt(at: string): Date | string {
@@ -148,7 +153,9 @@ export function createHttpApp(options: HttpAppOptions): Hono {
     const parsed = MayOpenQuery.safeParse(c.req.query());
     if (!parsed.success) return c.json({ error: z.prettifyError(parsed.error) }, 400);
     try {
-      return c.json(control.mayOpen(parsed.data.accessLevel, parsed.data.zone, parseAt(parsed.data.at)));
+      return c.json(
+        control.mayOpen(parsed.data.accessLevel, parsed.data.zone, parseAt(parsed.data.at), parsed.data.calendar),
+      );
     } catch (error) {
       return c.json({ error: String(error) }, 400);
     }

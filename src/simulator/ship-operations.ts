@@ -3,6 +3,8 @@
  * point is listed in README.md). Each handler validates the whole request before changing anything, so
  * a refused request leaves the site exactly as it was.
  */
+import type { SpecialDayType } from '../shared/access/timetable.ts';
+import { decodeMonth, encodeMonth } from '../shared/salto/calendar.ts';
 import { DAY_TYPE_ELEMENTS, DAY_TYPES } from '../shared/salto/model.ts';
 import { branch, childOf, childrenOf, leaf, type XmlElement } from '../shared/salto/xml.ts';
 import { formatLocalDateTime, localDateTimeAt } from '../shared/time/local-time.ts';
@@ -18,7 +20,17 @@ import {
   text,
   timeOfDay,
 } from './ship-protocol.ts';
-import type { SimAccessLevel, SimInterval, SimPermission, SimTimetable, SiteState } from './state.ts';
+import type {
+  SimAccessLevel,
+  SimCalendar,
+  SimDoorPermission,
+  SimInterval,
+  SimPermission,
+  SimTimetable,
+  SimZone,
+  SiteState,
+  SpecialDay,
+} from './state.ts';
 
 /** The behaviours docs/salto-ship.md leaves open, chosen here (see README.md). */
 export interface ShipRules {
@@ -38,6 +50,13 @@ export interface ShipRules {
   unknownPermissionFields: 'keep' | 'reject';
   /** Pad reply values with spaces (`<Code> 11 </Code>`), as some SALTO versions do. */
   padValues: boolean;
+  /**
+   * 'real': replies as captured from real servers (single-quoted declaration, indented, CRLF,
+   * self-closed empty elements), and reads return the fields real entities carry (a zone permission's
+   * ExtGroupID, an access level's door permissions and users, an interval's TimezoneTableID).
+   * 'compact': one line, the fields this project uses.
+   */
+  replyShape: 'real' | 'compact';
   ProtocolVersion: string;
   DefaultLanguage: string;
 }
@@ -51,6 +70,7 @@ export const DEFAULT_RULES: ShipRules = {
   startingFromInclusive: true,
   unknownPermissionFields: 'keep',
   padValues: false,
+  replyShape: 'real',
   ProtocolVersion: '1.0',
   DefaultLanguage: 'en-GB',
 };
@@ -65,6 +85,13 @@ type Handler = (params: XmlElement, context: OperationContext) => (XmlElement | 
 
 const PERMISSION_LIST = 'SaltoDB.AccessPermissionList.Group_Zone';
 const PERMISSION = 'SaltoDB.AccessPermission.Group_Zone';
+const DOOR_PERMISSION_LIST = 'SaltoDB.AccessPermissionList.Group_Door';
+const DOOR_PERMISSION = 'SaltoDB.AccessPermission.Group_Door';
+const USER_LIST = 'SaltoDB.MembershipList.User_Group';
+const USER_MEMBER = 'SaltoDB.Membership.User_Group';
+const DOOR_ZONE_LIST = 'SaltoDB.MembershipList.Door_Zone';
+const DOOR_ZONE = 'SaltoDB.Membership.Door_Zone';
+const ZONE_FLAGS = ['IsLow', 'IsFreeAssignment', 'FreeAssignmentGroup'] as const;
 
 // ---------- paging ----------
 
@@ -100,8 +127,15 @@ const byKey = <T extends { id: string | number }>(a: T, b: T) => (a.id < b.id ? 
 
 // ---------- encoding ----------
 
-function encodePermission(p: SimPermission): XmlElement {
+function encodePeriod(p: { startDate?: string; endDate?: string }): XmlElement | undefined {
+  return p.startDate !== undefined && p.endDate !== undefined
+    ? branch('Period', [leaf('StartDate', p.startDate), leaf('EndDate', p.endDate)])
+    : undefined;
+}
+
+function encodePermission(p: SimPermission, groupId: string | undefined): XmlElement {
   return branch(PERMISSION, [
+    groupId === undefined ? undefined : leaf('ExtGroupID', groupId),
     leaf('ExtZoneID', p.zoneId),
     leaf('TimezoneTableID', p.timetableId),
     leaf('UsePeriod', p.usePeriod),
@@ -112,16 +146,66 @@ function encodePermission(p: SimPermission): XmlElement {
   ]);
 }
 
-function encodeGroup(level: SimAccessLevel, withPermissions: boolean): XmlElement {
+function encodeDoorPermission(p: SimDoorPermission, groupId: string): XmlElement {
+  return branch(DOOR_PERMISSION, [
+    leaf('ExtGroupID', groupId),
+    leaf('ExtDoorID', p.doorId),
+    leaf('TimezoneTableID', p.timetableId),
+    leaf('UsePeriod', p.usePeriod),
+    encodePeriod(p),
+  ]);
+}
+
+function encodeGroup(
+  level: SimAccessLevel,
+  lists: { zones: boolean; doors: boolean; users: boolean },
+  real: boolean,
+): XmlElement {
+  const groupId = real ? level.id : undefined;
   return branch('SaltoDBGroup', [
     leaf('ExtGroupID', level.id),
     leaf('Name', level.name),
     leaf('Description', level.description),
-    withPermissions ? branch(PERMISSION_LIST, level.permissions.map(encodePermission)) : undefined,
+    lists.zones
+      ? branch(
+          PERMISSION_LIST,
+          level.permissions.map((p) => encodePermission(p, groupId)),
+        )
+      : undefined,
+    lists.doors
+      ? branch(
+          DOOR_PERMISSION_LIST,
+          (level.doorPermissions ?? []).map((p) => encodeDoorPermission(p, level.id)),
+        )
+      : undefined,
+    lists.users
+      ? branch(
+          USER_LIST,
+          (level.users ?? []).map((user) =>
+            branch(USER_MEMBER, [leaf('ExtUserID', user), leaf('ExtGroupID', level.id)]),
+          ),
+        )
+      : undefined,
   ]);
 }
 
-function encodeTimetable(t: SimTimetable): XmlElement {
+function encodeZone(zone: SimZone, site: SiteState): XmlElement {
+  const doors = [...site.doors.values()].filter((d) => d.zoneIds.includes(zone.id)).sort(byKey);
+  return branch('SaltoDBZone', [
+    leaf('ExtZoneID', zone.id),
+    leaf('Name', zone.name),
+    leaf('Description', zone.description),
+    leaf('IsLow', zone.isLow ?? false),
+    leaf('IsFreeAssignment', zone.isFreeAssignment ?? false),
+    leaf('FreeAssignmentGroup', zone.freeAssignmentGroup ?? 1),
+    branch(
+      DOOR_ZONE_LIST,
+      doors.map((door) => branch(DOOR_ZONE, [leaf('ExtDoorID', door.id), leaf('ExtZoneID', zone.id)])),
+    ),
+  ]);
+}
+
+function encodeTimetable(t: SimTimetable, real: boolean): XmlElement {
   return branch('SaltoDBTimezoneTable', [
     leaf('TimezoneTableID', t.id),
     leaf('Name', t.name),
@@ -130,6 +214,7 @@ function encodeTimetable(t: SimTimetable): XmlElement {
       t.intervals.map((interval, index) =>
         branch('SaltoDBTimezone', [
           leaf('TimezoneID', index + 1),
+          real ? leaf('TimezoneTableID', t.id) : undefined,
           leaf('StartTime', interval.start),
           leaf('EndTime', interval.end),
           ...DAY_TYPES.map((day) => leaf(DAY_TYPE_ELEMENTS[day], interval.days[day])),
@@ -141,17 +226,73 @@ function encodeTimetable(t: SimTimetable): XmlElement {
 
 // ---------- decoding ----------
 
-function decodePermissions(list: XmlElement, context: OperationContext): SimPermission[] {
+function decodePeriod(element: XmlElement, usePeriod: boolean, what: string) {
+  const periodElement = childOf(element, 'Period');
+  if (!periodElement) {
+    if (usePeriod) throw new ShipException(12, `Missing mandatory field Period for ${what}`);
+    return {};
+  }
+  expectOnly(periodElement, ['StartDate', 'EndDate']);
+  const startDate = dateTime(requiredScalar(periodElement, 'StartDate'), 'StartDate');
+  const endDate = dateTime(requiredScalar(periodElement, 'EndDate'), 'EndDate');
+  if (endDate.slice(0, 10) < startDate.slice(0, 10)) throw new ShipException(12, 'Period ends before it starts');
+  return { startDate, endDate };
+}
+
+/** An optional ExtGroupID inside a permission or membership must name the access level it is in. */
+function sameGroup(element: XmlElement, groupId: string): void {
+  const echoed = scalar(element, 'ExtGroupID');
+  if (echoed !== undefined && echoed !== '' && echoed !== groupId)
+    throw new ShipException(12, `<${element.name}> names access level ${echoed} inside ${groupId}`);
+}
+
+function decodeDoorPermissions(list: XmlElement, groupId: string, context: OperationContext): SimDoorPermission[] {
+  const seen = new Set<string>();
+  return (list.children ?? []).map((element) => {
+    if (element.name !== DOOR_PERMISSION)
+      throw new ShipException(501, `Unexpected node <${element.name}> in <${DOOR_PERMISSION_LIST}>`);
+    expectOnly(element, ['ExtGroupID', 'ExtDoorID', 'TimezoneTableID', 'UsePeriod', 'Period']);
+    sameGroup(element, groupId);
+    const doorId = extId(element, 'ExtDoorID');
+    if (!context.site.doors.has(doorId)) throw new ShipException(11, `Door ${doorId} not found`);
+    if (seen.has(doorId)) throw new ShipException(context.rules.duplicateZoneCode, `Door ${doorId} appears twice`);
+    seen.add(doorId);
+    const timetableText = scalar(element, 'TimezoneTableID');
+    const timetableId =
+      timetableText === undefined || timetableText === '' ? 0 : integer(timetableText, 'TimezoneTableID');
+    if (timetableId !== 0 && !context.site.timetables.has(timetableId))
+      throw new ShipException(11, `Timetable ${timetableId} not found`);
+    const usePeriodText = scalar(element, 'UsePeriod');
+    const usePeriod =
+      usePeriodText === undefined || usePeriodText === '' ? false : boolean01(usePeriodText, 'UsePeriod');
+    return { doorId, timetableId, usePeriod, ...decodePeriod(element, usePeriod, `door ${doorId}`) };
+  });
+}
+
+function decodeUsers(list: XmlElement, groupId: string): string[] {
+  const users = new Set<string>();
+  for (const element of list.children ?? []) {
+    if (element.name !== USER_MEMBER)
+      throw new ShipException(501, `Unexpected node <${element.name}> in <${USER_LIST}>`);
+    expectOnly(element, ['ExtUserID', 'ExtGroupID']);
+    sameGroup(element, groupId);
+    users.add(extId(element, 'ExtUserID'));
+  }
+  return [...users].sort();
+}
+
+function decodePermissions(list: XmlElement, groupId: string, context: OperationContext): SimPermission[] {
   const permissions: SimPermission[] = [];
   const seen = new Set<string>();
   for (const element of list.children ?? []) {
     if (element.name !== PERMISSION)
       throw new ShipException(501, `Unexpected node <${element.name}> in <${PERMISSION_LIST}>`);
-    const known = ['ExtZoneID', 'TimezoneTableID', 'UsePeriod', 'Period'];
+    const known = ['ExtGroupID', 'ExtZoneID', 'TimezoneTableID', 'UsePeriod', 'Period'];
     const extra = (element.children ?? []).filter((c) => !known.includes(c.name));
     if (extra.length > 0 && context.rules.unknownPermissionFields === 'reject') {
       throw new ShipException(501, `Unexpected node <${extra[0]!.name}> in <${PERMISSION}>`);
     }
+    sameGroup(element, groupId);
     const zoneId = extId(element, 'ExtZoneID');
     if (!context.site.zones.has(zoneId)) throw new ShipException(11, `Zone ${zoneId} not found`);
     if (seen.has(zoneId)) {
@@ -196,19 +337,33 @@ function decodeGroup(params: XmlElement, context: OperationContext) {
   const group = childOf(params, 'SaltoDBGroup');
   if (!group) throw new ShipException(12, 'Missing mandatory field SaltoDBGroup');
   expectOnly(params, ['SaltoDBGroup']);
-  expectOnly(group, ['ExtGroupID', 'Name', 'Description', PERMISSION_LIST]);
+  expectOnly(group, ['ExtGroupID', 'Name', 'Description', PERMISSION_LIST, DOOR_PERMISSION_LIST, USER_LIST]);
+  const id = extId(group, 'ExtGroupID');
   const list = childOf(group, PERMISSION_LIST);
+  const doorList = childOf(group, DOOR_PERMISSION_LIST);
+  const userList = childOf(group, USER_LIST);
   return {
-    id: extId(group, 'ExtGroupID'),
+    id,
     name: text(group, 'Name'),
     description: text(group, 'Description'),
-    // Present list replaces, absent list keeps.
-    permissions: list ? decodePermissions(list, context) : undefined,
+    // Present list replaces, absent list keeps (each of the three lists).
+    permissions: list ? decodePermissions(list, id, context) : undefined,
+    doorPermissions: doorList ? decodeDoorPermissions(doorList, id, context) : undefined,
+    users: userList ? decodeUsers(userList, id) : undefined,
   };
 }
 
-function decodeInterval(element: XmlElement): SimInterval {
-  expectOnly(element, ['TimezoneID', 'StartTime', 'EndTime', ...DAY_TYPES.map((d) => DAY_TYPE_ELEMENTS[d])]);
+function decodeInterval(element: XmlElement, tableId: number): SimInterval {
+  expectOnly(element, [
+    'TimezoneID',
+    'TimezoneTableID',
+    'StartTime',
+    'EndTime',
+    ...DAY_TYPES.map((d) => DAY_TYPE_ELEMENTS[d]),
+  ]);
+  const repeated = scalar(element, 'TimezoneTableID');
+  if (repeated !== undefined && repeated !== '' && integer(repeated, 'TimezoneTableID') !== tableId)
+    throw new ShipException(12, `An interval of timetable ${tableId} names timetable ${repeated}`);
   const start = timeOfDay(requiredScalar(element, 'StartTime'), 'StartTime');
   const end = timeOfDay(requiredScalar(element, 'EndTime'), 'EndTime');
   if (start === '24:00:00' || end <= start)
@@ -242,9 +397,7 @@ const handlers: Record<string, Handler> = {
     return [
       branch(
         'SaltoDBZoneList',
-        entities.map((z) =>
-          branch('SaltoDBZone', [leaf('ExtZoneID', z.id), leaf('Name', z.name), leaf('Description', z.description)]),
-        ),
+        entities.map((z) => encodeZone(z, context.site)),
       ),
       leaf('EOF', eof),
     ];
@@ -254,14 +407,48 @@ const handlers: Record<string, Handler> = {
     expectOnly(params, ['SaltoDBZone']);
     const zone = childOf(params, 'SaltoDBZone');
     if (!zone) throw new ShipException(12, 'Missing mandatory field SaltoDBZone');
-    expectOnly(zone, ['ExtZoneID', 'Name', 'Description']);
+    expectOnly(zone, ['ExtZoneID', 'Name', 'Description', ...ZONE_FLAGS, DOOR_ZONE_LIST]);
     const id = extId(zone, 'ExtZoneID');
     const existing = context.site.zones.get(id);
+    const flag = (name: string) => {
+      const value = scalar(zone, name);
+      return value === undefined || value === '' ? undefined : boolean01(value, name);
+    };
+    const groupText = scalar(zone, 'FreeAssignmentGroup');
+    const freeAssignmentGroup =
+      groupText === undefined || groupText === '' ? undefined : integer(groupText, 'FreeAssignmentGroup');
+    // Door memberships: a present list replaces the zone's doors, an absent one keeps them.
+    const doorList = childOf(zone, DOOR_ZONE_LIST);
+    let doorIds: Set<string> | undefined;
+    if (doorList) {
+      doorIds = new Set();
+      for (const member of doorList.children ?? []) {
+        if (member.name !== DOOR_ZONE)
+          throw new ShipException(501, `Unexpected node <${member.name}> in <${DOOR_ZONE_LIST}>`);
+        expectOnly(member, ['ExtDoorID', 'ExtZoneID']);
+        const doorId = extId(member, 'ExtDoorID');
+        const zoneId = scalar(member, 'ExtZoneID');
+        if (zoneId !== undefined && zoneId !== '' && zoneId !== id)
+          throw new ShipException(12, `<${DOOR_ZONE}> names zone ${zoneId} inside ${id}`);
+        if (!context.site.doors.has(doorId)) throw new ShipException(11, `Door ${doorId} not found`);
+        doorIds.add(doorId);
+      }
+    }
     context.site.zones.set(id, {
       id,
       name: text(zone, 'Name') ?? existing?.name ?? '',
       description: text(zone, 'Description') ?? existing?.description ?? '',
+      isLow: flag('IsLow') ?? existing?.isLow ?? false,
+      isFreeAssignment: flag('IsFreeAssignment') ?? existing?.isFreeAssignment ?? false,
+      freeAssignmentGroup: freeAssignmentGroup ?? existing?.freeAssignmentGroup ?? 1,
     });
+    if (doorIds) {
+      for (const door of context.site.doors.values()) {
+        const member = door.zoneIds.includes(id);
+        if (member && !doorIds.has(door.id)) door.zoneIds = door.zoneIds.filter((z) => z !== id);
+        if (!member && doorIds.has(door.id)) door.zoneIds = [...door.zoneIds, id];
+      }
+    }
     return [leaf('ExtZoneID', id)];
   },
 
@@ -277,16 +464,25 @@ const handlers: Record<string, Handler> = {
   },
 
   'SaltoDBGroupList.Read'(params, context) {
-    expectOnly(params, ['MaxCount', 'StartingFromExtGroupID', 'ReturnAccessPermissions_Group_Zone']);
-    const flag = scalar(params, 'ReturnAccessPermissions_Group_Zone');
-    const withPermissions =
-      flag === undefined || flag === '' ? false : boolean01(flag, 'ReturnAccessPermissions_Group_Zone');
+    const flags = [
+      'ReturnAccessPermissions_Group_Zone',
+      'ReturnAccessPermissions_Group_Door',
+      'ReturnMembership_User_Group',
+    ] as const;
+    expectOnly(params, ['MaxCount', 'StartingFromExtGroupID', ...flags]);
+    const [zones, doors, users] = flags.map((name) => {
+      const value = scalar(params, name);
+      return value === undefined || value === '' ? false : boolean01(value, name);
+    }) as [boolean, boolean, boolean];
+    // A real server's group carries its door permissions and users beside its zones (README).
+    const real = context.rules.replyShape === 'real';
+    const lists = { zones, doors: doors || (real && zones), users: users || (real && zones) };
     const levels = [...context.site.accessLevels.values()].sort(byKey);
     const { entities, eof } = page(params, context, 'StartingFromExtGroupID', levels, (l) => l.id);
     return [
       branch(
         'SaltoDBGroupList',
-        entities.map((l) => encodeGroup(l, withPermissions)),
+        entities.map((l) => encodeGroup(l, lists, real)),
       ),
       leaf('EOF', eof),
     ];
@@ -300,6 +496,8 @@ const handlers: Record<string, Handler> = {
       name: group.name ?? '',
       description: group.description ?? '',
       permissions: group.permissions ?? [],
+      doorPermissions: group.doorPermissions ?? [],
+      users: group.users ?? [],
     });
     return [leaf('ExtGroupID', group.id)];
   },
@@ -311,6 +509,8 @@ const handlers: Record<string, Handler> = {
     if (group.name !== undefined) level.name = group.name;
     if (group.description !== undefined) level.description = group.description;
     if (group.permissions !== undefined) level.permissions = group.permissions;
+    if (group.doorPermissions !== undefined) level.doorPermissions = group.doorPermissions;
+    if (group.users !== undefined) level.users = group.users;
     return [leaf('ExtGroupID', group.id)];
   },
 
@@ -325,7 +525,14 @@ const handlers: Record<string, Handler> = {
     expectOnly(params, ['MaxCount', 'StartingFromTimezoneTableID']);
     const tables = [...context.site.timetables.values()].sort(byKey);
     const { entities, eof } = page(params, context, 'StartingFromTimezoneTableID', tables, (t) => t.id, true);
-    return [branch('SaltoDBTimezoneTableList', entities.map(encodeTimetable)), leaf('EOF', eof)];
+    const real = context.rules.replyShape === 'real';
+    return [
+      branch(
+        'SaltoDBTimezoneTableList',
+        entities.map((t) => encodeTimetable(t, real)),
+      ),
+      leaf('EOF', eof),
+    ];
   },
 
   'SaltoDBTimezoneTable.Update'(params, context) {
@@ -344,7 +551,7 @@ const handlers: Record<string, Handler> = {
         if (child.name !== 'SaltoDBTimezone')
           throw new ShipException(501, `Unexpected node <${child.name}> in <SaltoDBTimezoneList>`);
       }
-      intervals = childrenOf(list, 'SaltoDBTimezone').map(decodeInterval);
+      intervals = childrenOf(list, 'SaltoDBTimezone').map((element) => decodeInterval(element, id));
       if (intervals.length > context.rules.maxIntervalsPerTimetable) {
         throw new ShipException(7, `A timetable holds at most ${context.rules.maxIntervalsPerTimetable} intervals`);
       }
@@ -354,7 +561,95 @@ const handlers: Record<string, Handler> = {
     if (intervals !== undefined) slot.intervals = intervals;
     return [leaf('TimezoneTableID', id)];
   },
+
+  'SaltoDBCalendarList.Read'(params, context) {
+    expectOnly(params, ['MaxCount', 'StartingFromCalendarID']);
+    const calendars = [...context.site.calendars.values()].sort(byKey);
+    const { entities, eof } = page(params, context, 'StartingFromCalendarID', calendars, (c) => c.id, true);
+    return [
+      branch(
+        'SaltoDBCalendarList',
+        entities.map((c) =>
+          branch('SaltoDBCalendar', [
+            leaf('CalendarID', c.id),
+            leaf('Name', c.name),
+            leaf('Description', c.description),
+          ]),
+        ),
+      ),
+      leaf('EOF', eof),
+    ];
+  },
+
+  'SaltoDBYearCalendar.Read'(params, context) {
+    expectOnly(params, ['CalendarID', 'Year']);
+    const calendar = calendarOf(params, context);
+    const year = yearOf(params);
+    return [
+      branch('SaltoDBYearCalendar', [
+        leaf('CalendarID', calendar.id),
+        leaf('Year', year),
+        ...MONTHS.map((month) =>
+          leaf(
+            `Month${month}`,
+            encodeMonth(year, month, (date) => SHIP_DAY_TYPE[calendar.marks.get(date) ?? 'none']),
+          ),
+        ),
+      ]),
+    ];
+  },
+
+  'SaltoDBYearCalendar.Update'(params, context) {
+    expectOnly(params, ['SaltoDBYearCalendar']);
+    const element = childOf(params, 'SaltoDBYearCalendar');
+    if (!element) throw new ShipException(12, 'Missing mandatory field SaltoDBYearCalendar');
+    expectOnly(element, ['CalendarID', 'Year', ...MONTHS.map((m) => `Month${m}`)]);
+    const calendar = calendarOf(element, context);
+    const year = yearOf(element);
+    // Validate every month before changing any; an absent month keeps its dates.
+    const months = MONTHS.flatMap((month) => {
+      const value = scalar(element, `Month${month}`);
+      if (value === undefined) return [];
+      try {
+        return [{ month, marks: decodeMonth(year, month, value) }];
+      } catch (error) {
+        throw new ShipException(503, (error as Error).message);
+      }
+    });
+    for (const { month, marks } of months) {
+      const prefix = `${String(year).padStart(4, '0')}-${String(month).padStart(2, '0')}-`;
+      for (const date of [...calendar.marks.keys()]) if (date.startsWith(prefix)) calendar.marks.delete(date);
+      for (const [date, type] of marks) calendar.marks.set(date, SIM_DAY_TYPE[type]);
+    }
+    return [leaf('CalendarID', calendar.id)];
+  },
 };
+
+const MONTHS = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12];
+const SHIP_DAY_TYPE: Record<SpecialDay | 'none', SpecialDayType | undefined> = {
+  none: undefined,
+  holiday: 'Holiday',
+  special1: 'Special1',
+  special2: 'Special2',
+};
+const SIM_DAY_TYPE: Record<SpecialDayType, SpecialDay> = {
+  Holiday: 'holiday',
+  Special1: 'special1',
+  Special2: 'special2',
+};
+
+function calendarOf(element: XmlElement, context: OperationContext): SimCalendar {
+  const id = integer(requiredScalar(element, 'CalendarID'), 'CalendarID');
+  const calendar = context.site.calendars.get(id);
+  if (!calendar) throw new ShipException(11, `Calendar ${id} not found`);
+  return calendar;
+}
+
+function yearOf(element: XmlElement): number {
+  const year = integer(requiredScalar(element, 'Year'), 'Year');
+  if (year < 1900 || year > 2999) throw new ShipException(12, `Year ${year} out of range`);
+  return year;
+}
 
 export const SUPPORTED_REQUESTS = Object.keys(handlers);
 

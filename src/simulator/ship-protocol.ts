@@ -2,7 +2,15 @@
  * The simulator's side of SHIP messages: reading a RequestCall strictly (the way SALTO refuses what it
  * does not expect) and writing RequestResponse replies.
  */
-import { branch, childOf, leaf, parseDocument, serializeDocument, type XmlElement } from '../shared/salto/xml.ts';
+import {
+  branch,
+  childOf,
+  leaf,
+  parseDocument,
+  serializeDocument,
+  serializeDocumentIndented,
+  type XmlElement,
+} from '../shared/salto/xml.ts';
 
 /** A SHIP-level refusal: becomes `<Exception><Code>..</Code><Message>..</Message></Exception>`. */
 export class ShipException extends Error {
@@ -107,20 +115,37 @@ export function timeOfDay(value: string, name: string): string {
   return value;
 }
 
-export function replyXml(requestName: string, params: readonly (XmlElement | undefined)[]): string {
-  return serializeDocument(branch('RequestResponse', [leaf('RequestName', requestName), branch('Params', params)]));
+/** 'real': the layout captured from real servers (serializeDocumentIndented); 'compact': one line. */
+export type ReplyShape = 'real' | 'compact';
+
+const serialize = (root: XmlElement, shape: ReplyShape) =>
+  shape === 'real' ? serializeDocumentIndented(root) : serializeDocument(root);
+
+export function replyXml(
+  requestName: string,
+  params: readonly (XmlElement | undefined)[],
+  shape: ReplyShape = 'compact',
+): string {
+  return serialize(branch('RequestResponse', [leaf('RequestName', requestName), branch('Params', params)]), shape);
 }
 
-export function exceptionXml(requestName: string, code: number, message: string): string {
-  return serializeDocument(
+export function exceptionXml(
+  requestName: string,
+  code: number,
+  message: string,
+  shape: ReplyShape = 'compact',
+): string {
+  return serialize(
     branch('RequestResponse', [
       leaf('RequestName', requestName),
       branch('Exception', [leaf('Code', code), leaf('Message', message)]),
     ]),
+    shape,
   );
 }
 
 /** Pads every literal value with spaces, as some SALTO versions do (escaped edge whitespace is kept). */
 export function padValues(xml: string): string {
-  return xml.replace(/>([^<>]+)</g, (_, value: string) => `> ${value} <`);
+  // Only values: the line breaks and indentation between elements stay as they are.
+  return xml.replace(/>([^<>]*[^<>\s][^<>]*)</g, (_, value: string) => `> ${value} <`);
 }

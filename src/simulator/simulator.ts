@@ -8,7 +8,7 @@ import type http from 'node:http';
 import type net from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
 import { type SaltoAuth, SaltoAuthSchema, type SaltoEndpointInput } from '../shared/salto/endpoint.ts';
-import { type AccessDecision, decideAccess, decideDoorAccess } from './access.ts';
+import { type AccessDecision, type AccessOptions, decideAccess, decideDoorAccess } from './access.ts';
 import { type LoggedRequest, ShipEngine } from './engine.ts';
 import { FaultPlan, type FaultSpec, FaultSpecSchema } from './faults.ts';
 import { createHttpApp } from './http-app.ts';
@@ -53,9 +53,10 @@ export interface SimulatorHandle {
   /** Replace the site with a seed (default: the seed the simulator started with). Keeps log and faults. */
   reset(seed?: unknown): void;
   /** May a card of this access level open this zone at `at` (instant, or local `yyyy-MM-ddTHH:mm:ss`)? */
-  mayOpen(accessLevelId: string, zoneId: string, at: Date | string): boolean;
-  explainAccess(accessLevelId: string, zoneId: string, at: Date | string): AccessDecision;
-  mayOpenDoor(accessLevelId: string, doorId: string, at: Date | string): boolean;
+  /** `options.calendarId`: the calendar that gives dates their day type (default 1; see access.ts). */
+  mayOpen(accessLevelId: string, zoneId: string, at: Date | string, options?: AccessOptions): boolean;
+  explainAccess(accessLevelId: string, zoneId: string, at: Date | string, options?: AccessOptions): AccessDecision;
+  mayOpenDoor(accessLevelId: string, doorId: string, at: Date | string, options?: AccessOptions): boolean;
   requests(filter?: { requestName?: string; transport?: 'http' | 'stp' }): LoggedRequest[];
   clearRequests(): void;
   /** Resolves once listeners are up or down as the faults ask (refuseConnections). */
@@ -138,8 +139,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       return reopen();
     },
     faults: () => faults.current(),
-    mayOpen: (accessLevelId: string, zoneId: string, at: Date | string) =>
-      decideAccess(site, accessLevelId, zoneId, at),
+    mayOpen: (accessLevelId: string, zoneId: string, at: Date | string, calendarId?: number) =>
+      decideAccess(site, accessLevelId, zoneId, at, { calendarId }),
     restart: (o?: { downMs?: number }) => restart(o?.downMs ?? 0),
   };
 
@@ -248,9 +249,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     },
     snapshot: control.snapshot,
     reset: control.reset,
-    mayOpen: (accessLevelId, zoneId, at) => decideAccess(site, accessLevelId, zoneId, at).open,
-    explainAccess: (accessLevelId, zoneId, at) => decideAccess(site, accessLevelId, zoneId, at),
-    mayOpenDoor: (accessLevelId, doorId, at) => decideDoorAccess(site, accessLevelId, doorId, at).open,
+    mayOpen: (accessLevelId, zoneId, at, o) => decideAccess(site, accessLevelId, zoneId, at, o).open,
+    explainAccess: (accessLevelId, zoneId, at, o) => decideAccess(site, accessLevelId, zoneId, at, o),
+    mayOpenDoor: (accessLevelId, doorId, at, o) => decideDoorAccess(site, accessLevelId, doorId, at, o).open,
     requests(filter = {}) {
       return engine
         .requests()

@@ -19,12 +19,19 @@ create table integration.salto_servers (
   reply_timeout_ms integer not null default 15000 check (reply_timeout_ms > 0),
   constraint salto_servers_timetable_range check (timetable_first between 1 and timetable_last),
   constraint salto_servers_credential check (auth_mode = 'none' or credential_secret_name is not null),
-  constraint salto_servers_basic_user check (auth_mode <> 'basic' or basic_user is not null)
+  constraint salto_servers_basic_user check (auth_mode <> 'basic' or basic_user is not null),
+  -- 'shadow': the sync reads SALTO and records the writes it would make, sending none; 'live': it
+  -- writes. A newly connected server starts in shadow (docs/decisions/0026).
+  writes text not null default 'shadow' constraint salto_servers_writes_valid check (writes in ('shadow', 'live'))
 );
 comment on table integration.salto_servers is
   'How to reach each building''s SALTO ProAccess SPACE (SHIP over HTTPS or TCP/STP) and which '
   'timetable slots the integration may use there. The credential is the Vault secret named in '
   'credential_secret_name.';
+comment on column integration.salto_servers.writes is
+  'shadow: the sync computes and records the writes it would make (integration.salto_traffic, '
+  'sent = false) without sending them; live: it writes. New servers start in shadow until a manager '
+  'switches the building live (public.switch_salto_live).';
 grant select, insert, update, delete on table integration.salto_servers to service_role;
 alter table integration.salto_servers enable row level security;
 
@@ -75,7 +82,8 @@ begin
         'basic_user', s.basic_user,
         'credential', (select v.decrypted_secret from vault.decrypted_secrets as v where v.name = s.credential_secret_name),
         'connect_timeout_ms', s.connect_timeout_ms,
-        'reply_timeout_ms', s.reply_timeout_ms) end)
+        'reply_timeout_ms', s.reply_timeout_ms) end,
+      'writes', s.writes)
     from public.buildings as b
     left join integration.salto_servers as s on s.building_id = b.id
     where b.id = p_building_id);
@@ -83,8 +91,8 @@ end;
 $$;
 comment on function integration.building_context(uuid) is
   'The building''s time zone, reserved timetable slots and SALTO server with its decrypted '
-  'credential (salto_server null when none is configured), as JSON; null when the building does not '
-  'exist.';
+  'credential (salto_server null when none is configured), and whether writes are live or shadow, '
+  'as JSON; null when the building does not exist.';
 revoke execute on function integration.building_context(uuid) from public;
 grant execute on function integration.building_context(uuid) to service_role;
 
@@ -239,3 +247,119 @@ comment on function integration.take_work(uuid, interval, integer, integer) is
   'none).';
 revoke execute on function integration.take_work(uuid, interval, integer, integer) from public;
 grant execute on function integration.take_work(uuid, interval, integer, integer) to service_role;
+
+/*
+ * SALTO traffic log and shadow mode
+ */
+-- The SHIP requests and replies of each building's sync, kept for support: the latest few hundred per
+-- building (integration.record_salto_traffic trims on every write). Bodies only: the SHIP key and Basic
+-- credentials travel in HTTP headers, never here, and any value equal to the building's credential is
+-- redacted before a row is written. In shadow mode the writes the sync would send are recorded with
+-- sent = false and no reply.
+create table integration.salto_traffic (
+  id bigint generated always as identity primary key,
+  building_id uuid not null references public.buildings (id) on delete cascade,
+  at timestamptz not null default now(),
+  request_name text not null check (length(request_name) <= 100),
+  request text not null check (length(request) <= 20000),
+  reply text check (length(reply) <= 20000),
+  error text check (length(error) <= 2000),
+  sent boolean not null,
+  duration_ms bigint check (duration_ms >= 0)
+);
+comment on table integration.salto_traffic is
+  'The latest SHIP requests and replies of each building''s sync (bounded per building, secrets '
+  'redacted), and in shadow mode the writes it would have sent (sent = false). For support: '
+  '`connecx-salto traffic --building <name>` exports it.';
+grant select, insert, delete on table integration.salto_traffic to service_role;
+grant select on table integration.salto_traffic to authenticated;
+alter table integration.salto_traffic enable row level security;
+create index salto_traffic_building_id_id_idx on integration.salto_traffic (building_id, id);
+create policy "Managers can read the SALTO traffic of their buildings"
+  on integration.salto_traffic for select to authenticated
+  using (building_id = any (array(select private.managed_building_ids())));
+
+-- Appends entries ([{request_name, request, reply, error, sent, duration_ms, at}]) and keeps the
+-- building's latest p_keep. Values equal to the building's credential are replaced by [redacted].
+create function integration.record_salto_traffic(p_building_id uuid, p_entries jsonb, p_keep integer default 500)
+returns void
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+  v_secret text := (
+    select v.decrypted_secret from integration.salto_servers as s
+    join vault.decrypted_secrets as v on v.name = s.credential_secret_name
+    where s.building_id = p_building_id);
+begin
+  if pg_catalog.jsonb_typeof(p_entries) is distinct from 'array' then
+    raise exception 'p_entries must be a JSON array' using errcode = '22023';
+  end if;
+  insert into integration.salto_traffic (building_id, at, request_name, request, reply, error, sent, duration_ms)
+  select p_building_id,
+    coalesce((e ->> 'at')::timestamptz, pg_catalog.now()),
+    pg_catalog.left(e ->> 'request_name', 100),
+    pg_catalog.left(integration.redact(e ->> 'request', v_secret), 20000),
+    pg_catalog.left(integration.redact(e ->> 'reply', v_secret), 20000),
+    pg_catalog.left(integration.redact(e ->> 'error', v_secret), 2000),
+    coalesce((e ->> 'sent')::boolean, true),
+    greatest(0, (e ->> 'duration_ms')::bigint)
+  from pg_catalog.jsonb_array_elements(p_entries) as e;
+  delete from integration.salto_traffic as t
+  where t.building_id = p_building_id
+    and t.id <= (select t2.id from integration.salto_traffic as t2 where t2.building_id = p_building_id
+                 order by t2.id desc offset greatest(p_keep, 1) limit 1);
+end;
+$$;
+comment on function integration.record_salto_traffic(uuid, jsonb, integer) is
+  'Appends SHIP traffic of a building (secrets redacted) and keeps its latest p_keep entries.';
+revoke execute on function integration.record_salto_traffic(uuid, jsonb, integer) from public;
+grant execute on function integration.record_salto_traffic(uuid, jsonb, integer) to service_role;
+
+-- Every occurrence of p_secret (when it is one worth hiding) replaced by [redacted].
+create function integration.redact(p_text text, p_secret text)
+returns text
+language sql
+immutable
+set search_path = ''
+as $$
+  select case when p_text is null or p_secret is null or length(p_secret) < 4 then p_text
+    else pg_catalog.replace(p_text, p_secret, '[redacted]') end
+$$;
+comment on function integration.redact(text, text) is
+  'p_text with every occurrence of p_secret (4 characters or more) replaced by [redacted].';
+revoke execute on function integration.redact(text, text) from public;
+grant execute on function integration.redact(text, text) to service_role;
+
+-- A manager (or the service role) switches a building's SALTO writes from shadow to live: every access
+-- level with work is due at once, so the next pass writes what shadow mode planned.
+create function public.switch_salto_live(p_building_id uuid)
+returns text
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+begin
+  if auth.role() is distinct from 'service_role'
+    and not (p_building_id = any (array(select private.managed_building_ids()))) then
+    raise exception 'not a manager of this building' using errcode = '42501';
+  end if;
+  update integration.salto_servers set writes = 'live' where building_id = p_building_id;
+  if not found then
+    raise exception 'the building has no SALTO server' using errcode = 'P0002';
+  end if;
+  update integration.access_level_work
+  set not_before = '-infinity', attempts = 0, last_error = null
+  where building_id = p_building_id;
+  perform integration.wake_sync();
+  return 'live';
+end;
+$$;
+comment on function public.switch_salto_live(uuid) is
+  'Switches a building''s SALTO writes from shadow to live (managers of the building, or the service '
+  'role) and makes all its access level work due, so the next pass writes what shadow mode planned.';
+revoke execute on function public.switch_salto_live(uuid) from public, anon;
+grant execute on function public.switch_salto_live(uuid) to authenticated, service_role;

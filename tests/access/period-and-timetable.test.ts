@@ -213,3 +213,67 @@ describe('holidays and special days', () => {
     expect(opensAt(permission, parseLocalDateTime('2026-05-04T08:00:00'), 'Holiday')).toBe(true);
   });
 });
+
+describe("dates the site's calendar marks (specialDates)", () => {
+  // 2026-05-04 is a Monday.
+  const at = (local: string) => parseLocalDateTime(local);
+
+  it('a booking on a holiday opens on that holiday exactly as on any other date', () => {
+    const specialDates = new Map([['2026-05-04', 'Holiday' as const]]);
+    const permission = periodAndTimetable(windowOf('2026-05-04T18:00:00+10:00', '2026-05-04T19:00:00+10:00'), SYDNEY, {
+      specialDates,
+    });
+    expect(permission.exact).toBe(true);
+    expect(hours(permission)).toEqual(['Monday+Holiday 18:00:00-19:00:00']);
+    expect(opensAt(permission, at('2026-05-04T18:30:00'), 'Holiday')).toBe(true);
+    expect(opensAt(permission, at('2026-05-04T19:00:00'), 'Holiday')).toBe(false);
+    expect(opensAt(permission, at('2026-05-04T17:59:00'), 'Holiday')).toBe(false);
+  });
+
+  it('a longer period gives a holiday inside it only that date’s hours', () => {
+    // Monday 18:00 to Wednesday 09:00; Wednesday is a holiday.
+    const specialDates = new Map([['2026-05-06', 'Holiday' as const]]);
+    const permission = periodAndTimetable(windowOf('2026-05-04T18:00:00+10:00', '2026-05-06T09:00:00+10:00'), SYDNEY, {
+      specialDates,
+    });
+    expect(permission.exact).toBe(true);
+    expect(opensAt(permission, at('2026-05-06T08:59:00'), 'Holiday')).toBe(true);
+    expect(opensAt(permission, at('2026-05-06T09:00:00'), 'Holiday')).toBe(false);
+    expect(opensAt(permission, at('2026-05-06T20:00:00'), 'Holiday')).toBe(false);
+    // Marked dates outside the period never open.
+    expect(opensAt(permission, at('2026-05-07T08:00:00'), 'Holiday')).toBe(false);
+  });
+
+  it('two marked dates of one type share the hours common to both, never more (not exact, with a note)', () => {
+    const specialDates = new Map([
+      ['2026-05-04', 'Holiday' as const],
+      ['2026-05-06', 'Holiday' as const],
+    ]);
+    const permission = periodAndTimetable(windowOf('2026-05-04T08:00:00+10:00', '2026-05-06T12:00:00+10:00'), SYDNEY, {
+      specialDates,
+    });
+    expect(permission.exact).toBe(false);
+    expect(permission.notes.join(' ')).toMatch(/2026-05-04, 2026-05-06 are marked Holiday/);
+    // Monday is covered 08:00-24:00 and Wednesday 00:00-12:00: Holiday opens 08:00-12:00 only.
+    expect(opensAt(permission, at('2026-05-04T09:00:00'), 'Holiday')).toBe(true);
+    expect(opensAt(permission, at('2026-05-06T07:00:00'), 'Holiday')).toBe(false);
+    expect(opensAt(permission, at('2026-05-04T13:00:00'), 'Holiday')).toBe(false);
+    // The weekday intervals are unchanged.
+    expect(opensAt(permission, at('2026-05-05T03:00:00'))).toBe(true);
+  });
+
+  it('Special1 and Special2 dates get their own day types', () => {
+    const specialDates = new Map([
+      ['2026-05-04', 'Special1' as const],
+      ['2026-05-05', 'Special2' as const],
+    ]);
+    const permission = periodAndTimetable(windowOf('2026-05-04T18:00:00+10:00', '2026-05-05T09:00:00+10:00'), SYDNEY, {
+      specialDates,
+    });
+    expect(permission.exact).toBe(true);
+    expect(opensAt(permission, at('2026-05-04T18:30:00'), 'Special1')).toBe(true);
+    expect(opensAt(permission, at('2026-05-04T08:30:00'), 'Special1')).toBe(false);
+    expect(opensAt(permission, at('2026-05-05T08:30:00'), 'Special2')).toBe(true);
+    expect(opensAt(permission, at('2026-05-05T18:30:00'), 'Special2')).toBe(false);
+  });
+});

@@ -130,7 +130,9 @@ describe('the simulator started by `npm run simulator`', () => {
     });
     await control('/restart', { method: 'POST', body: JSON.stringify({ downMs: 50 }) });
     await new Promise((resolve) => setTimeout(resolve, 300));
-    expect((await json<SiteSnapshot>('/state')).zones).toEqual([{ id: 'ONLY', name: '', description: '' }]);
+    expect((await json<SiteSnapshot>('/state')).zones).toEqual([
+      { id: 'ONLY', name: '', description: '', isLow: false, isFreeAssignment: false, freeAssignmentGroup: 1 },
+    ]);
     await control('/reset', { method: 'POST' });
   });
 

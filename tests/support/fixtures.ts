@@ -28,6 +28,8 @@ export interface BuildingSpec {
   /** The SALTO timetables reserved for this project; integration.salto_servers' defaults when absent. */
   timetableRange?: { first: number; last: number };
   transport?: 'http' | 'stp';
+  /** integration.salto_servers.writes: 'live' unless a test needs shadow mode. */
+  writes?: 'live' | 'shadow';
 }
 
 export async function createTestBuilding(sql: Sql, spec: BuildingSpec = {}): Promise<TestBuilding> {
@@ -77,6 +79,8 @@ export async function createTestBuilding(sql: Sql, spec: BuildingSpec = {}): Pro
     credential_secret_name: secretName,
     connect_timeout_ms: 2000,
     reply_timeout_ms: 5000,
+    // A new server starts in shadow mode in the database; test buildings write unless a test says not.
+    writes: spec.writes ?? 'live',
     ...(spec.timetableRange && {
       timetable_first: spec.timetableRange.first,
       timetable_last: spec.timetableRange.last,

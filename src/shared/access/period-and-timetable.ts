@@ -28,7 +28,13 @@
  *   door also opens during the other pass at the same wall times: up to one extra hour (the size of the
  *   shift), never less than the window. Then `exact` is false with a note. A window that covers both
  *   passes or neither is exact.
- * - Holiday / Special1 / Special2: see `PeriodAndTimetableOptions.alsoTick`.
+ * - Holiday / Special1 / Special2: on a date the site's calendar marks as such, SALTO applies that day
+ *   type's intervals instead of the weekday's (`PeriodAndTimetableOptions.specialDates`). Such a date
+ *   keeps its weekday's interval (harmless: no other date of an exact period has that weekday, and it
+ *   still opens if the calendar drops the date) and its day type gets the date's own hours. Two marked
+ *   dates of one type in a period share that day type, so it gets only the hours common to all of them:
+ *   the door never opens on one of them at an hour the window does not cover there; hours lost that
+ *   way make `exact` false with a note.
  */
 
 import {
@@ -75,6 +81,12 @@ export interface PeriodAndTimetableOptions {
    * Sites that do not use holiday calendars for facility zones can ignore this.
    */
   alsoTick?: readonly SpecialDayType[];
+  /**
+   * The day type the site's calendars give a local date (`yyyy-MM-dd`) that is not its weekday:
+   * Holiday, Special1 or Special2 (several when calendars disagree: the date's hours are then given to
+   * each, so it opens whichever calendar the card or lock uses). Dates absent use their weekday.
+   */
+  specialDates?: ReadonlyMap<LocalDate, SpecialDayType | readonly SpecialDayType[]>;
 }
 
 export interface PeriodAndTimetable {
@@ -141,6 +153,19 @@ function wallCoverageByDate(startMs: number, endMs: number, timeZone: string): M
     coverage.set(day, merged);
   }
   return coverage;
+}
+
+/** The ranges (ms into the day) both lists cover. */
+function intersectRanges(a: [number, number][], b: [number, number][]): [number, number][] {
+  const both: [number, number][] = [];
+  for (const [aFrom, aTo] of a) {
+    for (const [bFrom, bTo] of b) {
+      const from = Math.max(aFrom, bFrom);
+      const to = Math.min(aTo, bTo);
+      if (to > from) both.push([from, to]);
+    }
+  }
+  return both;
 }
 
 /** The fall-back transition whose repeated span strictly contains the instant, if any. */
@@ -216,9 +241,37 @@ export function periodAndTimetable(
       days: dayTypes,
     }));
   });
+  let exact = true;
+  // Marked dates: each special day type gets the hours common to every date of the period it marks.
+  const specialDates = options.specialDates;
+  if (specialDates && specialDates.size > 0) {
+    const datesOf = new Map<SpecialDayType, number[]>();
+    for (const day of days) {
+      const marks = specialDates.get(localDateOfDay(day)) ?? [];
+      for (const type of typeof marks === 'string' ? [marks] : marks) {
+        datesOf.set(type, [...(datesOf.get(type) ?? []), day]);
+      }
+    }
+    for (const [type, marked] of datesOf) {
+      let common = coverage.get(marked[0]!)!;
+      for (const day of marked.slice(1)) common = intersectRanges(common, coverage.get(day)!);
+      const total = (ranges: [number, number][]) => ranges.reduce((sum, [from, to]) => sum + to - from, 0);
+      const short = marked.filter((day) => total(coverage.get(day)!) > total(common));
+      if (short.length > 0) {
+        exact = false;
+        notes.push(
+          `${short.map(localDateOfDay).join(', ')} ${short.length === 1 ? 'is' : 'are'} marked ${type} in ` +
+            `SALTO's calendar like another date of this booking; on ${type} dates a timetable opens the same ` +
+            'hours, so the door opens only the hours the booking covers on all of them',
+        );
+      }
+      for (const [from, to] of common) {
+        intervals.push({ start: localTimeOfDayMs(from), end: localTimeOfDayMs(to), days: [type] });
+      }
+    }
+  }
   const timetable = canonicalTimetable({ kind: 'intervals', intervals });
 
-  let exact = true;
   for (const [edge, instant] of [
     ['starts', fromMs],
     ['ends', untilMs],

@@ -160,6 +160,13 @@ async function cleanBuilding(run: LeasedRun, options: CleanupOptions): Promise<C
     if (building.endpoint === undefined) {
       throw new RunFailed('failed', 'No SALTO server is configured for this building.');
     }
+    if (building.writes === 'shadow') {
+      // Nothing is written in shadow mode, so there is nothing of ours in SALTO to clean up.
+      throw new RunFailed(
+        'failed',
+        'Shadow mode: the nightly cleanup writes nothing to SALTO until a manager switches the building live.',
+      );
+    }
 
     // SALTO is listed while the database releases finished bookings and hands waiting ones the
     // permission: neither needs the other, and on a busy night each takes a good part of a second.

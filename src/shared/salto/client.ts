@@ -4,6 +4,8 @@
  * `error.kind` (the sync engine re-queues transient failures with backoff).
  */
 import { z } from 'zod';
+import type { SpecialDayType } from '../access/timetable.ts';
+import { type Calendar, decodeMonth, type YearCalendar } from './calendar.ts';
 import {
   buildRequest,
   decodeAccessLevel,
@@ -48,6 +50,21 @@ export interface SaltoClientOptions {
   readonly maxPages?: number;
   /** Told the RequestName of every request about to be sent (one per list page): counting, metrics. */
   readonly onCall?: (requestName: string) => void;
+  /**
+   * Told every exchange once it ends: the request and the reply as sent and received (bodies only:
+   * credentials travel in HTTP headers, never here), or the error. The per-building traffic log.
+   */
+  readonly onExchange?: (exchange: ShipExchange) => void;
+}
+
+/** One SHIP request and its reply (or the error that ended it). */
+export interface ShipExchange {
+  readonly requestName: string;
+  readonly request: string;
+  readonly reply?: string;
+  readonly error?: string;
+  readonly at: Date;
+  readonly durationMs: number;
 }
 
 export interface CallOptions {
@@ -77,6 +94,10 @@ export interface SaltoClient {
   listTimetables(options?: CallOptions): Promise<Timetable[]>;
   /** Overwrites one numbered timetable slot. */
   updateTimetable(timetable: Timetable, options?: CallOptions): Promise<void>;
+  /** Every calendar of the site (SaltoDBCalendar). */
+  listCalendars(options?: CallOptions): Promise<Calendar[]>;
+  /** One year of a calendar: the dates it marks Holiday, Special1 or Special2. SaltoError code 11 when unknown. */
+  readYearCalendar(calendarId: number, year: number, options?: CallOptions): Promise<YearCalendar>;
   /** Seeding and tests: create or update a zone. */
   upsertZone(zone: Zone, options?: CallOptions): Promise<void>;
   /** Seeding and tests: create an access level (SaltoError code 10 when it exists). */
@@ -113,6 +134,11 @@ export function assertOneEntryPerZone(permissions: readonly ZonePermission[]): v
 
 // Schemas are built once: building one (zod) costs more than most of the validations it then makes.
 const ZonePermissionListSchema = z.array(ZonePermissionSchema);
+const CalendarSchema = z.object({
+  id: z.coerce.number().int().min(0),
+  name: z.string(),
+  description: z.string(),
+});
 const ServerInfoSchema = z.object({
   protocolId: z.string(),
   protocolVersion: z.string(),
@@ -148,9 +174,18 @@ export function createSaltoClient(
     }
     let reply: string;
     options.onCall?.(requestName);
+    const at = new Date();
     try {
       reply = await transport.exchange(request, callOptions?.signal);
+      options.onExchange?.({ requestName, request, reply, at, durationMs: Date.now() - at.getTime() });
     } catch (error) {
+      options.onExchange?.({
+        requestName,
+        request,
+        error: error instanceof Error ? error.message : String(error),
+        at,
+        durationMs: Date.now() - at.getTime(),
+      });
       if (error instanceof SaltoError) {
         throw new SaltoError({
           cause: error.reason,
@@ -299,6 +334,42 @@ export function createSaltoClient(
       const requestName = 'SaltoDBTimezoneTable.Update';
       const params = await call(requestName, [encodeTimetable(valid)], callOptions);
       checkEcho(params, 'TimezoneTableID', String(valid.id), requestName);
+    },
+
+    listCalendars(callOptions) {
+      return readAll(
+        'SaltoDBCalendarList.Read',
+        'SaltoDBCalendarList',
+        'SaltoDBCalendar',
+        'StartingFromCalendarID',
+        [],
+        (element) =>
+          CalendarSchema.parse({
+            id: childText(element, 'CalendarID')?.trim(),
+            name: childText(element, 'Name') ?? '',
+            description: childText(element, 'Description') ?? '',
+          }),
+        (calendar) => String(calendar.id),
+        callOptions,
+      );
+    },
+
+    async readYearCalendar(calendarId, year, callOptions) {
+      const requestName = 'SaltoDBYearCalendar.Read';
+      if (!Number.isInteger(calendarId) || calendarId < 0 || !Number.isInteger(year) || year < 1000 || year > 9999)
+        throw SaltoError.input(`invalid calendar ${calendarId} / year ${year}`, undefined, requestName);
+      const params = await call(requestName, [leaf('CalendarID', calendarId), leaf('Year', year)], callOptions);
+      return within(requestName, () => {
+        const element = params.children?.find((c) => c.name === 'SaltoDBYearCalendar');
+        if (!element) throw new Error('reply lacks <SaltoDBYearCalendar>');
+        const marks = new Map<string, SpecialDayType>();
+        for (let month = 1; month <= 12; month++) {
+          const text = childText(element, `Month${month}`)?.trim();
+          if (text === undefined || text === '') continue;
+          for (const [date, type] of decodeMonth(year, month, text)) marks.set(date, type);
+        }
+        return { calendarId, year, marks };
+      });
     },
 
     async upsertZone(zone, callOptions) {

@@ -120,7 +120,9 @@ function optionalText(element: XmlElement, name: string): string | undefined {
 
 // ---------- permissions ----------
 
-const PERMISSION_FIELDS = new Set(['ExtZoneID', 'TimezoneTableID', 'UsePeriod', 'Period']);
+// Real servers repeat the access level's ExtGroupID inside each of its zone permissions: redundant, so
+// read past rather than kept as an unknown field.
+const PERMISSION_FIELDS = new Set(['ExtGroupID', 'ExtZoneID', 'TimezoneTableID', 'UsePeriod', 'Period']);
 
 export function encodePermission(permission: ZonePermission): XmlElement {
   return branch(PERMISSION, [

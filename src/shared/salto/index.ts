@@ -1,4 +1,6 @@
 /** SALTO SHIP client: runtime-neutral (Deno functions, Node tests). */
+
+export * from './calendar.ts';
 export * from './client.ts';
 export * from './endpoint.ts';
 export * from './errors.ts';

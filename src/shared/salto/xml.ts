@@ -79,6 +79,30 @@ export function serializeDocument(root: XmlElement): string {
   return `<?xml version="1.0" encoding="UTF-8"?>\n${serializeElement(root)}`;
 }
 
+/**
+ * The shape replies captured from real SALTO servers have: a single-quoted declaration, one element
+ * per line indented by two spaces, CRLF line ends, empty elements self-closed (`<Description />`).
+ * Values are escaped as by serializeElement, so the layout never alters one.
+ */
+export function serializeDocumentIndented(root: XmlElement): string {
+  const lines: string[] = [];
+  const walk = (element: XmlElement, depth: number) => {
+    if (!NAME.test(element.name)) throw new XmlError(`not a valid element name: ${JSON.stringify(element.name)}`);
+    const indent = '  '.repeat(depth);
+    if (element.children && element.children.length > 0) {
+      lines.push(`${indent}<${element.name}>`);
+      for (const child of element.children) walk(child, depth + 1);
+      lines.push(`${indent}</${element.name}>`);
+    } else if ((element.text ?? '') === '') {
+      lines.push(`${indent}<${element.name} />`);
+    } else {
+      lines.push(`${indent}<${element.name}>${escapeText(element.text ?? '')}</${element.name}>`);
+    }
+  };
+  walk(root, 0);
+  return `<?xml version='1.0' encoding='utf-8'?>\r\n${lines.join('\r\n')}\r\n`;
+}
+
 // An `&` that does not start one of the five predefined entities or a numeric character reference.
 const FOREIGN_REFERENCE = /&(?!(?:amp|lt|gt|quot|apos|#[0-9]{1,7}|#x[0-9A-Fa-f]{1,6});)/;
 

@@ -20,6 +20,7 @@ import {
   type TimetableInterval,
   type ZonePermission,
 } from '../salto/index.ts';
+import type { SpecialDates } from './site-calendar.ts';
 import type { AlertInput, BookingFailure } from './store.ts';
 
 /** One desired window of integration.desired_access_levels: the window one zone of an access level should open. */
@@ -115,12 +116,20 @@ export class UnwritableWindowError extends RangeError {
  * The permission a window desires. Throws UnwritableWindowError for a window SALTO cannot express
  * (desiredPermissions fails it alone).
  */
-export function desiredPermission(window: DesiredZoneWindow, timeZone: string): DesiredPermission {
+export function desiredPermission(
+  window: DesiredZoneWindow,
+  timeZone: string,
+  specialDates?: SpecialDates,
+): DesiredPermission {
   const unexpressible = unexpressibleWindow(window);
   if (unexpressible !== undefined) throw new UnwritableWindowError(unexpressible);
   let hours: ReturnType<typeof periodAndTimetable>;
   try {
-    hours = periodAndTimetable({ start: window.windowStart, end: window.windowEnd }, timeZone);
+    hours = periodAndTimetable(
+      { start: window.windowStart, end: window.windowEnd },
+      timeZone,
+      specialDates ? { specialDates } : {},
+    );
   } catch (error) {
     throw new UnwritableWindowError(
       `its period and timetable cannot be computed in ${timeZone} (${(error as Error).message ?? String(error)})`,
@@ -166,12 +175,14 @@ export interface UnwritableWindow {
 export function desiredPermissions(
   windows: readonly DesiredZoneWindow[],
   timeZone: string,
+  /** Dates the site's calendars mark (site-calendar.ts): their hours are ticked under those day types too. */
+  specialDates?: SpecialDates,
 ): { desired: DesiredPermission[]; unwritable: UnwritableWindow[] } {
   const desired: DesiredPermission[] = [];
   const unwritable: UnwritableWindow[] = [];
   for (const window of windows) {
     try {
-      const permission = desiredPermission(window, timeZone);
+      const permission = desiredPermission(window, timeZone, specialDates);
       // What the write will need, checked now: a period SHIP refuses fails this window, not the write.
       zonePermission(permission, 0);
       desired.push(permission);

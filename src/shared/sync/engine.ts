@@ -33,6 +33,7 @@ import {
   type SaltoError,
   type SetZonePermissionsResult,
   ShipCode,
+  type ShipExchange,
   writeZonePermissions,
   type ZonePermission,
 } from '../salto/index.ts';
@@ -47,6 +48,8 @@ import {
   type UnwritableWindow,
   zonePermission,
 } from './desired.ts';
+import { type PlannedWrite, shadowClient } from './shadow.ts';
+import { specialDatesFor } from './site-calendar.ts';
 import type {
   AccessLevelWork,
   AlertInput,
@@ -61,8 +64,11 @@ import type {
 
 export interface SyncOptions {
   store: SyncStore;
-  /** Opens a SALTO client for a building's endpoint. */
-  saltoClient: (endpoint: SaltoEndpointInput) => SaltoClient;
+  /**
+   * Opens a SALTO client for a building's endpoint. `hooks.onExchange` (when the factory passes it to
+   * createSaltoClient) feeds the building's traffic log.
+   */
+  saltoClient: (endpoint: SaltoEndpointInput, hooks?: { onExchange?: (exchange: ShipExchange) => void }) => SaltoClient;
   invocationId: string;
   /** Stop leasing new work after this long (the pass's wall-clock budget; see PASS_BUDGET_MS). */
   budgetMs?: number;
@@ -257,13 +263,15 @@ async function syncBuilding(leased: LeasedBuilding, options: SyncOptions, report
   const { building, due: firstDue } = leased;
   const { buildingId } = building;
   let client: SaltoClient | undefined;
+  // This pass's SHIP exchanges, for the building's traffic log (written once, as the pass ends).
+  const traffic: ShipExchange[] = [];
   try {
     if (building.endpoint === undefined) {
       options.log?.(`building ${buildingId}: no SALTO server configured; work stays queued`);
       await store.recordNoSaltoServer(buildingId, new Date(Date.now() + MAX_RETRY_MS));
       return;
     }
-    client = options.saltoClient(building.endpoint);
+    client = options.saltoClient(building.endpoint, { onExchange: (exchange) => traffic.push(exchange) });
     const lease = { invocation: invocationId, seconds: leaseSeconds };
     // The first access level is read from SALTO while the database reads what the batch desires (what
     // its bookings ask, the building's timetable slots, in one call): neither needs the other, and on
@@ -289,6 +297,9 @@ async function syncBuilding(leased: LeasedBuilding, options: SyncOptions, report
     }
   } finally {
     await client?.close().catch(() => {});
+    await store.recordTraffic(buildingId, traffic).catch((error: unknown) => {
+      options.log?.(`building ${buildingId}: the SALTO traffic log could not be written: ${errorText(error)}`);
+    });
     await store.releaseLease(buildingId, invocationId);
   }
 }
@@ -376,6 +387,9 @@ async function syncAccessLevel(
   const { store } = options;
   const { buildingId } = building;
   const accessLevelId = work.accessLevelId;
+  if (building.writes === 'shadow') {
+    return planAccessLevel(building, work, desired, timetables, client, lease, options, current);
+  }
   try {
     const { result, written, failures, alerts } = await reconcileAccessLevel(building, accessLevelId, desired, {
       client,
@@ -403,6 +417,46 @@ async function syncAccessLevel(
       const { reason, alerts } = accessLevelRefused(buildingId, accessLevelId, error);
       await store.recordAccessLevelFailed(buildingId, work, reason, alerts);
       return { outcome: 'failures', leased: await store.renewLease(buildingId, lease.invocation, lease.seconds) };
+    }
+    return accessLevelFailed(building, work, error, lease, options);
+  }
+}
+
+/**
+ * Shadow mode: the access level is reconciled exactly as a live pass would, through a client that
+ * sends no write (shadow.ts) and a store that saves no timetable slot; the writes it would send are
+ * recorded (traffic log, sent = false) and the work waits for a change or the switch to live. What
+ * SALTO holds is untouched, and nothing is recorded as written.
+ */
+async function planAccessLevel(
+  building: SaltoBuilding,
+  work: AccessLevelWork,
+  desired: DesiredAccessLevel,
+  timetables: BuildingTimetables,
+  client: SaltoClient,
+  lease: BuildingLease,
+  options: SyncOptions,
+  current?: Promise<readonly ZonePermission[]>,
+): Promise<{ outcome: Outcome; leased: boolean }> {
+  const { store } = options;
+  const planned: PlannedWrite[] = [];
+  try {
+    const { result } = await reconcileAccessLevel(building, work.accessLevelId, desired, {
+      client: shadowClient(client, planned),
+      store: {
+        saveTimetableSlot: async () => {},
+        recordPermanentPermissions: (...args) => store.recordPermanentPermissions(...args),
+      },
+      timetables,
+      current: current && (await current),
+    });
+    const leased = await store.recordPlanned(building.buildingId, work, planned, lease);
+    return { outcome: result.written ? 'writes' : 'unchanged', leased };
+  } catch (error) {
+    if (isSaltoError(error) && error.kind === 'transient') {
+      const retryAt = new Date(Date.now() + nextAttemptDelayMs(work.attempts));
+      await store.recordRetry(building.buildingId, work, retryAt, error.message);
+      return { outcome: 'retries', leased: true };
     }
     return accessLevelFailed(building, work, error, lease, options);
   }
@@ -548,10 +602,14 @@ export async function reconcileAccessLevel(
 ): Promise<AccessLevelReconciliation> {
   const { buildingId } = building;
   const { client } = options;
-  const { desired, unwritable } = desiredPermissions(desiredLevel.windows, building.timeZone);
+  // The site's holidays and special days (read once per client) while the access level is read.
+  const [specialDates, current] = await Promise.all([
+    specialDatesFor(client, desiredLevel.windows),
+    options.current ?? client.readAccessLevel(accessLevelId).then((level) => level.zonePermissions),
+  ]);
+  const { desired, unwritable } = desiredPermissions(desiredLevel.windows, building.timeZone, specialDates);
   // Only permissions this project wrote are changed or removed (ownedZones): a zone SALTO holds with a
   // permission it did not write is written back as read, and the bookings that need it fail.
-  const current = options.current ?? (await client.readAccessLevel(accessLevelId)).zonePermissions;
   const owned = ownedZones(current, desired, desiredLevel.managed, options.timetables.writtenSlots());
   const managed = owned.ours;
   const { slotOf, failures, alerts } = await assignTimetables(building, accessLevelId, owned.writable, options);

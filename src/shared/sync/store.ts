@@ -23,6 +23,8 @@ export interface SaltoBuilding {
   endpoint: SaltoEndpointInput;
   /** The SALTO timetables reserved for this project. */
   timetableRange: TimetableSlotRange;
+  /** 'shadow': plan and record writes, send none (integration.salto_servers.writes). Absent: live. */
+  writes?: 'live' | 'shadow';
 }
 
 /** A building as integration.building_context reads it: no endpoint when no SALTO server is configured. */
@@ -340,6 +342,40 @@ export function createSyncStore(sql: Sql) {
     },
 
     /**
+     * Shadow mode: the access level's writes were planned and recorded (`planned`, in the traffic log
+     * with sent = false), none sent. Its work waits until the bookings change again (then it is
+     * planned again) or a manager switches the building live (public.switch_salto_live makes it due).
+     */
+    async recordPlanned(
+      buildingId: string,
+      work: AccessLevelWork,
+      planned: readonly TrafficEntry[],
+      lease: BuildingLease,
+    ): Promise<boolean> {
+      const reason =
+        'Shadow mode: this booking is planned, not written to SALTO, until a manager switches the building live.';
+      return sql.begin(async (tx) => {
+        await tx`
+          update integration.booking_access set reason = ${reason}, updated_at = now()
+          where building_id = ${buildingId} and access_level_id = ${work.accessLevelId} and state = 'scheduled'`;
+        await tx`
+          update integration.access_level_work
+          set not_before = 'infinity', last_error = 'shadow mode: planned, not written'
+          where building_id = ${buildingId} and access_level_id = ${work.accessLevelId}
+            and generation = ${work.generation}`;
+        if (planned.length > 0) await recordTrafficIn(tx, buildingId, planned);
+        const [row] = await tx<{ ok: boolean }[]>`
+          select integration.renew_lease(${buildingId}, ${lease.invocation}, make_interval(secs => ${lease.seconds})) as ok`;
+        return row?.ok ?? false;
+      });
+    },
+
+    /** Appends SHIP traffic to the building's bounded log (integration.record_salto_traffic). */
+    async recordTraffic(buildingId: string, entries: readonly TrafficEntry[]) {
+      if (entries.length > 0) await recordTrafficIn(sql, buildingId, entries);
+    },
+
+    /**
      * A transient failure (SALTO unreachable or busy): this access level is retried at `retryAt`, and
      * the building's other due work waits too rather than hammering a server that is down.
      */
@@ -363,6 +399,30 @@ export function createSyncStore(sql: Sql) {
 }
 
 export type SyncStore = ReturnType<typeof createSyncStore>;
+
+/** One entry of integration.salto_traffic: a SHIP exchange, or in shadow mode a write not sent. */
+export interface TrafficEntry {
+  readonly requestName: string;
+  readonly request: string;
+  readonly reply?: string | undefined;
+  readonly error?: string | undefined;
+  readonly at: Date;
+  readonly durationMs: number;
+  readonly sent?: boolean;
+}
+
+async function recordTrafficIn(sql: Sql | TransactionSql, buildingId: string, entries: readonly TrafficEntry[]) {
+  const json = entries.map((e) => ({
+    request_name: e.requestName,
+    request: e.request,
+    reply: e.reply ?? null,
+    error: e.error ?? null,
+    sent: e.sent ?? true,
+    duration_ms: Math.max(0, Math.round(e.durationMs)),
+    at: e.at.toISOString(),
+  }));
+  await sql`select integration.record_salto_traffic(${buildingId}, ${sql.json(json)})`;
+}
 
 /** A row of integration.desired_access_levels (or due_access_level_work): windows as JSON, times as text. */
 interface DesiredAccessLevelRow {
@@ -421,6 +481,7 @@ export interface BuildingContextJson {
     connect_timeout_ms: number;
     reply_timeout_ms: number;
   } | null;
+  writes?: 'live' | 'shadow' | null;
 }
 
 export function buildingContext(json: BuildingContextJson): BuildingContext {
@@ -436,6 +497,7 @@ export function buildingContext(json: BuildingContextJson): BuildingContext {
   return {
     ...base,
     timetableRange: { first: json.timetable_first!, last: json.timetable_last! },
+    writes: json.writes === 'shadow' ? 'shadow' : 'live',
     endpoint: {
       transport: server.transport,
       host: server.host,

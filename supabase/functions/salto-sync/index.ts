@@ -41,7 +41,11 @@ const app = createSyncApp({
       maxIdleWaitMs: waitForBackoff ? 10_000 : 0,
       woken,
       store,
-      saltoClient,
+      saltoClient: (endpoint, hooks) =>
+        createSaltoClient(endpoint, {
+          connector: denoStpConnector,
+          ...(hooks?.onExchange ? { onExchange: hooks.onExchange } : {}),
+        }),
       invocationId: crypto.randomUUID(),
       // A pass stops at its budget (PASS_ACCESS_LEVELS, PASS_BUDGET_MS) and asks for the next
       // invocation, through pg_net as the database's own wake-ups come.

@@ -39,8 +39,10 @@ select is(
   integration.building_context(tests.building_id('Beta Court')) - 'building_id' - 'timezone',
   jsonb_build_object('timetable_first', 210, 'timetable_last', 220, 'salto_server', jsonb_build_object(
     'transport', 'https', 'host', 'salto.beta.example', 'port', 8443, 'auth_mode', 'key', 'basic_user', null,
-    'credential', 'the-ship-key', 'connect_timeout_ms', 5000, 'reply_timeout_ms', 15000)),
-  'building_context brings the SALTO server with its credential from Vault'
+    'credential', 'the-ship-key', 'connect_timeout_ms', 5000, 'reply_timeout_ms', 15000),
+    -- A server just connected starts in shadow mode (nothing written until a manager switches it live).
+    'writes', 'shadow'),
+  'building_context brings the SALTO server with its credential from Vault, and whether it is written live'
 );
 select is(integration.building_context('00000000-0000-4000-8000-0000000000de'), null, 'and nothing for a building that does not exist');
 insert into integration.timetable_slots (building_id, timetable_id, content_key, intervals, written_at)
