@@ -1,16 +1,19 @@
-// Stands in for pg_net's background worker: takes committed requests off net.http_request_queue,
-// sends them, and records each outcome in net._http_response, like pg_net does.
-// Rows of uncommitted transactions are invisible here, so nothing is sent before commit and a rollback
-// sends nothing. Like pg_net: no retries, at most `batchSize` requests in flight.
+// Stands in for pg_net's background worker (version 0.19.5, the one hosted Supabase builds for
+// PostgreSQL 15; its worker loop is unchanged through 0.20.5): takes committed requests off
+// net.http_request_queue, sends them, and records each outcome in net._http_response, with pg_net's
+// timing. Rows of uncommitted transactions are invisible here, so nothing is sent before commit and a
+// rollback sends nothing. Like pg_net: no retries, at most pg_net.batch_size requests in flight.
 import http from 'node:http';
 import https from 'node:https';
 import postgres from 'postgres';
 
 const databaseUrl = process.env.SUPABASE_DB_URL;
 if (!databaseUrl) throw new Error('SUPABASE_DB_URL is required');
-const batchSize = Number(process.env.PG_NET_BATCH_SIZE ?? 200);
 
-const sql = postgres(databaseUrl, { max: 4, onnotice: () => {} });
+// Two connections (a batch's transaction, the flag's writes) and the LISTEN one. pg_net's worker is a
+// background worker and takes none of the connection slots a hosted project has; these three do, so
+// locally the stack has three fewer to spare (never more than hosted).
+const sql = postgres(databaseUrl, { max: 2, onnotice: () => {} });
 
 interface QueuedRequest {
   id: string;
@@ -35,8 +38,8 @@ interface Outcome {
 // shares the machine's cores with the database it serves; fetch (undici) cost about 1 ms of CPU per
 // request, several times what a booking transaction costs the database.
 const agents = {
-  'http:': new http.Agent({ keepAlive: true, maxSockets: batchSize }),
-  'https:': new https.Agent({ keepAlive: true, maxSockets: batchSize }),
+  'http:': new http.Agent({ keepAlive: true }),
+  'https:': new https.Agent({ keepAlive: true }),
 };
 
 function send(request: QueuedRequest): Promise<Outcome> {
@@ -98,106 +101,126 @@ function send(request: QueuedRequest): Promise<Outcome> {
   });
 }
 
-let draining = false;
-let again = false;
+/** pg_net's settings, read at every batch as its worker reads them after a reload: pg_net.ttl, pg_net.batch_size. */
+interface Settings {
+  ttl: string;
+  batch_size: number;
+}
 
-async function drain() {
-  if (draining) {
-    again = true;
-    return;
-  }
-  draining = true;
-  try {
+/**
+ * One iteration of pg_net's inner loop, in one transaction as pg_net does it: delete up to batch_size
+ * expired responses, take up to batch_size requests off the queue, send them all at once, record each
+ * outcome. The queue rows stay (deleted, uncommitted) until every request of the batch has finished.
+ */
+async function batch(): Promise<{ consumed: number; expired: number }> {
+  return sql.begin(async (tx) => {
+    const [settings] = await tx<Settings[]>`
+      select coalesce(nullif(current_setting('pg_net.ttl', true), ''), '6 hours') as ttl,
+             coalesce(nullif(current_setting('pg_net.batch_size', true), '')::int, 200) as batch_size`;
+    const { ttl, batch_size } = settings!;
+    const expired = await tx`
+      with expired as (
+        select ctid from net._http_response where created < now() - ${ttl}::interval order by created limit ${batch_size}
+      )
+      delete from net._http_response as r using expired where r.ctid = expired.ctid`;
+    const taken = await tx<QueuedRequest[]>`
+      with picked as materialized (
+        -- Picked once, deleted by key: as an "id in (...)" subquery the pick could be planned to run
+        -- again for every row of a long queue.
+        select id from net.http_request_queue order by id limit ${batch_size}
+      )
+      delete from net.http_request_queue as q using picked where q.id = picked.id
+      returning q.id, q.method, q.url, q.headers, q.body, q.timeout_milliseconds`;
+    if (taken.length > 0) {
+      const outcomes = await Promise.all(taken.map(send));
+      await tx`insert into net._http_response ${tx(outcomes.map((o) => ({ ...o, headers: o.headers && tx.json(o.headers) })))}`;
+    }
+    return { consumed: taken.length, expired: expired.count };
+  });
+}
+
+// pg_net's worker sleeps on a latch; a commit that flips its "should wake" flag sets it. Set while the
+// worker is busy, the latch cuts its next wait short.
+let latchSet = false;
+let wakeLatch: (() => void) | undefined;
+
+function setLatch() {
+  latchSet = true;
+  wakeLatch?.();
+}
+
+/** Waits until the latch is set (at once if it already is), or for `timeoutMs`; then resets it. */
+function waitLatch(timeoutMs?: number) {
+  return new Promise<void>((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      wakeLatch = undefined;
+      latchSet = false;
+      resolve();
+    };
+    const timer = timeoutMs === undefined ? undefined : setTimeout(done, timeoutMs);
+    if (latchSet) done();
+    else wakeLatch = done;
+  });
+}
+
+/**
+ * The "should wake" flag, as pg_net keeps it in shared memory. Up (true) when the worker starts. The
+ * transactions see it through net._worker_state.awaiting_wake (true while it is down), written here
+ * in the order the flag changes; only a commit that finds it down notifies (stand-in version local-4).
+ */
+let shouldWake = true;
+let flagWrites: Promise<unknown> = Promise.resolve();
+
+function publishFlag() {
+  const awaiting = !shouldWake;
+  flagWrites = flagWrites
+    .then(() => sql`update net._worker_state set awaiting_wake = ${awaiting}`)
+    .catch((error) => console.error('flag write failed:', error instanceof Error ? error.message : error));
+  return flagWrites;
+}
+
+/**
+ * A commit found the flag down and notified (or net.wake() was called): raise it and set the latch.
+ * Published even when already up: the table then disagreed (a notification only comes from a commit
+ * that read the flag down), e.g. after the extension was dropped and created again.
+ */
+function woken() {
+  shouldWake = true;
+  void publishFlag();
+  setLatch();
+}
+
+/** pg_net's worker loop (src/worker.c): wait for a wake; then batches, each followed by a wait of up to 1 s. */
+async function work() {
+  for (;;) {
+    if (!shouldWake) {
+      await waitLatch();
+      continue;
+    }
+    shouldWake = false;
+    // Published before the first batch: a transaction committing after the batch's snapshot notifies.
+    await publishFlag();
+    let consumed = 0;
+    let expired = 0;
     do {
-      again = false;
-      // Taken off the queue, and the highest id noted: the next request queued wakes us (stand-in local-3).
-      const batch = await sql<QueuedRequest[]>`
-        with picked as materialized (
-          -- Picked once, deleted by key: as an "id in (...)" subquery the pick could be planned to run
-          -- again for every row of a long queue.
-          select id from net.http_request_queue order by id limit ${batchSize} for update skip locked
-        ),
-        taken as (
-          delete from net.http_request_queue as q using picked where q.id = picked.id
-          returning q.id, q.method, q.url, q.headers, q.body, q.timeout_milliseconds
-        ),
-        noted as (
-          update net._dispatcher_progress set last_taken = greatest(last_taken, (select max(id) from taken))
-          where exists (select from taken)
-        )
-        select * from taken`;
-      if (batch.length === 0) break;
-      tookRequests();
-      const outcomes = await Promise.all(batch.map(send));
-      await sql`insert into net._http_response ${sql(outcomes.map((o) => ({ ...o, headers: o.headers && sql.json(o.headers) })))}`;
-      if (batch.length === batchSize) again = true;
-    } while (again);
-  } catch (error) {
-    console.error('dispatch failed:', error instanceof Error ? error.message : error);
-  } finally {
-    draining = false;
+      try {
+        ({ consumed, expired } = await batch());
+      } catch (error) {
+        console.error('batch failed:', error instanceof Error ? error.message : error);
+        consumed = 0;
+        expired = 0;
+      }
+      // "slow down queue processing to avoid using too much CPU" (pg_net): up to 1 s, shorter only
+      // if a commit raised the flag since the worker lowered it.
+      await waitLatch(1000);
+    } while (consumed > 0 || expired > 0);
   }
 }
 
-// pg_net keeps responses for pg_net.ttl (6 hours) and deletes older ones.
-async function expireResponses() {
-  await sql`delete from net._http_response where created < now() - interval '6 hours'`.catch(() => {});
-}
-
-// Woken like pg_net's worker: the first request queued after a pass notifies at commit (the stand-in's
-// local-3 version), and a poll finds the rest (a NOTIFY from every request would serialise the
-// committing transactions: see local-3's update script). net.wake() notifies too. The poll runs every
-// few milliseconds while requests are flowing (a burst's requests behind the first are found by it),
-// and rarely once they stop: every 10 ms it cost 46 ms of this process's CPU and 16 ms of the
-// database's per second of an idle stack, on the cores everything else shares. A request that finds
-// the dispatcher idle notifies unless an earlier one was rolled back (a gap in the ids); that one
-// waits for the idle poll.
-const BUSY_POLL_MS = Number(process.env.PG_NET_POLL_MS ?? 10);
-const IDLE_POLL_MS = 250;
-/** How long after the last request taken the dispatcher still polls as if busy. */
-const BUSY_FOR_MS = 2_000;
-let lastTakenAt = 0;
-/** The next poll; undefined while a poll runs (it schedules the one after itself). */
-let nextPoll: NodeJS.Timeout | undefined;
-let nextPollAt = 0;
-let polling = false;
-
-function schedulePoll() {
-  const delay = Date.now() - lastTakenAt < BUSY_FOR_MS ? BUSY_POLL_MS : IDLE_POLL_MS;
-  nextPollAt = Date.now() + delay;
-  nextPoll = setTimeout(async () => {
-    nextPoll = undefined;
-    await poll(); // never rejects
-    schedulePoll();
-  }, delay);
-}
-
-/** Requests were taken: poll as busy from now on, bringing forward an idle poll still far off. */
-function tookRequests() {
-  lastTakenAt = Date.now();
-  if (nextPoll && nextPollAt - lastTakenAt > BUSY_POLL_MS) {
-    clearTimeout(nextPoll);
-    schedulePoll();
-  }
-}
-
-async function poll() {
-  if (polling || draining) return;
-  polling = true;
-  try {
-    const [row] = await sql<{ queued: boolean }[]>`select exists (select from net.http_request_queue) as queued`;
-    if (row?.queued) await drain();
-  } catch (error) {
-    console.error('poll failed:', error instanceof Error ? error.message : error);
-  } finally {
-    polling = false;
-  }
-}
-await sql.listen('pg_net_local', () => void drain());
-schedulePoll();
-setInterval(() => void expireResponses(), 60_000);
-await drain();
-console.log('net dispatcher: sending committed net.http_* requests');
+await sql.listen('pg_net_local', () => woken());
+console.log("net dispatcher: sending committed net.http_* requests with pg_net 0.19.5's timing");
+void work();
 
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.on(signal, async () => {

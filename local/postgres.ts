@@ -148,12 +148,24 @@ export function isPostgresRunning(cluster: Pick<Cluster, 'dataDir'> = paths): bo
   return asClusterOwner(join(pgBin, 'pg_ctl'), ['-D', cluster.dataDir, 'status']).status === 0;
 }
 
+/**
+ * The connection slots of the smallest hosted compute (Nano and Micro: 60 direct connections), of
+ * which PostgreSQL keeps superuser_reserved_connections (3, its default and hosted's) for superusers:
+ * hosted, `postgres` is not one, so this project gets 57. Given at every start, so that a cluster made
+ * before the limit existed has it too.
+ */
+export const hostedConnectionLimits = { max_connections: 60, superuser_reserved_connections: 3 };
+
 export function startPostgres(cluster: Cluster) {
   if (isPostgresRunning(cluster)) return;
   stepFor(cluster, 'Starting PostgreSQL');
   const result = asClusterOwner(join(pgBin, 'pg_ctl'), [
     '-D',
     cluster.dataDir,
+    '-o',
+    Object.entries(hostedConnectionLimits)
+      .map(([name, value]) => `-c ${name}=${value}`)
+      .join(' '),
     '-l',
     cluster.log,
     '-w',
