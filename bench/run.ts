@@ -11,6 +11,7 @@ import { bookingLatency } from './booking-latency.ts';
 import { burstThroughput, callsPerBooking } from './burst.ts';
 import { floodFairness } from './flood-fairness.ts';
 import { nightlyCleanup } from './nightly-cleanup.ts';
+import { pgNetTiming } from './pg-net-timing.ts';
 import { rlsCost } from './rls-cost.ts';
 import { type BenchResult, connect } from './support.ts';
 import { triggerOverhead } from './trigger-overhead.ts';
@@ -23,6 +24,7 @@ const benchmarks = [
   { key: 'cleanup', run: nightlyCleanup },
   { key: 'rls', run: rlsCost },
   { key: 'flood', run: floodFairness },
+  { key: 'pgnet', run: pgNetTiming },
 ];
 
 function machine() {

@@ -13,7 +13,12 @@ if (!databaseUrl) throw new Error('SUPABASE_DB_URL is required');
 // Two connections (a batch's transaction, the flag's writes) and the LISTEN one. pg_net's worker is a
 // background worker and takes none of the connection slots a hosted project has; these three do, so
 // locally the stack has three fewer to spare (never more than hosted).
-const sql = postgres(databaseUrl, { max: 2, onnotice: () => {} });
+const sql = postgres(databaseUrl, {
+  max: 2,
+  onnotice: () => {},
+  // How net.check_worker_is_up() and net.wait_until_running() find the worker (stand-in local-4).
+  connection: { application_name: 'pg_net worker (local stand-in)' },
+});
 
 interface QueuedRequest {
   id: string;
@@ -191,9 +196,29 @@ function woken() {
   setLatch();
 }
 
+/** net.worker_restart() was called: the loop restarts after its current batch, as pg_net's worker does. */
+let restartRequested = false;
+
+function requestRestart() {
+  restartRequested = true;
+  setLatch();
+}
+
+/** pg_net's worker exits, and PostgreSQL starts it again after bgw_restart_time (1 s) with its flag up. */
+async function restart() {
+  restartRequested = false;
+  await sleep(1000);
+  shouldWake = true;
+  await publishFlag();
+  await sql`update net._worker_state set running = true`.catch(() => {});
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
 /** pg_net's worker loop (src/worker.c): wait for a wake; then batches, each followed by a wait of up to 1 s. */
 async function work() {
   for (;;) {
+    if (restartRequested) await restart();
     if (!shouldWake) {
       await waitLatch();
       continue;
@@ -214,11 +239,12 @@ async function work() {
       // "slow down queue processing to avoid using too much CPU" (pg_net): up to 1 s, shorter only
       // if a commit raised the flag since the worker lowered it.
       await waitLatch(1000);
-    } while (consumed > 0 || expired > 0);
+    } while (!restartRequested && (consumed > 0 || expired > 0));
   }
 }
 
 await sql.listen('pg_net_local', () => woken());
+await sql.listen('pg_net_local_restart', () => requestRestart());
 console.log("net dispatcher: sending committed net.http_* requests with pg_net 0.19.5's timing");
 void work();
 

@@ -49,14 +49,16 @@ export function ensurePgNetStandin() {
   const shareDir = execFileSync(join(pgBin, 'pg_config'), ['--sharedir'], { encoding: 'utf8' }).trim();
   const target = join(shareDir, 'extension');
   const source = join(paths.standinsDir, 'pg_net');
+  // The extension's files (its control file and SQL scripts); not pg_net's vendored tests beside them.
   const stale = readdirSync(source).filter(
     (file) =>
-      !existsSync(join(target, file)) || !readFileSync(join(target, file)).equals(readFileSync(join(source, file))),
+      /\.(control|sql)$/.test(file) &&
+      (!existsSync(join(target, file)) || !readFileSync(join(target, file)).equals(readFileSync(join(source, file)))),
   );
   if (stale.length === 0) return;
   if (!isRoot()) {
     throw new Error(
-      `The pg_net stand-in is not installed in ${target}.\nInstall it with:\n  sudo cp ${source}/* ${target}/`,
+      `The pg_net stand-in is not installed in ${target}.\nInstall it with:\n  sudo cp ${source}/*.control ${source}/*.sql ${target}/`,
     );
   }
   for (const file of stale) copyFileSync(join(source, file), join(target, file));

@@ -16,7 +16,9 @@ drop table net._dispatcher_progress;
 -- first commit after the extension is created wakes the worker whatever it last saw.
 create unlogged table net._worker_state (
   id boolean primary key default true check (id),
-  awaiting_wake boolean not null default true
+  awaiting_wake boolean not null default true,
+  -- False from net.worker_restart() until the restarted worker runs (net.wait_until_running()).
+  running boolean not null default true
 );
 insert into net._worker_state default values;
 
@@ -67,3 +69,101 @@ language sql
 as $$ select pg_notify('pg_net_local', '') $$;
 
 grant all on net._worker_state to postgres, service_role;
+
+-- The rest of pg_net's SQL interface, so that pg_net's own tests run against the stand-in
+-- (local/standins/pg_net/upstream-tests/): collecting a response, its types, and the worker's controls.
+
+create type net.request_status as enum ('PENDING', 'SUCCESS', 'ERROR');
+create type net.http_response as (status_code integer, headers jsonb, body text);
+create type net.http_response_result as (status net.request_status, message text, response net.http_response);
+
+-- Waits until the response to request_id is recorded (looking every 50 ms, as pg_net does).
+create function net._await_response(request_id bigint) returns boolean
+language plpgsql
+as $$
+begin
+  while not exists (select from net._http_response as r where r.id = request_id) loop
+    perform pg_sleep(0.05);
+  end loop;
+  return true;
+end
+$$;
+
+-- pg_net's: SUCCESS with the response, or ERROR with the error message (also while still pending).
+create function net._http_collect_response(request_id bigint, async boolean default true)
+returns net.http_response_result
+language plpgsql
+as $$
+declare
+  rec net._http_response;
+begin
+  if not async then
+    perform net._await_response(request_id);
+  end if;
+  select * into rec from net._http_response as r where r.id = request_id;
+  if rec is null or rec.error_msg is not null then
+    return ('ERROR', coalesce(rec.error_msg, 'request matching request_id not found'), null)::net.http_response_result;
+  end if;
+  return ('SUCCESS', 'ok', (rec.status_code, rec.headers, rec.content)::net.http_response)::net.http_response_result;
+end
+$$;
+
+create function net.http_collect_response(request_id bigint, async boolean default true)
+returns net.http_response_result
+language plpgsql
+as $$
+begin
+  raise notice 'The net.http_collect_response function is deprecated.';
+  return net._http_collect_response(request_id, async);
+end
+$$;
+
+create function net._urlencode_string(string varchar) returns text
+language sql immutable
+as $$ select net._urlencode(string) $$;
+
+-- The url with already encoded "key=value" parameters appended, as pg_net does.
+create function net._encode_url_with_params_array(url text, params_array text[]) returns text
+language sql immutable
+as $$
+  select case when coalesce(cardinality(params_array), 0) = 0 then url
+    else url || case when strpos(url, '?') > 0 then '&' else '?' end || array_to_string(params_array, '&') end
+$$;
+
+-- The worker is local/net-dispatcher.ts, connected with this application_name.
+create function net.check_worker_is_up() returns void
+language plpgsql
+as $$
+begin
+  if not exists (select from pg_stat_activity where application_name = 'pg_net worker (local stand-in)') then
+    raise exception using
+      message = 'the pg_net background worker is not up',
+      detail = 'the pg_net background worker is down due to an internal error and cannot process requests',
+      hint = 'make sure that you didn''t modify any of pg_net internal tables';
+  end if;
+end
+$$;
+
+create function net.wait_until_running() returns void
+language plpgsql
+as $$
+begin
+  while not exists (select from pg_stat_activity where application_name = 'pg_net worker (local stand-in)')
+    or not (select s.running from net._worker_state as s) loop
+    perform pg_sleep(0.01);
+  end loop;
+end
+$$;
+
+-- pg_net reloads the configuration and restarts its worker: after its current batch the worker
+-- exits, and PostgreSQL starts it again 1 s later with its flag up. The dispatcher does the same when
+-- notified (it reads pg_net.ttl and pg_net.batch_size at every batch).
+create function net.worker_restart() returns boolean
+language plpgsql
+as $$
+begin
+  update net._worker_state set running = false;
+  perform pg_notify('pg_net_local_restart', '');
+  return pg_reload_conf();
+end
+$$;
