@@ -47,62 +47,121 @@ const agents = {
   'https:': new https.Agent({ keepAlive: true }),
 };
 
+/** libcurl's texts for the failures a request meets most (pg_net records curl_easy_strerror). */
+function curlError(error: NodeJS.ErrnoException): string {
+  switch (error.code) {
+    case 'ECONNREFUSED':
+      return "Couldn't connect to server";
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return "Couldn't resolve host name";
+    case 'ECONNRESET':
+      return 'Server returned nothing (no headers, no data)';
+    default:
+      return String(error.message);
+  }
+}
+
+const MAX_REDIRECTS = 30;
+
+/** Sends one request as pg_net does with libcurl: redirects followed, the timeout over the whole exchange. */
 function send(request: QueuedRequest): Promise<Outcome> {
-  const failed = (timedOut: boolean, message: string): Outcome => ({
+  const started = performance.now();
+  const failed = (message: string, timedOut = false): Outcome => ({
     id: request.id,
     status_code: null,
     content_type: null,
     headers: null,
     content: null,
     timed_out: timedOut,
-    error_msg: timedOut ? `Timeout of ${request.timeout_milliseconds} ms reached` : message,
+    error_msg: message,
   });
   return new Promise((resolve) => {
-    let url: URL;
-    try {
-      url = new URL(request.url);
-    } catch {
-      resolve(failed(false, `invalid URL: ${request.url}`));
-      return;
-    }
-    const client = url.protocol === 'https:' ? https : url.protocol === 'http:' ? http : undefined;
-    if (!client) {
-      resolve(failed(false, `unsupported protocol: ${url.protocol}`));
-      return;
-    }
-    const outgoing = client.request(
-      url,
-      {
-        method: request.method,
-        headers: request.headers,
-        agent: agents[url.protocol as 'http:' | 'https:'],
-        timeout: request.timeout_milliseconds,
-      },
-      (response) => {
-        const chunks: Buffer[] = [];
-        response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.on('error', (error) => resolve(failed(false, String(error))));
-        response.on('end', () =>
-          resolve({
-            id: request.id,
-            status_code: response.statusCode ?? null,
-            content_type: response.headers['content-type'] ?? null,
-            headers: Object.fromEntries(
-              Object.entries(response.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : (v ?? '')]),
-            ),
-            content: Buffer.concat(chunks).toString('utf8'),
-            timed_out: false,
-            error_msg: null,
-          }),
-        );
-      },
-    );
-    outgoing.on('timeout', () => {
-      outgoing.destroy();
-      resolve(failed(true, ''));
-    });
-    outgoing.on('error', (error) => resolve(failed(false, String(error))));
-    outgoing.end(request.body ?? undefined);
+    let settled = false;
+    const settle = (outcome: Outcome) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      resolve(outcome);
+    };
+    // pg_net's timeout message splits the time as libcurl measured it: name lookup, TCP (and TLS)
+    // handshake, then the HTTP exchange.
+    const steps = { lookup: 0, connect: 0, sent: 0 };
+    let current: http.ClientRequest | undefined;
+    const timer = setTimeout(() => {
+      current?.destroy();
+      const total = performance.now() - started;
+      const dns = steps.lookup ? steps.lookup - started : steps.connect ? 0 : total;
+      const handshake = steps.connect ? steps.connect - (steps.lookup || started) : steps.lookup ? total - dns : 0;
+      const exchange = steps.sent ? total - steps.sent : 0;
+      const f = (n: number) => n.toFixed(6);
+      settle(
+        failed(
+          `Timeout of ${request.timeout_milliseconds} ms reached. Total time: ${f(total)} ms (DNS time: ${f(dns)} ms, ` +
+            `TCP/SSL handshake time: ${f(handshake)} ms, HTTP Request/Response time: ${f(exchange)} ms)`,
+          true,
+        ),
+      );
+    }, request.timeout_milliseconds);
+
+    const go = (target: string, method: string, body: Buffer | null, redirects: number) => {
+      let url: URL;
+      try {
+        url = new URL(target);
+      } catch {
+        return settle(failed('URL using bad/illegal format or missing URL'));
+      }
+      const client = url.protocol === 'https:' ? https : url.protocol === 'http:' ? http : undefined;
+      if (!client) return settle(failed('Unsupported protocol'));
+      const outgoing = client.request(
+        url,
+        { method, headers: request.headers, agent: agents[url.protocol as 'http:' | 'https:'] },
+        (response) => {
+          const location = response.headers.location;
+          if (location && [301, 302, 303, 307, 308].includes(response.statusCode ?? 0) && redirects < MAX_REDIRECTS) {
+            response.resume();
+            // As libcurl: 301-303 turn a POST into a GET without its body.
+            const asGet = method === 'POST' && [301, 302, 303].includes(response.statusCode!);
+            return go(new URL(location, url).toString(), asGet ? 'GET' : method, asGet ? null : body, redirects + 1);
+          }
+          const chunks: Buffer[] = [];
+          response.on('data', (chunk: Buffer) => chunks.push(chunk));
+          response.on('error', (error) => settle(failed(curlError(error))));
+          response.on('end', () =>
+            settle({
+              id: request.id,
+              status_code: response.statusCode ?? null,
+              content_type: response.headers['content-type'] ?? null,
+              headers: Object.fromEntries(
+                Object.entries(response.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : (v ?? '')]),
+              ),
+              content: Buffer.concat(chunks).toString('utf8'),
+              timed_out: false,
+              error_msg: null,
+            }),
+          );
+        },
+      );
+      current = outgoing;
+      outgoing.on('socket', (socket) => {
+        const now = () => performance.now();
+        if (socket.connecting) {
+          socket.once('lookup', () => (steps.lookup = now()));
+          socket.once('connect', () => {
+            steps.connect = now();
+            steps.sent = now();
+          });
+        } else {
+          // A kept-alive connection, as libcurl reuses one: no lookup or handshake this time.
+          steps.lookup = steps.lookup || now();
+          steps.connect = steps.connect || now();
+          steps.sent = now();
+        }
+      });
+      outgoing.on('error', (error) => settle(failed(curlError(error))));
+      outgoing.end(body ?? undefined);
+    };
+    go(request.url, request.method, request.body, 0);
   });
 }
 

@@ -9,7 +9,9 @@
 -- transaction that looked at the flag earlier could commit just after the worker had lowered it and
 -- leave its request unsent. Direct inserts into the queue wake nothing, as in pg_net.
 
-drop table net._dispatcher_progress;
+-- net._dispatcher_progress (version local-3) is no longer written; kept, so that a dispatcher of
+-- version local-3 still runs against this version (several checkouts on one machine share the
+-- extension's files).
 
 -- The worker's "should wake" flag, as the transactions see it: true while it is down (the worker
 -- waits for a commit to wake it); written only by local/net-dispatcher.ts. True at first, so that the
@@ -119,12 +121,12 @@ end
 $$;
 
 create function net._urlencode_string(string varchar) returns text
-language sql immutable
+language sql immutable strict
 as $$ select net._urlencode(string) $$;
 
 -- The url with already encoded "key=value" parameters appended, as pg_net does.
 create function net._encode_url_with_params_array(url text, params_array text[]) returns text
-language sql immutable
+language sql immutable strict
 as $$
   select case when coalesce(cardinality(params_array), 0) = 0 then url
     else url || case when strpos(url, '?') > 0 then '&' else '?' end || array_to_string(params_array, '&') end
