@@ -93,7 +93,7 @@ function send(request: QueuedRequest): Promise<Outcome> {
       const total = performance.now() - started;
       const dns = steps.lookup ? steps.lookup - started : steps.connect ? 0 : total;
       const handshake = steps.connect ? steps.connect - (steps.lookup || started) : steps.lookup ? total - dns : 0;
-      const exchange = steps.sent ? total - steps.sent : 0;
+      const exchange = steps.sent ? performance.now() - steps.sent : 0;
       const f = (n: number) => n.toFixed(6);
       settle(
         failed(

@@ -3,8 +3,8 @@
 // HTTP server pg_net's tests expect on localhost:8080 (theirs is nginx; this one answers the same
 // paths). The tests that cannot apply to the stand-in are deselected, each with its reason, in
 // upstream-tests/README.md (the list below is read from it). `npm test` runs this; alone:
-// `npx tsx local/pg-net-upstream-tests.ts`.
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+// `npx tsx local/pg-net-upstream-tests.ts [pytest arguments]`.
+import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
@@ -82,12 +82,30 @@ async function listen(host: string): Promise<Server> {
   return server;
 }
 
-export async function pgNetUpstreamTests(): Promise<{ passed: number; failed: number }> {
+export async function pgNetUpstreamTests(pytestArgs: string[] = ['.']): Promise<{ passed: number; failed: number }> {
   ensurePgNetStandin();
   return withScratchCluster('pg-net-upstream-tests', async (cluster) => {
     // As pg_net's test/init.sql: a database and a role that exist before the extension.
     psql({ command: 'create database pre_existing' }, cluster);
     psql({ command: 'create role pre_existing nosuperuser login' }, cluster);
+    // The tests create pg_net at the default version of the extension files installed on this machine,
+    // which another checkout's stack may have installed meanwhile: pin it to this checkout's version.
+    const version = /default_version = '([^']+)'/.exec(
+      readFileSync(join(paths.standinsDir, 'pg_net', 'pg_net.control'), 'utf8'),
+    )![1];
+    psql(
+      {
+        command: `create function public.pin_pg_net() returns event_trigger language plpgsql as $$
+          begin
+            if exists (select from pg_extension where extname = 'pg_net' and extversion <> '${version}') then
+              alter extension pg_net update to '${version}';
+            end if;
+          end $$;
+          create event trigger pin_pg_net on ddl_command_end when tag in ('CREATE EXTENSION')
+            execute function public.pin_pg_net();`,
+      },
+      cluster,
+    );
     const servers = [await listen('127.0.0.1'), await listen('::1')];
     let dispatcher: ChildProcess | undefined;
     try {
@@ -103,13 +121,21 @@ export async function pgNetUpstreamTests(): Promise<{ passed: number; failed: nu
         dispatcher!.once('exit', () => reject(new Error(`the dispatcher exited:\n${log.join('')}`)));
       });
       const { hostname, port, password } = new URL(cluster.url);
-      // Debian's python3 (python3-pytest, python3-sqlalchemy, python3-psycopg2), not one on PATH.
-      const result = spawnSync(
+      // Debian's python3 (python3-pytest, python3-sqlalchemy, python3-psycopg2), not one on PATH; run
+      // asynchronously, since the HTTP server it talks to answers from this process.
+      const pytest = spawn(
         '/usr/bin/python3',
-        ['-m', 'pytest', '-q', '-p', 'no:cacheprovider', ...deselected().flatMap((id) => ['--deselect', id]), '.'],
+        [
+          '-m',
+          'pytest',
+          '-q',
+          '-p',
+          'no:cacheprovider',
+          ...deselected().flatMap((id) => ['--deselect', id]),
+          ...pytestArgs,
+        ],
         {
           cwd: testsDir,
-          encoding: 'utf8',
           env: {
             ...process.env,
             PGHOST: hostname,
@@ -119,10 +145,16 @@ export async function pgNetUpstreamTests(): Promise<{ passed: number; failed: nu
             PGDATABASE: 'postgres',
             PGSSLMODE: 'disable',
           },
+          stdio: ['ignore', 'pipe', 'inherit'],
         },
       );
-      process.stdout.write(result.stdout);
-      process.stderr.write(result.stderr);
+      let stdout = '';
+      pytest.stdout?.on('data', (d: Buffer) => {
+        stdout += d.toString();
+        process.stdout.write(d);
+      });
+      const status = await new Promise<number | null>((resolve) => pytest.once('exit', resolve));
+      const result = { stdout, status };
       const count = (word: string) => Number(new RegExp(`(\\d+) ${word}`).exec(result.stdout)?.[1] ?? 0);
       const failed = count('failed') + count('error');
       return { passed: count('passed'), failed: result.status !== 0 && failed === 0 ? 1 : failed };
@@ -134,7 +166,8 @@ export async function pgNetUpstreamTests(): Promise<{ passed: number; failed: nu
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const { passed, failed } = await pgNetUpstreamTests();
+  const args = process.argv.slice(2);
+  const { passed, failed } = await pgNetUpstreamTests(args.length ? args : undefined);
   process.stdout.write(`pg_net's tests against the stand-in: ${passed} passed, ${failed} failed\n`);
   process.exitCode = failed === 0 && passed > 0 ? 0 : 1;
 }

@@ -15,6 +15,10 @@ const debianPackages = [
   'postgresql-15-pgtap',
   'postgresql-15-plpgsql-check',
   'libtap-parser-sourcehandler-pgtap-perl', // pg_prove
+  // pg_net's own tests, run against the pg_net stand-in (local/pg-net-upstream-tests.ts)
+  'python3-pytest',
+  'python3-sqlalchemy',
+  'python3-psycopg2',
 ];
 
 const isRoot = () => process.getuid?.() === 0;
@@ -101,6 +105,10 @@ cron.use_background_workers = on
 max_worker_processes = 32
 timezone = 'UTC'
 log_timezone = 'UTC'
+# pg_net's settings at its defaults (read by local/net-dispatcher.ts, pg_net's worker locally), so that
+# they exist for ALTER SYSTEM as they do where pg_net is loaded.
+pg_net.batch_size = 200
+pg_net.ttl = '6 hours'
 log_min_messages = warning
 `;
 }

@@ -169,3 +169,41 @@ begin
   return pg_reload_conf();
 end
 $$;
+
+-- As pg_net 0.19.5: a POST without a Content-Type header gets "application/json" added, and a null
+-- body is sent as no body; any other Content-Type is refused.
+create or replace function net.http_post(
+  url text,
+  body jsonb default '{}'::jsonb,
+  params jsonb default '{}'::jsonb,
+  headers jsonb default '{"Content-Type": "application/json"}'::jsonb,
+  timeout_milliseconds integer default 5000
+) returns bigint
+language plpgsql
+as $$
+declare
+  content_type text;
+begin
+  select value into content_type from jsonb_each_text(coalesce(headers, '{}'::jsonb)) where lower(key) = 'content-type' limit 1;
+  if content_type is null then
+    headers := coalesce(headers, '{}'::jsonb) || '{"Content-Type": "application/json"}'::jsonb;
+  elsif content_type <> 'application/json' then
+    raise exception 'Content-Type header must be "application/json"';
+  end if;
+  return net._enqueue('POST', url, params, headers, convert_to(body::text, 'utf8'), timeout_milliseconds);
+end
+$$;
+
+-- As pg_net 0.19.5: DELETE may carry a body.
+drop function net.http_delete(text, jsonb, jsonb, integer);
+create function net.http_delete(
+  url text,
+  params jsonb default '{}'::jsonb,
+  headers jsonb default '{}'::jsonb,
+  timeout_milliseconds integer default 5000,
+  body jsonb default null
+) returns bigint
+language sql
+as $$ select net._enqueue('DELETE', url, params, headers, convert_to(body::text, 'utf8'), timeout_milliseconds) $$;
+
+grant execute on all functions in schema net to postgres, service_role;
