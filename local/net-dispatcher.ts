@@ -178,6 +178,13 @@ interface Settings {
  */
 async function batch(): Promise<{ consumed: number; expired: number }> {
   return sql.begin(async (tx) => {
+    // As pg_net: a batch runs only if the extension's tables can be locked at once; while someone holds
+    // them (a TRUNCATE, a DROP EXTENSION) the worker goes back to waiting for a wake.
+    try {
+      await tx`lock table net.http_request_queue, net._http_response in access share mode nowait`;
+    } catch {
+      return { consumed: 0, expired: 0 };
+    }
     const [settings] = await tx<Settings[]>`
       select coalesce(nullif(current_setting('pg_net.ttl', true), ''), '6 hours') as ttl,
              coalesce(nullif(current_setting('pg_net.batch_size', true), '')::int, 200) as batch_size`;
