@@ -273,6 +273,7 @@ function requestRestart() {
 /** pg_net's worker exits, and PostgreSQL starts it again after bgw_restart_time (1 s) with its flag up. */
 async function restart() {
   restartRequested = false;
+  await sql`update net._worker_state set running = false`.catch(() => {});
   await sleep(1000);
   shouldWake = true;
   await publishFlag();
@@ -310,7 +311,17 @@ async function work() {
 }
 
 await sql.listen('pg_net_local', () => woken());
-await sql.listen('pg_net_local_restart', () => requestRestart());
+// net.worker_restart() ends this connection (a signal that does not wait for its transaction to
+// commit, as pg_net's does not); its coming back restarts the loop.
+let listening = false;
+await sql.listen(
+  'pg_net_local_restart',
+  () => {},
+  () => {
+    if (listening) requestRestart();
+    listening = true;
+  },
+);
 console.log("net dispatcher: sending committed net.http_* requests with pg_net 0.19.5's timing");
 void work();
 

@@ -157,15 +157,17 @@ begin
 end
 $$;
 
--- pg_net reloads the configuration and restarts its worker: after its current batch the worker
--- exits, and PostgreSQL starts it again 1 s later with its flag up. The dispatcher does the same when
--- notified (it reads pg_net.ttl and pg_net.batch_size at every batch).
+-- pg_net reloads the configuration and restarts its worker at once, inside a transaction or not:
+-- after its current batch the worker exits, and PostgreSQL starts it again 1 s later with its flag
+-- up. The stand-in's signal is as immediate: its worker's connection listening for it is ended, and
+-- the dispatcher restarts its loop when that connection comes back (it reads pg_net.ttl and
+-- pg_net.batch_size at every batch).
 create function net.worker_restart() returns boolean
 language plpgsql
 as $$
 begin
-  update net._worker_state set running = false;
-  perform pg_notify('pg_net_local_restart', '');
+  perform pg_terminate_backend(a.pid) from pg_stat_activity as a
+  where a.application_name = 'pg_net worker (local stand-in)' and a.query = 'listen "pg_net_local_restart"';
   return pg_reload_conf();
 end
 $$;
