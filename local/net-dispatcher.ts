@@ -115,7 +115,12 @@ function send(request: QueuedRequest): Promise<Outcome> {
       if (!client) return settle(failed('Unsupported protocol'));
       const outgoing = client.request(
         url,
-        { method, headers: request.headers, agent: agents[url.protocol as 'http:' | 'https:'] },
+        {
+          method,
+          // A body's length stated, as libcurl does (Node sends no framing of its own for a DELETE's body).
+          headers: body ? { ...request.headers, 'Content-Length': String(body.length) } : request.headers,
+          agent: agents[url.protocol as 'http:' | 'https:'],
+        },
         (response) => {
           const location = response.headers.location;
           if (location && [301, 302, 303, 307, 308].includes(response.statusCode ?? 0) && redirects < MAX_REDIRECTS) {

@@ -107,6 +107,13 @@ export async function pgNetUpstreamTests(pytestArgs: string[] = ['.']): Promise<
       cluster,
     );
     const servers = [await listen('127.0.0.1'), await listen('::1')];
+    // pg_net's second test server: IPv6 only, on 8888.
+    const ipv6Only = createServer((_req, res) => res.end('Hello ipv6 only\n'));
+    await new Promise<void>((resolve, reject) => {
+      ipv6Only.once('error', reject);
+      ipv6Only.listen({ port: 8888, host: '::1', ipv6Only: true }, resolve);
+    });
+    servers.push(ipv6Only);
     let dispatcher: ChildProcess | undefined;
     try {
       dispatcher = spawn(paths.bin('tsx'), [join(repoRoot, 'local', 'net-dispatcher.ts')], {
