@@ -25,12 +25,16 @@ create unlogged table net._worker_state (
 insert into net._worker_state default values;
 
 -- At commit of a transaction that queued requests through net.http_*: wake the worker if its flag is down.
+-- Security definer: a deferred trigger runs as whoever commits (a resident's role, say, after a
+-- security definer function queued the request), who need not see the net schema.
 create function net._wake_at_commit() returns trigger
 language plpgsql
+security definer
+set search_path = ''
 as $$
 begin
   if (select s.awaiting_wake from net._worker_state as s) then
-    perform pg_notify('pg_net_local', '');
+    perform pg_catalog.pg_notify('pg_net_local', '');
   end if;
   return null;
 end
