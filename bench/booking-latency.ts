@@ -30,13 +30,13 @@ const WARM_UP_APARTMENTS = TIMETABLES / HOURS;
 const MEASURED_APARTMENTS = 50;
 
 /** Booking i's hour: one of DAYS days from `base`, starting at one of HOURS hours from 08:00. */
-const startOf = (base: number, i: number) => new Date(base + (i % DAYS) * DAY + (8 + (i % HOURS)) * HOUR);
+export const startOf = (base: number, i: number) => new Date(base + (i % DAYS) * DAY + (8 + (i % HOURS)) * HOUR);
 
 /** The request names the access level (an update's ExtGroupID, a read's StartingFromExtGroupID). */
-const namesLevel = (r: LoggedRequest, accessLevelId: string) => r.request.includes(`>${accessLevelId}<`);
+export const namesLevel = (r: LoggedRequest, accessLevelId: string) => r.request.includes(`>${accessLevelId}<`);
 
 /** An applied write of the access level naming the zone: SALTO holds that permission from then on. */
-const grants = (r: LoggedRequest, accessLevelId: string, zoneId: string) =>
+export const grants = (r: LoggedRequest, accessLevelId: string, zoneId: string) =>
   r.requestName === 'SaltoDBGroup.Update' &&
   r.applied &&
   namesLevel(r, accessLevelId) &&

@@ -1,4 +1,4 @@
-// Benchmark 8: what one fold costs as one apartment's unfinished bookings of one facility grow, up to
+// Benchmark 10: what one fold costs as one apartment's unfinished bookings of one facility grow, up to
 // the most any writer may hold (private.max_unfinished_per_pair, 500).
 import type { Sql } from 'postgres';
 import { type BenchResult, createBuildings, dropBuildings, futureBase, HOUR, median, ms, ratio } from './support.ts';
@@ -69,7 +69,7 @@ export async function foldCost(sql: Sql): Promise<BenchResult> {
     const appendRatio = at(500, 'last') / at(5, 'last');
     const shiftRatio = at(500, 'first') / at(5, 'first');
     return {
-      name: '8. Fold of one full pair',
+      name: '10. Fold of one full pair',
       figure:
         `500th booking last: ${ms(at(500, 'last'))} = ${ratio(appendRatio)} of the 5th; ` +
         `500th booking first (every state changes): ${ms(at(500, 'first'))} = ${ratio(shiftRatio)} of the 5th`,

@@ -119,7 +119,7 @@ export async function nightlyCleanup(sql: Sql): Promise<BenchResult> {
   });
   try {
     for (const building of buildings) {
-      // Not due yet: made due together just before the call (benchmark 8 measures the night's fan-out).
+      // Not due yet: made due together just before the call (benchmark 9 measures the night's fan-out).
       await loadLastNight(sql, building, { yesterday, slot, timeZone: TIME_ZONE, due: false });
       await building.simulator.setFaults({ latencyMs: LATENCY });
     }

@@ -1,4 +1,4 @@
-// Benchmark 8: the nightly cleanup of 1,000 buildings x 100 finished permissions whose local midnight
+// Benchmark 9: the nightly cleanup of 1,000 buildings x 100 finished permissions whose local midnight
 // is the same instant, fanned out by the database (integration.wake_cleanup -> dispatch_cleanups ->
 // one salto-cleanup call per building, each finished run calling the next), against the hosted
 // limits of one invocation (150 s wall clock; about 1 s of CPU before the worker is retired, 2 s
@@ -146,7 +146,7 @@ export async function nightlyFanOut(sql: Sql): Promise<BenchResult> {
       maxProbeCpu < CPU_SOFT_LIMIT_S &&
       peak.cleanup <= 2 * IN_FLIGHT;
     return {
-      name: '8. Nightly cleanup fanned out',
+      name: '9. Nightly cleanup fanned out',
       figure:
         `last of ${night.length.toLocaleString('en')} reports ${(lastReport / 60).toFixed(1)} min after midnight; ` +
         `largest invocation ${maxWall.toFixed(1)} s wall, ${maxProbeCpu.toFixed(2)} s CPU; ` +

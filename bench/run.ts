@@ -13,6 +13,7 @@ import { floodFairness } from './flood-fairness.ts';
 import { foldCost } from './fold-cost.ts';
 import { nightlyCleanup } from './nightly-cleanup.ts';
 import { nightlyFanOut } from './nightly-fan-out.ts';
+import { pgNetTiming } from './pg-net-timing.ts';
 import { rlsCost } from './rls-cost.ts';
 import { type BenchResult, connect } from './support.ts';
 import { triggerOverhead } from './trigger-overhead.ts';
@@ -27,6 +28,7 @@ const benchmarks = [
   { key: 'flood', run: floodFairness },
   { key: 'fold', run: foldCost },
   { key: 'fanout', run: nightlyFanOut },
+  { key: 'pgnet', run: pgNetTiming },
 ];
 
 function machine() {

@@ -1,16 +1,24 @@
-// Stands in for pg_net's background worker: takes committed requests off net.http_request_queue,
-// sends them, and records each outcome in net._http_response, like pg_net does.
-// Rows of uncommitted transactions are invisible here, so nothing is sent before commit and a rollback
-// sends nothing. Like pg_net: no retries, at most `batchSize` requests in flight.
+// Stands in for pg_net's background worker (version 0.19.5, the one hosted Supabase builds for
+// PostgreSQL 15; its worker loop is unchanged through 0.20.5): takes committed requests off
+// net.http_request_queue, sends them, and records each outcome in net._http_response, with pg_net's
+// timing. Rows of uncommitted transactions are invisible here, so nothing is sent before commit and a
+// rollback sends nothing. Like pg_net: no retries, at most pg_net.batch_size requests in flight.
 import http from 'node:http';
 import https from 'node:https';
 import postgres from 'postgres';
 
 const databaseUrl = process.env.SUPABASE_DB_URL;
 if (!databaseUrl) throw new Error('SUPABASE_DB_URL is required');
-const batchSize = Number(process.env.PG_NET_BATCH_SIZE ?? 200);
 
-const sql = postgres(databaseUrl, { max: 4, onnotice: () => {} });
+// Two connections (a batch's transaction, the flag's writes) and the LISTEN one. pg_net's worker is a
+// background worker and takes none of the connection slots a hosted project has; these three do, so
+// locally the stack has three fewer to spare (never more than hosted).
+const sql = postgres(databaseUrl, {
+  max: 2,
+  onnotice: () => {},
+  // How net.check_worker_is_up() and net.wait_until_running() find the worker (stand-in local-4).
+  connection: { application_name: 'pg_net worker (local stand-in)' },
+});
 
 interface QueuedRequest {
   id: string;
@@ -35,169 +43,292 @@ interface Outcome {
 // shares the machine's cores with the database it serves; fetch (undici) cost about 1 ms of CPU per
 // request, several times what a booking transaction costs the database.
 const agents = {
-  'http:': new http.Agent({ keepAlive: true, maxSockets: batchSize }),
-  'https:': new https.Agent({ keepAlive: true, maxSockets: batchSize }),
+  'http:': new http.Agent({ keepAlive: true }),
+  'https:': new https.Agent({ keepAlive: true }),
 };
 
+/** libcurl's texts for the failures a request meets most (pg_net records curl_easy_strerror). */
+function curlError(error: NodeJS.ErrnoException): string {
+  switch (error.code) {
+    case 'ECONNREFUSED':
+      return "Couldn't connect to server";
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return "Couldn't resolve host name";
+    case 'ECONNRESET':
+      return 'Server returned nothing (no headers, no data)';
+    default:
+      return String(error.message);
+  }
+}
+
+const MAX_REDIRECTS = 30;
+
+/** Sends one request as pg_net does with libcurl: redirects followed, the timeout over the whole exchange. */
 function send(request: QueuedRequest): Promise<Outcome> {
-  const failed = (timedOut: boolean, message: string): Outcome => ({
+  const started = performance.now();
+  const failed = (message: string, timedOut = false): Outcome => ({
     id: request.id,
     status_code: null,
     content_type: null,
     headers: null,
     content: null,
     timed_out: timedOut,
-    error_msg: timedOut ? `Timeout of ${request.timeout_milliseconds} ms reached` : message,
+    error_msg: message,
   });
   return new Promise((resolve) => {
-    let url: URL;
-    try {
-      url = new URL(request.url);
-    } catch {
-      resolve(failed(false, `invalid URL: ${request.url}`));
-      return;
-    }
-    const client = url.protocol === 'https:' ? https : url.protocol === 'http:' ? http : undefined;
-    if (!client) {
-      resolve(failed(false, `unsupported protocol: ${url.protocol}`));
-      return;
-    }
-    const outgoing = client.request(
-      url,
-      {
-        method: request.method,
-        headers: request.headers,
-        agent: agents[url.protocol as 'http:' | 'https:'],
-        timeout: request.timeout_milliseconds,
-      },
-      (response) => {
-        const chunks: Buffer[] = [];
-        response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.on('error', (error) => resolve(failed(false, String(error))));
-        response.on('end', () =>
-          resolve({
-            id: request.id,
-            status_code: response.statusCode ?? null,
-            content_type: response.headers['content-type'] ?? null,
-            headers: Object.fromEntries(
-              Object.entries(response.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : (v ?? '')]),
-            ),
-            content: Buffer.concat(chunks).toString('utf8'),
-            timed_out: false,
-            error_msg: null,
-          }),
-        );
-      },
-    );
-    outgoing.on('timeout', () => {
-      outgoing.destroy();
-      resolve(failed(true, ''));
-    });
-    outgoing.on('error', (error) => resolve(failed(false, String(error))));
-    outgoing.end(request.body ?? undefined);
+    let settled = false;
+    const settle = (outcome: Outcome) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      resolve(outcome);
+    };
+    // pg_net's timeout message splits the time as libcurl measured it: name lookup, TCP (and TLS)
+    // handshake, then the HTTP exchange.
+    const steps = { lookup: 0, connect: 0, sent: 0 };
+    let current: http.ClientRequest | undefined;
+    const timer = setTimeout(() => {
+      current?.destroy();
+      const total = performance.now() - started;
+      const dns = steps.lookup ? steps.lookup - started : steps.connect ? 0 : total;
+      const handshake = steps.connect ? steps.connect - (steps.lookup || started) : steps.lookup ? total - dns : 0;
+      const exchange = steps.sent ? performance.now() - steps.sent : 0;
+      const f = (n: number) => n.toFixed(6);
+      settle(
+        failed(
+          `Timeout of ${request.timeout_milliseconds} ms reached. Total time: ${f(total)} ms (DNS time: ${f(dns)} ms, ` +
+            `TCP/SSL handshake time: ${f(handshake)} ms, HTTP Request/Response time: ${f(exchange)} ms)`,
+          true,
+        ),
+      );
+    }, request.timeout_milliseconds);
+
+    const go = (target: string, method: string, body: Buffer | null, redirects: number) => {
+      let url: URL;
+      try {
+        url = new URL(target);
+      } catch {
+        return settle(failed('URL using bad/illegal format or missing URL'));
+      }
+      const client = url.protocol === 'https:' ? https : url.protocol === 'http:' ? http : undefined;
+      if (!client) return settle(failed('Unsupported protocol'));
+      const outgoing = client.request(
+        url,
+        {
+          method,
+          // A body's length stated, as libcurl does (Node sends no framing of its own for a DELETE's body).
+          headers: body ? { ...request.headers, 'Content-Length': String(body.length) } : request.headers,
+          agent: agents[url.protocol as 'http:' | 'https:'],
+        },
+        (response) => {
+          const location = response.headers.location;
+          if (location && [301, 302, 303, 307, 308].includes(response.statusCode ?? 0) && redirects < MAX_REDIRECTS) {
+            response.resume();
+            // As libcurl: 301-303 turn a POST into a GET without its body.
+            const asGet = method === 'POST' && [301, 302, 303].includes(response.statusCode!);
+            return go(new URL(location, url).toString(), asGet ? 'GET' : method, asGet ? null : body, redirects + 1);
+          }
+          const chunks: Buffer[] = [];
+          response.on('data', (chunk: Buffer) => chunks.push(chunk));
+          response.on('error', (error) => settle(failed(curlError(error))));
+          response.on('end', () =>
+            settle({
+              id: request.id,
+              status_code: response.statusCode ?? null,
+              content_type: response.headers['content-type'] ?? null,
+              headers: Object.fromEntries(
+                Object.entries(response.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : (v ?? '')]),
+              ),
+              content: Buffer.concat(chunks).toString('utf8'),
+              timed_out: false,
+              error_msg: null,
+            }),
+          );
+        },
+      );
+      current = outgoing;
+      outgoing.on('socket', (socket) => {
+        const now = () => performance.now();
+        if (socket.connecting) {
+          socket.once('lookup', () => (steps.lookup = now()));
+          socket.once('connect', () => {
+            steps.connect = now();
+            steps.sent = now();
+          });
+        } else {
+          // A kept-alive connection, as libcurl reuses one: no lookup or handshake this time.
+          steps.lookup = steps.lookup || now();
+          steps.connect = steps.connect || now();
+          steps.sent = now();
+        }
+      });
+      outgoing.on('error', (error) => settle(failed(curlError(error))));
+      outgoing.end(body ?? undefined);
+    };
+    go(request.url, request.method, request.body, 0);
   });
 }
 
-let draining = false;
-let again = false;
+/** pg_net's settings, read at every batch as its worker reads them after a reload: pg_net.ttl, pg_net.batch_size. */
+interface Settings {
+  ttl: string;
+  batch_size: number;
+}
 
-async function drain() {
-  if (draining) {
-    again = true;
-    return;
-  }
-  draining = true;
-  try {
+/**
+ * One iteration of pg_net's inner loop, in one transaction as pg_net does it: delete up to batch_size
+ * expired responses, take up to batch_size requests off the queue, send them all at once, record each
+ * outcome. The queue rows stay (deleted, uncommitted) until every request of the batch has finished.
+ */
+async function batch(): Promise<{ consumed: number; expired: number }> {
+  return sql.begin(async (tx) => {
+    // As pg_net: a batch runs only if the extension's tables can be locked at once; while someone holds
+    // them (a TRUNCATE, a DROP EXTENSION) the worker goes back to waiting for a wake.
+    try {
+      await tx`lock table net.http_request_queue, net._http_response in access share mode nowait`;
+    } catch {
+      return { consumed: 0, expired: 0 };
+    }
+    const [settings] = await tx<Settings[]>`
+      select coalesce(nullif(current_setting('pg_net.ttl', true), ''), '6 hours') as ttl,
+             coalesce(nullif(current_setting('pg_net.batch_size', true), '')::int, 200) as batch_size`;
+    const { ttl, batch_size } = settings!;
+    const expired = await tx`
+      with expired as (
+        select ctid from net._http_response where created < now() - ${ttl}::interval order by created limit ${batch_size}
+      )
+      delete from net._http_response as r using expired where r.ctid = expired.ctid`;
+    const taken = await tx<QueuedRequest[]>`
+      with picked as materialized (
+        -- Picked once, deleted by key: as an "id in (...)" subquery the pick could be planned to run
+        -- again for every row of a long queue.
+        select id from net.http_request_queue order by id limit ${batch_size}
+      )
+      delete from net.http_request_queue as q using picked where q.id = picked.id
+      returning q.id, q.method, q.url, q.headers, q.body, q.timeout_milliseconds`;
+    if (taken.length > 0) {
+      const outcomes = await Promise.all(taken.map(send));
+      await tx`insert into net._http_response ${tx(outcomes.map((o) => ({ ...o, headers: o.headers && tx.json(o.headers) })))}`;
+    }
+    return { consumed: taken.length, expired: expired.count };
+  });
+}
+
+// pg_net's worker sleeps on a latch; a commit that flips its "should wake" flag sets it. Set while the
+// worker is busy, the latch cuts its next wait short.
+let latchSet = false;
+let wakeLatch: (() => void) | undefined;
+
+function setLatch() {
+  latchSet = true;
+  wakeLatch?.();
+}
+
+/** Waits until the latch is set (at once if it already is), or for `timeoutMs`; then resets it. */
+function waitLatch(timeoutMs?: number) {
+  return new Promise<void>((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      wakeLatch = undefined;
+      latchSet = false;
+      resolve();
+    };
+    const timer = timeoutMs === undefined ? undefined : setTimeout(done, timeoutMs);
+    if (latchSet) done();
+    else wakeLatch = done;
+  });
+}
+
+/**
+ * The "should wake" flag, as pg_net keeps it in shared memory. Up (true) when the worker starts. The
+ * transactions see it through net._worker_state.awaiting_wake (true while it is down), written here
+ * in the order the flag changes; only a commit that finds it down notifies (stand-in version local-4).
+ */
+let shouldWake = true;
+let flagWrites: Promise<unknown> = Promise.resolve();
+
+function publishFlag() {
+  const awaiting = !shouldWake;
+  flagWrites = flagWrites
+    .then(() => sql`update net._worker_state set awaiting_wake = ${awaiting}`)
+    .catch((error) => console.error('flag write failed:', error instanceof Error ? error.message : error));
+  return flagWrites;
+}
+
+/**
+ * A commit found the flag down and notified (or net.wake() was called): raise it and set the latch.
+ * Published even when already up: the table then disagreed (a notification only comes from a commit
+ * that read the flag down), e.g. after the extension was dropped and created again.
+ */
+function woken() {
+  shouldWake = true;
+  void publishFlag();
+  setLatch();
+}
+
+/** net.worker_restart() was called: the loop restarts after its current batch, as pg_net's worker does. */
+let restartRequested = false;
+
+function requestRestart() {
+  restartRequested = true;
+  setLatch();
+}
+
+/** pg_net's worker exits, and PostgreSQL starts it again after bgw_restart_time (1 s) with its flag up. */
+async function restart() {
+  restartRequested = false;
+  await sql`update net._worker_state set running = false`.catch(() => {});
+  await sleep(1000);
+  shouldWake = true;
+  await publishFlag();
+  await sql`update net._worker_state set running = true`.catch(() => {});
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** pg_net's worker loop (src/worker.c): wait for a wake; then batches, each followed by a wait of up to 1 s. */
+async function work() {
+  for (;;) {
+    if (restartRequested) await restart();
+    if (!shouldWake) {
+      await waitLatch();
+      continue;
+    }
+    shouldWake = false;
+    // Published before the first batch: a transaction committing after the batch's snapshot notifies.
+    await publishFlag();
+    let consumed = 0;
+    let expired = 0;
     do {
-      again = false;
-      // Taken off the queue, and the highest id noted: the next request queued wakes us (stand-in local-3).
-      const batch = await sql<QueuedRequest[]>`
-        with picked as materialized (
-          -- Picked once, deleted by key: as an "id in (...)" subquery the pick could be planned to run
-          -- again for every row of a long queue.
-          select id from net.http_request_queue order by id limit ${batchSize} for update skip locked
-        ),
-        taken as (
-          delete from net.http_request_queue as q using picked where q.id = picked.id
-          returning q.id, q.method, q.url, q.headers, q.body, q.timeout_milliseconds
-        ),
-        noted as (
-          update net._dispatcher_progress set last_taken = greatest(last_taken, (select max(id) from taken))
-          where exists (select from taken)
-        )
-        select * from taken`;
-      if (batch.length === 0) break;
-      tookRequests();
-      const outcomes = await Promise.all(batch.map(send));
-      await sql`insert into net._http_response ${sql(outcomes.map((o) => ({ ...o, headers: o.headers && sql.json(o.headers) })))}`;
-      if (batch.length === batchSize) again = true;
-    } while (again);
-  } catch (error) {
-    console.error('dispatch failed:', error instanceof Error ? error.message : error);
-  } finally {
-    draining = false;
+      try {
+        ({ consumed, expired } = await batch());
+      } catch (error) {
+        console.error('batch failed:', error instanceof Error ? error.message : error);
+        consumed = 0;
+        expired = 0;
+      }
+      // "slow down queue processing to avoid using too much CPU" (pg_net): up to 1 s, shorter only
+      // if a commit raised the flag since the worker lowered it.
+      await waitLatch(1000);
+    } while (!restartRequested && (consumed > 0 || expired > 0));
   }
 }
 
-// pg_net keeps responses for pg_net.ttl (6 hours) and deletes older ones.
-async function expireResponses() {
-  await sql`delete from net._http_response where created < now() - interval '6 hours'`.catch(() => {});
-}
-
-// Woken like pg_net's worker: the first request queued after a pass notifies at commit (the stand-in's
-// local-3 version), and a poll finds the rest (a NOTIFY from every request would serialise the
-// committing transactions: see local-3's update script). net.wake() notifies too. The poll runs every
-// few milliseconds while requests are flowing (a burst's requests behind the first are found by it),
-// and rarely once they stop: every 10 ms it cost 46 ms of this process's CPU and 16 ms of the
-// database's per second of an idle stack, on the cores everything else shares. A request that finds
-// the dispatcher idle notifies unless an earlier one was rolled back (a gap in the ids); that one
-// waits for the idle poll.
-const BUSY_POLL_MS = Number(process.env.PG_NET_POLL_MS ?? 10);
-const IDLE_POLL_MS = 250;
-/** How long after the last request taken the dispatcher still polls as if busy. */
-const BUSY_FOR_MS = 2_000;
-let lastTakenAt = 0;
-/** The next poll; undefined while a poll runs (it schedules the one after itself). */
-let nextPoll: NodeJS.Timeout | undefined;
-let nextPollAt = 0;
-let polling = false;
-
-function schedulePoll() {
-  const delay = Date.now() - lastTakenAt < BUSY_FOR_MS ? BUSY_POLL_MS : IDLE_POLL_MS;
-  nextPollAt = Date.now() + delay;
-  nextPoll = setTimeout(async () => {
-    nextPoll = undefined;
-    await poll(); // never rejects
-    schedulePoll();
-  }, delay);
-}
-
-/** Requests were taken: poll as busy from now on, bringing forward an idle poll still far off. */
-function tookRequests() {
-  lastTakenAt = Date.now();
-  if (nextPoll && nextPollAt - lastTakenAt > BUSY_POLL_MS) {
-    clearTimeout(nextPoll);
-    schedulePoll();
-  }
-}
-
-async function poll() {
-  if (polling || draining) return;
-  polling = true;
-  try {
-    const [row] = await sql<{ queued: boolean }[]>`select exists (select from net.http_request_queue) as queued`;
-    if (row?.queued) await drain();
-  } catch (error) {
-    console.error('poll failed:', error instanceof Error ? error.message : error);
-  } finally {
-    polling = false;
-  }
-}
-await sql.listen('pg_net_local', () => void drain());
-schedulePoll();
-setInterval(() => void expireResponses(), 60_000);
-await drain();
-console.log('net dispatcher: sending committed net.http_* requests');
+await sql.listen('pg_net_local', () => woken());
+// net.worker_restart() ends this connection (a signal that does not wait for its transaction to
+// commit, as pg_net's does not); its coming back restarts the loop.
+let listening = false;
+await sql.listen(
+  'pg_net_local_restart',
+  () => {},
+  () => {
+    if (listening) requestRestart();
+    listening = true;
+  },
+);
+console.log("net dispatcher: sending committed net.http_* requests with pg_net 0.19.5's timing");
+void work();
 
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.on(signal, async () => {

@@ -16,6 +16,10 @@ const debianPackages = [
   'postgresql-15-plpgsql-check',
   'libtap-parser-sourcehandler-pgtap-perl', // pg_prove
   'chromium', // headless, for the alert emails' screenshots (tests/alerts/screenshots.test.ts)
+  // pg_net's own tests, run against the pg_net stand-in (local/pg-net-upstream-tests.ts)
+  'python3-pytest',
+  'python3-sqlalchemy',
+  'python3-psycopg2',
 ];
 
 const isRoot = () => process.getuid?.() === 0;
@@ -50,14 +54,16 @@ export function ensurePgNetStandin() {
   const shareDir = execFileSync(join(pgBin, 'pg_config'), ['--sharedir'], { encoding: 'utf8' }).trim();
   const target = join(shareDir, 'extension');
   const source = join(paths.standinsDir, 'pg_net');
+  // The extension's files (its control file and SQL scripts); not pg_net's vendored tests beside them.
   const stale = readdirSync(source).filter(
     (file) =>
-      !existsSync(join(target, file)) || !readFileSync(join(target, file)).equals(readFileSync(join(source, file))),
+      /\.(control|sql)$/.test(file) &&
+      (!existsSync(join(target, file)) || !readFileSync(join(target, file)).equals(readFileSync(join(source, file)))),
   );
   if (stale.length === 0) return;
   if (!isRoot()) {
     throw new Error(
-      `The pg_net stand-in is not installed in ${target}.\nInstall it with:\n  sudo cp ${source}/* ${target}/`,
+      `The pg_net stand-in is not installed in ${target}.\nInstall it with:\n  sudo cp ${source}/*.control ${source}/*.sql ${target}/`,
     );
   }
   for (const file of stale) copyFileSync(join(source, file), join(target, file));
@@ -100,6 +106,10 @@ cron.use_background_workers = on
 max_worker_processes = 32
 timezone = 'UTC'
 log_timezone = 'UTC'
+# pg_net's settings at its defaults (read by local/net-dispatcher.ts, pg_net's worker locally), so that
+# they exist for ALTER SYSTEM as they do where pg_net is loaded.
+pg_net.batch_size = 200
+pg_net.ttl = '6 hours'
 log_min_messages = warning
 `;
 }
@@ -149,12 +159,24 @@ export function isPostgresRunning(cluster: Pick<Cluster, 'dataDir'> = paths): bo
   return asClusterOwner(join(pgBin, 'pg_ctl'), ['-D', cluster.dataDir, 'status']).status === 0;
 }
 
+/**
+ * The connection slots of the smallest hosted compute (Nano and Micro: 60 direct connections), of
+ * which PostgreSQL keeps superuser_reserved_connections (3, its default and hosted's) for superusers:
+ * hosted, `postgres` is not one, so this project gets 57. Given at every start, so that a cluster made
+ * before the limit existed has it too.
+ */
+export const hostedConnectionLimits = { max_connections: 60, superuser_reserved_connections: 3 };
+
 export function startPostgres(cluster: Cluster) {
   if (isPostgresRunning(cluster)) return;
   stepFor(cluster, 'Starting PostgreSQL');
   const result = asClusterOwner(join(pgBin, 'pg_ctl'), [
     '-D',
     cluster.dataDir,
+    '-o',
+    Object.entries(hostedConnectionLimits)
+      .map(([name, value]) => `-c ${name}=${value}`)
+      .join(' '),
     '-l',
     cluster.log,
     '-w',

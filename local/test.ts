@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { paths, readEnvFile, repoRoot } from './config.ts';
 import { definitionDifferences, editedMigrations, lintMigrations } from './database-definition.ts';
 import { step, warn } from './output.ts';
+import { pgNetUpstreamTests } from './pg-net-upstream-tests.ts';
 import { ensureDebianPackages } from './postgres.ts';
 import { denoEnv, down, edgeRuntimeDeno, ensureEdgeRuntimeDeno, functionNames, isUp, status, up } from './stack.ts';
 
@@ -158,6 +159,12 @@ function pgtapLeftovers(url: string): boolean {
   return check.status !== 0 || left !== '';
 }
 
+/** pg_net's own test suite against the local pg_net stand-in, in a scratch cluster of its own. */
+async function pgNetUpstream(): Promise<Outcome> {
+  step("Running pg_net's own tests against the local pg_net stand-in (pytest)");
+  return { name: "pg_net's tests", ...(await pgNetUpstreamTests()) };
+}
+
 /** The narrated demo (npm run demo) must pass too: it is what a new user runs first. */
 function demo(): Outcome {
   step('Running the demo (npm run demo)');
@@ -182,7 +189,15 @@ async function main() {
       await up();
     }
     const env = readEnvFile(paths.envFile);
-    const outcomes = [await databaseDefinition(), typecheck(), lint(), vitest(env), pgtap(env), demo()];
+    const outcomes = [
+      await databaseDefinition(),
+      typecheck(),
+      lint(),
+      vitest(env),
+      pgtap(env),
+      await pgNetUpstream(),
+      demo(),
+    ];
     const passed = outcomes.reduce((n, o) => n + o.passed, 0);
     const failed = outcomes.reduce((n, o) => n + o.failed, 0);
     for (const o of outcomes) step(`${o.name}: ${o.passed} passed, ${o.failed} failed`);
