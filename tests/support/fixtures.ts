@@ -106,6 +106,10 @@ export async function createTestBuilding(sql: Sql, spec: BuildingSpec = {}): Pro
     await sql`insert into public.apartment_residents (apartment_id, user_id) values (${row!.id}, ${residentId})`;
     apartments[a.label] = { id: row!.id, accessLevelId: accessLevelId(a.label), residentId };
   }
+  // Saving the IDs had them checked against SALTO within seconds (reads, under the building's lease).
+  // A test building is an established one: its checks are done before the test begins, so they
+  // neither take a fault a test sets up nor hold the lease a test's sync needs.
+  await untilIdsChecked(sql, buildingId);
 
   return {
     id: buildingId,
@@ -137,6 +141,16 @@ export async function createTestBuilding(sql: Sql, spec: BuildingSpec = {}): Pro
       await simulator.close();
     },
   };
+}
+
+/** Waits until no saved ID of the building is still being checked against SALTO (at most 60 s). */
+export async function untilIdsChecked(sql: Sql, buildingId: string) {
+  for (const deadline = Date.now() + 60_000; ; await new Promise((r) => setTimeout(r, 100))) {
+    const [row] = await sql<{ n: number }[]>`
+      select count(*)::int as n from integration.salto_id_checks where building_id = ${buildingId} and status = 'pending'`;
+    if (row!.n === 0) return;
+    if (Date.now() > deadline) throw new Error(`The IDs of building ${buildingId} are still being checked after 60 s`);
+  }
 }
 
 export type Actor = { as: 'resident' | 'manager'; userId: string } | { as: 'service_role' };

@@ -31,6 +31,7 @@ describe('a wake-up during the idle wait for work in backoff', () => {
       },
       invocationId: '00000000-0000-4000-8000-000000000001',
       maxIdleWaitMs: 60_000,
+      budgetMs: 120_000,
       woken,
     });
     await new Promise((r) => setTimeout(r, 200));

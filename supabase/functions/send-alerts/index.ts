@@ -40,8 +40,8 @@ if (!parsed.success) {
   app.all('*', (c) => c.json({ error: message, missing: problems }, 503));
   Deno.serve(app.fetch);
 } else {
-  const env = { ...readFunctionEnv(), ...parsed.data };
-  const sql = connectDatabase(env, { functionName: 'send-alerts' });
+  const env = parsed.data;
+  const sql = connectDatabase(readFunctionEnv(), { functionName: 'send-alerts' });
   const store = createAlertStore(sql);
   const resend = new Resend(env.RESEND_API_KEY, env.RESEND_BASE_URL ? { baseUrl: env.RESEND_BASE_URL } : undefined);
   const pacer = new SendPacer(env.RESEND_MAX_PER_SECOND);

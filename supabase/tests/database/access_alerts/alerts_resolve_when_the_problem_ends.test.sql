@@ -10,9 +10,9 @@ select plan(7);
 delete from integration.booking_changes;
 select tests.create_two_buildings();
 
--- Alpha's SALTO writes have failed for an hour (the outage is older than unreachable_after).
-insert into integration.access_level_work (building_id, access_level_id, attempts, not_before, last_error)
-values (tests.building_id('Alpha Towers'), 'APT-101', 3, now() + interval '1 minute', 'connect ECONNREFUSED');
+-- Alpha's SALTO could not be reached for an hour (the outage is older than unreachable_after).
+insert into integration.access_level_work (building_id, access_level_id, attempts, not_before, last_error, salto_unreachable)
+values (tests.building_id('Alpha Towers'), 'APT-101', 3, now() + interval '1 minute', 'connect ECONNREFUSED', true);
 insert into integration.salto_outages (building_id, failing_since)
 values (tests.building_id('Alpha Towers'), now() - interval '1 hour');
 select integration.check_salto_reachable();
