@@ -5,7 +5,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { freePort, paths } from '../../local/config.ts';
+import { freePort, paths, repoRoot } from '../../local/config.ts';
 import { cleanupNow, existsSince } from '../cleanup/support.ts';
 import { book, createTestBuilding, type TestBuilding } from '../support/fixtures.ts';
 import { connect, eventually, functionAuthorization, stackEnv } from '../support/stack.ts';
@@ -101,13 +101,15 @@ describe('function database connections', { timeout: 180_000 }, () => {
           '--no-prompt',
           `--config=${join(dir, 'deno.json')}`,
           `--env-file=${paths.functionsEnvFile}`,
+          // As the local edge runtime starts a worker: Deno.serve() listens on EDGE_WORKER_PORT.
+          join(repoRoot, 'local', 'edge-worker.ts'),
           join(dir, 'index.ts'),
         ],
         {
           env: {
             ...process.env,
             DB_POOLER_URL: poolerUrl.toString(),
-            DENO_SERVE_ADDRESS: `tcp:127.0.0.1:${port}`,
+            EDGE_WORKER_PORT: String(port),
             NO_COLOR: '1',
           },
           stdio: 'ignore',

@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, paths } from '../../local/config.ts';
+import { freePort, paths, repoRoot } from '../../local/config.ts';
 import { applyMigrations } from '../../local/postgres.ts';
 import { withScratchCluster } from '../../local/scratch-cluster.ts';
 import { deployDoctor } from '../../src/operator/deploy-doctor.ts';
@@ -69,6 +69,8 @@ describe('send-alerts without its secrets', { timeout: 120_000 }, () => {
         '--allow-read',
         '--no-prompt',
         `--config=${join(dir, 'deno.json')}`,
+        // As the local edge runtime starts a worker: Deno.serve() listens on EDGE_WORKER_PORT.
+        join(repoRoot, 'local', 'edge-worker.ts'),
         join(dir, 'index.ts'),
       ],
       {
@@ -78,7 +80,7 @@ describe('send-alerts without its secrets', { timeout: 120_000 }, () => {
           DENO_DIR: process.env.DENO_DIR,
           DENO_CERT: process.env.DENO_CERT,
           NO_COLOR: '1',
-          DENO_SERVE_ADDRESS: `tcp:127.0.0.1:${port}`,
+          EDGE_WORKER_PORT: String(port),
           SUPABASE_URL: 'http://127.0.0.1:1',
           SUPABASE_DB_URL: databaseUrl,
           FUNCTIONS_SECRET: functionsSecret,
@@ -149,6 +151,8 @@ describe('health without FUNCTIONS_SECRET', { timeout: 120_000 }, () => {
         '--allow-read',
         '--no-prompt',
         `--config=${join(dir, 'deno.json')}`,
+        // As the local edge runtime starts a worker: Deno.serve() listens on EDGE_WORKER_PORT.
+        join(repoRoot, 'local', 'edge-worker.ts'),
         join(dir, 'index.ts'),
       ],
       {
@@ -158,7 +162,7 @@ describe('health without FUNCTIONS_SECRET', { timeout: 120_000 }, () => {
           DENO_DIR: process.env.DENO_DIR,
           DENO_CERT: process.env.DENO_CERT,
           NO_COLOR: '1',
-          DENO_SERVE_ADDRESS: `tcp:127.0.0.1:${port}`,
+          EDGE_WORKER_PORT: String(port),
           SUPABASE_URL: 'http://127.0.0.1:1',
           SUPABASE_DB_URL: databaseUrl,
         },
