@@ -5,6 +5,8 @@
 // another building's rows, and never moves the clock (integration.clock_offset, which tests use): what
 // happens later in a booking's life it shows with what happens now (a cancellation hands the
 // permission on; the nightly cleanup is asked for today's date). Decision 0030.
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import postgres, { type Sql } from 'postgres';
 import { createSaltoClient } from '../../src/shared/salto/index.ts';
 import {
@@ -13,12 +15,13 @@ import {
   localDateTimeAt,
   parseLocalDateTime,
 } from '../../src/shared/time/local-time.ts';
-import { paths, readEnvFile } from '../config.ts';
+import { paths, readEnvFile, repoRoot } from '../config.ts';
 import { callFunction } from '../functions-client.ts';
 import { DEMO_BUILDING_ID } from '../postgres.ts';
 
 const TZ = 'Australia/Sydney';
 const GYM_ID = '40000000-0000-4000-8000-000000000001';
+const BBQ_ID = '40000000-0000-4000-8000-000000000003';
 const APARTMENT_501 = '30000000-0000-4000-8000-000000000501';
 const RESIDENT_501 = '20000000-0000-4000-8000-000000000501';
 const MANAGER = '20000000-0000-4000-8000-000000000001';
@@ -111,6 +114,7 @@ async function resetDemo(when: 'before' | 'after') {
   const removed = await sql.begin(async (tx) => {
     const bookings = await tx`delete from public.bookings where building_id = ${DEMO_BUILDING_ID} returning id`;
     await tx`update public.facilities set access_control_facility_id = 'GYM' where id = ${GYM_ID}`;
+    await tx`update integration.salto_servers set writes = 'live' where building_id = ${DEMO_BUILDING_ID}`;
     await tx`delete from integration.access_level_work where building_id = ${DEMO_BUILDING_ID}`;
     await tx`delete from integration.written_permissions where building_id = ${DEMO_BUILDING_ID}`;
     await tx`delete from integration.timetable_slots where building_id = ${DEMO_BUILDING_ID}`;
@@ -121,7 +125,7 @@ async function resetDemo(when: 'before' | 'after') {
   const reset = await fetch(`${simulatorUrl}/_simulator/reset`, { method: 'POST' });
   if (!reset.ok) throw new Error(`The SALTO simulator did not reset: ${reset.status}`);
   say(
-    `${when === 'before' ? 'Resetting' : '\nReset again'} the demo building, ${building.name}, only: deleted its ${removed.bookings} booking(s) and ${removed.cleanups} cleanup record(s), the Gym's Zone ID back to GYM, the stack's SALTO simulator (the demo site) back to its seed. Nothing of any other building is touched, and the clock is not moved.`,
+    `${when === 'before' ? 'Resetting' : '\nReset again'} the demo building, ${building.name}, only: deleted its ${removed.bookings} booking(s) and ${removed.cleanups} cleanup record(s), the Gym's Zone ID back to GYM, its SALTO server live, the stack's SALTO simulator (the demo site) back to its seed. Nothing of any other building is touched, and the clock is not moved.`,
   );
 }
 
@@ -289,6 +293,52 @@ async function main() {
     PERMANENT_ZONES.every((zone) => afterCleanup.some((p) => p.zoneId === zone)),
     'the permanent permissions are still there',
   );
+
+  step(
+    'Connecting a building to its real SALTO safely: in shadow mode the sync plans its writes and sends none, until a manager switches the building live.',
+  );
+  await sql`update integration.salto_servers set writes = 'shadow' where building_id = ${DEMO_BUILDING_ID}`;
+  say('   (A newly connected SALTO server starts in shadow mode; the demo puts its building back in it.)');
+  const bbq = await asUser(RESIDENT_501, async (tx) => {
+    const [row] = await tx<{ id: string }[]>`
+      insert into public.bookings (facility_id, apartment_id, starts_at, ends_at)
+      values (${BBQ_ID}, ${APARTMENT_501}, ${local(tomorrow, '12:00:00')}, ${local(tomorrow, '13:00:00')}) returning id`;
+    return row!.id;
+  });
+  const planned = await until('the BBQ booking planned in shadow mode', async () => {
+    const state = await accessState(bbq);
+    return state?.reason?.startsWith('Shadow mode') ? state : undefined;
+  });
+  say(`   The booking's access state: ${planned.state}: ${planned.reason}`);
+  check(
+    !(await simulatorPermissions(ACCESS_LEVEL_501)).some((p) => p.zoneId === 'BBQ'),
+    'SALTO is unchanged: no BBQ permission on APT-501-56',
+  );
+  const [unsent] = await sql<{ n: number }[]>`
+    select count(*)::int as n from integration.salto_traffic
+    where building_id = ${DEMO_BUILDING_ID} and not sent and request_name = 'SaltoDBGroup.Update'`;
+  check(unsent!.n >= 1, 'the write it would have sent is in the SHIP traffic log, marked not sent');
+  const plan = spawnSync(
+    process.execPath,
+    [join(repoRoot, 'bin', 'connecx-salto.mjs'), 'plan', '--building', DEMO_BUILDING_ID],
+    {
+      env: { ...process.env, DATABASE_URL: env.DATABASE_URL },
+      encoding: 'utf8',
+    },
+  );
+  say('   npx connecx-salto plan --building <the demo building> prints:');
+  for (const line of plan.stdout.trimEnd().split('\n')) say(`     ${line}`);
+  check(plan.status === 0 && plan.stdout.includes('+ BBQ'), 'plan lists the BBQ permission the next pass would add');
+  check(
+    !(await simulatorPermissions(ACCESS_LEVEL_501)).some((p) => p.zoneId === 'BBQ'),
+    'and plan wrote nothing to SALTO',
+  );
+  await asUser(MANAGER, (tx) => tx`select public.switch_salto_live(${DEMO_BUILDING_ID})`);
+  say('   The manager switches the building live: select public.switch_salto_live(<building id>).');
+  const bbqPermission = await until('the BBQ permission in SALTO', async () =>
+    (await simulatorPermissions(ACCESS_LEVEL_501)).find((p) => p.zoneId === 'BBQ'),
+  );
+  check(bbqPermission !== undefined, 'SALTO now holds the BBQ permission: the planned write was sent');
 
   say('\nThe demo passed. Try it yourself: book in Studio (table bookings), watch public.booking_access_states,');
   say(`and the SALTO simulator at ${simulatorUrl}/_simulator/state. \`npx connecx-salto status\` shows each building.`);
