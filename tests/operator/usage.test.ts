@@ -63,7 +63,9 @@ describe('npx connecx-salto: help, version and usage errors', { timeout: 60_000 
   it('an unknown command is named, with the command meant, and exits 2', async () => {
     const { code, stderr } = await connecxSalto(['stauts'], noDatabase);
     expect(code).toBe(2);
-    expect(stderr).toMatch(/^Unknown command "stauts"\. Did you mean status\? Commands: status, doctor, resync, plan, traffic\./);
+    expect(stderr).toMatch(
+      /^Unknown command "stauts"\. Did you mean status\? Commands: status, doctor, resync, plan, traffic\./,
+    );
   });
 
   it('no command prints the help on stderr and exits 2', async () => {
