@@ -172,7 +172,13 @@ export async function up() {
   step('Starting the pg_net dispatcher');
   await startService({
     name: 'net-dispatcher',
-    ...tsx('local/net-dispatcher.ts'),
+    // PostgreSQL starts pg_net's background worker again 1 s after it exits (bgw_restart_time), a
+    // crash included (say, its connection lost when PostgreSQL restarts): so does this loop.
+    command: 'bash',
+    args: [
+      '-c',
+      `while :; do "${paths.bin('tsx')}" "${join(repoRoot, 'local', 'net-dispatcher.ts')}"; echo "net dispatcher exited ($?); starting it again in 1 s"; sleep 1; done`,
+    ],
     env,
     ready: logSays('net-dispatcher', 'net dispatcher:'),
   });
