@@ -162,7 +162,11 @@ export async function settle(
  * seeded, one permission per facility whose door opens during the booking and not a minute before or
  * after, nothing else; and no access level was written twice with the same list.
  */
-export async function expectSaltoExactlyAsDesired(sql: Sql, building: TestBuilding) {
+export async function expectSaltoExactlyAsDesired(
+  sql: Sql,
+  building: TestBuilding,
+  { repeatedWrites = 0 }: { repeatedWrites?: number } = {},
+) {
   const rows = await sql<{ access_level_id: string; zone_id: string; starts_at: Date; ends_at: Date }[]>`
     select a.access_control_id as access_level_id, f.access_control_facility_id as zone_id, b.starts_at, b.ends_at
     from integration.booking_access as ba
@@ -211,16 +215,22 @@ export async function expectSaltoExactlyAsDesired(sql: Sql, building: TestBuildi
       ).toBe(false);
     }
   }
-  expectNoDuplicateWrites(building);
+  expectNoDuplicateWrites(building, repeatedWrites);
 }
 
-/** No access level was written twice with the same list (a repeated write means a lost outcome). */
-export function expectNoDuplicateWrites(building: TestBuilding) {
+/**
+ * No access level was written twice with the same list (a repeated write means a lost outcome), but
+ * for `allowed` repeats: a write whose outcome was being recorded when PostgreSQL restarted is lost
+ * with that transaction and written again, which is harmless (the same list).
+ */
+export function expectNoDuplicateWrites(building: TestBuilding, allowed = 0) {
   const seen = new Set<string>();
+  let repeats = 0;
   for (const write of building.simulator.requests({ requestName: 'SaltoDBGroup.Update' }).filter((r) => r.applied)) {
-    expect(seen.has(write.request), 'the same access level list written twice').toBe(false);
+    if (seen.has(write.request)) repeats++;
     seen.add(write.request);
   }
+  expect(repeats, 'the same access level list written twice').toBeLessThanOrEqual(allowed);
 }
 
 interface CapturedMessage {

