@@ -113,6 +113,8 @@ describe('function database connections', { timeout: 180_000 }, () => {
             NO_COLOR: '1',
           },
           stdio: 'ignore',
+          // Its own process group: node_modules/.bin/deno is a wrapper that starts Deno as its child.
+          detached: true,
         },
       );
       try {
@@ -147,7 +149,7 @@ describe('function database connections', { timeout: 180_000 }, () => {
         expect(seen.get(pooledName) ?? 0).toBeGreaterThanOrEqual(1);
         expect(seen.get(pooledName) ?? 0).toBeLessThanOrEqual(2);
       } finally {
-        child.kill('SIGTERM');
+        if (child.pid) process.kill(-child.pid, 'SIGKILL');
       }
     });
   }

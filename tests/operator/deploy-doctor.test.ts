@@ -86,6 +86,8 @@ describe('send-alerts without its secrets', { timeout: 120_000 }, () => {
           FUNCTIONS_SECRET: functionsSecret,
         },
         stdio: 'ignore',
+        // Its own process group: node_modules/.bin/deno is a wrapper that starts Deno as its child.
+        detached: true,
       },
     );
     await eventually(
@@ -102,7 +104,7 @@ describe('send-alerts without its secrets', { timeout: 120_000 }, () => {
   });
 
   afterAll(() => {
-    child?.kill('SIGTERM');
+    if (child?.pid) process.kill(-child.pid, 'SIGKILL');
   });
 
   it('answers every request 503, naming the missing secrets and no value', async () => {
@@ -167,6 +169,8 @@ describe('health without FUNCTIONS_SECRET', { timeout: 120_000 }, () => {
           SUPABASE_DB_URL: databaseUrl,
         },
         stdio: 'ignore',
+        // Its own process group: node_modules/.bin/deno is a wrapper that starts Deno as its child.
+        detached: true,
       },
     );
     await eventually(
@@ -183,7 +187,7 @@ describe('health without FUNCTIONS_SECRET', { timeout: 120_000 }, () => {
   });
 
   afterAll(() => {
-    child?.kill('SIGTERM');
+    if (child?.pid) process.kill(-child.pid, 'SIGKILL');
   });
 
   it('answers 503 naming FUNCTIONS_SECRET for itself and every function, and the doctor says so', async () => {
