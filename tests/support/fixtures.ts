@@ -6,6 +6,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { Sql } from 'postgres';
 import { callFunction } from '../../local/functions-client.ts';
 import { type SimulatorHandle, startSimulator } from '../../src/simulator/simulator.ts';
+import { eventually } from './stack.ts';
 
 export interface TestBuilding {
   id: string;
@@ -145,12 +146,15 @@ export async function createTestBuilding(sql: Sql, spec: BuildingSpec = {}): Pro
 
 /** Waits until no saved ID of the building is still being checked against SALTO (at most 60 s). */
 export async function untilIdsChecked(sql: Sql, buildingId: string) {
-  for (const deadline = Date.now() + 60_000; ; await new Promise((r) => setTimeout(r, 100))) {
-    const [row] = await sql<{ n: number }[]>`
-      select count(*)::int as n from integration.salto_id_checks where building_id = ${buildingId} and status = 'pending'`;
-    if (row!.n === 0) return;
-    if (Date.now() > deadline) throw new Error(`The IDs of building ${buildingId} are still being checked after 60 s`);
-  }
+  await eventually(
+    async () => {
+      const [row] = await sql<{ n: number }[]>`
+        select count(*)::int as n from integration.salto_id_checks where building_id = ${buildingId} and status = 'pending'`;
+      return row!.n === 0 ? true : undefined;
+    },
+    60_000,
+    `the IDs of building ${buildingId} checked`,
+  );
 }
 
 export type Actor = { as: 'resident' | 'manager'; userId: string } | { as: 'service_role' };
