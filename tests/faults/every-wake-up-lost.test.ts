@@ -2,7 +2,7 @@
 // minute jobs alone get every booking written and every double booking emailed, once.
 import { afterAll, describe, expect, it } from 'vitest';
 import { syncNow } from '../support/fixtures.ts';
-import { connect, stackEnv } from '../support/stack.ts';
+import { connect, eventually, stackEnv } from '../support/stack.ts';
 import { buildings, burst, closeAll, expectAlertsEmailedOnce, expectSaltoExactlyAsDesired, settle } from './support.ts';
 
 const sql = connect(4);
@@ -15,10 +15,24 @@ describe('every wake-up lost', { timeout: 90_000 }, () => {
       { url: string }[]
     >`select decrypted_secret as url from vault.decrypted_secrets where name = 'project_url'`;
     try {
-      // A sync pass still running from an earlier test would pick the burst up without any wake-up:
-      // wait for it to end (a waiting call joins the running pass and returns when it is over).
-      await syncNow(stackEnv().functionsUrl, stackEnv().functionsSecret);
       await sql`update vault.secrets set secret = 'http://127.0.0.1:9' where name = 'project_url'`;
+      // Wake-ups queued before that (saving the buildings' IDs wakes the sync) still go to the function:
+      // wait until pg_net has sent them all (a request leaves the queue when its batch commits, after
+      // its answer)...
+      await eventually(
+        async () => {
+          const [queued] = await sql<{ n: number }[]>`
+            select count(*)::int as n from net.http_request_queue
+            where url like ${`${original!.url.replace(/\/+$/, '')}/%`}`;
+          return queued!.n === 0 ? true : undefined;
+        },
+        30_000,
+        'the wake-ups queued before the change to be sent',
+      );
+      // ...then wait for the passes they started, and any still running from an earlier test, to end
+      // (a waiting call joins the running pass and returns when it and the passes asked for meanwhile
+      // are over): none of them would find the burst.
+      await syncNow(stackEnv().functionsUrl, stackEnv().functionsSecret);
       const made = await burst(sql, targets, { doubles: 4 });
       await new Promise((r) => setTimeout(r, 1500));
       // Saving the buildings' IDs had them checked against SALTO (reads); no booking was written.

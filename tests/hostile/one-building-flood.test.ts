@@ -10,8 +10,8 @@ const HOUR = 3_600_000;
 const sql = connect(4);
 afterAll(() => sql.end());
 
-describe("one building's flood does not hold another building back", () => {
-  it('a booking in one building reaches SALTO within seconds while another building folds 3,000 bookings', async () => {
+describe("one building's flood does not hold another building back", { timeout: 180_000 }, () => {
+  it("a booking in one building reaches SALTO before another building's flood of 3,000 bookings is done", async () => {
     const flooded = await createTestBuilding(sql, {
       facilities: Array.from({ length: 10 }, (_, i) => ({ name: `Room ${i + 1}` })),
       apartments: Array.from({ length: 300 }, (_, i) => ({ label: String(1001 + i) })),
@@ -40,16 +40,29 @@ describe("one building's flood does not hold another building back", () => {
           endsAt: new Date(base + HOUR),
         },
       );
-      await eventually(
-        async () =>
-          quiet.simulator.requests({ requestName: 'SaltoDBGroup.Update' }).some((r) => r.applied) ? true : undefined,
-        30_000,
+      // Watched until the quiet building's permission is in SALTO; at that moment, what the flood still
+      // had to do (changes to fold, access levels to write). An order, not a time: on a loaded machine
+      // everything is slower, the flood's work included.
+      const floodLeft = await eventually(
+        async () => {
+          if (!quiet.simulator.requests({ requestName: 'SaltoDBGroup.Update' }).some((r) => r.applied))
+            return undefined;
+          const [left] = await sql<{ changes: number; work: number }[]>`
+            select (select count(*)::int from integration.booking_changes where building_id = ${flooded.id}) as changes,
+                   (select count(*)::int from integration.access_level_work where building_id = ${flooded.id}) as work`;
+          return left!;
+        },
+        90_000,
         "the quiet building's permission in SALTO",
       );
       const writtenAfter = Date.now() - bookedAt;
-      // Alone, a booking reaches SALTO in well under a second; behind the flood's whole fold and its
-      // building's writes it waited for all of them (10-13 s measured).
-      expect(writtenAfter, `written ${writtenAfter} ms after its commit`).toBeLessThan(5_000);
+      // Behind the flood, it would have waited for the flood's whole fold and its building's writes.
+      expect(
+        floodLeft.changes + floodLeft.work,
+        `written ${writtenAfter} ms after its commit, while the flood still had ${floodLeft.changes} changes to fold and ${floodLeft.work} access levels to write`,
+      ).toBeGreaterThan(0);
+      const floodWrites = flooded.simulator.requests({ requestName: 'SaltoDBGroup.Update' }).filter((r) => r.applied);
+      expect(floodWrites.length, 'of the flood, fewer access levels were written than it has').toBeLessThan(300);
     } finally {
       await flooded.close();
       await quiet.close();
