@@ -236,8 +236,9 @@ export function loadStandins(cluster: Cluster) {
 /**
  * What only the local stack's own database gets, after the migrations and on every start (each file
  * may be applied again): local/standins/after-migrations/*.sql, such as the clock tests and the demo
- * move forward. Never loaded into scratch clusters, so supabase/schemas and supabase/migrations are
- * compared as deployed; never part of either.
+ * move forward. Also loaded into the pgTAP suites' own database (local/pgtap.ts), never into the
+ * scratch clusters that compare supabase/schemas and supabase/migrations, which are compared as
+ * deployed; never part of either.
  */
 export function applyLocalOnlySql(cluster: Cluster) {
   const dir = join(paths.standinsDir, 'after-migrations');
@@ -282,6 +283,11 @@ export function lintDatabase(cluster: Cluster) {
 
 /** Local values of the Vault secrets the migrations read (hosted: set once per project, see README). */
 export function upsertVaultSecrets(settings: StackSettings, secrets: Record<string, string>) {
+  writeVaultSecrets(stackCluster(settings), secrets);
+}
+
+/** Creates or updates Vault secrets in a cluster (the stack's, or the pgTAP suites' own). */
+export function writeVaultSecrets(cluster: Cluster, secrets: Record<string, string>) {
   for (const [name, value] of Object.entries(secrets)) {
     psql(
       {
@@ -289,7 +295,7 @@ export function upsertVaultSecrets(settings: StackSettings, secrets: Record<stri
           then (select vault.update_secret(id, ${literal(value)}) from vault.secrets where name = ${literal(name)})::text
           else vault.create_secret(${literal(value)}, ${literal(name)})::text end`,
       },
-      stackCluster(settings),
+      cluster,
     );
   }
 }
