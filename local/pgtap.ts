@@ -12,7 +12,7 @@ import { join, relative, resolve } from 'node:path';
 import { repoRoot } from './config.ts';
 import { buildFromMigrations } from './database-definition.ts';
 import { step, warn } from './output.ts';
-import { applyLocalOnlySql, ensurePgNetStandin, psql, writeVaultSecrets } from './postgres.ts';
+import { applyLocalOnlySql, ensurePgNetStandin, psql, stopPostgresAsync, writeVaultSecrets } from './postgres.ts';
 import { type ScratchCluster, withScratchCluster } from './scratch-cluster.ts';
 
 export const pgtapDir = join(repoRoot, 'supabase', 'tests', 'database');
@@ -141,10 +141,15 @@ async function hold() {
     process.stdout.write(
       `The pgTAP suites' database is up until Ctrl+C. In another shell:\n  export ${env}\n  pg_prove -v supabase/tests/database/take_work\n  psql\n`,
     );
+    // Listening until the end: npm and tsx pass a Ctrl+C on more than once, and tsx kills a script
+    // that is too busy to acknowledge one, so the cluster is stopped without blocking.
+    const alive = setInterval(() => {}, 60_000);
     await new Promise<void>((resolveSignal) => {
-      process.once('SIGINT', () => resolveSignal());
-      process.once('SIGTERM', () => resolveSignal());
+      process.on('SIGINT', () => resolveSignal());
+      process.on('SIGTERM', () => resolveSignal());
     });
+    await stopPostgresAsync(cluster);
+    clearInterval(alive);
   });
 }
 

@@ -2,7 +2,7 @@
 // checkout. Hosted-only parts (auth, Vault, pg_net) are loaded from local/standins before the
 // migrations, which are applied by the pinned Supabase CLI exactly as they would be to a hosted project;
 // what only the local stack has (the movable test clock) from local/standins/after-migrations after them.
-import { execFileSync, type SpawnSyncOptions, spawnSync } from 'node:child_process';
+import { execFileSync, type SpawnSyncOptions, spawn, spawnSync } from 'node:child_process';
 import { chownSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { databaseUrl, LOOPBACK, paths, repoRoot, type StackSettings } from './config.ts';
@@ -192,6 +192,18 @@ export function startPostgres(cluster: Cluster) {
 export function stopPostgres(cluster: Pick<Cluster, 'dataDir'> = paths) {
   if (!isPostgresRunning(cluster)) return;
   asClusterOwner(join(pgBin, 'pg_ctl'), ['-D', cluster.dataDir, '-m', 'fast', '-w', 'stop']);
+}
+
+/**
+ * stopPostgres without blocking the event loop, for a process that must keep answering while it waits
+ * (tsx kills a script that does not acknowledge a repeated Ctrl+C within 30 ms).
+ */
+export function stopPostgresAsync(cluster: Pick<Cluster, 'dataDir'>): Promise<void> {
+  const args = ['-D', cluster.dataDir, '-m', 'fast', '-w', 'stop'];
+  const [cmd, argv] = isRoot()
+    ? ['runuser', ['-u', 'postgres', '--', join(pgBin, 'pg_ctl'), ...args]]
+    : [join(pgBin, 'pg_ctl'), args];
+  return new Promise((resolve) => spawn(cmd, argv, { stdio: 'ignore' }).once('exit', () => resolve()));
 }
 
 /** Runs SQL through psql on the cluster's socket, stopping at the first error. */
