@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { repoRoot } from './config.ts';
-import { buildFromMigrations } from './database-definition.ts';
+import { buildFromMigrations, differences, OWN_SCHEMAS } from './database-definition.ts';
 import { step, warn } from './output.ts';
 import { applyLocalOnlySql, ensurePgNetStandin, psql, stopPostgresAsync, writeVaultSecrets } from './postgres.ts';
 import { type ScratchCluster, withScratchCluster } from './scratch-cluster.ts';
@@ -66,18 +66,38 @@ const leftoversQuery = `select concat_ws(', ',
   (select 'schema tests' from pg_namespace where nspname = 'tests'),
   (select 'extension pgtap' from pg_extension where extname = 'pgtap'))`;
 
+/**
+ * How many rows each table holds, in this project's schemas and the stand-ins' (auth, Vault, pg_net):
+ * a suite that committed rows would leave them to the suites after it, which must see only their own.
+ * Not pg_cron's schema, whose jobs record their runs meanwhile.
+ */
+const rowCountsQuery = `select format('%s %s', c.oid::regclass,
+    (xpath('/row/n/text()', query_to_xml(format('select count(*) as n from %s', c.oid::regclass), false, true, '')))[1])
+  from pg_class as c
+  where c.relkind in ('r', 'p')
+    and c.relnamespace::regnamespace::text = any (array['${[...OWN_SCHEMAS, 'auth', 'vault', 'net'].join("', '")}'])
+  order by 1`;
+
+const rowCounts = (cluster: ScratchCluster) => psql({ command: rowCountsQuery }, cluster, ['-At']).trim();
+
 /** After the suites: true (with a warning) when something of them is left in the database. */
-function leftovers(cluster: ScratchCluster): boolean {
+function leftovers(cluster: ScratchCluster, countsBefore: string): boolean {
   let left: string;
+  let countsAfter: string;
   try {
     left = psql({ command: leftoversQuery }, cluster, ['-At']).trim();
+    countsAfter = rowCounts(cluster);
   } catch (error) {
     warn(`Could not check what the pgTAP suites left behind: ${(error as Error).message}`);
     return true;
   }
+  const rowsLeft = differences(countsBefore, countsAfter, ['before the suites', 'after them']);
   if (left !== '') warn(`The pgTAP suites left ${left} in the database (each file must roll back).`);
-  else step('The pgTAP suites left nothing behind (no schema tests, no extension pgtap)');
-  return left !== '';
+  if (rowsLeft !== '') warn(`The pgTAP suites left rows behind (each file must roll back):\n${rowsLeft}`);
+  if (left === '' && rowsLeft === '') {
+    step('The pgTAP suites left nothing behind (no schema tests, no extension pgtap, no rows)');
+  }
+  return left !== '' || rowsLeft !== '';
 }
 
 export interface PgtapOutcome {
@@ -87,7 +107,7 @@ export interface PgtapOutcome {
 
 /**
  * Runs pg_prove over the suites in a new scratch cluster built from the migrations, then checks that
- * they left nothing behind (one more check, counted like a test). `args`: pg_prove's options (those
+ * they left nothing behind: no helper, no pgTAP, no row (one more check, counted like a test). `args`: pg_prove's options (those
  * starting with `-`, e.g. `-v`, `--timer`) and the suites' files or folders.
  */
 export async function runPgtap(args: string[] = []): Promise<PgtapOutcome> {
@@ -99,6 +119,7 @@ export async function runPgtap(args: string[] = []): Promise<PgtapOutcome> {
   return withScratchCluster('pgtap', async (cluster) => {
     step("Building the pgTAP suites' own database from supabase/migrations (a scratch cluster)");
     prepareSuitesDatabase(cluster);
+    const countsBefore = rowCounts(cluster);
     step(`Running the pgTAP suites (pg_prove, ${files.length} files)`);
     const { status, stdout } = await pgProve(
       [...options, ...files.map((f) => relative(repoRoot, f))],
@@ -107,7 +128,7 @@ export async function runPgtap(args: string[] = []): Promise<PgtapOutcome> {
     const total = Number(/Tests=(\d+)/.exec(stdout)?.[1] ?? 0);
     const failed = [...stdout.matchAll(/Failed (\d+)\/\d+ subtests/g)].reduce((n, m) => n + Number(m[1]), 0);
     const failedOverall = status !== 0 && failed === 0 ? 1 : failed;
-    const leftOver = leftovers(cluster);
+    const leftOver = leftovers(cluster, countsBefore);
     return { passed: total - failed + (leftOver ? 0 : 1), failed: failedOverall + (leftOver ? 1 : 0) };
   });
 }
