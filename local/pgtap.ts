@@ -32,7 +32,7 @@ export function pgtapFiles(targets: string[] = [pgtapDir]): string[] {
 
 /**
  * What the suites' database has beyond the migrations, and nothing more: what the stack's database
- * has before and after them too, except the demo. The stand-ins (withScratchCluster loads them before
+ * has besides them, except the demo building. The stand-ins (withScratchCluster loads them before
  * the migrations), the local-only test clock (integration.clock_offset, which the nightly cleanup's
  * suites move), and the two Vault secrets a hosted project's operator sets once (the URL points
  * nowhere: nothing here sends pg_net's requests, the suites read them from net.http_request_queue).
