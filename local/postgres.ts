@@ -2,7 +2,7 @@
 // checkout. Hosted-only parts (auth, Vault, pg_net) are loaded from local/standins before the
 // migrations, which are applied by the pinned Supabase CLI exactly as they would be to a hosted project;
 // what only the local stack has (the movable test clock) from local/standins/after-migrations after them.
-import { execFileSync, type SpawnSyncOptions, spawnSync } from 'node:child_process';
+import { execFileSync, type SpawnSyncOptions, spawn, spawnSync } from 'node:child_process';
 import { chownSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { databaseUrl, LOOPBACK, paths, repoRoot, type StackSettings } from './config.ts';
@@ -194,6 +194,18 @@ export function stopPostgres(cluster: Pick<Cluster, 'dataDir'> = paths) {
   asClusterOwner(join(pgBin, 'pg_ctl'), ['-D', cluster.dataDir, '-m', 'fast', '-w', 'stop']);
 }
 
+/**
+ * stopPostgres without blocking the event loop, for a process that must keep answering while it waits
+ * (tsx kills a script that does not acknowledge a repeated Ctrl+C within 30 ms).
+ */
+export function stopPostgresAsync(cluster: Pick<Cluster, 'dataDir'>): Promise<void> {
+  const args = ['-D', cluster.dataDir, '-m', 'fast', '-w', 'stop'];
+  const [cmd, argv] = isRoot()
+    ? ['runuser', ['-u', 'postgres', '--', join(pgBin, 'pg_ctl'), ...args]]
+    : [join(pgBin, 'pg_ctl'), args];
+  return new Promise((resolve) => spawn(cmd, argv, { stdio: 'ignore' }).once('exit', () => resolve()));
+}
+
 /** Runs SQL through psql on the cluster's socket, stopping at the first error. */
 export function psql(
   sql: { file: string } | { command: string },
@@ -236,8 +248,9 @@ export function loadStandins(cluster: Cluster) {
 /**
  * What only the local stack's own database gets, after the migrations and on every start (each file
  * may be applied again): local/standins/after-migrations/*.sql, such as the clock tests and the demo
- * move forward. Never loaded into scratch clusters, so supabase/schemas and supabase/migrations are
- * compared as deployed; never part of either.
+ * move forward. Also loaded into the pgTAP suites' own database (local/pgtap.ts), never into the
+ * scratch clusters that compare supabase/schemas and supabase/migrations, which are compared as
+ * deployed; never part of either.
  */
 export function applyLocalOnlySql(cluster: Cluster) {
   const dir = join(paths.standinsDir, 'after-migrations');
@@ -282,6 +295,11 @@ export function lintDatabase(cluster: Cluster) {
 
 /** Local values of the Vault secrets the migrations read (hosted: set once per project, see README). */
 export function upsertVaultSecrets(settings: StackSettings, secrets: Record<string, string>) {
+  writeVaultSecrets(stackCluster(settings), secrets);
+}
+
+/** Creates or updates Vault secrets in a cluster (the stack's, or the pgTAP suites' own). */
+export function writeVaultSecrets(cluster: Cluster, secrets: Record<string, string>) {
   for (const [name, value] of Object.entries(secrets)) {
     psql(
       {
@@ -289,7 +307,7 @@ export function upsertVaultSecrets(settings: StackSettings, secrets: Record<stri
           then (select vault.update_secret(id, ${literal(value)}) from vault.secrets where name = ${literal(name)})::text
           else vault.create_secret(${literal(value)}, ${literal(name)})::text end`,
       },
-      stackCluster(settings),
+      cluster,
     );
   }
 }

@@ -1,7 +1,8 @@
 // Throwaway PostgreSQL clusters for comparing database definitions (npm run db:diff, the schema
-// check in npm test). Each is set up as the stack's own cluster is (pg_cron preloaded, the stand-ins
-// for hosted Supabase loaded), because pg_cron can only be created in the database its cluster names:
-// two definitions are compared as two clusters, never as two databases of one.
+// check in npm test), for pg_net's own tests and for the pgTAP suites (local/pgtap.ts). Each is set up
+// as the stack's own cluster is (pg_cron preloaded, the stand-ins for hosted Supabase loaded), because
+// pg_cron can only be created in the database its cluster names: two definitions are compared as two
+// clusters, never as two databases of one, and the pgTAP suites get a cluster, not a database.
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';

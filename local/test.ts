@@ -1,15 +1,16 @@
 // `npm test`: every check and test of the project against the real local stack.
 // Brings the stack up if it is not running (and takes it down again afterwards, leaving no stray
 // process), then runs: the TypeScript type check, `deno check` of every edge function, Biome (lint and
-// formatting), the vitest suites, the pgTAP suites (pg_prove) and the demo. Ends with one line
+// formatting), the vitest suites, the pgTAP suites (pg_prove, in a database of their own) and the demo. Ends with one line
 // "N passed, N failed" over all test cases.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { paths, readEnvFile, repoRoot } from './config.ts';
 import { definitionDifferences, editedMigrations, lintMigrations } from './database-definition.ts';
 import { step, warn } from './output.ts';
 import { pgNetUpstreamTests } from './pg-net-upstream-tests.ts';
+import { runPgtap } from './pgtap.ts';
 import { ensureDebianPackages } from './postgres.ts';
 import { denoEnv, down, edgeRuntimeDeno, ensureEdgeRuntimeDeno, functionNames, isUp, status, up } from './stack.ts';
 
@@ -107,56 +108,13 @@ function vitest(env: Record<string, string>): Outcome {
 }
 
 /**
- * The pgTAP suites: supabase/tests/database/<function or concept>/<behaviour>.test.sql. Each file loads
- * the test helpers (supabase/tests/helpers.sql) inside its own transaction and rolls everything back, so
+ * The pgTAP suites: supabase/tests/database/<function or concept>/<behaviour>.test.sql, in a database
+ * of their own built from the migrations (local/pgtap.ts), never the stack's. Each file loads the test
+ * helpers (supabase/tests/helpers.sql) inside its own transaction and rolls everything back, so
  * afterwards the database holds no helper: one more check, counted like a test, makes sure of that.
  */
-function pgtap(env: Record<string, string>): Outcome {
-  const dir = join(repoRoot, 'supabase', 'tests', 'database');
-  const files = existsSync(dir)
-    ? readdirSync(dir, { recursive: true, encoding: 'utf8' })
-        .filter((f) => f.endsWith('.test.sql'))
-        .sort()
-        .map((f) => join(dir, f))
-    : [];
-  if (files.length === 0) return { name: 'pgTAP', passed: 0, failed: 0 };
-  step('Running the pgTAP suites (pg_prove)');
-  const url = env.DATABASE_URL!;
-  // pg_prove hands --dbname to psql as a plain name, so the connection goes through libpq's variables.
-  const { hostname, port, username, password, pathname } = new URL(url);
-  const pgEnv = {
-    PGHOST: hostname,
-    PGPORT: port,
-    PGUSER: decodeURIComponent(username),
-    PGPASSWORD: decodeURIComponent(password),
-    PGDATABASE: pathname.slice(1),
-    PGSSLMODE: 'disable',
-  };
-  const result = spawnSync('pg_prove', files, { cwd: repoRoot, encoding: 'utf8', env: { ...process.env, ...pgEnv } });
-  process.stdout.write(result.stdout);
-  process.stderr.write(result.stderr);
-  const total = Number(/Tests=(\d+)/.exec(result.stdout)?.[1] ?? 0);
-  const failed = [...result.stdout.matchAll(/Failed (\d+)\/\d+ subtests/g)].reduce((n, m) => n + Number(m[1]), 0);
-  const failedOverall = result.status !== 0 && failed === 0 ? 1 : failed;
-  const leftOver = pgtapLeftovers(url);
-  return { name: 'pgTAP', passed: total - failed + (leftOver ? 0 : 1), failed: failedOverall + (leftOver ? 1 : 0) };
-}
-
-/** What the pgTAP suites must not leave in the database: the helpers' schema `tests`, pgTAP itself. */
-const pgtapLeftoversQuery = `select concat_ws(', ',
-  (select 'schema tests' from pg_namespace where nspname = 'tests'),
-  (select 'extension pgtap' from pg_extension where extname = 'pgtap'))`;
-
-/** After the suites: true (with a warning) when something of them is left in the database. */
-function pgtapLeftovers(url: string): boolean {
-  const check = spawnSync('psql', ['-X', '-At', '-v', 'ON_ERROR_STOP=1', url, '-c', pgtapLeftoversQuery], {
-    encoding: 'utf8',
-  });
-  const left = check.stdout.trim();
-  if (check.status !== 0) warn(`Could not check what the pgTAP suites left behind: ${check.stderr.trim()}`);
-  else if (left !== '') warn(`The pgTAP suites left ${left} in the database (each file must roll back).`);
-  else step('The pgTAP suites left nothing behind (no schema tests, no extension pgtap)');
-  return check.status !== 0 || left !== '';
+async function pgtap(): Promise<Outcome> {
+  return { name: 'pgTAP', ...(await runPgtap()) };
 }
 
 /** pg_net's own test suite against the local pg_net stand-in, in a scratch cluster of its own. */
@@ -194,7 +152,7 @@ async function main() {
       typecheck(),
       lint(),
       vitest(env),
-      pgtap(env),
+      await pgtap(),
       await pgNetUpstream(),
       demo(),
     ];

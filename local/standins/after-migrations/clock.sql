@@ -2,9 +2,10 @@
  * Local stack and tests only: a clock that tests and the demo can move forward.
  *
  * Applied by local/stack.ts after the migrations, every time the stack comes up (so it is written to
- * be applied again). Never part of supabase/schemas or supabase/migrations, and never loaded into the
- * scratch clusters that compare them: a deployed database has no clock offset, and its
- * integration.now() is pg_catalog.now() (supabase/schemas/30_booking_changes_and_fold.sql).
+ * be applied again), and to the pgTAP suites' own database (local/pgtap.ts). Never part of
+ * supabase/schemas or supabase/migrations, and never loaded into the scratch clusters that compare
+ * them: a deployed database has no clock offset, and its integration.now() is pg_catalog.now()
+ * (supabase/schemas/30_booking_changes_and_fold.sql).
  */
 set client_min_messages = warning;
 

@@ -7,7 +7,6 @@ create extension if not exists pgtap with schema extensions;
 set local search_path = public, extensions;
 select plan(7);
 
-delete from integration.booking_changes;
 select tests.create_two_buildings();
 
 -- Alpha's SALTO could not be reached for an hour (the outage is older than unreachable_after).

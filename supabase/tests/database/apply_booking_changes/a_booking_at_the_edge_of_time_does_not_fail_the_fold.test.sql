@@ -8,7 +8,6 @@ create extension if not exists pgtap with schema extensions;
 set local search_path = public, extensions;
 select plan(3);
 
-delete from integration.booking_changes;
 select tests.create_two_buildings();
 select integration.apply_booking_changes(null);
 update public.facilities set access_buffer_after = interval '5 minutes' where id = tests.facility_id('Alpha gym');

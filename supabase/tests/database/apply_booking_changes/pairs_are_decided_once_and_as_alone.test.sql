@@ -7,9 +7,6 @@ create extension if not exists pgtap with schema extensions;
 set local search_path = public, extensions;
 select plan(6);
 
--- Changes pending from outside this test are not its business (and folding a large backlog in one
--- transaction would take a lock per pair): set them aside, inside this rolled-back transaction.
-delete from integration.booking_changes;
 select tests.create_two_buildings();
 -- Start from a folded state: the fixture's bookings decided, nothing of A-101 pending.
 select integration.apply_booking_changes(null);

@@ -7,7 +7,6 @@ create extension if not exists pgtap with schema extensions;
 set local search_path = public, extensions;
 select plan(12);
 
-delete from integration.booking_changes;
 select tests.create_two_buildings();
 
 select col_type_is('public', 'booking_access_states', 'state', 'booking_access_state',

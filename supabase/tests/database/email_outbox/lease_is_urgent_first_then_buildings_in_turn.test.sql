@@ -9,10 +9,6 @@ select plan(3);
 
 select tests.create_two_buildings();
 
--- Only this test's emails are due (other buildings' due emails wait until the rollback).
-update integration.email_outbox set next_attempt_at = 'infinity', status = 'pending'
-where status in ('pending', 'sending');
-
 -- Alpha Towers has three double-booking emails queued, then Beta Court one, then Alpha an urgent one.
 insert into integration.email_outbox (building_id, kind, recipients, next_attempt_at, idempotency_key)
 values

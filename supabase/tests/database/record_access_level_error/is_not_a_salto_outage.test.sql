@@ -7,9 +7,6 @@ create extension if not exists pgtap with schema extensions;
 set local search_path = public, extensions;
 select plan(3);
 
-lock table integration.booking_changes, integration.access_level_work in exclusive mode;
-delete from integration.booking_changes;
-delete from integration.access_level_work;
 select tests.create_two_buildings();
 create temporary table round on commit drop as
   select * from integration.take_work('00000000-0000-4000-8000-00000000a006', interval '1 minute', 10, 50);
@@ -19,7 +16,8 @@ select integration.record_access_level_error(
   now() + interval '30 seconds', '00000000-0000-4000-8000-00000000a006', interval '1 minute');
 select integration.check_salto_reachable();
 -- Had it started an outage, that outage is now older than any building's unreachable_after.
-update integration.salto_outages set failing_since = now() - interval '1 day';
+update integration.salto_outages set failing_since = now() - interval '1 day'
+where building_id = tests.building_id('Alpha Towers');
 select integration.check_salto_reachable();
 select is(
   (select count(*)::int from integration.salto_outages where building_id = tests.building_id('Alpha Towers')),
@@ -33,7 +31,8 @@ select is(
 update integration.access_level_work set attempts = attempts + 1, salto_unreachable = true
 where building_id = tests.building_id('Alpha Towers') and access_level_id = 'APT-102';
 select integration.check_salto_reachable();
-update integration.salto_outages set failing_since = now() - interval '1 day';
+update integration.salto_outages set failing_since = now() - interval '1 day'
+where building_id = tests.building_id('Alpha Towers');
 select integration.check_salto_reachable();
 select is(
   (select count(*)::int from integration.alerts

@@ -7,9 +7,6 @@ create extension if not exists pgtap with schema extensions;
 set local search_path = public, extensions;
 select plan(5);
 
-lock table integration.booking_changes, integration.access_level_work in exclusive mode;
-delete from integration.booking_changes;
-delete from integration.access_level_work;
 select tests.create_two_buildings();
 create temporary table round on commit drop as
   select * from integration.take_work('00000000-0000-4000-8000-00000000a005', interval '1 minute', 10, 50);

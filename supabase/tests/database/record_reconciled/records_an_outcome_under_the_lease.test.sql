@@ -7,12 +7,6 @@ create extension if not exists pgtap with schema extensions;
 set local search_path = public, extensions;
 select plan(6);
 
--- Work pending from outside this test is not its business: set it aside (rolled back at the end), and
--- hold the queues until then, so that no change or work committed meanwhile by others (a round folds
--- and leases whatever is pending, oldest first) reaches this test's rounds.
-lock table integration.booking_changes, integration.access_level_work in exclusive mode;
-delete from integration.booking_changes;
-delete from integration.access_level_work;
 select tests.create_two_buildings();
 -- A round of invocation a003 folds the fixture's bookings and leases both buildings.
 create temporary table round on commit drop as

@@ -7,7 +7,6 @@ create extension if not exists pgtap with schema extensions;
 set local search_path = public, extensions;
 select plan(20);
 
-delete from integration.booking_changes;
 select tests.create_two_buildings();
 
 select results_eq(

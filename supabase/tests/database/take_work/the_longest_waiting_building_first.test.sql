@@ -6,13 +6,12 @@ create extension if not exists pgtap with schema extensions;
 set local search_path = public, extensions;
 select plan(2);
 
-lock table integration.booking_changes, integration.access_level_work, integration.building_leases in exclusive mode;
-delete from integration.booking_changes;
-delete from integration.access_level_work;
-delete from integration.building_leases;
 select tests.create_two_buildings();
-delete from integration.booking_changes;
-delete from integration.access_level_work;
+-- Only the work below: not the fixture's own changes and work.
+delete from integration.booking_changes
+where building_id in (tests.building_id('Alpha Towers'), tests.building_id('Beta Court'));
+delete from integration.access_level_work
+where building_id in (tests.building_id('Alpha Towers'), tests.building_id('Beta Court'));
 
 insert into integration.access_level_work (building_id, access_level_id, requested_at) values
   (tests.building_id('Alpha Towers'), 'A-NEW', now() - interval '1 minute'),
