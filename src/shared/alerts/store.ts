@@ -150,6 +150,7 @@ export function createAlertStore(sql: Sql): AlertStore {
       if (!a) return undefined;
       const details = a.details;
       let usedBy: string[] | undefined;
+      let suggestions: string[] | undefined;
       if (a.kind === 'unknown_salto_id') {
         const rows =
           details.what === 'zone'
@@ -162,6 +163,17 @@ export function createAlertStore(sql: Sql): AlertStore {
               where al.id = ${alertId} and ap.access_control_id = ${String(details.access_level_id ?? '')}
               order by ap.label`;
         usedBy = [...new Set(rows.map((r) => r.label))];
+        if (!Array.isArray(details.suggestions)) {
+          // Raised by the sync or the nightly check: the closest IDs are those the ID's own check found.
+          const kind = details.what === 'zone' ? 'zone' : 'access_level';
+          const saltoId = String((kind === 'zone' ? details.zone_id : details.access_level_id) ?? '');
+          const [check] = await sql<{ suggestions: string[] }[]>`
+            select c.suggestions from integration.salto_id_checks as c join integration.alerts as al on al.building_id = c.building_id
+            where al.id = ${alertId} and c.kind = ${kind} and c.salto_id = ${saltoId} and c.status = 'unknown'
+            order by c.checked_at desc nulls last
+            limit 1`;
+          suggestions = check?.suggestions;
+        }
       }
       const booking =
         a.starts_at && a.ends_at
@@ -201,6 +213,7 @@ export function createAlertStore(sql: Sql): AlertStore {
         building: { name: a.building_name, timeZone: a.timezone },
         booking,
         usedBy,
+        suggestions,
         leadTimeMinutes: a.lead_minutes ?? undefined,
         waitingStartsAt: waiting ? new Date(waiting) : undefined,
         override,
