@@ -70,10 +70,14 @@ begin
       b.ends_at <= integration.now(), new.written_at is not null,
       exists (select from integration.permission_overrides as o where o.booking_id = new.booking_id)),
     dedupe_key = a.dedupe_key || ':resolved:' || a.id
-  from public.bookings as b
-  where b.id = new.booking_id
-    and a.booking_id = new.booking_id and a.resolved_at is null
-    and a.kind in ('double_booking', 'access_not_in_place');
+  from public.bookings as b,
+    (
+      select open.id from integration.alerts as open
+      where open.booking_id = new.booking_id and open.resolved_at is null
+        and open.kind in ('double_booking', 'access_not_in_place')
+      for update skip locked
+    ) as open
+  where b.id = new.booking_id and a.id = open.id;
   return null;
 end;
 $function$

@@ -868,7 +868,9 @@ create index alerts_open_booking_alerts_idx on integration.alerts (booking_id)
   where resolved_at is null and kind in ('double_booking', 'access_not_in_place');
 
 -- A booking's access state became active (written to SALTO) or released (cancelled or finished):
--- its open double_booking and access_not_in_place alerts are resolved, saying which.
+-- its open double_booking and access_not_in_place alerts are resolved, saying which. An alert row
+-- another transaction holds (a manager acting on it from the email) is skipped, not waited for: the
+-- fold holds its pairs' locks, which that transaction may be waiting for. The minute job resolves it.
 create function integration.resolve_alerts_of_booking()
 returns trigger
 language plpgsql
@@ -882,10 +884,14 @@ begin
       b.ends_at <= integration.now(), new.written_at is not null,
       exists (select from integration.permission_overrides as o where o.booking_id = new.booking_id)),
     dedupe_key = a.dedupe_key || ':resolved:' || a.id
-  from public.bookings as b
-  where b.id = new.booking_id
-    and a.booking_id = new.booking_id and a.resolved_at is null
-    and a.kind in ('double_booking', 'access_not_in_place');
+  from public.bookings as b,
+    (
+      select open.id from integration.alerts as open
+      where open.booking_id = new.booking_id and open.resolved_at is null
+        and open.kind in ('double_booking', 'access_not_in_place')
+      for update skip locked
+    ) as open
+  where b.id = new.booking_id and a.id = open.id;
   return null;
 end;
 $$;
