@@ -70,7 +70,13 @@ export const sampleAlerts: Record<AlertKind, AlertFacts> = {
     kind: 'unknown_salto_id',
     createdAt: new Date('2026-12-03T05:30:00Z'),
     building,
-    details: { what: 'zone', zone_id: 'POOL-01', facility_id: 'f0e1d2c3-b4a5-4968-8776-655443322110' },
+    // Found by the check made when the Zone ID was saved: SALTO lists two zones one edit away.
+    details: {
+      what: 'zone',
+      zone_id: 'POOL-01',
+      facility_id: 'f0e1d2c3-b4a5-4968-8776-655443322110',
+      suggestions: ['POOL-1', 'POOL01'],
+    },
     usedBy: ['Pool room'],
   },
   salto_unreachable: {
@@ -93,11 +99,35 @@ const built = (kind: AlertKind) => buildAlertEmail(sampleAlerts[kind]);
 export const sampleDoubleBooking = built('double_booking').props as DoubleBookingEmailProps;
 export const sampleAccessNotInPlace = built('access_not_in_place').props as AccessNotInPlaceEmailProps;
 export const sampleUnknownZone = built('unknown_salto_id').props as UnknownSaltoIdEmailProps;
-export const sampleUnknownAccessLevel: UnknownSaltoIdEmailProps = {
-  ...sampleUnknownZone,
-  what: 'access_level',
-  unknownId: 'APT-1203-56',
+/** An Access Control ID typed in the wrong case: SALTO lists the same letters in capitals. */
+export const sampleUnknownAccessLevelAlert: AlertFacts = {
+  id: '3d4e5f6a-7b8c-4d9e-8f0a-1b2c3d4e5f6a',
+  kind: 'unknown_salto_id',
+  createdAt: new Date('2026-12-03T05:31:00Z'),
+  building,
+  details: { what: 'access_level', access_level_id: 'apt-1203-56', suggestions: ['APT-1203-56'] },
   usedBy: ['1203/56'],
+};
+export const sampleUnknownAccessLevel = buildAlertEmail(sampleUnknownAccessLevelAlert)
+  .props as UnknownSaltoIdEmailProps;
+
+/**
+ * A zone SALTO has nothing close to, found by the nightly check (its details carry no suggestions):
+ * the email names where to fix it and offers nothing.
+ */
+export const sampleUnknownZoneNothingClose: AlertFacts = {
+  id: '4e5f6a7b-8c9d-4e0f-9a1b-2c3d4e5f6a7b',
+  kind: 'unknown_salto_id',
+  createdAt: new Date('2026-12-03T05:32:00Z'),
+  building,
+  details: { what: 'zone', zone_id: 'ROOFTOP', facility_id: 'a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d' },
+  usedBy: ['Rooftop terrace'],
+};
+
+/** Three wrong IDs saved together (a building set up in one go): one digest, each with its closest IDs. */
+export const sampleUnknownIdsBurst: ReportedAlerts = {
+  total: 3,
+  alerts: [sampleAlerts.unknown_salto_id, sampleUnknownAccessLevelAlert, sampleUnknownZoneNothingClose],
 };
 export const sampleSaltoUnreachable = built('salto_unreachable').props as SaltoUnreachableEmailProps;
 

@@ -1,7 +1,8 @@
 // An unknown SALTO ID (alert kind unknown_salto_id; managers read "Configuration problem"): connecX
-// wrote an ID that SALTO does not know, a facility's Zone ID or an apartment's Access Control ID. Says
-// where to fix it and what it must match, in the portal's words (the help article "Updating Salto IDs
-// in ConnecX").
+// holds an ID that SALTO does not know, a facility's Zone ID or an apartment's Access Control ID. Says
+// what it must match, offers the closest IDs SALTO lists ("Did you mean "POOL"?"), and where to fix it:
+// the portal screen in the portal's words, and the Studio table and column.
+import type { ReactNode } from 'react';
 import type { UnknownSaltoIdEmailProps } from '../src/shared/alerts/email-content.ts';
 import { AlertLayout, Facts, Id, Paragraph, SectionTitle, Steps } from './_components/layout.tsx';
 import { sampleUnknownZone } from './sample-data.ts';
@@ -9,6 +10,12 @@ import { sampleUnknownZone } from './sample-data.ts';
 export default function UnknownSaltoIdEmail(p: UnknownSaltoIdEmailProps) {
   const zone = p.what === 'zone';
   const usedBy = p.usedBy.length ? p.usedBy.join(', ') : zone ? 'a facility' : 'an apartment';
+  const closest = p.suggestions.map((id, i) => (
+    <span key={id}>
+      {i > 0 ? ' or ' : ''}
+      <Id>{id}</Id>
+    </span>
+  ));
   return (
     <AlertLayout
       preview={
@@ -46,14 +53,22 @@ export default function UnknownSaltoIdEmail(p: UnknownSaltoIdEmailProps) {
                 ['Facility', usedBy],
                 ['Access Control Facility ID', <Id key="id">{p.unknownId}</Id>],
                 ['Must match', 'the Zone ID in SALTO'],
+                ...closestRow(closest),
               ]
             : [
                 ['Apartment', usedBy],
                 ['Access Control ID', <Id key="id">{p.unknownId}</Id>],
                 ['Must match', 'the User Access Level EXT ID in SALTO'],
+                ...closestRow(closest),
               ]
         }
       />
+      {p.didYouMean && (
+        <Paragraph>
+          <strong>{p.didYouMean}</strong> SALTO lists {p.suggestions.length === 1 ? 'it' : 'them'}, and an ID matches
+          only when spelled exactly as SALTO lists it, case included.
+        </Paragraph>
+      )}
       <SectionTitle>How to fix it</SectionTitle>
       <Steps
         steps={
@@ -64,11 +79,12 @@ export default function UnknownSaltoIdEmail(p: UnknownSaltoIdEmailProps) {
                   exactly.
                 </>,
                 <>
-                  In connecX, go to <strong>Settings &gt; Facilities</strong> and select the {usedBy}.
+                  In connecX, go to <strong>{p.fixIn.screen}</strong> and select the {usedBy}.
                 </>,
                 <>
                   Edit the <strong>Access Control Facility ID</strong> so that it exactly matches the Zone ID in SALTO
-                  (it is now <Id>{p.unknownId}</Id>).
+                  (it is now <Id>{p.unknownId}</Id>
+                  {closest.length ? <>; did you mean {closest}?</> : null}).
                 </>,
                 <>Save. connecX writes the waiting bookings' permissions to the corrected zone by itself.</>,
               ]
@@ -78,11 +94,12 @@ export default function UnknownSaltoIdEmail(p: UnknownSaltoIdEmailProps) {
                   access level. Note its EXT ID exactly.
                 </>,
                 <>
-                  In connecX, go to <strong>Building &gt; Apartments</strong> and select apartment {usedBy}.
+                  In connecX, go to <strong>{p.fixIn.screen}</strong> and select apartment {usedBy}.
                 </>,
                 <>
                   Edit the <strong>Access Control ID</strong> field so that it exactly matches the User Access Level EXT
-                  ID in SALTO (it is now <Id>{p.unknownId}</Id>).
+                  ID in SALTO (it is now <Id>{p.unknownId}</Id>
+                  {closest.length ? <>; did you mean {closest}?</> : null}).
                 </>,
                 <>
                   Click <strong>Save Access Control ID</strong>. connecX moves the apartment's bookings to the corrected
@@ -91,8 +108,17 @@ export default function UnknownSaltoIdEmail(p: UnknownSaltoIdEmailProps) {
               ]
         }
       />
+      <Paragraph>
+        Without the portal: in Supabase Studio, table <Id>{p.fixIn.table}</Id>, column <Id>{p.fixIn.column}</Id> of the{' '}
+        {zone ? 'facility' : 'apartment'}'s row.
+      </Paragraph>
     </AlertLayout>
   );
+}
+
+/** The facts row with the closest IDs SALTO lists, when there are any. */
+function closestRow(closest: ReactNode[]): [string, ReactNode][] {
+  return closest.length ? [[closest.length === 1 ? 'Closest ID in SALTO' : 'Closest IDs in SALTO', closest]] : [];
 }
 
 UnknownSaltoIdEmail.PreviewProps = sampleUnknownZone;

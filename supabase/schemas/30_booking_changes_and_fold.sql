@@ -81,7 +81,8 @@ create table integration.alerts (
   details jsonb not null default '{}',
   dedupe_key text not null unique,
   created_at timestamptz not null default now(),
-  -- When the fact stopped being true (the ID was fixed, SALTO answered again), and what ended it.
+  -- When the fact stopped being true (the booking got its permission or ended, the ID was fixed,
+  -- SALTO answered again), and what ended it.
   resolved_at timestamptz,
   resolution text
 );
@@ -89,8 +90,9 @@ comment on table integration.alerts is
   'Alerts for building managers (double booking, access not in place, unknown SALTO ID, SALTO '
   'unreachable), one per fact; resolved_at and resolution say when and how it stopped being true.';
 comment on column integration.alerts.resolved_at is
-  'When the problem ended (null while it lasts): an unknown ID fixed or found in SALTO, SALTO '
-  'reachable again.';
+  'When the problem ended (null while it lasts): a booking''s permission written to SALTO, the '
+  'booking cancelled, finished or deleted (double_booking, access_not_in_place); an unknown ID fixed '
+  'or found in SALTO; SALTO reachable again.';
 comment on column integration.alerts.resolution is
   'What ended the problem, in words (e.g. The Zone ID was changed to "POOL".).';
 grant select, insert, update, delete on table integration.alerts to service_role;

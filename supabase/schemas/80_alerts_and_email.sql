@@ -813,6 +813,176 @@ comment on function integration.act_on_alert(uuid, uuid, uuid) is
 revoke execute on function integration.act_on_alert(uuid, uuid, uuid) from public;
 grant execute on function integration.act_on_alert(uuid, uuid, uuid) to service_role;
 
+/*
+ * Alerts about a booking end with its problem.
+ *
+ * A double booking (the booking waits for the permission another booking of its apartment and
+ * facility holds) and a booking whose access is not in place are over when the booking's permission
+ * is written to SALTO (its state becomes active), when the booking is cancelled, when it has finished,
+ * or when it is deleted. Each is resolved where that happens, in the same transaction: the booking's
+ * access state changing (triggers on integration.booking_access, whichever writes it: the fold, the
+ * sync recording what SALTO accepted, the nightly cleanup), the booking deleted (the alert's
+ * booking_id set to null), and, for a booking that simply ends (its state is left as it was until the
+ * nightly cleanup or the pair's next change), the minute job (integration.resolve_booking_alerts_due).
+ * As for every alert, resolving appends the alert's id to its dedupe key.
+ */
+-- What ended the problem of a double_booking or access_not_in_place alert, in words; null while it
+-- lasts. p_state: the booking's access state; p_written: its permission was in SALTO at some time;
+-- p_overridden: a manager gave it the permission ahead of its turn (an alert email's link).
+create function integration.booking_alert_resolution(
+  p_kind text, p_state text, p_cancelled boolean, p_ended boolean, p_written boolean, p_overridden boolean)
+returns text
+language sql
+immutable
+set search_path = ''
+as $$
+  select case
+    when p_state = 'active' then case
+      when p_kind = 'access_not_in_place' then 'The booking''s permission is written to SALTO.'
+      when p_overridden then 'A manager moved the permission to the waiting booking: its permission is written to SALTO.'
+      else 'The permission is free: the waiting booking''s permission is written to SALTO.'
+    end
+    when p_cancelled then case p_kind
+      when 'double_booking' then 'The waiting booking was cancelled.'
+      else 'The booking was cancelled.'
+    end
+    when p_ended or p_state = 'released' then case
+      when p_written then case p_kind
+        when 'double_booking' then 'The waiting booking got its permission in SALTO and has finished.'
+        else 'The booking got its permission in SALTO and has finished.'
+      end
+      when p_kind = 'double_booking' then 'The waiting booking ended before the permission was free: it had no access.'
+      else 'The booking ended without its permission in SALTO.'
+    end
+  end
+$$;
+comment on function integration.booking_alert_resolution(text, text, boolean, boolean, boolean, boolean) is
+  'What ended a double_booking or access_not_in_place alert (written to SALTO, cancelled, finished), '
+  'in words; null while the problem lasts.';
+revoke execute on function integration.booking_alert_resolution(text, text, boolean, boolean, boolean, boolean) from public;
+grant execute on function integration.booking_alert_resolution(text, text, boolean, boolean, boolean, boolean) to service_role;
+
+-- The open alerts about bookings (double_booking, access_not_in_place): what the triggers below and
+-- the minute job look up, however many resolved alerts the table holds.
+create index alerts_open_booking_alerts_idx on integration.alerts (booking_id)
+  where resolved_at is null and kind in ('double_booking', 'access_not_in_place');
+
+-- A booking's access state became active (written to SALTO) or released (cancelled or finished):
+-- its open double_booking and access_not_in_place alerts are resolved, saying which. An alert row
+-- another transaction holds (a manager acting on it from the email) is skipped, not waited for: the
+-- fold holds its pairs' locks, which that transaction may be waiting for. The minute job resolves it.
+create function integration.resolve_alerts_of_booking()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+begin
+  update integration.alerts as a
+  set resolved_at = pg_catalog.now(),
+    resolution = integration.booking_alert_resolution(a.kind, new.state, b.status = 'cancelled',
+      b.ends_at <= integration.now(), new.written_at is not null,
+      exists (select from integration.permission_overrides as o where o.booking_id = new.booking_id)),
+    dedupe_key = a.dedupe_key || ':resolved:' || a.id
+  from public.bookings as b,
+    (
+      select open.id from integration.alerts as open
+      where open.booking_id = new.booking_id and open.resolved_at is null
+        and open.kind in ('double_booking', 'access_not_in_place')
+      for update skip locked
+    ) as open
+  where b.id = new.booking_id and a.id = open.id;
+  return null;
+end;
+$$;
+comment on function integration.resolve_alerts_of_booking() is
+  'Trigger: resolves the double_booking and access_not_in_place alerts of a booking whose access '
+  'state became active or released, saying what ended the problem.';
+revoke execute on function integration.resolve_alerts_of_booking() from public;
+create trigger resolve_alerts_when_access_ends_the_problem
+  after update on integration.booking_access
+  for each row
+  when (new.state in ('active', 'released') and old.state is distinct from new.state)
+  execute function integration.resolve_alerts_of_booking();
+create trigger resolve_alerts_when_access_starts_released
+  after insert on integration.booking_access
+  for each row
+  when (new.state in ('active', 'released'))
+  execute function integration.resolve_alerts_of_booking();
+
+-- The booking was deleted (the alert's booking_id set to null by its foreign key): its double_booking
+-- or access_not_in_place alert is resolved in the same update.
+create function integration.resolve_alert_of_deleted_booking()
+returns trigger
+language plpgsql
+set search_path = ''
+as $$
+begin
+  new.resolved_at := pg_catalog.now();
+  new.resolution := case new.kind
+    when 'double_booking' then 'The waiting booking was deleted.'
+    else 'The booking was deleted.'
+  end;
+  new.dedupe_key := new.dedupe_key || ':resolved:' || new.id;
+  return new;
+end;
+$$;
+comment on function integration.resolve_alert_of_deleted_booking() is
+  'Trigger: resolves an open double_booking or access_not_in_place alert whose booking was deleted.';
+revoke execute on function integration.resolve_alert_of_deleted_booking() from public;
+create trigger resolve_when_booking_deleted
+  before update of booking_id on integration.alerts
+  for each row
+  when (old.booking_id is not null and new.booking_id is null and new.resolved_at is null
+    and new.kind in ('double_booking', 'access_not_in_place'))
+  execute function integration.resolve_alert_of_deleted_booking();
+
+-- Every minute (integration.alerts_tick): open double_booking and access_not_in_place alerts whose
+-- booking has finished (its state may stay as it was until the nightly cleanup), or whose booking's
+-- state already ends the problem (an alert raised before alerts were resolved, or by a sync that
+-- recorded the state first). Alerts another transaction is resolving are left to it.
+create function integration.resolve_booking_alerts_due()
+returns integer
+language sql
+security definer
+set search_path = ''
+as $$
+  with due as (
+    select a.id,
+      case when b.id is null
+        then case a.kind when 'double_booking' then 'The waiting booking was deleted.' else 'The booking was deleted.' end
+        else integration.booking_alert_resolution(a.kind, ba.state, b.status = 'cancelled',
+          b.ends_at <= integration.now(), ba.written_at is not null,
+          exists (select from integration.permission_overrides as o where o.booking_id = b.id))
+      end as resolution
+    from integration.alerts as a
+    left join public.bookings as b on b.id = a.booking_id
+    left join integration.booking_access as ba on ba.booking_id = b.id
+    where a.resolved_at is null and a.kind in ('double_booking', 'access_not_in_place')
+  ),
+  locked as (
+    select a.id, due.resolution
+    from integration.alerts as a
+    join due on due.id = a.id
+    where due.resolution is not null and a.resolved_at is null
+    for update of a skip locked
+  ),
+  resolved as (
+    update integration.alerts as a
+    set resolved_at = pg_catalog.now(), resolution = locked.resolution,
+      dedupe_key = a.dedupe_key || ':resolved:' || a.id
+    from locked
+    where a.id = locked.id
+    returning 1
+  )
+  select pg_catalog.count(*)::integer from resolved
+$$;
+comment on function integration.resolve_booking_alerts_due() is
+  'Resolves the open double_booking and access_not_in_place alerts whose booking has finished, was '
+  'cancelled, deleted or written to SALTO; returns how many.';
+revoke execute on function integration.resolve_booking_alerts_due() from public;
+grant execute on function integration.resolve_booking_alerts_due() to service_role;
+
 -- One line for managers about an alert, from its kind and details, with the booking's local time in
 -- the building's time zone.
 create function private.alert_summary(
@@ -871,8 +1041,8 @@ as
   left join public.apartments as ap on ap.id = b.apartment_id;
 comment on view public.access_alerts is
   'Alerts for building managers: double_booking, access_not_in_place, unknown_salto_id, '
-  'salto_unreachable, each with a one-line summary, and resolved_at once the problem has ended. '
-  'Managers see their buildings'' alerts.';
+  'salto_unreachable, each with a one-line summary, and resolved_at and resolution once the problem '
+  'has ended. Managers see their buildings'' alerts.';
 comment on column public.access_alerts.id is 'The alert.';
 comment on column public.access_alerts.building_id is 'The building the alert is about.';
 comment on column public.access_alerts.kind is
@@ -883,9 +1053,12 @@ comment on column public.access_alerts.created_at is 'When the alert was raised.
 comment on column public.access_alerts.summary is
   'One line saying what happened and what to do, with local times in the building''s time zone.';
 comment on column public.access_alerts.resolved_at is
-  'When the problem ended (null while it lasts): an unknown ID fixed or found in SALTO, SALTO '
-  'reachable again.';
-comment on column public.access_alerts.resolution is 'What ended the problem, in words.';
+  'When the problem ended (null while it lasts): a double booking''s waiting booking written to '
+  'SALTO, cancelled, finished or deleted; a booking without access given its permission in SALTO, '
+  'cancelled, finished or deleted; an unknown ID fixed or found in SALTO; SALTO reachable again.';
+comment on column public.access_alerts.resolution is
+  'What ended the problem, in words (e.g. The waiting booking was cancelled.; The Zone ID was '
+  'changed to "POOL".); null while it lasts.';
 revoke all on table public.access_alerts from anon, authenticated, service_role;
 grant all on table public.access_alerts to service_role;
 grant select on table public.access_alerts to authenticated;

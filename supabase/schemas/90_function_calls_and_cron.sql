@@ -255,8 +255,9 @@ comment on function integration.tick() is
 revoke execute on function integration.tick() from public;
 grant execute on function integration.tick() to service_role;
 
--- Every minute (pg_cron): the two checks, then a wake-up for send-alerts while an email is due
--- (including retries in backoff and emails held back by quiet hours whose time has come).
+-- Every minute (pg_cron): the alerts of bookings that have finished are resolved, the two checks run,
+-- then a wake-up for send-alerts while an email is due (including retries in backoff and emails held
+-- back by quiet hours whose time has come).
 create function integration.alerts_tick()
 returns void
 language plpgsql
@@ -264,6 +265,7 @@ security definer
 set search_path = ''
 as $$
 begin
+  perform integration.resolve_booking_alerts_due();
   perform integration.check_access_in_place();
   perform integration.check_salto_reachable();
   if exists (
@@ -276,8 +278,8 @@ begin
 end;
 $$;
 comment on function integration.alerts_tick() is
-  'Every minute: raises access_not_in_place and salto_unreachable alerts, and wakes send-alerts '
-  'while an alert email is due.';
+  'Every minute: resolves the alerts of bookings that have finished, raises access_not_in_place and '
+  'salto_unreachable alerts, and wakes send-alerts while an alert email is due.';
 revoke execute on function integration.alerts_tick() from public;
 grant execute on function integration.alerts_tick() to service_role;
 

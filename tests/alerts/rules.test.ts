@@ -1,10 +1,17 @@
 // The runtime-neutral rules of alert emails, without the stack: local times, retry decisions, pacing,
 // action tokens and digests.
 import { describe, expect, it } from 'vitest';
-import { sampleAlerts, sampleDoubleBookingBurst } from '../../emails/sample-data.ts';
+import { renderAlertEmail } from '../../emails/render.tsx';
+import {
+  sampleAlerts,
+  sampleDoubleBookingBurst,
+  sampleUnknownIdsBurst,
+  sampleUnknownZoneNothingClose,
+} from '../../emails/sample-data.ts';
 import { actionLinkExpiry, signActionToken, verifyActionToken } from '../../src/shared/alerts/action-tokens.ts';
 import { decideAfterFailure, parseRetryAfter, SendPacer } from '../../src/shared/alerts/delivery.ts';
 import { buildDigestEmail, buildOutboxEmail, DIGEST_LIST_LIMIT } from '../../src/shared/alerts/digest.ts';
+import { buildAlertEmail } from '../../src/shared/alerts/email-content.ts';
 import { describeLocalDateTime, describeLocalRange } from '../../src/shared/time/local-time.ts';
 
 const secret = 'a-test-secret-of-enough-length';
@@ -178,5 +185,67 @@ describe('a burst of alerts of one building and kind is one email', () => {
     const email = buildDigestEmail({ alerts, total: 12 });
     expect(email.subject).toBe('12 double bookings at Harbour View Bcc: someone@example.test');
     expect(email.subject).not.toMatch(/[\r\n]/);
+  });
+});
+
+describe('the configuration email offers the closest IDs SALTO lists', () => {
+  it('says "Did you mean" with the suggestions the ID check found, in the HTML and the plain text', async () => {
+    const email = buildAlertEmail(sampleAlerts.unknown_salto_id);
+    expect(email.kind).toBe('unknown_salto_id');
+    if (email.kind !== 'unknown_salto_id') return;
+    expect(email.props).toMatchObject({
+      unknownId: 'POOL-01',
+      suggestions: ['POOL-1', 'POOL01'],
+      didYouMean: 'Did you mean "POOL-1" or "POOL01"?',
+      fixIn: {
+        screen: 'Settings > Facilities',
+        field: 'Access Control Facility ID',
+        table: 'public.facilities',
+        column: 'access_control_facility_id',
+      },
+    });
+    const rendered = await renderAlertEmail(email);
+    expect(rendered.text).toContain('Did you mean "POOL-1" or "POOL01"?');
+    expect(rendered.text).toContain('Closest IDs in SALTO        POOL-1 or POOL01');
+    expect(rendered.text).toContain('Settings > Facilities');
+    expect(rendered.text).toContain('table public.facilities, column access_control_facility_id');
+    // The HTML escapes the quotes and the angle bracket.
+    expect(rendered.html).toContain('Did you mean &quot;POOL-1&quot; or &quot;POOL01&quot;?');
+    expect(rendered.html).toContain('Settings &gt; Facilities');
+    expect(rendered.html).toContain('access_control_facility_id');
+  });
+
+  it('takes the suggestions of the ID check when the alert came from the sync or the nightly check', () => {
+    const email = buildAlertEmail({
+      ...sampleUnknownZoneNothingClose,
+      details: { what: 'access_level', access_level_id: 'apt-7', found_by: 'nightly_check' },
+      suggestions: ['APT-7', 'apt-7', 'APT-7'],
+    });
+    if (email.kind !== 'unknown_salto_id') throw new Error(email.kind);
+    // Never the unknown ID itself, never twice; the apartment's portal screen and Studio column.
+    expect(email.props.suggestions).toEqual(['APT-7']);
+    expect(email.props.didYouMean).toBe('Did you mean "APT-7"?');
+    expect(email.props.fixIn).toMatchObject({ screen: 'Building > Apartments', column: 'access_control_id' });
+  });
+
+  it('offers nothing when nothing is close, and still says where to fix the ID', async () => {
+    const email = buildAlertEmail(sampleUnknownZoneNothingClose);
+    if (email.kind !== 'unknown_salto_id') throw new Error(email.kind);
+    expect(email.props.didYouMean).toBeNull();
+    const { text } = await renderAlertEmail(email);
+    expect(text).not.toMatch(/did you mean|closest/i);
+    expect(text).toContain('Settings > Facilities');
+    expect(text).toContain('table public.facilities, column access_control_facility_id');
+  });
+
+  it('a digest of wrong IDs gives each its closest IDs and where to fix it', () => {
+    const email = buildDigestEmail(sampleUnknownIdsBurst);
+    expect(email.subject).toBe('Configuration problems: SALTO does not know 3 IDs at Harbour View Residences');
+    const [zone, level, rooftop] = email.props.items;
+    expect(zone!.rows).toContainEqual(['Closest in SALTO', 'Did you mean "POOL-1" or "POOL01"?']);
+    expect(level!.rows).toContainEqual(['Closest in SALTO', 'Did you mean "APT-1203-56"?']);
+    expect(level!.rows).toContainEqual(['In Studio', 'table public.apartments, column access_control_id']);
+    expect(rooftop!.rows.map(([label]) => label)).not.toContain('Closest in SALTO');
+    expect(rooftop!.rows).toContainEqual(['Fix in', 'Settings > Facilities, Access Control Facility ID']);
   });
 });

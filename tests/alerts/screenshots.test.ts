@@ -15,6 +15,8 @@ import {
   sampleOpenEnded,
   sampleThreeBookingsBerlin,
   sampleUnknownAccessLevel,
+  sampleUnknownIdsBurst,
+  sampleUnknownZoneNothingClose,
 } from '../../emails/sample-data.ts';
 import { buildDigestEmail, type DigestEmail } from '../../src/shared/alerts/digest.ts';
 import { type AlertEmail, buildAlertEmail } from '../../src/shared/alerts/email-content.ts';
@@ -81,20 +83,57 @@ const cases: { name: string; email: AlertEmail | DigestEmail; facts: string[]; a
     ],
   },
   {
+    // The closest IDs SALTO lists, offered; the fix named in the portal and in Studio.
     name: 'unknown-salto-id-zone',
     email: buildAlertEmail(sampleAlerts.unknown_salto_id),
-    facts: ['Pool room', 'POOL-01', 'Settings > Facilities', 'Access Control Facility ID', 'Zone ID in SALTO'],
+    facts: [
+      'Pool room',
+      'POOL-01',
+      'Settings > Facilities',
+      'Access Control Facility ID',
+      'Zone ID in SALTO',
+      'Closest IDs in SALTO',
+      'Did you mean "POOL-1" or "POOL01"?',
+      'did you mean POOL-1 or POOL01?',
+      'table public.facilities, column access_control_facility_id',
+    ],
   },
   {
     name: 'unknown-salto-id-access-level',
     email: { kind: 'unknown_salto_id', subject: 'Configuration problem', props: sampleUnknownAccessLevel },
     facts: [
       '1203/56',
-      'APT-1203-56',
+      'apt-1203-56',
       'Building > Apartments',
       'Access Control ID',
       'User Access Level EXT ID',
       'Save Access Control ID',
+      'Closest ID in SALTO',
+      'Did you mean "APT-1203-56"?',
+      'table public.apartments, column access_control_id',
+    ],
+  },
+  {
+    // Nothing close in SALTO: no guess is offered, the fix is still named.
+    name: 'unknown-salto-id-nothing-close',
+    email: buildAlertEmail(sampleUnknownZoneNothingClose),
+    facts: ['Rooftop terrace', 'ROOFTOP', 'Settings > Facilities', 'table public.facilities'],
+    absent: ['Did you mean', 'did you mean', 'Closest'],
+  },
+  {
+    name: 'unknown-salto-id-digest',
+    email: buildDigestEmail(sampleUnknownIdsBurst),
+    facts: [
+      '3 IDs SALTO does not know',
+      'Access Control Facility ID POOL-01',
+      'Did you mean "POOL-1" or "POOL01"?',
+      'Access Control ID apt-1203-56',
+      'Did you mean "APT-1203-56"?',
+      'Access Control Facility ID ROOFTOP',
+      'Settings > Facilities, Access Control Facility ID',
+      'table public.facilities, column access_control_facility_id',
+      'Building > Apartments, Access Control ID',
+      'table public.apartments, column access_control_id',
     ],
   },
   {

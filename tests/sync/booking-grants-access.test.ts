@@ -132,9 +132,10 @@ describe('a booking grants SALTO access', { timeout: 60_000 }, () => {
     expect(waiting?.state).toBe('waiting');
     // Written when the first booking's window (plus the 5-minute after-buffer) ends.
     expect(waiting?.write_at?.getTime()).toBe(soon.getTime() + 65 * MINUTE);
-    const alerts = await sql`select kind, details from integration.alerts where booking_id = ${second}`;
+    const alerts = await sql`select kind, details, resolved_at from integration.alerts where booking_id = ${second}`;
     expect(alerts).toHaveLength(1);
     expect(alerts[0]!.kind).toBe('double_booking');
+    expect(alerts[0]!.resolved_at).toBeNull();
 
     await eventually(
       async () => ((await accessState(first))?.state === 'active' ? true : undefined),
@@ -158,6 +159,11 @@ describe('a booking grants SALTO access', { timeout: 60_000 }, () => {
       true,
     );
     expect((await accessState(first))?.state).toBe('released');
+    // The double booking is over, and says so, in the transaction that recorded the write.
+    const [resolved] = await sql<{ resolved_at: Date | null; resolution: string | null }[]>`
+      select resolved_at, resolution from integration.alerts where booking_id = ${second} and kind = 'double_booking'`;
+    expect(resolved?.resolved_at).not.toBeNull();
+    expect(resolved?.resolution).toBe("The permission is free: the waiting booking's permission is written to SALTO.");
     await setClockShift(sql, 0);
   });
 });

@@ -77,10 +77,23 @@ describe('SALTO IDs are checked when they are saved', { timeout: 60_000 }, () =>
     expect(alert).toBeDefined();
     expect(alert!.resolved_at).toBeNull();
     expect(alert!.summary).toContain(`Did you mean "${pool.zoneId}"?`);
-    const [email] = await sql<{ status: string }[]>`
-      select o.status from integration.email_outbox_alerts as oa join integration.email_outbox as o on o.id = oa.outbox_id
-      where oa.alert_id = ${alert!.id}`;
-    expect(['pending', 'sending', 'sent']).toContain(email?.status);
+    // The configuration email offers the same closest ID and names the portal screen and the Studio column.
+    const email = await eventually(
+      async () => {
+        const [row] = await sql<{ status: string; text_body: string | null; html: string | null }[]>`
+          select o.status, o.text_body, o.html from integration.email_outbox_alerts as oa
+          join integration.email_outbox as o on o.id = oa.outbox_id
+          where oa.alert_id = ${alert!.id}`;
+        return row?.text_body ? row : undefined;
+      },
+      WITHIN_MS * 3,
+      'the configuration email rendered',
+    );
+    expect(['sending', 'sent']).toContain(email.status);
+    expect(email.text_body).toContain(`Did you mean "${pool.zoneId}"?`);
+    expect(email.text_body).toContain('Settings > Facilities');
+    expect(email.text_body).toContain('table public.facilities, column access_control_facility_id');
+    expect(email.html).toContain(`Did you mean &quot;${pool.zoneId}&quot;?`);
     const unknown = await actingAs(
       sql,
       { as: 'manager', userId: building.managerId },

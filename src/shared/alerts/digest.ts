@@ -13,6 +13,7 @@ import {
   buildAlertEmail,
   type DoubleBookingEmailProps,
   subjectLine,
+  type UnknownSaltoIdEmailProps,
 } from './email-content.ts';
 
 /** How many alerts a digest lists; the others are counted ("and 12 more"). */
@@ -97,16 +98,14 @@ function item(email: AlertEmail): DigestItem {
       return p.what === 'zone'
         ? {
             title: `Access Control Facility ID ${p.unknownId}`,
-            rows: [
-              ['Facility', p.usedBy.join(', ') || '—'],
-              ['Must match', 'the Zone ID in SALTO'],
-            ],
+            rows: [['Facility', p.usedBy.join(', ') || '—'], ['Must match', 'the Zone ID in SALTO'], ...fixRows(p)],
           }
         : {
             title: `Access Control ID ${p.unknownId}`,
             rows: [
               ['Apartment', p.usedBy.join(', ') || '—'],
               ['Must match', 'the User Access Level EXT ID in SALTO'],
+              ...fixRows(p),
             ],
           };
     }
@@ -122,6 +121,15 @@ function item(email: AlertEmail): DigestItem {
       };
     }
   }
+}
+
+/** An unknown ID's closest IDs in SALTO (when there are any) and where to fix it. */
+function fixRows(p: UnknownSaltoIdEmailProps): DigestItem['rows'] {
+  return [
+    ...(p.didYouMean ? [['Closest in SALTO', p.didYouMean] as [string, string]] : []),
+    ['Fix in', `${p.fixIn.screen}, ${p.fixIn.field}`],
+    ['In Studio', `table ${p.fixIn.table}, column ${p.fixIn.column}`],
+  ];
 }
 
 function subject(kind: AlertKind, total: number, buildingName: string): string {

@@ -33,10 +33,19 @@ export const doubleBookingDetails = z.object({
   write_at: instant.nullable(),
 });
 
-/** details of an unknown_salto_id alert, as the sync engine writes them. */
+/**
+ * details of an unknown_salto_id alert, as the ID check, the sync engine and the nightly check write
+ * them. suggestions (the closest IDs SALTO lists, best first) come with the ID check's alert only.
+ */
+const suggestedIds = z.array(z.string()).optional();
 export const unknownSaltoIdDetails = z.discriminatedUnion('what', [
-  z.object({ what: z.literal('zone'), zone_id: z.string(), facility_id: z.string().optional() }),
-  z.object({ what: z.literal('access_level'), access_level_id: z.string() }),
+  z.object({
+    what: z.literal('zone'),
+    zone_id: z.string(),
+    facility_id: z.string().nullish(),
+    suggestions: suggestedIds,
+  }),
+  z.object({ what: z.literal('access_level'), access_level_id: z.string(), suggestions: suggestedIds }),
 ]);
 
 /** details of a salto_unreachable alert, as integration.check_salto_reachable writes them. */
@@ -74,6 +83,11 @@ export interface AlertFacts {
   booking?: BookingFacts;
   /** unknown_salto_id: the facility or apartments that use the unknown ID. */
   usedBy?: string[];
+  /**
+   * unknown_salto_id: the closest IDs SALTO lists, best first, when the alert's details carry none
+   * (an alert raised by the sync or the nightly check; the ID's check found them).
+   */
+  suggestions?: string[];
   /** access_not_in_place: the building's lead time in minutes. */
   leadTimeMinutes?: number;
   /** double_booking: the signed action link, when one is offered. */
@@ -127,6 +141,33 @@ export interface UnknownSaltoIdEmailProps extends Common {
   unknownId: string;
   /** The facility name, or the apartment labels, carrying the unknown ID. */
   usedBy: string[];
+  /** The closest IDs SALTO lists, best first (the same letters in another case first); may be empty. */
+  suggestions: string[];
+  /** "Did you mean "POOL"?" (or "... "POOL" or "POOL-1"?"), null without suggestions. */
+  didYouMean: string | null;
+  /** Where the ID is fixed: the portal screen and field, and the Studio table and column. */
+  fixIn: { screen: string; field: string; table: string; column: string };
+}
+
+/** Where each kind of SALTO ID is set, in the portal and in Studio (as the views' hints name them). */
+export const saltoIdFields: Record<UnknownSaltoIdEmailProps['what'], UnknownSaltoIdEmailProps['fixIn']> = {
+  zone: {
+    screen: 'Settings > Facilities',
+    field: 'Access Control Facility ID',
+    table: 'public.facilities',
+    column: 'access_control_facility_id',
+  },
+  access_level: {
+    screen: 'Building > Apartments',
+    field: 'Access Control ID',
+    table: 'public.apartments',
+    column: 'access_control_id',
+  },
+};
+
+/** "Did you mean "POOL"?", "Did you mean "POOL" or "POOL-1"?"; null for none. */
+export function didYouMean(suggestions: readonly string[]): string | null {
+  return suggestions.length ? `Did you mean ${suggestions.map((s) => `"${s}"`).join(' or ')}?` : null;
 }
 
 export interface SaltoUnreachableEmailProps extends Common {
@@ -253,11 +294,19 @@ export function buildAlertEmail(facts: AlertFacts): AlertEmail {
     }
     case 'unknown_salto_id': {
       const d = unknownSaltoIdDetails.parse(facts.details);
+      const unknownId = d.what === 'zone' ? d.zone_id : d.access_level_id;
+      // Never the unknown ID itself, never twice; at most the three the check offers.
+      const suggestions = [...new Set(d.suggestions?.length ? d.suggestions : (facts.suggestions ?? []))]
+        .filter((s) => s !== unknownId)
+        .slice(0, 3);
       const props: UnknownSaltoIdEmailProps = {
         ...common,
         what: d.what,
-        unknownId: d.what === 'zone' ? d.zone_id : d.access_level_id,
+        unknownId,
         usedBy: facts.usedBy ?? [],
+        suggestions,
+        didYouMean: didYouMean(suggestions),
+        fixIn: saltoIdFields[d.what],
       };
       return {
         kind: 'unknown_salto_id',

@@ -45,6 +45,8 @@ export interface SendReport {
   sent: number;
   retried: number;
   failed: number;
+  /** Not sent because every alert it reported was resolved first. */
+  skipped: number;
 }
 
 /** One email per lease: at 2 emails a second, an alert raised meanwhile waits for at most this one. */
@@ -59,7 +61,7 @@ const LEASE_SECONDS = 120;
 const MAX_PASS_MS = 25_000;
 
 export async function runSendPass(deps: SenderDeps): Promise<SendReport> {
-  const report: SendReport = { sent: 0, retried: 0, failed: 0 };
+  const report: SendReport = { sent: 0, retried: 0, failed: 0, skipped: 0 };
   const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const deadline = Date.now() + MAX_PASS_MS;
   while (Date.now() < deadline) {
@@ -81,11 +83,19 @@ export async function runSendPass(deps: SenderDeps): Promise<SendReport> {
 async function deliver(deps: SenderDeps, row: OutboxRow): Promise<keyof SendReport> {
   let rendered = row.rendered;
   if (!rendered) {
-    const { alertIds, total } = await deps.store.reportedAlerts(row.id, DIGEST_LIST_LIMIT);
+    // Only alerts whose problem lasts: one resolved before its email went out (a waiting booking
+    // cancelled during the quiet hours, an ID fixed within seconds) is not reported as open.
+    const { alertIds, total, resolved } = await deps.store.reportedAlerts(row.id, DIGEST_LIST_LIMIT);
     const alerts: AlertFactsWithoutAction[] = [];
     for (const alertId of alertIds) {
       const facts = await deps.store.alertFacts(alertId);
       if (facts) alerts.push(facts);
+    }
+    if (total === 0 && resolved > 0) {
+      const reason = `Not sent: ${resolved === 1 ? 'the alert it reports was' : `all ${resolved} alerts it reports were`} resolved before it was sent (public.access_alerts: resolution).`;
+      await deps.store.markSkipped(row.id, reason);
+      deps.log(`alert email ${row.id} (${row.kind}): ${reason}`);
+      return 'skipped';
     }
     if (alerts.length === 0) {
       await deps.store.markFailed(row.id, 'The alerts of this email no longer exist.');

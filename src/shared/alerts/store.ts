@@ -29,15 +29,18 @@ export interface AlertStore {
   /** Leases up to `limit` due emails for `leaseSeconds`. */
   lease(limit: number, leaseSeconds: number): Promise<OutboxRow[]>;
   /**
-   * The alerts an email reports (integration.email_outbox_alerts): the first `limit` in the order the
-   * email lists them (their bookings' start, apartment, then when they were raised), and how many in all.
+   * The alerts an email reports (integration.email_outbox_alerts) whose problem lasts: the first
+   * `limit` in the order the email lists them (their bookings' start, apartment, then when they were
+   * raised), how many in all, and how many it was to report that were resolved before it was sent.
    */
-  reportedAlerts(outboxId: string, limit: number): Promise<{ alertIds: string[]; total: number }>;
+  reportedAlerts(outboxId: string, limit: number): Promise<{ alertIds: string[]; total: number; resolved: number }>;
   alertFacts(alertId: string): Promise<AlertFactsWithoutAction | undefined>;
   saveRendered(id: string, rendered: { subject: string; html: string; text: string }): Promise<void>;
   markSent(id: string, resendId: string): Promise<void>;
   markRetry(id: string, delayMs: number, error: string): Promise<void>;
   markFailed(id: string, error: string): Promise<void>;
+  /** Not sent, on purpose (every alert it reports was resolved first), with the reason. */
+  markSkipped(id: string, reason: string): Promise<void>;
   /** Milliseconds until the next email is due; undefined when nothing waits. */
   nextDueInMs(): Promise<number | undefined>;
   actionPreview(alertId: string, buildingId: string, bookingId: string): Promise<ActionPreview>;
@@ -107,10 +110,15 @@ export function createAlertStore(sql: Sql): AlertStore {
         join integration.alerts as a on a.id = l.alert_id
         left join public.bookings as b on b.id = a.booking_id
         left join public.apartments as ap on ap.id = b.apartment_id
-        where l.outbox_id = ${outboxId}
+        where l.outbox_id = ${outboxId} and a.resolved_at is null
         order by b.starts_at nulls last, ap.label, a.created_at, a.id
         limit ${limit}`;
-      return { alertIds: rows.map((r) => r.alert_id), total: rows[0]?.total ?? 0 };
+      const [{ resolved } = { resolved: 0 }] = await sql<{ resolved: number }[]>`
+        select count(*)::integer as resolved
+        from integration.email_outbox_alerts as l
+        join integration.alerts as a on a.id = l.alert_id
+        where l.outbox_id = ${outboxId} and a.resolved_at is not null`;
+      return { alertIds: rows.map((r) => r.alert_id), total: rows[0]?.total ?? 0, resolved };
     },
 
     async alertFacts(alertId) {
@@ -150,6 +158,7 @@ export function createAlertStore(sql: Sql): AlertStore {
       if (!a) return undefined;
       const details = a.details;
       let usedBy: string[] | undefined;
+      let suggestions: string[] | undefined;
       if (a.kind === 'unknown_salto_id') {
         const rows =
           details.what === 'zone'
@@ -162,6 +171,17 @@ export function createAlertStore(sql: Sql): AlertStore {
               where al.id = ${alertId} and ap.access_control_id = ${String(details.access_level_id ?? '')}
               order by ap.label`;
         usedBy = [...new Set(rows.map((r) => r.label))];
+        if (!Array.isArray(details.suggestions)) {
+          // Raised by the sync or the nightly check: the closest IDs are those the ID's own check found.
+          const kind = details.what === 'zone' ? 'zone' : 'access_level';
+          const saltoId = String((kind === 'zone' ? details.zone_id : details.access_level_id) ?? '');
+          const [check] = await sql<{ suggestions: string[] }[]>`
+            select c.suggestions from integration.salto_id_checks as c join integration.alerts as al on al.building_id = c.building_id
+            where al.id = ${alertId} and c.kind = ${kind} and c.salto_id = ${saltoId} and c.status = 'unknown'
+            order by c.checked_at desc nulls last
+            limit 1`;
+          suggestions = check?.suggestions;
+        }
       }
       const booking =
         a.starts_at && a.ends_at
@@ -201,6 +221,7 @@ export function createAlertStore(sql: Sql): AlertStore {
         building: { name: a.building_name, timeZone: a.timezone },
         booking,
         usedBy,
+        suggestions,
         leadTimeMinutes: a.lead_minutes ?? undefined,
         waitingStartsAt: waiting ? new Date(waiting) : undefined,
         override,
@@ -230,6 +251,13 @@ export function createAlertStore(sql: Sql): AlertStore {
       await sql`
         update integration.email_outbox
         set status = 'failed', attempts = attempts + 1, last_error = ${error}, leased_until = null
+        where id = ${id}`;
+    },
+
+    async markSkipped(id, reason) {
+      await sql`
+        update integration.email_outbox
+        set status = 'skipped', last_error = ${reason}, leased_until = null
         where id = ${id}`;
     },
 

@@ -52,7 +52,12 @@ export function createSendAlertsApp({
 }: SendAlertsAppDeps) {
   const pass = onePassAtATime(
     (waitForRetries: boolean) => send({ waitForRetries }),
-    (a, b): SendReport => ({ sent: a.sent + b.sent, retried: a.retried + b.retried, failed: a.failed + b.failed }),
+    (a, b): SendReport => ({
+      sent: a.sent + b.sent,
+      retried: a.retried + b.retried,
+      failed: a.failed + b.failed,
+      skipped: a.skipped + b.skipped,
+    }),
   );
   const passFailed = logPassFailure('send pass failed');
 
