@@ -190,6 +190,74 @@ comment on function integration.pair_lock_key(uuid, uuid) is
 revoke execute on function integration.pair_lock_key(uuid, uuid) from public;
 grant execute on function integration.pair_lock_key(uuid, uuid) to service_role;
 
+-- The two selections below are plain SQL without a pinned search_path (every name in them is
+-- qualified), so that PostgreSQL inlines them into the query that calls them: its plan reads the
+-- bookings' index as if the selection were written there. A caller that locks what they select does
+-- so in its own query (refresh_pairs). Only their owner calls them (from functions whose search_path
+-- is empty).
+create function integration.unfinished_bookings(p_apartment_ids uuid[], p_facility_ids uuid[], p_at timestamptz)
+returns table (apartment_id uuid, facility_id uuid, booking_id uuid, window_start timestamptz, window_end timestamptz)
+language sql
+stable
+as $$
+  select b.apartment_id, b.facility_id, b.id,
+    -- Never out of range: a booking within a buffer of the first or last instant a timestamp holds
+    -- (stored past the checks of public.bookings) gets an infinite window, which the sync fails
+    -- alone, instead of failing every building's fold.
+    case when b.starts_at < '4713-01-01 00:00:00+00 BC'::timestamptz then '-infinity'::timestamptz
+      else b.starts_at - f.access_buffer_before end,
+    case when b.ends_at > '294276-12-31 00:00:00+00'::timestamptz then 'infinity'::timestamptz
+      else b.ends_at + f.access_buffer_after end
+  from (
+    select distinct p.apartment_id, p.facility_id
+    from rows from (pg_catalog.unnest(p_apartment_ids), pg_catalog.unnest(p_facility_ids)) as p (apartment_id, facility_id)
+  ) as pair
+  join public.facilities as f on f.id = pair.facility_id
+  -- The pair's bookings whose window is still open, from the end of the (apartment, facility,
+  -- ends_at) index: its history is not read. A subquery of its own (OFFSET 0: not merged into the
+  -- join), so the bound stays in the index scan whatever the statistics said when the calling query
+  -- was planned.
+  cross join lateral (
+    select one.* from public.bookings as one
+    where one.apartment_id = pair.apartment_id and one.facility_id = pair.facility_id
+      and one.ends_at > p_at - f.access_buffer_after and one.status = 'confirmed'
+    offset 0
+  ) as b
+$$;
+comment on function integration.unfinished_bookings(uuid[], uuid[], timestamptz) is
+  'The confirmed bookings of the given apartments and facilities (pairs: the two arrays side by side) '
+  'whose access window (the booking and the facility''s buffers) is still open at p_at, with that '
+  'window: the bookings the one-permission rule decides (integration.permission_groups).';
+revoke execute on function integration.unfinished_bookings(uuid[], uuid[], timestamptz) from public;
+
+-- The bookings whose state can change: those not yet finished, those whose state is not released
+-- yet (finished or cancelled since), and those the changes name (a booking made or moved into the
+-- past, or cancelled after it finished). Every other booking of the pair is released already and
+-- stays so: a regular's history is not read again.
+create function integration.decidable_bookings(p_apartment_ids uuid[], p_facility_ids uuid[],
+  p_changed_booking_ids uuid[], p_at timestamptz)
+returns table (booking_id uuid)
+language sql
+stable
+as $$
+  select u.booking_id from integration.unfinished_bookings(p_apartment_ids, p_facility_ids, p_at) as u
+  union
+  select ba.booking_id
+  from (
+    select distinct p.apartment_id, p.facility_id
+    from rows from (pg_catalog.unnest(p_apartment_ids), pg_catalog.unnest(p_facility_ids)) as p (apartment_id, facility_id)
+  ) as pair
+  join integration.booking_access as ba
+    on ba.apartment_id = pair.apartment_id and ba.facility_id = pair.facility_id and ba.state <> 'released'
+  union
+  select changed.booking_id from pg_catalog.unnest(p_changed_booking_ids) as changed (booking_id)
+$$;
+comment on function integration.decidable_bookings(uuid[], uuid[], uuid[], timestamptz) is
+  'The bookings a fold of the given apartments and facilities (pairs: the two arrays side by side) '
+  'decides: their unfinished bookings at p_at, their bookings whose state is not released yet, and '
+  'the changed bookings named. Some may belong to other pairs now, or be gone.';
+revoke execute on function integration.decidable_bookings(uuid[], uuid[], uuid[], timestamptz) from public;
+
 create function integration.permission_groups(p_apartment_ids uuid[], p_facility_ids uuid[], p_at timestamptz)
 returns table (apartment_id uuid, facility_id uuid, booking_id uuid, group_number bigint, window_start timestamptz,
   window_end timestamptz, group_start timestamptz, group_end timestamptz, write_at timestamptz, holder_booking_ids uuid[])
@@ -200,33 +268,9 @@ as $$
 #variable_conflict use_column
 begin
   return query
-  with pair as (
-    select distinct p.apartment_id, p.facility_id
-    from rows from (pg_catalog.unnest(p_apartment_ids), pg_catalog.unnest(p_facility_ids)) as p (apartment_id, facility_id)
-  ),
-  unfinished as (
-    select
-      b.apartment_id,
-      b.facility_id,
-      b.id,
-      -- Never out of range: a booking within a buffer of the first or last instant a timestamp holds
-      -- (stored past the checks of public.bookings) gets an infinite window, which the sync fails
-      -- alone, instead of failing every building's fold.
-      case when b.starts_at < '4713-01-01 00:00:00+00 BC'::timestamptz then '-infinity'::timestamptz
-        else b.starts_at - f.access_buffer_before end as window_start,
-      case when b.ends_at > '294276-12-31 00:00:00+00'::timestamptz then 'infinity'::timestamptz
-        else b.ends_at + f.access_buffer_after end as window_end
-    from pair
-    join public.facilities as f on f.id = pair.facility_id
-    -- The pair's bookings whose window is still open, from the end of the (apartment, facility,
-    -- ends_at) index: its history is not read. A subquery of its own (OFFSET 0: not merged into the
-    -- join), so the bound stays in the index scan whatever the statistics said when PL/pgSQL planned it.
-    cross join lateral (
-      select one.* from public.bookings as one
-      where one.apartment_id = pair.apartment_id and one.facility_id = pair.facility_id
-        and one.ends_at > p_at - f.access_buffer_after and one.status = 'confirmed'
-      offset 0
-    ) as b
+  with unfinished as (
+    select u.apartment_id, u.facility_id, u.booking_id as id, u.window_start, u.window_end
+    from integration.unfinished_bookings(p_apartment_ids, p_facility_ids, p_at) as u
   ),
   -- A booking starts a new time group unless it overlaps an earlier window of its pair.
   marked as (
@@ -304,27 +348,9 @@ begin
   -- error) and it never waits for a delete that waits for it (a deadlock). Updates other than of
   -- the key do not conflict with it. A booking being deleted right now is skipped, not waited for:
   -- its change is recorded again, so a later fold decides it whether the delete commits or not.
-  with pair as (
-    select distinct p.apartment_id, p.facility_id, f.access_buffer_after
-    from rows from (pg_catalog.unnest(p_apartment_ids), pg_catalog.unnest(p_facility_ids)) as p (apartment_id, facility_id)
-    join public.facilities as f on f.id = p.facility_id
-  ),
-  wanted as (
-    select b.id
-    from pair
-    cross join lateral (
-      select one.id from public.bookings as one
-      where one.apartment_id = pair.apartment_id and one.facility_id = pair.facility_id
-        and one.ends_at > integration.now() - pair.access_buffer_after and one.status = 'confirmed'
-      offset 0
-    ) as b
-    union
-    select ba.booking_id
-    from pair
-    join integration.booking_access as ba
-      on ba.apartment_id = pair.apartment_id and ba.facility_id = pair.facility_id and ba.state <> 'released'
-    union
-    select changed.booking_id from pg_catalog.unnest(p_changed_booking_ids) as changed (booking_id)
+  with wanted as (
+    select d.booking_id as id
+    from integration.decidable_bookings(p_apartment_ids, p_facility_ids, p_changed_booking_ids, integration.now()) as d
   ),
   locked as (
     select b.id from public.bookings as b
@@ -350,19 +376,10 @@ begin
   grouped as (
     select * from integration.permission_groups(p_apartment_ids, p_facility_ids, integration.now())
   ),
-  -- The bookings whose state can change: those not yet finished (grouped), those whose state is not
-  -- released yet (finished or cancelled since), and those this fold's changes name (a booking made or
-  -- moved into the past, or cancelled after it finished). Every other booking of the pair is
-  -- released already and stays so: a regular's history is not read again.
+  -- The bookings whose state can change (as locked above, seen again by this statement).
   candidate as (
-    select p.booking_id from grouped as p
-    union
-    select ba.booking_id
-    from pair
-    join integration.booking_access as ba
-      on ba.apartment_id = pair.apartment_id and ba.facility_id = pair.facility_id and ba.state <> 'released'
-    union
-    select changed.booking_id from pg_catalog.unnest(p_changed_booking_ids) as changed (booking_id)
+    select d.booking_id
+    from integration.decidable_bookings(p_apartment_ids, p_facility_ids, p_changed_booking_ids, integration.now()) as d
   ),
   next_state as (
     select

@@ -59,20 +59,20 @@ describe('doctor --deploy', { timeout: 240_000 }, () => {
 
 describe('send-alerts without its secrets', { timeout: 120_000 }, () => {
   let worker: StartedFunction | undefined;
-  let url = '';
+  let workerUrl = '';
 
   beforeAll(async () => {
     // Only what hosted Supabase sets and FUNCTIONS_SECRET: the README's old deploy steps.
     worker = await startFunctionWorker('send-alerts', {
       env: { ...hostedOnly, FUNCTIONS_SECRET: stackEnv().functionsSecret },
     });
-    url = worker.url;
+    workerUrl = worker.url;
   });
 
   afterAll(() => worker?.stop());
 
   it('answers every request 503, naming the missing secrets and no value', async () => {
-    const response = await fetch(`${url}/send-alerts/act/preview`, {
+    const response = await fetch(`${workerUrl}/send-alerts/act/preview`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
       body: '{"token": "x"}',
@@ -88,7 +88,7 @@ describe('send-alerts without its secrets', { timeout: 120_000 }, () => {
     // The project as deployed, but with this send-alerts in place of the stack's.
     const viaThisSendAlerts: typeof fetch = (input, init) => {
       const url = String(input);
-      const rerouted = url.replace(/^.*\/functions\/v1\/send-alerts/, `${url}/send-alerts`);
+      const rerouted = url.replace(/^.*\/functions\/v1\/send-alerts/, `${workerUrl}/send-alerts`);
       return fetch(rerouted, init);
     };
     const report = await deployDoctor(sql, viaThisSendAlerts);
@@ -103,23 +103,23 @@ describe('send-alerts without its secrets', { timeout: 120_000 }, () => {
 
 describe('health without FUNCTIONS_SECRET', { timeout: 120_000 }, () => {
   let worker: StartedFunction | undefined;
-  let url = '';
+  let workerUrl = '';
 
   beforeAll(async () => {
     worker = await startFunctionWorker('health', { env: hostedOnly });
-    url = worker.url;
+    workerUrl = worker.url;
   });
 
   afterAll(() => worker?.stop());
 
   it('answers 503 naming FUNCTIONS_SECRET for itself and every function, and the doctor says so', async () => {
-    const response = await fetch(`${url}/health`);
+    const response = await fetch(`${workerUrl}/health`);
     const body = (await response.json()) as { missing: string[]; missingSecrets: Record<string, string[]> };
     expect(body.missing).toEqual(['FUNCTIONS_SECRET']);
     expect(body.missingSecrets['salto-sync']).toEqual(['FUNCTIONS_SECRET']);
 
     const viaThisHealth: typeof fetch = (input, init) =>
-      fetch(String(input).replace(/^.*\/functions\/v1\/health/, `${url}/health`), init);
+      fetch(String(input).replace(/^.*\/functions\/v1\/health/, `${workerUrl}/health`), init);
     const report = await deployDoctor(sql, viaThisHealth);
     const problems = report.checks.filter((c) => !c.ok).map((c) => c.what);
     expect(problems).toContain('function salto-sync lacks the secret(s) FUNCTIONS_SECRET');
