@@ -381,6 +381,15 @@ begin
     select d.booking_id
     from integration.decidable_bookings(p_apartment_ids, p_facility_ids, p_changed_booking_ids, integration.now()) as d
   ),
+  -- Each candidate locked above, by its key (LIMIT 1: not merged into a join, which could then read
+  -- the pair's bookings from the pair's side, history and all). Materialized, so that it meets the
+  -- pairs and their groups in one join, not each booking all of the groups again.
+  decidable_booking as materialized (
+    select b.*
+    from candidate as c
+    cross join lateral (select one.* from public.bookings as one where one.id = c.booking_id limit 1) as b
+    where c.booking_id = any (decidable)
+  ),
   next_state as (
     select
       b.id as booking_id,
@@ -417,12 +426,7 @@ begin
       p.group_end,
       p.write_at,
       p.holder_booking_ids
-    from candidate as c
-    -- Each by its key (LIMIT 1: not merged into the join, which could then read the pair's bookings
-    -- from the pair's side, history and all).
-    cross join lateral (
-      select one.* from public.bookings as one where one.id = c.booking_id and one.id = any (decidable) limit 1
-    ) as b
+    from decidable_booking as b
     -- A booking moved to another apartment or facility is decided with the pair it belongs to now.
     join pair on pair.apartment_id = b.apartment_id and pair.facility_id = b.facility_id
     left join grouped as p on p.booking_id = b.id
