@@ -145,10 +145,13 @@ begin
     select d.booking_id as id
     from integration.decidable_bookings(p_apartment_ids, p_facility_ids, p_changed_booking_ids, integration.now()) as d
   ),
+  -- Each by its key, in a subquery of its own that locks only the row it reads.
   locked as (
-    select b.id from public.bookings as b
-    where b.id in (select w.id from wanted as w)
-    for key share of b skip locked
+    select b.id
+    from wanted as w
+    cross join lateral (
+      select one.id from public.bookings as one where one.id = w.id for key share of one skip locked
+    ) as b
   ),
   skipped as (
     insert into integration.booking_changes (building_id, apartment_id, facility_id, booking_id)
