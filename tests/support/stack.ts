@@ -5,7 +5,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'dotenv';
 import postgres from 'postgres';
-import { freePort, paths, repoRoot } from '../../local/config.ts';
+import { freePort, paths } from '../../local/config.ts';
+import { edgeWorkerArgs } from '../../local/edge-runtime.ts';
 import { mintFunctionToken } from '../../src/shared/functions/auth.ts';
 
 const envFile = join(import.meta.dirname, '..', '..', '.local', 'stack.env');
@@ -132,22 +133,11 @@ export async function startFunctionWorker(
   { env, envFile, timeoutMs = 90_000 }: { env: NodeJS.ProcessEnv; envFile?: string; timeoutMs?: number },
 ): Promise<StartedFunction> {
   const port = await freePort();
-  const dir = join(paths.functionsDir, functionName);
-  const child = spawn(
-    paths.bin('deno'),
-    [
-      'run',
-      '--allow-net',
-      '--allow-env',
-      '--allow-read',
-      '--no-prompt',
-      `--config=${join(dir, 'deno.json')}`,
-      ...(envFile ? [`--env-file=${envFile}`] : []),
-      join(repoRoot, 'local', 'edge-worker.ts'),
-      join(dir, 'index.ts'),
-    ],
-    { env: { ...env, EDGE_WORKER_PORT: String(port), NO_COLOR: '1' }, stdio: 'ignore', detached: true },
-  );
+  const child = spawn(paths.bin('deno'), edgeWorkerArgs(join(paths.functionsDir, functionName), { envFile }), {
+    env: { ...env, EDGE_WORKER_PORT: String(port), NO_COLOR: '1' },
+    stdio: 'ignore',
+    detached: true,
+  });
   const stop = () => {
     try {
       if (child.pid) process.kill(-child.pid, 'SIGKILL');
