@@ -236,7 +236,11 @@ begin
       (current.state, current.reason, current.apartment_id, current.facility_id, current.access_level_id, current.zone_id,
         current.window_start, current.window_end, current.write_at, current.holder_booking_ids) as was
     from next_state as n
-    left join integration.booking_access as current on current.booking_id = n.booking_id
+    -- Each by its key (LIMIT 1: a lookup per booking, never every state of the pair joined with all
+    -- of its bookings, whatever the planner thinks the tables hold).
+    left join lateral (
+      select ba.* from integration.booking_access as ba where ba.booking_id = n.booking_id limit 1
+    ) as current on true
     -- A permission already in SALTO stays "active" while nothing about it changes.
     cross join lateral (
       select current.state = 'active' and n.state = 'scheduled'
