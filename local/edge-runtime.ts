@@ -112,6 +112,28 @@ export function denoExecutable(deno: string): string {
   return path;
 }
 
+/**
+ * Deno's arguments for one worker of a function: local/edge-worker.ts loads the function's entry
+ * with the function's own deno.json, and Deno.serve() listens on EDGE_WORKER_PORT (set by the caller).
+ */
+export function edgeWorkerArgs(
+  functionDir: string,
+  { envFile, memoryMb }: { envFile?: string; memoryMb?: number } = {},
+) {
+  return [
+    'run',
+    '--allow-net',
+    '--allow-env',
+    '--allow-read',
+    '--no-prompt',
+    `--config=${join(functionDir, 'deno.json')}`,
+    ...(envFile ? [`--env-file=${envFile}`] : []),
+    ...(memoryMb ? [`--v8-flags=--max-old-space-size=${memoryMb}`] : []),
+    join(import.meta.dirname, 'edge-worker.ts'),
+    join(functionDir, 'index.ts'),
+  ];
+}
+
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
@@ -149,7 +171,6 @@ export interface EdgeRuntimeOptions {
 export function startEdgeRuntime(options: EdgeRuntimeOptions) {
   const { limits, functionsDir } = options;
   const log = options.log ?? ((line: string) => console.log(line));
-  const workerScript = join(import.meta.dirname, 'edge-worker.ts');
   const deno = denoExecutable(options.deno);
   const functionNames = () =>
     readdirSync(functionsDir, { withFileTypes: true })
@@ -186,18 +207,7 @@ export function startEdgeRuntime(options: EdgeRuntimeOptions) {
   async function createWorker(functionName: string): Promise<Worker> {
     const port = await freePort();
     const dir = join(functionsDir, functionName);
-    const args = [
-      'run',
-      '--allow-net',
-      '--allow-env',
-      '--allow-read',
-      '--no-prompt',
-      `--config=${join(dir, 'deno.json')}`,
-      ...(options.envFile ? [`--env-file=${options.envFile}`] : []),
-      `--v8-flags=--max-old-space-size=${limits.memoryMb}`,
-      workerScript,
-      join(dir, 'index.ts'),
-    ];
+    const args = edgeWorkerArgs(dir, { envFile: options.envFile, memoryMb: limits.memoryMb });
     const child = spawn(deno, args, {
       cwd: dir,
       env: {

@@ -192,6 +192,74 @@ comment on function integration.pair_lock_key(uuid, uuid) is
 revoke execute on function integration.pair_lock_key(uuid, uuid) from public;
 grant execute on function integration.pair_lock_key(uuid, uuid) to service_role;
 
+-- The two selections below are plain SQL without a pinned search_path (every name in them is
+-- qualified), so that PostgreSQL inlines them into the query that calls them: its plan reads the
+-- bookings' index as if the selection were written there. A caller that locks what they select does
+-- so in its own query (refresh_pairs). Only their owner calls them (from functions whose search_path
+-- is empty).
+create function integration.unfinished_bookings(p_apartment_ids uuid[], p_facility_ids uuid[], p_at timestamptz)
+returns table (apartment_id uuid, facility_id uuid, booking_id uuid, window_start timestamptz, window_end timestamptz)
+language sql
+stable
+as $$
+  select b.apartment_id, b.facility_id, b.id,
+    -- Never out of range: a booking within a buffer of the first or last instant a timestamp holds
+    -- (stored past the checks of public.bookings) gets an infinite window, which the sync fails
+    -- alone, instead of failing every building's fold.
+    case when b.starts_at < '4713-01-01 00:00:00+00 BC'::timestamptz then '-infinity'::timestamptz
+      else b.starts_at - f.access_buffer_before end,
+    case when b.ends_at > '294276-12-31 00:00:00+00'::timestamptz then 'infinity'::timestamptz
+      else b.ends_at + f.access_buffer_after end
+  from (
+    select distinct p.apartment_id, p.facility_id
+    from rows from (pg_catalog.unnest(p_apartment_ids), pg_catalog.unnest(p_facility_ids)) as p (apartment_id, facility_id)
+  ) as pair
+  join public.facilities as f on f.id = pair.facility_id
+  -- The pair's bookings whose window is still open, from the end of the (apartment, facility,
+  -- ends_at) index: its history is not read. A subquery of its own (OFFSET 0: not merged into the
+  -- join), so the bound stays in the index scan whatever the statistics said when the calling query
+  -- was planned.
+  cross join lateral (
+    select one.* from public.bookings as one
+    where one.apartment_id = pair.apartment_id and one.facility_id = pair.facility_id
+      and one.ends_at > p_at - f.access_buffer_after and one.status = 'confirmed'
+    offset 0
+  ) as b
+$$;
+comment on function integration.unfinished_bookings(uuid[], uuid[], timestamptz) is
+  'The confirmed bookings of the given apartments and facilities (pairs: the two arrays side by side) '
+  'whose access window (the booking and the facility''s buffers) is still open at p_at, with that '
+  'window: the bookings the one-permission rule decides (integration.permission_groups).';
+revoke execute on function integration.unfinished_bookings(uuid[], uuid[], timestamptz) from public;
+
+-- The bookings whose state can change: those not yet finished, those whose state is not released
+-- yet (finished or cancelled since), and those the changes name (a booking made or moved into the
+-- past, or cancelled after it finished). Every other booking of the pair is released already and
+-- stays so: a regular's history is not read again.
+create function integration.decidable_bookings(p_apartment_ids uuid[], p_facility_ids uuid[],
+  p_changed_booking_ids uuid[], p_at timestamptz)
+returns table (booking_id uuid)
+language sql
+stable
+as $$
+  select u.booking_id from integration.unfinished_bookings(p_apartment_ids, p_facility_ids, p_at) as u
+  union
+  select ba.booking_id
+  from (
+    select distinct p.apartment_id, p.facility_id
+    from rows from (pg_catalog.unnest(p_apartment_ids), pg_catalog.unnest(p_facility_ids)) as p (apartment_id, facility_id)
+  ) as pair
+  join integration.booking_access as ba
+    on ba.apartment_id = pair.apartment_id and ba.facility_id = pair.facility_id and ba.state <> 'released'
+  union
+  select changed.booking_id from pg_catalog.unnest(p_changed_booking_ids) as changed (booking_id)
+$$;
+comment on function integration.decidable_bookings(uuid[], uuid[], uuid[], timestamptz) is
+  'The bookings a fold of the given apartments and facilities (pairs: the two arrays side by side) '
+  'decides: their unfinished bookings at p_at, their bookings whose state is not released yet, and '
+  'the changed bookings named. Some may belong to other pairs now, or be gone.';
+revoke execute on function integration.decidable_bookings(uuid[], uuid[], uuid[], timestamptz) from public;
+
 create function integration.permission_groups(p_apartment_ids uuid[], p_facility_ids uuid[], p_at timestamptz)
 returns table (apartment_id uuid, facility_id uuid, booking_id uuid, group_number bigint, window_start timestamptz,
   window_end timestamptz, group_start timestamptz, group_end timestamptz, write_at timestamptz, holder_booking_ids uuid[])
@@ -202,33 +270,9 @@ as $$
 #variable_conflict use_column
 begin
   return query
-  with pair as (
-    select distinct p.apartment_id, p.facility_id
-    from rows from (pg_catalog.unnest(p_apartment_ids), pg_catalog.unnest(p_facility_ids)) as p (apartment_id, facility_id)
-  ),
-  unfinished as (
-    select
-      b.apartment_id,
-      b.facility_id,
-      b.id,
-      -- Never out of range: a booking within a buffer of the first or last instant a timestamp holds
-      -- (stored past the checks of public.bookings) gets an infinite window, which the sync fails
-      -- alone, instead of failing every building's fold.
-      case when b.starts_at < '4713-01-01 00:00:00+00 BC'::timestamptz then '-infinity'::timestamptz
-        else b.starts_at - f.access_buffer_before end as window_start,
-      case when b.ends_at > '294276-12-31 00:00:00+00'::timestamptz then 'infinity'::timestamptz
-        else b.ends_at + f.access_buffer_after end as window_end
-    from pair
-    join public.facilities as f on f.id = pair.facility_id
-    -- The pair's bookings whose window is still open, from the end of the (apartment, facility,
-    -- ends_at) index: its history is not read. A subquery of its own (OFFSET 0: not merged into the
-    -- join), so the bound stays in the index scan whatever the statistics said when PL/pgSQL planned it.
-    cross join lateral (
-      select one.* from public.bookings as one
-      where one.apartment_id = pair.apartment_id and one.facility_id = pair.facility_id
-        and one.ends_at > p_at - f.access_buffer_after and one.status = 'confirmed'
-      offset 0
-    ) as b
+  with unfinished as (
+    select u.apartment_id, u.facility_id, u.booking_id as id, u.window_start, u.window_end
+    from integration.unfinished_bookings(p_apartment_ids, p_facility_ids, p_at) as u
   ),
   -- A booking starts a new time group unless it overlaps an earlier window of its pair.
   marked as (
@@ -306,32 +350,17 @@ begin
   -- error) and it never waits for a delete that waits for it (a deadlock). Updates other than of
   -- the key do not conflict with it. A booking being deleted right now is skipped, not waited for:
   -- its change is recorded again, so a later fold decides it whether the delete commits or not.
-  with pair as (
-    select distinct p.apartment_id, p.facility_id, f.access_buffer_after
-    from rows from (pg_catalog.unnest(p_apartment_ids), pg_catalog.unnest(p_facility_ids)) as p (apartment_id, facility_id)
-    join public.facilities as f on f.id = p.facility_id
+  with wanted as (
+    select d.booking_id as id
+    from integration.decidable_bookings(p_apartment_ids, p_facility_ids, p_changed_booking_ids, integration.now()) as d
   ),
-  wanted as (
-    select b.id
-    from pair
-    cross join lateral (
-      select one.id from public.bookings as one
-      where one.apartment_id = pair.apartment_id and one.facility_id = pair.facility_id
-        and one.ends_at > integration.now() - pair.access_buffer_after and one.status = 'confirmed'
-      offset 0
-    ) as b
-    union
-    select ba.booking_id
-    from pair
-    join integration.booking_access as ba
-      on ba.apartment_id = pair.apartment_id and ba.facility_id = pair.facility_id and ba.state <> 'released'
-    union
-    select changed.booking_id from pg_catalog.unnest(p_changed_booking_ids) as changed (booking_id)
-  ),
+  -- Each by its key, in a subquery of its own that locks only the row it reads.
   locked as (
-    select b.id from public.bookings as b
-    where b.id in (select w.id from wanted as w)
-    for key share of b skip locked
+    select b.id
+    from wanted as w
+    cross join lateral (
+      select one.id from public.bookings as one where one.id = w.id for key share of one skip locked
+    ) as b
   ),
   skipped as (
     insert into integration.booking_changes (building_id, apartment_id, facility_id, booking_id)
@@ -352,19 +381,19 @@ begin
   grouped as (
     select * from integration.permission_groups(p_apartment_ids, p_facility_ids, integration.now())
   ),
-  -- The bookings whose state can change: those not yet finished (grouped), those whose state is not
-  -- released yet (finished or cancelled since), and those this fold's changes name (a booking made or
-  -- moved into the past, or cancelled after it finished). Every other booking of the pair is
-  -- released already and stays so: a regular's history is not read again.
+  -- The bookings whose state can change (as locked above, seen again by this statement).
   candidate as (
-    select p.booking_id from grouped as p
-    union
-    select ba.booking_id
-    from pair
-    join integration.booking_access as ba
-      on ba.apartment_id = pair.apartment_id and ba.facility_id = pair.facility_id and ba.state <> 'released'
-    union
-    select changed.booking_id from pg_catalog.unnest(p_changed_booking_ids) as changed (booking_id)
+    select d.booking_id
+    from integration.decidable_bookings(p_apartment_ids, p_facility_ids, p_changed_booking_ids, integration.now()) as d
+  ),
+  -- Each candidate locked above, by its key (LIMIT 1: not merged into a join, which could then read
+  -- the pair's bookings from the pair's side, history and all). Materialized, so that it meets the
+  -- pairs and their groups in one join, not each booking all of the groups again.
+  decidable_booking as materialized (
+    select b.*
+    from candidate as c
+    cross join lateral (select one.* from public.bookings as one where one.id = c.booking_id limit 1) as b
+    where c.booking_id = any (decidable)
   ),
   next_state as (
     select
@@ -402,12 +431,7 @@ begin
       p.group_end,
       p.write_at,
       p.holder_booking_ids
-    from candidate as c
-    -- Each by its key (LIMIT 1: not merged into the join, which could then read the pair's bookings
-    -- from the pair's side, history and all).
-    cross join lateral (
-      select one.* from public.bookings as one where one.id = c.booking_id and one.id = any (decidable) limit 1
-    ) as b
+    from decidable_booking as b
     -- A booking moved to another apartment or facility is decided with the pair it belongs to now.
     join pair on pair.apartment_id = b.apartment_id and pair.facility_id = b.facility_id
     left join grouped as p on p.booking_id = b.id
@@ -421,7 +445,11 @@ begin
       (current.state, current.reason, current.apartment_id, current.facility_id, current.access_level_id, current.zone_id,
         current.window_start, current.window_end, current.write_at, current.holder_booking_ids) as was
     from next_state as n
-    left join integration.booking_access as current on current.booking_id = n.booking_id
+    -- Each by its key (LIMIT 1: a lookup per booking, never every state of the pair joined with all
+    -- of its bookings, whatever the planner thinks the tables hold).
+    left join lateral (
+      select ba.* from integration.booking_access as ba where ba.booking_id = n.booking_id limit 1
+    ) as current on true
     -- A permission already in SALTO stays "active" while nothing about it changes.
     cross join lateral (
       select current.state = 'active' and n.state = 'scheduled'

@@ -2,13 +2,11 @@
 // transaction pooler's URL (DB_POOLER_URL) when it is set. Connections are told apart by
 // application_name: each function names its connections after itself, and the "pooler" URL given to
 // a separately started function here names its own.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { freePort, paths, repoRoot } from '../../local/config.ts';
+import { paths } from '../../local/config.ts';
 import { cleanupNow, existsSince } from '../cleanup/support.ts';
 import { book, createTestBuilding, type TestBuilding } from '../support/fixtures.ts';
-import { connect, eventually, functionAuthorization, stackEnv } from '../support/stack.ts';
+import { connect, functionAuthorization, stackEnv, startFunctionWorker } from '../support/stack.ts';
 
 const sql = connect(2);
 afterAll(() => sql.end());
@@ -89,45 +87,13 @@ describe('function database connections', { timeout: 180_000 }, () => {
       const pooledName = `pooler-${name}-${process.pid}`;
       const poolerUrl = new URL(stackEnv().databaseUrl);
       poolerUrl.searchParams.set('application_name', pooledName);
-      const port = await freePort();
-      const dir = join(paths.functionsDir, name);
-      const child: ChildProcess = spawn(
-        paths.bin('deno'),
-        [
-          'run',
-          '--allow-net',
-          '--allow-env',
-          '--allow-read',
-          '--no-prompt',
-          `--config=${join(dir, 'deno.json')}`,
-          `--env-file=${paths.functionsEnvFile}`,
-          // As the local edge runtime starts a worker: Deno.serve() listens on EDGE_WORKER_PORT.
-          join(repoRoot, 'local', 'edge-worker.ts'),
-          join(dir, 'index.ts'),
-        ],
-        {
-          env: {
-            ...process.env,
-            DB_POOLER_URL: poolerUrl.toString(),
-            EDGE_WORKER_PORT: String(port),
-            NO_COLOR: '1',
-          },
-          stdio: 'ignore',
-          // Its own process group: node_modules/.bin/deno is a wrapper that starts Deno as its child.
-          detached: true,
-        },
-      );
+      const worker = await startFunctionWorker(name, {
+        env: { ...process.env, DB_POOLER_URL: poolerUrl.toString() },
+        envFile: paths.functionsEnvFile,
+        timeoutMs: 60_000,
+      });
       try {
-        const url = `http://127.0.0.1:${port}`;
-        await eventually(
-          () =>
-            fetch(`${url}/${name}`).then(
-              () => true,
-              () => undefined,
-            ),
-          60_000,
-          `${name} started with DB_POOLER_URL`,
-        );
+        const { url } = worker;
         const seen = new Map<string, number>();
         await Promise.all([
           ...Array.from({ length: 6 }, () =>
@@ -149,7 +115,7 @@ describe('function database connections', { timeout: 180_000 }, () => {
         expect(seen.get(pooledName) ?? 0).toBeGreaterThanOrEqual(1);
         expect(seen.get(pooledName) ?? 0).toBeLessThanOrEqual(2);
       } finally {
-        if (child.pid) process.kill(-child.pid, 'SIGKILL');
+        worker.stop();
       }
     });
   }

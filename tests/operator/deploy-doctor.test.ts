@@ -2,18 +2,24 @@
 // check passes, exit 0) and against a database deployed only as far as `db push` (no Vault secrets:
 // each is named with its fix, exit 1); and a send-alerts missing its secrets answers which, by name,
 // which the doctor passes on.
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, paths, repoRoot } from '../../local/config.ts';
 import { applyMigrations } from '../../local/postgres.ts';
 import { withScratchCluster } from '../../local/scratch-cluster.ts';
 import { deployDoctor } from '../../src/operator/deploy-doctor.ts';
-import { connect, eventually, stackEnv } from '../support/stack.ts';
+import { connect, type StartedFunction, stackEnv, startFunctionWorker } from '../support/stack.ts';
 import { connecxSalto } from './run-cli.ts';
 
 const sql = connect(2);
 const { databaseUrl } = stackEnv();
+/** A hand-started function's environment: what hosted Supabase sets (and Deno needs here), no more. */
+const hostedOnly = {
+  PATH: process.env.PATH,
+  HOME: process.env.HOME,
+  DENO_DIR: process.env.DENO_DIR,
+  DENO_CERT: process.env.DENO_CERT,
+  SUPABASE_URL: 'http://127.0.0.1:1',
+  SUPABASE_DB_URL: databaseUrl,
+};
 
 afterAll(async () => {
   await sql.end();
@@ -52,63 +58,21 @@ describe('doctor --deploy', { timeout: 240_000 }, () => {
 });
 
 describe('send-alerts without its secrets', { timeout: 120_000 }, () => {
-  let child: ReturnType<typeof spawn> | undefined;
-  let port = 0;
+  let worker: StartedFunction | undefined;
+  let workerUrl = '';
 
   beforeAll(async () => {
-    port = await freePort();
-    const dir = join(paths.functionsDir, 'send-alerts');
     // Only what hosted Supabase sets and FUNCTIONS_SECRET: the README's old deploy steps.
-    const { functionsSecret } = stackEnv();
-    child = spawn(
-      paths.bin('deno'),
-      [
-        'run',
-        '--allow-net',
-        '--allow-env',
-        '--allow-read',
-        '--no-prompt',
-        `--config=${join(dir, 'deno.json')}`,
-        // As the local edge runtime starts a worker: Deno.serve() listens on EDGE_WORKER_PORT.
-        join(repoRoot, 'local', 'edge-worker.ts'),
-        join(dir, 'index.ts'),
-      ],
-      {
-        env: {
-          PATH: process.env.PATH,
-          HOME: process.env.HOME,
-          DENO_DIR: process.env.DENO_DIR,
-          DENO_CERT: process.env.DENO_CERT,
-          NO_COLOR: '1',
-          EDGE_WORKER_PORT: String(port),
-          SUPABASE_URL: 'http://127.0.0.1:1',
-          SUPABASE_DB_URL: databaseUrl,
-          FUNCTIONS_SECRET: functionsSecret,
-        },
-        stdio: 'ignore',
-        // Its own process group: node_modules/.bin/deno is a wrapper that starts Deno as its child.
-        detached: true,
-      },
-    );
-    await eventually(
-      async () => {
-        try {
-          return (await fetch(`http://127.0.0.1:${port}/send-alerts`, { method: 'POST' })).status === 503 || undefined;
-        } catch {
-          return undefined;
-        }
-      },
-      90_000,
-      'the unconfigured send-alerts to answer',
-    );
+    worker = await startFunctionWorker('send-alerts', {
+      env: { ...hostedOnly, FUNCTIONS_SECRET: stackEnv().functionsSecret },
+    });
+    workerUrl = worker.url;
   });
 
-  afterAll(() => {
-    if (child?.pid) process.kill(-child.pid, 'SIGKILL');
-  });
+  afterAll(() => worker?.stop());
 
   it('answers every request 503, naming the missing secrets and no value', async () => {
-    const response = await fetch(`http://127.0.0.1:${port}/send-alerts/act/preview`, {
+    const response = await fetch(`${workerUrl}/send-alerts/act/preview`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
       body: '{"token": "x"}',
@@ -124,7 +88,7 @@ describe('send-alerts without its secrets', { timeout: 120_000 }, () => {
     // The project as deployed, but with this send-alerts in place of the stack's.
     const viaThisSendAlerts: typeof fetch = (input, init) => {
       const url = String(input);
-      const rerouted = url.replace(/^.*\/functions\/v1\/send-alerts/, `http://127.0.0.1:${port}/send-alerts`);
+      const rerouted = url.replace(/^.*\/functions\/v1\/send-alerts/, `${workerUrl}/send-alerts`);
       return fetch(rerouted, init);
     };
     const report = await deployDoctor(sql, viaThisSendAlerts);
@@ -138,66 +102,24 @@ describe('send-alerts without its secrets', { timeout: 120_000 }, () => {
 });
 
 describe('health without FUNCTIONS_SECRET', { timeout: 120_000 }, () => {
-  let child: ReturnType<typeof spawn> | undefined;
-  let port = 0;
+  let worker: StartedFunction | undefined;
+  let workerUrl = '';
 
   beforeAll(async () => {
-    port = await freePort();
-    const dir = join(paths.functionsDir, 'health');
-    child = spawn(
-      paths.bin('deno'),
-      [
-        'run',
-        '--allow-net',
-        '--allow-env',
-        '--allow-read',
-        '--no-prompt',
-        `--config=${join(dir, 'deno.json')}`,
-        // As the local edge runtime starts a worker: Deno.serve() listens on EDGE_WORKER_PORT.
-        join(repoRoot, 'local', 'edge-worker.ts'),
-        join(dir, 'index.ts'),
-      ],
-      {
-        env: {
-          PATH: process.env.PATH,
-          HOME: process.env.HOME,
-          DENO_DIR: process.env.DENO_DIR,
-          DENO_CERT: process.env.DENO_CERT,
-          NO_COLOR: '1',
-          EDGE_WORKER_PORT: String(port),
-          SUPABASE_URL: 'http://127.0.0.1:1',
-          SUPABASE_DB_URL: databaseUrl,
-        },
-        stdio: 'ignore',
-        // Its own process group: node_modules/.bin/deno is a wrapper that starts Deno as its child.
-        detached: true,
-      },
-    );
-    await eventually(
-      async () => {
-        try {
-          return (await fetch(`http://127.0.0.1:${port}/health`)).status === 503 || undefined;
-        } catch {
-          return undefined;
-        }
-      },
-      90_000,
-      'the unconfigured health to answer',
-    );
+    worker = await startFunctionWorker('health', { env: hostedOnly });
+    workerUrl = worker.url;
   });
 
-  afterAll(() => {
-    if (child?.pid) process.kill(-child.pid, 'SIGKILL');
-  });
+  afterAll(() => worker?.stop());
 
   it('answers 503 naming FUNCTIONS_SECRET for itself and every function, and the doctor says so', async () => {
-    const response = await fetch(`http://127.0.0.1:${port}/health`);
+    const response = await fetch(`${workerUrl}/health`);
     const body = (await response.json()) as { missing: string[]; missingSecrets: Record<string, string[]> };
     expect(body.missing).toEqual(['FUNCTIONS_SECRET']);
     expect(body.missingSecrets['salto-sync']).toEqual(['FUNCTIONS_SECRET']);
 
     const viaThisHealth: typeof fetch = (input, init) =>
-      fetch(String(input).replace(/^.*\/functions\/v1\/health/, `http://127.0.0.1:${port}/health`), init);
+      fetch(String(input).replace(/^.*\/functions\/v1\/health/, `${workerUrl}/health`), init);
     const report = await deployDoctor(sql, viaThisHealth);
     const problems = report.checks.filter((c) => !c.ok).map((c) => c.what);
     expect(problems).toContain('function salto-sync lacks the secret(s) FUNCTIONS_SECRET');

@@ -1,9 +1,12 @@
 // What integration tests need from the running local stack: its URLs (from .local/stack.env, written by
 // `npm run stack up`) and a database connection as the postgres superuser.
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'dotenv';
 import postgres from 'postgres';
+import { freePort, paths } from '../../local/config.ts';
+import { edgeWorkerArgs } from '../../local/edge-runtime.ts';
 import { mintFunctionToken } from '../../src/shared/functions/auth.ts';
 
 const envFile = join(import.meta.dirname, '..', '..', '.local', 'stack.env');
@@ -109,4 +112,56 @@ export async function servingWorker(functionName: string): Promise<FunctionWorke
   const reply = await fetch(`${stackEnv().functionsUrl}/${functionName}`);
   await reply.body?.cancel();
   return servingWorker(functionName);
+}
+
+/** A function started by hand (startFunctionWorker): where it listens, and how to stop it. */
+export interface StartedFunction {
+  /** http://127.0.0.1:<port>; the function answers at <url>/<name>. */
+  url: string;
+  stop: () => void;
+}
+
+/**
+ * One function started by hand, outside the stack's edge runtime, as that runtime starts a worker
+ * (local/edge-worker.ts: Deno.serve() listens on EDGE_WORKER_PORT), with exactly the environment
+ * given (and the env file, if one is given). Resolves once it answers a request to /<name> (any
+ * status) at `url`. Deno runs in a process group of its own (node_modules/.bin/deno is a wrapper
+ * that starts Deno as its child): stop() kills the whole group.
+ */
+export async function startFunctionWorker(
+  functionName: string,
+  { env, envFile, timeoutMs = 90_000 }: { env: NodeJS.ProcessEnv; envFile?: string; timeoutMs?: number },
+): Promise<StartedFunction> {
+  const port = await freePort();
+  const child = spawn(paths.bin('deno'), edgeWorkerArgs(join(paths.functionsDir, functionName), { envFile }), {
+    env: { ...env, EDGE_WORKER_PORT: String(port), NO_COLOR: '1' },
+    stdio: 'ignore',
+    detached: true,
+  });
+  const stop = () => {
+    try {
+      if (child.pid) process.kill(-child.pid, 'SIGKILL');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error; // the group has ended already
+    }
+  };
+  const url = `http://127.0.0.1:${port}`;
+  try {
+    await eventually(
+      async () => {
+        try {
+          await (await fetch(`${url}/${functionName}`)).body?.cancel();
+          return true;
+        } catch {
+          return undefined; // not listening yet
+        }
+      },
+      timeoutMs,
+      `${functionName} started by hand to answer`,
+    );
+  } catch (error) {
+    stop();
+    throw error;
+  }
+  return { url, stop };
 }

@@ -246,6 +246,18 @@ export function createSaltoClient(
     });
   }
 
+  /** Inserts or updates a whole access level (its zone permissions one per zone); the echo is checked. */
+  async function writeAccessLevel(
+    requestName: 'SaltoDBGroup.Insert' | 'SaltoDBGroup.Update',
+    level: AccessLevelInput,
+    callOptions?: CallOptions,
+  ): Promise<void> {
+    const valid = validInput(AccessLevelInputSchema, level, 'access level');
+    if (valid.zonePermissions) assertOneEntryPerZone(valid.zonePermissions);
+    const params = await call(requestName, [encodeAccessLevel(valid)], callOptions);
+    checkEcho(params, 'ExtGroupID', valid.id, requestName);
+  }
+
   return {
     endpoint,
 
@@ -379,21 +391,9 @@ export function createSaltoClient(
       checkEcho(params, 'ExtZoneID', valid.id, requestName);
     },
 
-    async insertAccessLevel(level, callOptions) {
-      const valid = validInput(AccessLevelInputSchema, level, 'access level');
-      if (valid.zonePermissions) assertOneEntryPerZone(valid.zonePermissions);
-      const requestName = 'SaltoDBGroup.Insert';
-      const params = await call(requestName, [encodeAccessLevel(valid)], callOptions);
-      checkEcho(params, 'ExtGroupID', valid.id, requestName);
-    },
+    insertAccessLevel: (level, callOptions) => writeAccessLevel('SaltoDBGroup.Insert', level, callOptions),
 
-    async updateAccessLevel(level, callOptions) {
-      const valid = validInput(AccessLevelInputSchema, level, 'access level');
-      if (valid.zonePermissions) assertOneEntryPerZone(valid.zonePermissions);
-      const requestName = 'SaltoDBGroup.Update';
-      const params = await call(requestName, [encodeAccessLevel(valid)], callOptions);
-      checkEcho(params, 'ExtGroupID', valid.id, requestName);
-    },
+    updateAccessLevel: (level, callOptions) => writeAccessLevel('SaltoDBGroup.Update', level, callOptions),
 
     async deleteAccessLevel(accessLevelId, callOptions) {
       const id = validInput(ExtIdSchema, accessLevelId, 'access level id');
