@@ -42,6 +42,22 @@ async function doubleBookEvery(building: TestBuilding, labels: string[]) {
   });
 }
 
+/** How long after its bookings' commit a building's first double-booking email reached the mail capture. */
+async function doubleBookingEmailTook(building: TestBuilding, label: string, inbox: string): Promise<number> {
+  await doubleBookEvery(building, [label]);
+  const booked = Date.now();
+  const [email] = await eventually(
+    async () => {
+      const found = (await messagesTo(inbox)) as unknown as CapturedWithTime[];
+      return found.length > 0 ? found : undefined;
+    },
+    90_000,
+    `the double-booking email of apartment ${label}`,
+  );
+  expect(email!.subject).toMatch(new RegExp(`^Double booking: Gym, apartment ${label.replace('/', '\\/')}, `));
+  return new Date(email!.receivedAt).getTime() - booked;
+}
+
 /** How many double bookings an email reports: "Double booking: ..." is one, "12 double bookings at ..." twelve. */
 function reported(subject: string): number {
   const digest = /^(\d+) double bookings\b/.exec(subject);
@@ -54,6 +70,8 @@ describe('a flood of double bookings', { timeout: 180_000 }, () => {
   let y: TestBuilding;
   let inboxX: string;
   let inboxY: string;
+  // The same email in a building alone, before the flood: how long it takes on this machine now.
+  let aloneMs: number;
   const labels = Array.from({ length: FLOOD }, (_, i) => `X/${i + 1}`);
 
   beforeAll(async () => {
@@ -64,6 +82,12 @@ describe('a flood of double bookings', { timeout: 180_000 }, () => {
     y = await createTestBuilding(sql, { facilities: [{ name: 'Gym' }], apartments: [{ label: 'Y/1' }] });
     inboxX = await withInbox(x);
     inboxY = await withInbox(y);
+    const alone = await createTestBuilding(sql, { facilities: [{ name: 'Gym' }], apartments: [{ label: 'A/1' }] });
+    try {
+      aloneMs = await doubleBookingEmailTook(alone, 'A/1', await withInbox(alone));
+    } finally {
+      await alone.close();
+    }
 
     await doubleBookEvery(x, labels);
     // The flood is raised (every double booking of X has its alert) before Y books.
@@ -84,21 +108,12 @@ describe('a flood of double bookings', { timeout: 180_000 }, () => {
     await sql.end();
   });
 
-  it("a double booking in another building, made right after, reaches that building's managers within 5 seconds", async () => {
-    await doubleBookEvery(y, ['Y/1']);
-    const booked = Date.now();
-    const [email] = await eventually(
-      async () => {
-        const found = (await messagesTo(inboxY)) as unknown as CapturedWithTime[];
-        return found.length > 0 ? found : undefined;
-      },
-      90_000,
-      "building Y's double-booking email",
-    );
-    const waitedMs = new Date(email!.receivedAt).getTime() - booked;
-    console.log(`building Y's double-booking email arrived ${waitedMs} ms after its booking`);
-    expect(email!.subject).toMatch(/^Double booking: Gym, apartment Y\/1, /);
-    expect(waitedMs).toBeLessThanOrEqual(5_000);
+  it("a double booking in another building, made right after, reaches that building's managers as soon as alone", async () => {
+    const waitedMs = await doubleBookingEmailTook(y, 'Y/1', inboxY);
+    console.log(`building Y's double-booking email arrived ${waitedMs} ms after its booking (alone: ${aloneMs} ms)`);
+    // Within 5 seconds, as alone; on a loaded machine, where alone already takes longer, at most twice
+    // that: behind the flood's hundred alerts it would wait for all of them.
+    expect(waitedMs).toBeLessThanOrEqual(Math.max(5_000, 2 * aloneMs));
   });
 
   it(`${FLOOD} double bookings in one building and one transaction reach its managers as a handful of emails that count and list them`, async () => {
