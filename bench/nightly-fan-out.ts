@@ -3,10 +3,7 @@
 // one salto-cleanup call per building, each finished run calling the next), against the hosted
 // limits of one invocation (150 s wall clock; about 1 s of CPU before the worker is retired, 2 s
 // before it is killed) and the connections a small compute allows (about 60).
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Sql } from 'postgres';
-import { paths } from '../local/config.ts';
 import { callFunction } from '../local/functions-client.ts';
 import type { CleanupSummary } from '../src/shared/cleanup/engine.ts';
 import { lastNightInSalto, loadLastNight, localDate } from './nightly-cleanup.ts';
@@ -24,7 +21,7 @@ import {
 
 const BUILDINGS = 1_000;
 const APARTMENTS = 100; // one finished permission each: 100,000 in all
-/** Buildings cleaned one at a time before the night, each by one invocation alone in its process: its CPU. */
+/** Buildings cleaned one at a time before the night, each by one invocation alone in the function's workers: its CPU. */
 const PROBES = 6;
 const LATENCY = 20;
 const TIME_ZONE = 'Australia/Sydney';
@@ -34,12 +31,26 @@ const WALL_LIMIT_S = 150;
 const CPU_SOFT_LIMIT_S = 1;
 const GOAL_MINUTES = 15;
 
-/** CPU seconds (user + system) the salto-cleanup function's process has used so far. */
-function cleanupFunctionCpu(): number {
-  const pid = Number(readFileSync(join(paths.pidsDir, 'function-salto-cleanup.pid'), 'utf8'));
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
+interface RuntimeWorker {
+  functionName: string;
+  cpuMs: number;
+  endedBy: string | null;
+}
+
+/**
+ * The local edge runtime's salto-cleanup workers, live and ended (GET /_runtime/workers): each serves
+ * calls until a CPU or wall-clock limit retires it, and counts its CPU time (its main thread's) from
+ * when it listens, as the edge runtime does.
+ */
+async function cleanupWorkers(): Promise<RuntimeWorker[]> {
+  const response = await fetch(`${new URL(stackEnv().FUNCTIONS_URL).origin}/_runtime/workers`);
+  const { workers } = (await response.json()) as { workers: RuntimeWorker[] };
+  return workers.filter((w) => w.functionName === 'salto-cleanup');
+}
+
+/** CPU seconds the salto-cleanup workers have used so far. */
+async function cleanupFunctionCpu(): Promise<number> {
+  return (await cleanupWorkers()).reduce((sum, w) => sum + w.cpuMs, 0) / 1000;
 }
 
 export async function nightlyFanOut(sql: Sql): Promise<BenchResult> {
@@ -68,12 +79,12 @@ export async function nightlyFanOut(sql: Sql): Promise<BenchResult> {
     const night = buildings.slice(PROBES);
     const nightIds = night.map((b) => b.id);
 
-    // The CPU of one invocation cleaning one building, alone in the function's process.
+    // The CPU of one invocation cleaning one building, alone in the function's workers.
     const probeCpu: number[] = [];
     const probeWall: number[] = [];
     for (const probe of probes) {
       await sql`update public.buildings set created_at = now() - interval '2 days' where id = ${probe.id}`;
-      const cpuBefore = cleanupFunctionCpu();
+      const cpuBefore = await cleanupFunctionCpu();
       const started = performance.now();
       const summary = (await callFunction(stackEnv(), 'salto-cleanup', {
         query: 'wait=true',
@@ -82,7 +93,7 @@ export async function nightlyFanOut(sql: Sql): Promise<BenchResult> {
       const wall = (performance.now() - started) / 1000;
       // A dispatch (the five-minute job) may have taken it first: then it is no sample.
       if (summary.runs.length !== 1 || summary.runs[0]!.status !== 'completed') continue;
-      probeCpu.push(cleanupFunctionCpu() - cpuBefore);
+      probeCpu.push((await cleanupFunctionCpu()) - cpuBefore);
       probeWall.push(wall);
     }
     if (probeCpu.length === 0) throw new Error('no probe building was cleaned by its own call');
@@ -102,7 +113,8 @@ export async function nightlyFanOut(sql: Sql): Promise<BenchResult> {
       }
     })();
     const cpuBefore = cpuSnapshot();
-    const functionCpuBefore = cleanupFunctionCpu();
+    const functionCpuBefore = await cleanupFunctionCpu();
+    const workersBefore = (await cleanupWorkers()).length;
     await sql.begin(async (tx) => {
       // The row checks of public.buildings validate the time zone of every updated row (about 0.2 s
       // each here): not part of the night, so not run for this set-up update.
@@ -124,7 +136,11 @@ export async function nightlyFanOut(sql: Sql): Promise<BenchResult> {
     }
     sampling = false;
     await sampler;
-    const functionCpu = cleanupFunctionCpu() - functionCpuBefore;
+    const functionCpu = (await cleanupFunctionCpu()) - functionCpuBefore;
+    const nightWorkers = (await cleanupWorkers()).slice(workersBefore);
+    const endedBy = new Map<string, number>();
+    for (const w of nightWorkers)
+      endedBy.set(w.endedBy ?? 'still serving', (endedBy.get(w.endedBy ?? 'still serving') ?? 0) + 1);
     const cpu = cpuUsedBetween(cpuBefore, cpuSnapshot());
 
     const runs = await sql<{ seconds: number; attempts: number; cleared: number; finished_s: number }[]>`
@@ -164,16 +180,17 @@ export async function nightlyFanOut(sql: Sql): Promise<BenchResult> {
         `Time to the last report: the latest finished_at of the night's runs after that transaction's commit. Wall time of an invocation: ` +
         `from its dispatch (the run's lease by the database, before pg_net sends the call) to its report, for every run. CPU of an ` +
         `invocation: ${probeCpu.length} further buildings of the same shape cleaned one at a time before midnight, each by one call ` +
-        `alone in the salto-cleanup process (the local stack serves every call in one Deno process, so CPU cannot be told apart ` +
-        `while calls overlap), CPU time of that process over the call; the night's own CPU in that process is given per building ` +
+        `alone in the local edge runtime's salto-cleanup workers (a worker serves overlapping calls, so CPU cannot be told apart ` +
+        `while calls overlap), the workers' CPU time over the call (GET /_runtime/workers); the night's own CPU in them is given per building ` +
         `too. Connections: pg_stat_activity sampled every 100 ms, the salto-cleanup function's (application_name) and all client ` +
-        `backends (the benchmark's own included). Locally one process serves every call, so its 2 connections are shared; hosted, ` +
+        `backends (the benchmark's own included). Locally a worker serves overlapping calls, sharing its 2 connections; hosted, ` +
         `each invocation under way may be its own instance: at most 2 x ${IN_FLIGHT}.`,
       details: [
         `${cleared.toLocaleString('en')} permissions cleared; ${retried} runs needed more than one attempt`,
         `invocation wall time (dispatch to report): median ${percentile(walls, 50).toFixed(1)} s, p99 ${percentile(walls, 99).toFixed(1)} s, largest ${maxWall.toFixed(1)} s (limit ${WALL_LIMIT_S} s)`,
         `invocation CPU, one building alone: ${probeCpu.map((c) => c.toFixed(2)).join(', ')} s (largest ${maxProbeCpu.toFixed(2)} s; retired after about ${CPU_SOFT_LIMIT_S} s, killed at 2 s), wall ${probeWall.map((w) => w.toFixed(1)).join(', ')} s`,
-        `the night's CPU in the salto-cleanup process: ${functionCpu.toFixed(1)} s, ${((functionCpu / night.length) * 1000).toFixed(0)} ms per building`,
+        `the night's CPU in the salto-cleanup workers: ${functionCpu.toFixed(1)} s, ${((functionCpu / night.length) * 1000).toFixed(0)} ms per building`,
+        `the night's salto-cleanup workers (each serves overlapping calls until a limit retires it): ${nightWorkers.length}, ended by ${[...endedBy].map(([why, n]) => `${why} ${n}`).join(', ')}`,
         `CPU used meanwhile by the stack: ${cpu}`,
         `set-up (not measured): ${Math.round(setUpSeconds)} s`,
       ],

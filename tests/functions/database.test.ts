@@ -23,6 +23,17 @@ describe('function database connections', () => {
     expect(() => databaseSettings({}, { functionName: 'health' })).toThrow(/SUPABASE_DB_URL/);
   });
 
+  it('takes another count only from the benchmark knob, and only 1 to 8', () => {
+    const knob = (value: string) =>
+      databaseSettings(
+        { SUPABASE_DB_URL: DIRECT, BENCHMARK_CONNECTIONS_PER_INSTANCE: value },
+        { functionName: 'salto-cleanup' },
+      );
+    expect(knob('4').options.max).toBe(4);
+    expect(knob(' ').options.max).toBe(2);
+    for (const bad of ['0', '9', '2.5', 'many']) expect(() => knob(bad)).toThrow(/BENCHMARK_CONNECTIONS_PER_INSTANCE/);
+  });
+
   it('asks for no session setting through the pooler', () => {
     const pooled = databaseSettings(
       { SUPABASE_DB_URL: DIRECT, DB_POOLER_URL: POOLER },

@@ -30,6 +30,20 @@ export interface DatabaseSettings {
 export const MAX_CONNECTIONS_PER_INSTANCE = 2;
 
 /**
+ * A benchmark knob, never set in a deployment: `npm run bench -- cleanup` starts a second salto-cleanup
+ * worker with BENCHMARK_CONNECTIONS_PER_INSTANCE=4 to measure what the two-connection limit costs
+ * against the same work with four, side by side in one run. Unset (everywhere but there), the limit
+ * of two holds.
+ */
+function connectionsPerInstance(env: Record<string, string | undefined>) {
+  const knob = env.BENCHMARK_CONNECTIONS_PER_INSTANCE?.trim();
+  if (!knob) return MAX_CONNECTIONS_PER_INSTANCE;
+  const n = Number(knob);
+  if (!Number.isInteger(n) || n < 1 || n > 8) throw new Error('BENCHMARK_CONNECTIONS_PER_INSTANCE must be 1 to 8');
+  return n;
+}
+
+/**
  * DB_POOLER_URL (a function secret: names starting SUPABASE_ cannot be set as secrets on hosted) is
  * the transaction pooler's connection string; without it, SUPABASE_DB_URL, the direct connection.
  */
@@ -46,7 +60,7 @@ export function databaseSettings(env: Record<string, string | undefined>, option
     url,
     pooled,
     options: {
-      max: MAX_CONNECTIONS_PER_INSTANCE,
+      max: connectionsPerInstance(env),
       // Direct: each statement is prepared once per connection and a query is then one round trip.
       // Through the transaction pooler a statement prepared on one server connection is unknown on the
       // next, so statements stay unprepared (two round trips for a query with parameters).
