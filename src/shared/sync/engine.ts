@@ -102,6 +102,13 @@ export interface SyncOptions {
    * another building's new bookings need not wait for their batches to end.
    */
   woken?: () => Promise<void>;
+  /**
+   * How long a pass that has written keeps looking for new work after its last (PASS_LINGER_MS), a
+   * round every LINGER_ROUND_MS: a busy building's next bookings are then taken by the running pass
+   * rather than waiting for pg_net's next batch to bring their wake-up. 0: the pass ends as soon as
+   * nothing is due.
+   */
+  lingerMs?: number;
   log?: (line: string) => void;
 }
 
@@ -132,6 +139,19 @@ export const PASS_BUDGET_MS = 25_000;
 /** Least time between two rounds started by wake-ups while buildings are being written. */
 const WOKEN_ROUND_GAP_MS = 100;
 
+/**
+ * How long a pass that has written keeps taking rounds after its last work, and how often
+ * (docs/decisions/0032). pg_net's worker sends the wake-ups of a busy building's bookings in batches
+ * about 1.3 s apart (it waits 1 s after each batch, and a commit wakes it early only when it was
+ * idle): a booking committed while no pass runs waits for the next batch. A pass that keeps looking
+ * for 1.5 s after its last work bridges that gap, so a building with a booking at least every 1.5 s
+ * keeps a pass running while its bookings come; a quiet building's pass ends 1.5 s after its booking,
+ * having taken about 15 rounds that found nothing (each a fold of nothing and a lease scan: about 1 ms
+ * of the function's CPU, measured in the decision record).
+ */
+export const PASS_LINGER_MS = 1_500;
+const LINGER_ROUND_MS = 100;
+
 /** Rounds that may fail in a row before the pass ends, and the wait before the next (doubling). */
 const FAILED_ROUNDS = 5;
 const FAILED_ROUND_DELAY_MS = 250;
@@ -154,6 +174,10 @@ export async function runSync(options: SyncOptions): Promise<SyncReport> {
   const active = () => [...writing.values()];
   let roundAt = 0;
   let failedRounds = 0;
+  // When the pass last had a building to write (undefined: never, and a pass that found nothing to
+  // write does not linger).
+  let workedAt: number | undefined;
+  const lingerMs = options.lingerMs ?? 0;
   // The next wake-up, no sooner than WOKEN_ROUND_GAP_MS after the last round (a burst of bookings
   // wakes the function once per transaction; later than that, at once: Deno warns of a negative
   // timeout); never, when nobody tells.
@@ -232,13 +256,18 @@ export async function runSync(options: SyncOptions): Promise<SyncReport> {
       if (writing.size > 0) {
         // Until a building is done, or a wake-up says other work may be waiting.
         await Promise.race([...active(), wokenForRound()]);
+        workedAt = Date.now();
         continue;
       }
-      // Nothing to lease: wait briefly for work in backoff (see maxIdleWaitMs), else end the pass. A
-      // wake-up ends the wait: a booking committed meanwhile is not held back by another's backoff.
-      if (secondsUntilDue === null) break;
-      const waitMs = Math.max(secondsUntilDue * 1000, 200);
-      if (waitMs > (options.maxIdleWaitMs ?? 10_000) || Date.now() + waitMs >= deadline) break;
+      // Nothing to lease: wait briefly for work in backoff (see maxIdleWaitMs), or, after the pass's
+      // last work, for the next lingering round (see lingerMs); else end the pass. A wake-up ends the
+      // wait: a booking committed meanwhile is not held back by another's backoff.
+      const backoffMs = secondsUntilDue === null ? undefined : Math.max(secondsUntilDue * 1000, 200);
+      let waitMs = backoffMs !== undefined && backoffMs <= (options.maxIdleWaitMs ?? 10_000) ? backoffMs : undefined;
+      if (workedAt !== undefined && Date.now() < workedAt + lingerMs) {
+        waitMs = Math.min(waitMs ?? Number.POSITIVE_INFINITY, Math.max(0, roundAt + LINGER_ROUND_MS - Date.now()));
+      }
+      if (waitMs === undefined || Date.now() + waitMs >= deadline) break;
       await Promise.race([sleep(waitMs), wokenForRound()]);
     }
     await Promise.all(active());
