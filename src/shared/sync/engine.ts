@@ -146,11 +146,12 @@ const WOKEN_ROUND_GAP_MS = 100;
  * idle): a booking committed while no pass runs waits for the next batch. A pass that keeps looking
  * for 1.5 s after its last work bridges that gap, so a building with a booking at least every 1.5 s
  * keeps a pass running while its bookings come; a quiet building's pass ends 1.5 s after its booking,
- * having taken about 15 rounds that found nothing (each a fold of nothing and a lease scan: about 1 ms
- * of the function's CPU, measured in the decision record).
+ * having taken about 10 rounds that found nothing (each a fold of nothing and a lease scan, about 2 ms
+ * of the function's CPU). A building's task that runs out of work waits for those rounds too, so a
+ * busy building is written by one task, under one lease, for the whole pass.
  */
 export const PASS_LINGER_MS = 1_500;
-const LINGER_ROUND_MS = 100;
+const LINGER_ROUND_MS = 150;
 
 /** Rounds that may fail in a row before the pass ends, and the wait before the next (doubling). */
 const FAILED_ROUNDS = 5;
@@ -174,10 +175,41 @@ export async function runSync(options: SyncOptions): Promise<SyncReport> {
   const active = () => [...writing.values()];
   let roundAt = 0;
   let failedRounds = 0;
-  // When the pass last had a building to write (undefined: never, and a pass that found nothing to
-  // write does not linger).
+  // When the pass last had work (a building leased, an access level synced; undefined: never, and a
+  // pass that found nothing to write does not linger).
   let workedAt: number | undefined;
   const lingerMs = options.lingerMs ?? 0;
+  const lingering = () => workedAt !== undefined && Date.now() < workedAt + lingerMs && !spent();
+  // Building tasks that ran out of due work while the pass lingers wait for the next round (which
+  // folds the bookings committed meanwhile) rather than end: their building stays leased, its SALTO
+  // client open and its timetables read, for the next booking.
+  const roundWaiters: (() => void)[] = [];
+  let roundWanted: (() => void) | undefined;
+  const nextRound = () =>
+    new Promise<void>((resolve) => {
+      roundWaiters.push(resolve);
+      roundWanted?.();
+    });
+  // Resolves once a task waits for a round, no sooner than LINGER_ROUND_MS after the last one.
+  const roundAskedFor = () =>
+    (roundWaiters.length > 0
+      ? Promise.resolve()
+      : new Promise<void>((resolve) => {
+          roundWanted = resolve;
+        })
+    ).then(() => sleep(Math.max(0, roundAt + LINGER_ROUND_MS - Date.now())));
+  const worked = () => {
+    workedAt = Date.now();
+  };
+  const linger: Linger = {
+    worked,
+    waitForRound: async (since) => {
+      const lingers = () => Date.now() < since + lingerMs && !spent();
+      if (!lingers()) return false;
+      await nextRound();
+      return lingers();
+    },
+  };
   // The next wake-up, no sooner than WOKEN_ROUND_GAP_MS after the last round (a burst of bookings
   // wakes the function once per transaction; later than that, at once: Deno warns of a negative
   // timeout); never, when nobody tells.
@@ -206,6 +238,7 @@ export async function runSync(options: SyncOptions): Promise<SyncReport> {
         );
         failedRounds = 0;
       } catch (error) {
+        for (const waiter of roundWaiters.splice(0)) waiter();
         // A round concerns every building (it folds all their bookings' changes): one that failed for
         // a reason of the moment (a deadlock, a booking deleted while its change was folded) is tried
         // again shortly rather than leaving every building's work to the next wake-up. The database
@@ -217,6 +250,8 @@ export async function runSync(options: SyncOptions): Promise<SyncReport> {
         await sleep(delay);
         continue;
       }
+      for (const waiter of roundWaiters.splice(0)) waiter();
+      roundWanted = undefined;
       const { leased: leasedBuildings, changesLeft, secondsUntilDue } = round;
       let started = 0;
       for (const leased of leasedBuildings) {
@@ -231,9 +266,10 @@ export async function runSync(options: SyncOptions): Promise<SyncReport> {
         }
         report.buildings++;
         started++;
+        worked();
         writing.set(
           buildingId,
-          syncBuilding(leased, options, report, spent)
+          syncBuilding(leased, options, report, spent, linger)
             .catch((error: unknown) => {
               // One building's failure (its database reads, say) is that building's: the others go on.
               failed.add(buildingId);
@@ -254,9 +290,9 @@ export async function runSync(options: SyncOptions): Promise<SyncReport> {
       // and a lease scan while the buildings just leased are being written.
       if (changesLeft) continue;
       if (writing.size > 0) {
-        // Until a building is done, or a wake-up says other work may be waiting.
-        await Promise.race([...active(), wokenForRound()]);
-        workedAt = Date.now();
+        // Until a building is done, a wake-up says other work may be waiting, or a building's task
+        // waits for new bookings while the pass lingers.
+        await Promise.race([...active(), wokenForRound(), ...(lingerMs > 0 ? [roundAskedFor()] : [])]);
         continue;
       }
       // Nothing to lease: wait briefly for work in backoff (see maxIdleWaitMs), or, after the pass's
@@ -264,7 +300,7 @@ export async function runSync(options: SyncOptions): Promise<SyncReport> {
       // wait: a booking committed meanwhile is not held back by another's backoff.
       const backoffMs = secondsUntilDue === null ? undefined : Math.max(secondsUntilDue * 1000, 200);
       let waitMs = backoffMs !== undefined && backoffMs <= (options.maxIdleWaitMs ?? 10_000) ? backoffMs : undefined;
-      if (workedAt !== undefined && Date.now() < workedAt + lingerMs) {
+      if (lingering()) {
         waitMs = Math.min(waitMs ?? Number.POSITIVE_INFINITY, Math.max(0, roundAt + LINGER_ROUND_MS - Date.now()));
       }
       if (waitMs === undefined || Date.now() + waitMs >= deadline) break;
@@ -276,6 +312,7 @@ export async function runSync(options: SyncOptions): Promise<SyncReport> {
     // being written are done: left running, they would write under leases that could run out, beside
     // the invocation that takes their buildings next.
     await Promise.allSettled(active());
+    for (const waiter of roundWaiters.splice(0)) waiter();
   }
   // Stopped at the budget: there may be work left, and the next wake-up must not wait for the minute
   // job. (A pass that finds nothing due after that costs one round.)
@@ -287,7 +324,24 @@ export async function runSync(options: SyncOptions): Promise<SyncReport> {
   return report;
 }
 
-async function syncBuilding(leased: LeasedBuilding, options: SyncOptions, report: SyncReport, spent: () => boolean) {
+/** A lingering pass (SyncOptions.lingerMs), as a building's task sees it. */
+interface Linger {
+  /** The task synced an access level: the pass lingers from now. */
+  worked: () => void;
+  /**
+   * Waits for the pass's next round; false when the task should end instead: lingerMs after its last
+   * work (`since`), or at the pass's budget.
+   */
+  waitForRound: (since: number) => Promise<boolean>;
+}
+
+async function syncBuilding(
+  leased: LeasedBuilding,
+  options: SyncOptions,
+  report: SyncReport,
+  spent: () => boolean,
+  linger: Linger,
+) {
   const { store, invocationId, leaseSeconds = 60 } = options;
   const { building, due: firstDue } = leased;
   const { buildingId } = building;
@@ -308,7 +362,8 @@ async function syncBuilding(leased: LeasedBuilding, options: SyncOptions, report
     const first = firstDue[0];
     const firstRead = first && readAhead(client, first.accessLevelId);
     const { timetables, firstBatch } = await firstBatchOf(building, firstDue, options);
-    for (let due = firstBatch; due.length > 0; due = await nextBatch(buildingId, options)) {
+    let lastWork = Date.now();
+    for (let due = firstBatch; due.length > 0; ) {
       for (const level of due) {
         // The pass's budget spent: the rest of the batch stays queued for the next pass.
         if (spent()) return;
@@ -320,9 +375,14 @@ async function syncBuilding(leased: LeasedBuilding, options: SyncOptions, report
             : await syncAccessLevel(building, work, level.desired, timetables, client, lease, options, current);
         report.accessLevels++;
         report[outcome]++;
+        linger.worked();
+        lastWork = Date.now();
         if (outcome === 'retries') return; // the server is failing: the rest of the building waits for the backoff
         if (!leased) return; // lease lost (we were too slow): another invocation owns the building now
       }
+      due = await nextBatch(buildingId, options);
+      // Nothing due: while the pass lingers, look again after each of its rounds.
+      while (due.length === 0 && (await linger.waitForRound(lastWork))) due = await nextBatch(buildingId, options);
     }
   } finally {
     await client?.close().catch(() => {});
