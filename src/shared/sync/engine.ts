@@ -146,12 +146,12 @@ const WOKEN_ROUND_GAP_MS = 100;
  * idle): a booking committed while no pass runs waits for the next batch. A pass that keeps looking
  * for 1.5 s after its last work bridges that gap, so a building with a booking at least every 1.5 s
  * keeps a pass running while its bookings come; a quiet building's pass ends 1.5 s after its booking,
- * having taken about 10 rounds that found nothing (each a fold of nothing and a lease scan, about 2 ms
+ * having taken about 15 rounds that found nothing (each a fold of nothing and a lease scan, about 2 ms
  * of the function's CPU). A building's task that runs out of work waits for those rounds too, so a
  * busy building is written by one task, under one lease, for the whole pass.
  */
 export const PASS_LINGER_MS = 1_500;
-const LINGER_ROUND_MS = 150;
+const LINGER_ROUND_MS = 100;
 
 /** Rounds that may fail in a row before the pass ends, and the wait before the next (doubling). */
 const FAILED_ROUNDS = 5;
