@@ -98,3 +98,59 @@ describe('a pass that has written lingers', () => {
     expect(Date.now() - started).toBeLessThan(1_000);
   });
 });
+
+describe('a building task waiting for the lingering pass', () => {
+  it('ends when the pass stops at its budget meanwhile', { timeout: 20_000 }, async () => {
+    // Building A: one access level, then its task waits for new work. Building B, leased by the
+    // pass's next round: two access levels, of which the first spends the pass's budget (2). Every
+    // access level fails to be computed (so no SALTO is needed): each counts as synced, with its
+    // backoff recorded.
+    const work = (id: string) => ({ accessLevelId: id, generation: 1, attempts: 0 });
+    const building = (buildingId: string, ids: string[]) =>
+      ({
+        building: { buildingId, endpoint: { url: 'http://127.0.0.1:9' } },
+        due: ids.map(work),
+      }) as unknown as LeasedBuilding;
+    let rounds = 0;
+    const recorded: string[] = [];
+    const store = {
+      takeWork: async () => {
+        rounds++;
+        const leasedNow = rounds === 1 ? [building('a', ['a1'])] : rounds === 2 ? [building('b', ['b1', 'b2'])] : [];
+        return { leased: leasedNow, changesLeft: false, secondsUntilDue: null };
+      },
+      desiredAccessLevelsAndTimetables: async () => {
+        throw new Error('what the batch desires cannot be read');
+      },
+      timetables: async () => ({}),
+      desiredAccessLevels: async () => {
+        throw new Error('what this access level desires cannot be computed');
+      },
+      recordAccessLevelError: async (_buildingId: string, w: { accessLevelId: string }) => {
+        recorded.push(w.accessLevelId);
+        return true;
+      },
+      dueWork: async () => [],
+      recordTraffic: async () => {},
+      releaseLease: async () => true,
+    } as unknown as SyncStore;
+    const started = Date.now();
+    const report = await runSync({
+      store,
+      saltoClient: () =>
+        ({
+          readAccessLevel: () => Promise.reject(new Error('not read')),
+          close: async () => {},
+        }) as unknown as ReturnType<Parameters<typeof runSync>[0]['saltoClient']>,
+      invocationId: '00000000-0000-4000-8000-000000000033',
+      budgetMs: 30_000,
+      accessLevelBudget: 2,
+      maxIdleWaitMs: 0,
+      lingerMs: 10_000,
+    });
+    expect(recorded).toEqual(['a1', 'b1']);
+    expect(report.accessLevels).toBe(2);
+    // Ended at the budget, not after A's 10 s of lingering (the margin is for a busy machine).
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+});

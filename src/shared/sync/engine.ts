@@ -185,11 +185,22 @@ export async function runSync(options: SyncOptions): Promise<SyncReport> {
   // client open and its timetables read, for the next booking.
   const roundWaiters: (() => void)[] = [];
   let roundWanted: (() => void) | undefined;
+  // The pass takes no more rounds: no task waits for one.
+  let ending = false;
   const nextRound = () =>
     new Promise<void>((resolve) => {
+      if (ending) return resolve();
       roundWaiters.push(resolve);
       roundWanted?.();
     });
+  // A round is over: the tasks waiting for it look again (or end, see Linger).
+  const roundOver = () => {
+    for (const waiter of roundWaiters.splice(0)) waiter();
+  };
+  const end = () => {
+    ending = true;
+    roundOver();
+  };
   // Resolves once a task waits for a round, no sooner than LINGER_ROUND_MS after the last one.
   const roundAskedFor = () =>
     (roundWaiters.length > 0
@@ -204,7 +215,7 @@ export async function runSync(options: SyncOptions): Promise<SyncReport> {
   const linger: Linger = {
     worked,
     waitForRound: async (since) => {
-      const lingers = () => Date.now() < since + lingerMs && !spent();
+      const lingers = () => !ending && Date.now() < since + lingerMs && !spent();
       if (!lingers()) return false;
       await nextRound();
       return lingers();
@@ -238,7 +249,7 @@ export async function runSync(options: SyncOptions): Promise<SyncReport> {
         );
         failedRounds = 0;
       } catch (error) {
-        for (const waiter of roundWaiters.splice(0)) waiter();
+        roundOver();
         // A round concerns every building (it folds all their bookings' changes): one that failed for
         // a reason of the moment (a deadlock, a booking deleted while its change was folded) is tried
         // again shortly rather than leaving every building's work to the next wake-up. The database
@@ -250,7 +261,7 @@ export async function runSync(options: SyncOptions): Promise<SyncReport> {
         await sleep(delay);
         continue;
       }
-      for (const waiter of roundWaiters.splice(0)) waiter();
+      roundOver();
       roundWanted = undefined;
       const { leased: leasedBuildings, changesLeft, secondsUntilDue } = round;
       let started = 0;
@@ -282,7 +293,7 @@ export async function runSync(options: SyncOptions): Promise<SyncReport> {
       // Only buildings that failed in this pass were due: they wait for the next one.
       if (started === 0 && writing.size === 0 && leasedBuildings.length > 0 && !changesLeft) break;
       if (writing.size >= concurrency) {
-        await Promise.race(active());
+        await Promise.race([...active(), ...(lingerMs > 0 ? [roundAskedFor()] : [])]);
         continue;
       }
       // Asked again at once only while changes wait to be folded. A round that leased fewer buildings
@@ -306,13 +317,15 @@ export async function runSync(options: SyncOptions): Promise<SyncReport> {
       if (waitMs === undefined || Date.now() + waitMs >= deadline) break;
       await Promise.race([sleep(waitMs), wokenForRound()]);
     }
+    // Tasks waiting for a round end now (the pass took its last one).
+    end();
     await Promise.all(active());
   } finally {
     // A round that failed (the database gone, say) ends the pass, but not before the buildings still
     // being written are done: left running, they would write under leases that could run out, beside
     // the invocation that takes their buildings next.
+    end();
     await Promise.allSettled(active());
-    for (const waiter of roundWaiters.splice(0)) waiter();
   }
   // Stopped at the budget: there may be work left, and the next wake-up must not wait for the minute
   // job. (A pass that finds nothing due after that costs one round.)
