@@ -113,6 +113,7 @@ describe('a building task waiting for the lingering pass', () => {
       }) as unknown as LeasedBuilding;
     let rounds = 0;
     const recorded: string[] = [];
+    const renewals: number[] = [];
     const store = {
       takeWork: async () => {
         rounds++;
@@ -131,6 +132,10 @@ describe('a building task waiting for the lingering pass', () => {
         return true;
       },
       dueWork: async () => [],
+      renewLease: async (_buildingId: string, _invocation: string, seconds: number) => {
+        renewals.push(seconds);
+        return true;
+      },
       recordTraffic: async () => {},
       releaseLease: async () => true,
     } as unknown as SyncStore;
@@ -149,6 +154,9 @@ describe('a building task waiting for the lingering pass', () => {
       lingerMs: 10_000,
     });
     expect(recorded).toEqual(['a1', 'b1']);
+    // A waiting for new work held its building on a short lease (a worker killed meanwhile would hold
+    // it seconds, not the minute of a lease taken to write).
+    expect(renewals).toContain(2);
     expect(report.accessLevels).toBe(2);
     // Ended at the budget, not after A's 10 s of lingering (the margin is for a busy machine).
     expect(Date.now() - started).toBeLessThan(5_000);

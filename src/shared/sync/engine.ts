@@ -152,6 +152,8 @@ const WOKEN_ROUND_GAP_MS = 100;
  */
 export const PASS_LINGER_MS = 1_500;
 const LINGER_ROUND_MS = 100;
+/** A lingering task's lease on its building while it waits for new work (seconds). */
+const LINGER_LEASE_SECONDS = 2;
 
 /** Rounds that may fail in a row before the pass ends, and the wait before the next (doubling). */
 const FAILED_ROUNDS = 5;
@@ -212,13 +214,14 @@ export async function runSync(options: SyncOptions): Promise<SyncReport> {
   const worked = () => {
     workedAt = Date.now();
   };
+  const lingers = (since: number) => !ending && Date.now() < since + lingerMs && !spent();
   const linger: Linger = {
     worked,
+    lingers,
     waitForRound: async (since) => {
-      const lingers = () => !ending && Date.now() < since + lingerMs && !spent();
-      if (!lingers()) return false;
+      if (!lingers(since)) return false;
       await nextRound();
-      return lingers();
+      return lingers(since);
     },
   };
   // The next wake-up, no sooner than WOKEN_ROUND_GAP_MS after the last round (a burst of bookings
@@ -341,10 +344,9 @@ export async function runSync(options: SyncOptions): Promise<SyncReport> {
 interface Linger {
   /** The task synced an access level: the pass lingers from now. */
   worked: () => void;
-  /**
-   * Waits for the pass's next round; false when the task should end instead: lingerMs after its last
-   * work (`since`), or at the pass's budget.
-   */
+  /** Whether a task whose last work was at `since` lingers: for lingerMs after it, within the pass's budget. */
+  lingers: (since: number) => boolean;
+  /** Waits for the pass's next round; false when the task should end instead (it no longer lingers). */
   waitForRound: (since: number) => Promise<boolean>;
 }
 
@@ -394,8 +396,13 @@ async function syncBuilding(
         if (!leased) return; // lease lost (we were too slow): another invocation owns the building now
       }
       due = await nextBatch(buildingId, options);
-      // Nothing due: while the pass lingers, look again after each of its rounds.
+      if (due.length > 0 || !linger.lingers(lastWork)) continue;
+      // Nothing due: while the pass lingers, look again after each of its rounds. Meanwhile the lease
+      // is short (a worker killed now would hold the building seconds, not a minute), and it is
+      // lengthened again before anything is written.
+      if (!(await store.renewLease(buildingId, invocationId, LINGER_LEASE_SECONDS))) return;
       while (due.length === 0 && (await linger.waitForRound(lastWork))) due = await nextBatch(buildingId, options);
+      if (due.length > 0 && !(await store.renewLease(buildingId, invocationId, leaseSeconds))) return;
     }
   } finally {
     await client?.close().catch(() => {});
