@@ -402,7 +402,12 @@ async function syncBuilding(
       // lengthened again before anything is written.
       if (!(await store.renewLease(buildingId, invocationId, LINGER_LEASE_SECONDS))) return;
       while (due.length === 0 && (await linger.waitForRound(lastWork))) due = await nextBatch(buildingId, options);
-      if (due.length > 0 && !(await store.renewLease(buildingId, invocationId, leaseSeconds))) return;
+      if (due.length === 0) return;
+      if (!(await store.renewLease(buildingId, invocationId, leaseSeconds))) return;
+      // The building's settings (its SALTO server, its timetable range, shadow or live) may have
+      // changed while the task waited: it goes on only with what it was leased with, else the pass's
+      // next round leases the building afresh.
+      if (JSON.stringify(await store.building(buildingId)) !== JSON.stringify(building)) return;
     }
   } finally {
     await client?.close().catch(() => {});
