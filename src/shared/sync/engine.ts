@@ -102,6 +102,13 @@ export interface SyncOptions {
    * another building's new bookings need not wait for their batches to end.
    */
   woken?: () => Promise<void>;
+  /**
+   * How long a pass that has written keeps looking for new work after its last (PASS_LINGER_MS), a
+   * round every LINGER_ROUND_MS: a busy building's next bookings are then taken by the running pass
+   * rather than waiting for pg_net's next batch to bring their wake-up. 0: the pass ends as soon as
+   * nothing is due.
+   */
+  lingerMs?: number;
   log?: (line: string) => void;
 }
 
@@ -132,6 +139,22 @@ export const PASS_BUDGET_MS = 25_000;
 /** Least time between two rounds started by wake-ups while buildings are being written. */
 const WOKEN_ROUND_GAP_MS = 100;
 
+/**
+ * How long a pass that has written keeps taking rounds after its last work, and how often
+ * (docs/decisions/0032). pg_net's worker sends the wake-ups of a busy building's bookings in batches
+ * about 1.3 s apart (it waits 1 s after each batch, and a commit wakes it early only when it was
+ * idle): a booking committed while no pass runs waits for the next batch. A pass that keeps looking
+ * for 1.5 s after its last work bridges that gap, so a building with a booking at least every 1.5 s
+ * keeps a pass running while its bookings come; a quiet building's pass ends 1.5 s after its booking,
+ * having taken about 15 rounds that found nothing (each a fold of nothing and a lease scan, about 2 ms
+ * of the function's CPU). A building's task that runs out of work waits for those rounds too, so a
+ * busy building is written by one task, under one lease, for the whole pass.
+ */
+export const PASS_LINGER_MS = 1_500;
+const LINGER_ROUND_MS = 100;
+/** A lingering task's lease on its building while it waits for new work (seconds). */
+const LINGER_LEASE_SECONDS = 2;
+
 /** Rounds that may fail in a row before the pass ends, and the wait before the next (doubling). */
 const FAILED_ROUNDS = 5;
 const FAILED_ROUND_DELAY_MS = 250;
@@ -154,6 +177,53 @@ export async function runSync(options: SyncOptions): Promise<SyncReport> {
   const active = () => [...writing.values()];
   let roundAt = 0;
   let failedRounds = 0;
+  // When the pass last had work (a building leased, an access level synced; undefined: never, and a
+  // pass that found nothing to write does not linger).
+  let workedAt: number | undefined;
+  const lingerMs = options.lingerMs ?? 0;
+  const lingering = () => workedAt !== undefined && Date.now() < workedAt + lingerMs && !spent();
+  // Building tasks that ran out of due work while the pass lingers wait for the next round (which
+  // folds the bookings committed meanwhile) rather than end: their building stays leased, its SALTO
+  // client open and its timetables read, for the next booking.
+  const roundWaiters: (() => void)[] = [];
+  let roundWanted: (() => void) | undefined;
+  // The pass takes no more rounds: no task waits for one.
+  let ending = false;
+  const nextRound = () =>
+    new Promise<void>((resolve) => {
+      if (ending) return resolve();
+      roundWaiters.push(resolve);
+      roundWanted?.();
+    });
+  // A round is over: the tasks waiting for it look again (or end, see Linger).
+  const roundOver = () => {
+    for (const waiter of roundWaiters.splice(0)) waiter();
+  };
+  const end = () => {
+    ending = true;
+    roundOver();
+  };
+  // Resolves once a task waits for a round, no sooner than LINGER_ROUND_MS after the last one.
+  const roundAskedFor = () =>
+    (roundWaiters.length > 0
+      ? Promise.resolve()
+      : new Promise<void>((resolve) => {
+          roundWanted = resolve;
+        })
+    ).then(() => sleep(Math.max(0, roundAt + LINGER_ROUND_MS - Date.now())));
+  const worked = () => {
+    workedAt = Date.now();
+  };
+  const lingers = (since: number) => !ending && Date.now() < since + lingerMs && !spent();
+  const linger: Linger = {
+    worked,
+    lingers,
+    waitForRound: async (since) => {
+      if (!lingers(since)) return false;
+      await nextRound();
+      return lingers(since);
+    },
+  };
   // The next wake-up, no sooner than WOKEN_ROUND_GAP_MS after the last round (a burst of bookings
   // wakes the function once per transaction; later than that, at once: Deno warns of a negative
   // timeout); never, when nobody tells.
@@ -182,6 +252,7 @@ export async function runSync(options: SyncOptions): Promise<SyncReport> {
         );
         failedRounds = 0;
       } catch (error) {
+        roundOver();
         // A round concerns every building (it folds all their bookings' changes): one that failed for
         // a reason of the moment (a deadlock, a booking deleted while its change was folded) is tried
         // again shortly rather than leaving every building's work to the next wake-up. The database
@@ -193,6 +264,8 @@ export async function runSync(options: SyncOptions): Promise<SyncReport> {
         await sleep(delay);
         continue;
       }
+      roundOver();
+      roundWanted = undefined;
       const { leased: leasedBuildings, changesLeft, secondsUntilDue } = round;
       let started = 0;
       for (const leased of leasedBuildings) {
@@ -207,9 +280,10 @@ export async function runSync(options: SyncOptions): Promise<SyncReport> {
         }
         report.buildings++;
         started++;
+        worked();
         writing.set(
           buildingId,
-          syncBuilding(leased, options, report, spent)
+          syncBuilding(leased, options, report, spent, linger)
             .catch((error: unknown) => {
               // One building's failure (its database reads, say) is that building's: the others go on.
               failed.add(buildingId);
@@ -222,7 +296,7 @@ export async function runSync(options: SyncOptions): Promise<SyncReport> {
       // Only buildings that failed in this pass were due: they wait for the next one.
       if (started === 0 && writing.size === 0 && leasedBuildings.length > 0 && !changesLeft) break;
       if (writing.size >= concurrency) {
-        await Promise.race(active());
+        await Promise.race([...active(), ...(lingerMs > 0 ? [roundAskedFor()] : [])]);
         continue;
       }
       // Asked again at once only while changes wait to be folded. A round that leased fewer buildings
@@ -230,22 +304,30 @@ export async function runSync(options: SyncOptions): Promise<SyncReport> {
       // and a lease scan while the buildings just leased are being written.
       if (changesLeft) continue;
       if (writing.size > 0) {
-        // Until a building is done, or a wake-up says other work may be waiting.
-        await Promise.race([...active(), wokenForRound()]);
+        // Until a building is done, a wake-up says other work may be waiting, or a building's task
+        // waits for new bookings while the pass lingers.
+        await Promise.race([...active(), wokenForRound(), ...(lingerMs > 0 ? [roundAskedFor()] : [])]);
         continue;
       }
-      // Nothing to lease: wait briefly for work in backoff (see maxIdleWaitMs), else end the pass. A
-      // wake-up ends the wait: a booking committed meanwhile is not held back by another's backoff.
-      if (secondsUntilDue === null) break;
-      const waitMs = Math.max(secondsUntilDue * 1000, 200);
-      if (waitMs > (options.maxIdleWaitMs ?? 10_000) || Date.now() + waitMs >= deadline) break;
+      // Nothing to lease: wait briefly for work in backoff (see maxIdleWaitMs), or, after the pass's
+      // last work, for the next lingering round (see lingerMs); else end the pass. A wake-up ends the
+      // wait: a booking committed meanwhile is not held back by another's backoff.
+      const backoffMs = secondsUntilDue === null ? undefined : Math.max(secondsUntilDue * 1000, 200);
+      let waitMs = backoffMs !== undefined && backoffMs <= (options.maxIdleWaitMs ?? 10_000) ? backoffMs : undefined;
+      if (lingering()) {
+        waitMs = Math.min(waitMs ?? Number.POSITIVE_INFINITY, Math.max(0, roundAt + LINGER_ROUND_MS - Date.now()));
+      }
+      if (waitMs === undefined || Date.now() + waitMs >= deadline) break;
       await Promise.race([sleep(waitMs), wokenForRound()]);
     }
+    // Tasks waiting for a round end now (the pass took its last one).
+    end();
     await Promise.all(active());
   } finally {
     // A round that failed (the database gone, say) ends the pass, but not before the buildings still
     // being written are done: left running, they would write under leases that could run out, beside
     // the invocation that takes their buildings next.
+    end();
     await Promise.allSettled(active());
   }
   // Stopped at the budget: there may be work left, and the next wake-up must not wait for the minute
@@ -258,7 +340,23 @@ export async function runSync(options: SyncOptions): Promise<SyncReport> {
   return report;
 }
 
-async function syncBuilding(leased: LeasedBuilding, options: SyncOptions, report: SyncReport, spent: () => boolean) {
+/** A lingering pass (SyncOptions.lingerMs), as a building's task sees it. */
+interface Linger {
+  /** The task synced an access level: the pass lingers from now. */
+  worked: () => void;
+  /** Whether a task whose last work was at `since` lingers: for lingerMs after it, within the pass's budget. */
+  lingers: (since: number) => boolean;
+  /** Waits for the pass's next round; false when the task should end instead (it no longer lingers). */
+  waitForRound: (since: number) => Promise<boolean>;
+}
+
+async function syncBuilding(
+  leased: LeasedBuilding,
+  options: SyncOptions,
+  report: SyncReport,
+  spent: () => boolean,
+  linger: Linger,
+) {
   const { store, invocationId, leaseSeconds = 60 } = options;
   const { building, due: firstDue } = leased;
   const { buildingId } = building;
@@ -279,7 +377,8 @@ async function syncBuilding(leased: LeasedBuilding, options: SyncOptions, report
     const first = firstDue[0];
     const firstRead = first && readAhead(client, first.accessLevelId);
     const { timetables, firstBatch } = await firstBatchOf(building, firstDue, options);
-    for (let due = firstBatch; due.length > 0; due = await nextBatch(buildingId, options)) {
+    let lastWork = Date.now();
+    for (let due = firstBatch; due.length > 0; ) {
       for (const level of due) {
         // The pass's budget spent: the rest of the batch stays queued for the next pass.
         if (spent()) return;
@@ -291,9 +390,24 @@ async function syncBuilding(leased: LeasedBuilding, options: SyncOptions, report
             : await syncAccessLevel(building, work, level.desired, timetables, client, lease, options, current);
         report.accessLevels++;
         report[outcome]++;
+        linger.worked();
+        lastWork = Date.now();
         if (outcome === 'retries') return; // the server is failing: the rest of the building waits for the backoff
         if (!leased) return; // lease lost (we were too slow): another invocation owns the building now
       }
+      due = await nextBatch(buildingId, options);
+      if (due.length > 0 || !linger.lingers(lastWork)) continue;
+      // Nothing due: while the pass lingers, look again after each of its rounds. Meanwhile the lease
+      // is short (a worker killed now would hold the building seconds, not a minute), and it is
+      // lengthened again before anything is written.
+      if (!(await store.renewLease(buildingId, invocationId, LINGER_LEASE_SECONDS))) return;
+      while (due.length === 0 && (await linger.waitForRound(lastWork))) due = await nextBatch(buildingId, options);
+      if (due.length === 0) return;
+      if (!(await store.renewLease(buildingId, invocationId, leaseSeconds))) return;
+      // The building's settings (its SALTO server, its timetable range, shadow or live) may have
+      // changed while the task waited: it goes on only with what it was leased with, else the pass's
+      // next round leases the building afresh.
+      if (JSON.stringify(await store.building(buildingId)) !== JSON.stringify(building)) return;
     }
   } finally {
     await client?.close().catch(() => {});

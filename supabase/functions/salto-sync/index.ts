@@ -1,6 +1,6 @@
 import { nonceStore } from '../../../src/shared/functions/nonce-store.ts';
 import { createSaltoClient } from '../../../src/shared/salto/index.ts';
-import { runSync } from '../../../src/shared/sync/engine.ts';
+import { PASS_LINGER_MS, runSync } from '../../../src/shared/sync/engine.ts';
 import { createIdCheckStore, runSaltoIdChecks } from '../../../src/shared/sync/id-checks.ts';
 import { createSyncStore } from '../../../src/shared/sync/store.ts';
 import { connectDatabase } from '../_shared/database.ts';
@@ -39,6 +39,9 @@ const app = createSyncApp({
     checkSavedIds(log);
     return runSync({
       maxIdleWaitMs: waitForBackoff ? 10_000 : 0,
+      // A background pass keeps looking for new bookings for a moment after its last work (a caller
+      // waiting for the report gets it as soon as nothing is due).
+      lingerMs: waitForBackoff ? PASS_LINGER_MS : 0,
       woken,
       store,
       saltoClient: (endpoint, hooks) =>
