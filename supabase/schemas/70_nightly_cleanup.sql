@@ -50,6 +50,10 @@ create table integration.cleanup_runs (
   -- The invocation working on the run, until when (real time: moving the test clock frees nothing).
   leased_by uuid,
   leased_until timestamptz,
+  -- How far the run has got: the last access level (in the order of their IDs) a call cleaned and
+  -- recorded. A building is cleaned a slice of access levels per call (src/shared/cleanup/engine.ts,
+  -- CLEANUP_ACCESS_LEVELS); the next call goes on after it. Null: no slice done yet.
+  resume_after text,
   constraint cleanup_runs_once_per_local_date unique (building_id, local_date),
   constraint cleanup_runs_finished check ((status = 'running') = (finished_at is null))
 );
@@ -62,6 +66,9 @@ comment on column integration.cleanup_runs.local_date is
 comment on column integration.cleanup_runs.status is
   'running | completed | failed (retried later) | unreachable (SALTO could not be reached; retried '
   'later)';
+comment on column integration.cleanup_runs.resume_after is
+  'The last access level (by ID) the run has cleaned; the next call of a running run goes on after '
+  'it. Null: none yet.';
 grant select, insert, update, delete on table integration.cleanup_runs to service_role;
 grant select on table integration.cleanup_runs to authenticated;
 alter table integration.cleanup_runs enable row level security;
@@ -439,7 +446,7 @@ grant execute on function integration.record_salto_id_checks(uuid, uuid, jsonb) 
 -- first cleaned after its first local midnight). Comparing local dates, not clock times, makes this
 -- right whatever the time-zone rules do: a 23- or 25-hour night, a half-hour offset, or a zone where
 -- midnight itself is skipped (the date still changes at the jump). A run in progress (live lease)
--- is not due. Only buildings with a SALTO server are cleaned.
+-- is not due; one between two slices (no lease) is. Only buildings with a SALTO server are cleaned.
 create function integration.due_cleanups(p_at timestamptz default integration.now())
 returns table (building_id uuid, local_date date)
 language sql
@@ -468,7 +475,9 @@ grant execute on function integration.due_cleanups(timestamp with time zone) to 
 -- unreachable or abandoned one. Concurrent callers never get the same run: the second insert waits
 -- for the first transaction and then finds a live lease. `p_building_ids` restricts the lease (an
 -- operator re-running one building; tests). Without `p_retry_failed`, runs whose last attempt failed
--- or found SALTO unreachable are left for a later call (the five-minute job retries them).
+-- or found SALTO unreachable are left for a later call (the five-minute job retries them). A run
+-- between two slices (running, no lease: integration.finish_cleanup_run with 'paused') is taken
+-- first and goes on where it stopped, as the same attempt.
 create function integration.lease_cleanup_runs(
   p_invocation uuid,
   p_lease interval,
@@ -490,22 +499,27 @@ as $$
     and (p_retry_failed or not exists (
       select from integration.cleanup_runs as f
       where f.building_id = d.building_id and f.local_date = d.local_date and f.status in ('failed', 'unreachable')))
-  order by d.building_id
+  order by exists (
+      select from integration.cleanup_runs as p
+      where p.building_id = d.building_id and p.local_date = d.local_date and p.status = 'running'
+        and p.leased_by is null) desc,
+    d.building_id
   limit p_limit
   on conflict (building_id, local_date) do update set
     status = 'running',
-    attempts = r.attempts + 1,
+    attempts = r.attempts + case when r.status = 'running' and r.leased_by is null then 0 else 1 end,
     last_attempt_at = excluded.last_attempt_at,
     finished_at = null,
     leased_by = excluded.leased_by,
     leased_until = excluded.leased_until
     where r.status in ('failed', 'unreachable')
-      or (r.status = 'running' and r.leased_until < pg_catalog.clock_timestamp())
+      or (r.status = 'running' and (r.leased_by is null or r.leased_until < pg_catalog.clock_timestamp()))
   returning r.id, r.building_id, r.local_date, r.attempts
 $$;
 comment on function integration.lease_cleanup_runs(uuid, interval, uuid[], integer, boolean) is
-  'Leases the due nightly cleanup runs (one row per building and local date) for an invocation; a '
-  'completed run is never leased again; failed ones only when p_retry_failed.';
+  'Leases the due nightly cleanup runs (one row per building and local date) for an invocation, runs '
+  'between two slices first; a completed run is never leased again; failed ones only when '
+  'p_retry_failed.';
 revoke execute on function integration.lease_cleanup_runs(uuid, interval, uuid[], integer, boolean) from public;
 grant execute on function integration.lease_cleanup_runs(uuid, interval, uuid[], integer, boolean) to service_role;
 
@@ -577,18 +591,25 @@ comment on function integration.cleanup_access_levels(uuid) is
 revoke execute on function integration.cleanup_access_levels(uuid) from public;
 grant execute on function integration.cleanup_access_levels(uuid) to service_role;
 
--- Ends an attempt: adds its counts to the run's, appends its details and error, and sets the status.
--- Only the invocation holding the lease may finish it (a late, superseded attempt records nothing).
--- The run's place is then given to the next due building (integration.dispatch_cleanups), so a night
--- of many buildings is worked through a few invocations at a time; failed runs wait for the
--- five-minute job, so one building that keeps failing is retried without holding up the others.
+-- Ends an attempt, or a slice of one: adds its counts to the run's, appends its details and error,
+-- and sets the status. 'paused' ends a slice of access levels (src/shared/cleanup/engine.ts,
+-- CLEANUP_ACCESS_LEVELS) with more to do: the run stays running, records how far it got
+-- (p_resume_after, the last access level cleaned), gives up its lease and is dispatched again at once
+-- (integration.lease_cleanup_runs takes such runs first), as the same attempt. Access levels checked
+-- count once a slice is done: those of a failed attempt are checked again by the retry, which goes on
+-- from the last slice done. Only the invocation holding the lease may finish it (a late, superseded
+-- attempt records nothing). The run's place is then given to the next due building
+-- (integration.dispatch_cleanups), so a night of many buildings is worked through a few invocations at
+-- a time; failed runs wait for the five-minute job, so one building that keeps failing is retried
+-- without holding up the others.
 create function integration.finish_cleanup_run(
   p_run_id uuid,
   p_invocation uuid,
   p_status text,
   p_counts jsonb,
   p_details jsonb,
-  p_error text default null
+  p_error text default null,
+  p_resume_after text default null
 )
 returns boolean
 language plpgsql
@@ -598,9 +619,14 @@ as $$
 declare
   kind text;
   merged jsonb;
+  paused boolean := p_status = 'paused';
+  done boolean := p_status in ('completed', 'paused');
 begin
-  if p_status not in ('completed', 'failed', 'unreachable') then
-    raise exception 'finish_cleanup_run: status must be completed, failed or unreachable, not %', p_status;
+  if p_status not in ('completed', 'paused', 'failed', 'unreachable') then
+    raise exception 'finish_cleanup_run: status must be completed, paused, failed or unreachable, not %', p_status;
+  end if;
+  if paused and p_resume_after is null then
+    raise exception 'finish_cleanup_run: a paused run needs the last access level it cleaned (p_resume_after)';
   end if;
   select r.details into merged from integration.cleanup_runs as r
   where r.id = p_run_id and r.leased_by = p_invocation and r.status = 'running'
@@ -613,19 +639,22 @@ begin
       coalesce(merged -> kind, '[]'::jsonb) || (p_details -> kind));
   end loop;
   update integration.cleanup_runs as r set
-    status = p_status,
-    finished_at = integration.now(),
+    status = case when paused then 'running' else p_status end,
+    finished_at = case when paused then null else integration.now() end,
     leased_by = null,
     leased_until = null,
+    resume_after = case when paused then p_resume_after else r.resume_after end,
     cleared = r.cleared + coalesce((p_counts ->> 'cleared')::integer, 0),
     handed_over = r.handed_over + coalesce((p_counts ->> 'handed_over')::integer, 0),
     repaired = r.repaired + coalesce((p_counts ->> 'repaired')::integer, 0),
     synced = r.synced + coalesce((p_counts ->> 'synced')::integer, 0),
     failed = r.failed + coalesce((p_counts ->> 'failed')::integer, 0),
     slots_recycled = r.slots_recycled + coalesce((p_counts ->> 'slots_recycled')::integer, 0),
-    -- The latest check's figure, not a sum: the same unknown ID seen twice is one problem.
+    -- The latest check's figure, not a sum: the same unknown ID seen twice is one problem (a slice
+    -- after the first does not check the IDs and sends none).
     unknown_ids = coalesce((p_counts ->> 'unknown_ids')::integer, r.unknown_ids),
-    access_levels_checked = greatest(r.access_levels_checked, coalesce((p_counts ->> 'access_levels_checked')::integer, 0)),
+    access_levels_checked = r.access_levels_checked
+      + case when done then coalesce((p_counts ->> 'access_levels_checked')::integer, 0) else 0 end,
     salto_calls = r.salto_calls + coalesce((p_counts ->> 'salto_calls')::integer, 0),
     details = merged,
     errors = case when p_error is null then r.errors else r.errors || pg_catalog.jsonb_build_array(
@@ -635,11 +664,12 @@ begin
   return true;
 end;
 $$;
-comment on function integration.finish_cleanup_run(uuid, uuid, text, jsonb, jsonb, text) is
-  'Records the outcome of one cleanup attempt: adds its counts, appends its details and error, sets '
-  'completed, failed or unreachable.';
-revoke execute on function integration.finish_cleanup_run(uuid, uuid, text, jsonb, jsonb, text) from public;
-grant execute on function integration.finish_cleanup_run(uuid, uuid, text, jsonb, jsonb, text) to service_role;
+comment on function integration.finish_cleanup_run(uuid, uuid, text, jsonb, jsonb, text, text) is
+  'Records the outcome of one cleanup attempt or slice: adds its counts, appends its details and '
+  'error, sets completed, failed or unreachable; paused keeps the run running from p_resume_after '
+  '(the last access level cleaned) and dispatches it again.';
+revoke execute on function integration.finish_cleanup_run(uuid, uuid, text, jsonb, jsonb, text, text) from public;
+grant execute on function integration.finish_cleanup_run(uuid, uuid, text, jsonb, jsonb, text, text) to service_role;
 
 -- Records which of the building's Zone IDs and Access Control IDs SALTO knows, given the IDs SALTO
 -- listed: marks the unknown ones (integration.unknown_salto_ids), clears marks of IDs SALTO knows

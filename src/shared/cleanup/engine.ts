@@ -12,6 +12,12 @@
  * while it talks to a building's SALTO server the cleanup holds the building's lease, shared with the
  * sync, so the two never write one access level at the same time.
  *
+ * A call cleans a slice of a building's access levels, in the order of their IDs, within its budget
+ * (CLEANUP_ACCESS_LEVELS, CLEANUP_BUDGET_MS): a building with more ends the slice 'paused', the
+ * database records the last access level done (integration.cleanup_runs.resume_after) and dispatches
+ * the run again at once, and the next call goes on after it. The first slice hands finished bookings
+ * over and checks the building's IDs; the last recycles the timetable slots.
+ *
  * One access level, or one booking, that cannot be brought in line is reported in the run's failed
  * details, and the run goes on with the others; only what concerns the building (its SALTO server
  * unreachable, the lease lost, the database gone) ends its run.
@@ -50,6 +56,10 @@ export interface CleanupOptions {
   dispatched?: { runId: string; dispatch: string };
   /** Runs leased at most (buildingIds or any due building); a dispatched call has its one. Default 1. */
   maxRuns?: number;
+  /** Access levels this call cleans at most, over all its runs (see CLEANUP_ACCESS_LEVELS). */
+  accessLevelBudget?: number;
+  /** No next access level after this long (see CLEANUP_BUDGET_MS). */
+  budgetMs?: number;
   /** Buildings cleaned at once: each mostly waits for its own SALTO server, so many can be. */
   concurrency?: number;
   /** How long a leased run stays ours without renewal (a crashed invocation's run is retried after). */
@@ -65,6 +75,7 @@ export interface CleanupRunReport {
   buildingId: string;
   localDate: string;
   attempt: number;
+  /** paused: the call's budget was spent with access levels left; the database dispatches the rest. */
   status: RunStatus;
   counts: CleanupCounts;
   details: CleanupDetails;
@@ -84,8 +95,56 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  */
 const RENEW_EVERY_MS = 5_000;
 
+/**
+ * A call's budget, well inside the edge runtime's limits on its worker (docs/decisions/0018, 0035):
+ * a worker is retired at 1 s of CPU and killed at 2 s, and a retired worker still finishes the call it
+ * runs and at most one more, so a call may use at most 0.5 s. The cleanup spends 2 to 4 ms of CPU per
+ * access level (benchmark 9: 0.14 to 0.41 s for a building of 100), plus a fixed part per call (the
+ * request, SALTO's listings, the reads): 50 access levels keep a call near 0.2 s. The wall clock
+ * (150 s, retired at half) likewise leaves room for two calls of 25 s.
+ */
+export const CLEANUP_ACCESS_LEVELS = 50;
+export const CLEANUP_BUDGET_MS = 25_000;
+/**
+ * Buildings an operator's call may name: each costs its listings and reads whatever its share of the
+ * budget (at least one access level each), so a call naming more is refused.
+ */
+export const CLEANUP_MAX_BUILDINGS = 10;
+
+/** What a call may still spend, shared by its runs. */
+class CallBudget {
+  private left: number;
+  private readonly deadline: number;
+
+  constructor(accessLevels: number, ms: number) {
+    this.left = accessLevels;
+    this.deadline = Date.now() + ms;
+  }
+
+  get accessLevels() {
+    return Math.max(this.left, 0);
+  }
+
+  spent() {
+    return this.left <= 0 || Date.now() >= this.deadline;
+  }
+
+  take() {
+    this.left--;
+  }
+}
+
 export async function runCleanup(options: CleanupOptions): Promise<CleanupSummary> {
-  const { store, invocationId, concurrency = 64, runLeaseSeconds = 600, maxRuns = 1 } = options;
+  const {
+    store,
+    invocationId,
+    concurrency = 64,
+    runLeaseSeconds = 600,
+    maxRuns = 1,
+    accessLevelBudget = CLEANUP_ACCESS_LEVELS,
+    budgetMs = CLEANUP_BUDGET_MS,
+  } = options;
+  const budget = new CallBudget(accessLevelBudget, budgetMs);
   const leased = options.dispatched
     ? await store.takeDispatchedRun(
         options.dispatched.runId,
@@ -98,7 +157,7 @@ export async function runCleanup(options: CleanupOptions): Promise<CleanupSummar
   // A pool of workers over the leased runs: a slow or unreachable building never holds up the others.
   const queue = [...leased];
   const worker = async () => {
-    for (let run = queue.shift(); run; run = queue.shift()) runs.push(await cleanBuilding(run, options));
+    for (let run = queue.shift(); run; run = queue.shift()) runs.push(await cleanBuilding(run, budget, options));
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, queue.length) }, worker));
   return { runs };
@@ -118,7 +177,7 @@ function emptyCounts(): CleanupCounts {
   };
 }
 
-async function cleanBuilding(run: LeasedRun, options: CleanupOptions): Promise<CleanupRunReport> {
+async function cleanBuilding(run: LeasedRun, budget: CallBudget, options: CleanupOptions): Promise<CleanupRunReport> {
   const { store, syncStore, invocationId, leaseSeconds = 60, runLeaseSeconds = 600 } = options;
   const { buildingId } = run;
   const counts = emptyCounts();
@@ -132,6 +191,9 @@ async function cleanBuilding(run: LeasedRun, options: CleanupOptions): Promise<C
   };
   let status: RunStatus = 'completed';
   let error: string | undefined;
+  // The last access level this call cleaned, and whether this call checked the building's IDs.
+  let lastDone: string | undefined;
+  let idsChecked = false;
   let leased = false;
   let client: SaltoClient | undefined;
   let lease: HeldLease | undefined;
@@ -172,7 +234,11 @@ async function cleanBuilding(run: LeasedRun, options: CleanupOptions): Promise<C
     // permission: neither needs the other, and on a busy night each takes a good part of a second.
     const saltoClient = options.saltoClient(building.endpoint, { onCall: () => void counts.salto_calls++ });
     client = saltoClient;
+    // Where the run got to: the first slice hands over and checks the IDs, later ones go on after it.
+    const resumeAfter = await store.resumeAfter(run.runId);
+    const firstSlice = resumeAfter === null;
     const handedOver = (async () => {
+      if (!firstSlice) return;
       await store.refreshFinishedPairs(buildingId);
       // A batch at a time, until none is pending.
       while ((await syncStore.applyBookingChanges(buildingId)) > 0);
@@ -189,24 +255,35 @@ async function cleanBuilding(run: LeasedRun, options: CleanupOptions): Promise<C
 
     // The IDs check, and everything the access levels need from the database, read once for the
     // building: independent round trips, at once.
-    const [unknown, { levels, desired }, written, work, timetables] = await Promise.all([
-      store.recordSaltoIdsCheck(buildingId, [...knownZoneIds], [...actual.keys()]),
-      store.accessLevels(buildingId).then(async (levels) => ({
-        levels,
-        desired: await desiredOfAll(
-          buildingId,
-          levels.map((l) => l.accessLevelId),
-          options,
-        ),
-      })),
-      store.writtenPermissions(buildingId),
-      store.accessLevelWork(buildingId),
+    // The slice: the access levels after the last one done, one more than the budget allows (to know
+    // whether any is left).
+    const [unknown, { levels, desired, written, work }, timetables] = await Promise.all([
+      firstSlice ? store.recordSaltoIdsCheck(buildingId, [...knownZoneIds], [...actual.keys()]) : undefined,
+      store.accessLevels(buildingId, resumeAfter, Math.max(budget.accessLevels, 1) + 1).then(async (levels) => {
+        const ids = levels.map((l) => l.accessLevelId);
+        const [desired, written, work] = await Promise.all([
+          desiredOfAll(buildingId, ids, options),
+          store.writtenPermissions(buildingId, ids),
+          store.accessLevelWork(buildingId, ids),
+        ]);
+        return { levels, desired, written, work };
+      }),
       syncStore.timetables(buildingId),
     ]);
-    counts.unknown_ids = unknown.length;
+    if (unknown) {
+      idsChecked = true;
+      counts.unknown_ids = unknown.length;
+    }
     const permanent = new PermanentPermissions();
     for (const level of levels) {
       const { accessLevelId } = level;
+      // The budget spent (at least one access level per run, so every call moves the run on): the
+      // rest is the next call's.
+      if (lastDone !== undefined && budget.spent()) {
+        status = 'paused';
+        break;
+      }
+      budget.take();
       counts.access_levels_checked++;
       // Written only while a confirmed renewal of the lease is recent enough, and recorded in
       // batches while the next ones are written.
@@ -240,13 +317,15 @@ async function cleanBuilding(run: LeasedRun, options: CleanupOptions): Promise<C
         details.failed.push({ access_level_id: accessLevelId, reason });
         options.log?.(`cleanup of building ${buildingId}, access level ${accessLevelId}: ${errorText(caught)}`);
       }
+      lastDone = accessLevelId;
     }
     await levelRecorder.drain();
-    // Permissions this project did not write, on facilities' zones: reported and flagged, never repaired.
+    // Permissions this project did not write, on facilities' zones: reported and flagged, never repaired
+    // (the check covers the slice's access levels).
     const shared = await store.recordPermanentPermissionsCheck(buildingId, permanent);
     details.permanent.push(...shared.map(permanentReport));
 
-    counts.slots_recycled = await store.recycleTimetableSlots(buildingId);
+    if (status !== 'paused') counts.slots_recycled = await store.recycleTimetableSlots(buildingId);
   } catch (caught) {
     if (caught instanceof RunFailed) {
       status = caught.status;
@@ -265,7 +344,17 @@ async function cleanBuilding(run: LeasedRun, options: CleanupOptions): Promise<C
     await client?.close().catch(() => {});
     if (leased) await syncStore.releaseLease(buildingId, invocationId);
   }
-  await store.finishRun(run.runId, invocationId, status, counts, details, error);
+  // A slice after the first did not check the IDs: the run keeps the first slice's figure.
+  const { unknown_ids, ...otherCounts } = counts;
+  await store.finishRun(
+    run.runId,
+    invocationId,
+    status,
+    idsChecked ? counts : otherCounts,
+    details,
+    error,
+    status === 'paused' ? lastDone : undefined,
+  );
   return { ...run, status, counts, details, ...(error === undefined ? {} : { error }) };
 }
 

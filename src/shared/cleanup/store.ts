@@ -16,7 +16,8 @@ export interface LeasedRun {
   attempt: number;
 }
 
-export type RunStatus = 'completed' | 'failed' | 'unreachable';
+/** paused: a slice of the run is done and the next call goes on after it (the run stays running). */
+export type RunStatus = 'completed' | 'paused' | 'failed' | 'unreachable';
 
 export interface CleanupCounts {
   cleared: number;
@@ -107,15 +108,36 @@ export function createCleanupStore(sql: Sql) {
       return row?.n ?? 0;
     },
 
-    /** The access levels to reconcile; apartmentId null for one no apartment uses any more. */
-    async accessLevels(buildingId: string): Promise<{ accessLevelId: string; apartmentId: string | null }[]> {
+    /** The last access level the run's earlier calls cleaned (null: none yet). */
+    async resumeAfter(runId: string): Promise<string | null> {
+      const [row] = await sql<{ resume_after: string | null }[]>`
+        select resume_after from integration.cleanup_runs where id = ${runId}`;
+      return row?.resume_after ?? null;
+    },
+
+    /**
+     * The next `limit` access levels to reconcile, in the order of their IDs, after `after` (the
+     * database orders and compares them, one collation for both); apartmentId null for one no
+     * apartment uses any more.
+     */
+    async accessLevels(
+      buildingId: string,
+      after: string | null,
+      limit: number,
+    ): Promise<{ accessLevelId: string; apartmentId: string | null }[]> {
       const rows = await sql<{ access_level_id: string; apartment_id: string | null }[]>`
-        select access_level_id, apartment_id from integration.cleanup_access_levels(${buildingId}) order by access_level_id`;
+        select access_level_id, apartment_id from integration.cleanup_access_levels(${buildingId})
+        where ${after}::text is null or access_level_id > ${after}::text
+        order by access_level_id
+        limit ${limit}`;
       return rows.map((r) => ({ accessLevelId: r.access_level_id, apartmentId: r.apartment_id }));
     },
 
-    /** What this project last wrote, per access level and zone. */
-    async writtenPermissions(buildingId: string): Promise<Map<string, Map<string, WrittenRecord>>> {
+    /** What this project last wrote to these access levels, per access level and zone. */
+    async writtenPermissions(
+      buildingId: string,
+      accessLevelIds: readonly string[],
+    ): Promise<Map<string, Map<string, WrittenRecord>>> {
       const rows = await sql<
         {
           access_level_id: string;
@@ -127,7 +149,8 @@ export function createCleanupStore(sql: Sql) {
         }[]
       >`
         select access_level_id, zone_id, timetable_id, period_start::text as period_start, period_end::text as period_end, booking_ids
-        from integration.written_permissions where building_id = ${buildingId}`;
+        from integration.written_permissions
+        where building_id = ${buildingId} and access_level_id = any (${accessLevelIds as string[]}::text[])`;
       const byLevel = new Map<string, Map<string, WrittenRecord>>();
       for (const r of rows) {
         const zones = byLevel.get(r.access_level_id) ?? new Map<string, WrittenRecord>();
@@ -149,9 +172,13 @@ export function createCleanupStore(sql: Sql) {
      * its generation is newer than the one read here and it stays queued). An access level without one
      * gets generation 0, which matches no row.
      */
-    async accessLevelWork(buildingId: string): Promise<Map<string, AccessLevelWork>> {
+    async accessLevelWork(
+      buildingId: string,
+      accessLevelIds: readonly string[],
+    ): Promise<Map<string, AccessLevelWork>> {
       const rows = await sql<{ access_level_id: string; generation: string; attempts: number }[]>`
-        select access_level_id, generation, attempts from integration.access_level_work where building_id = ${buildingId}`;
+        select access_level_id, generation, attempts from integration.access_level_work
+        where building_id = ${buildingId} and access_level_id = any (${accessLevelIds as string[]}::text[])`;
       return new Map(
         rows.map((r) => [
           r.access_level_id,
@@ -207,18 +234,22 @@ export function createCleanupStore(sql: Sql) {
       return row?.n ?? 0;
     },
 
-    /** Ends the attempt; false when the run's lease was lost (another invocation took the run over). */
+    /**
+     * Ends the attempt, or (paused) a slice of it that cleaned up to `resumeAfter`; counts left out
+     * keep the run's figure. False when the run's lease was lost (another invocation took it over).
+     */
     async finishRun(
       runId: string,
       invocation: string,
       status: RunStatus,
-      counts: CleanupCounts,
+      counts: Partial<CleanupCounts>,
       details: CleanupDetails,
       error?: string,
+      resumeAfter?: string,
     ): Promise<boolean> {
       const [row] = await sql<{ ok: boolean }[]>`
         select integration.finish_cleanup_run(${runId}, ${invocation}, ${status},
-          ${sql.json(counts as never)}, ${sql.json(details as never)}, ${error ?? null}) as ok`;
+          ${sql.json(counts as never)}, ${sql.json(details as never)}, ${error ?? null}, ${resumeAfter ?? null}) as ok`;
       return row?.ok ?? false;
     },
   };

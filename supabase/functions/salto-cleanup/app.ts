@@ -3,10 +3,12 @@
 // integration.dispatch_cleanups() -> pg_net), and by operators for given buildings (or one due
 // building). Answers 202 at once and cleans in the background, or with ?wait=true (operators, tests)
 // answers with the report of every run this call made. Overlapping calls are safe: each run is leased
-// in the database, so a second call finds nothing left to do.
+// in the database, so a second call finds nothing left to do. A call cleans within its budget
+// (CLEANUP_ACCESS_LEVELS): a run with more to do answers 'paused' and the database dispatches its
+// next slice; an operator names at most CLEANUP_MAX_BUILDINGS buildings per call.
 import { Hono } from 'hono';
 import { z } from 'zod';
-import type { CleanupSummary } from '../../../src/shared/cleanup/engine.ts';
+import { CLEANUP_MAX_BUILDINGS, type CleanupSummary } from '../../../src/shared/cleanup/engine.ts';
 import { type ClaimNonce, requireFunctionToken } from '../../../src/shared/functions/auth.ts';
 import { limitRequestBody } from '../../../src/shared/functions/request-body-limit.ts';
 
@@ -25,7 +27,13 @@ export type CleanupCall = { dispatched: { runId: string; dispatch: string } } | 
 const CleanupRequest = z
   .object({
     /** Only these buildings (still only when due: a completed night is never redone). */
-    building_ids: z.array(z.uuid()).min(1).optional(),
+    building_ids: z
+      .array(z.uuid())
+      .min(1)
+      .max(CLEANUP_MAX_BUILDINGS, {
+        message: `At most ${CLEANUP_MAX_BUILDINGS} buildings per call (a call must end within the edge runtime's CPU limit): name the others in further calls of at most ${CLEANUP_MAX_BUILDINGS}, or leave them to the nightly job, which cleans each due building in calls of its own.`,
+      })
+      .optional(),
     /** The run integration.dispatch_cleanups leased for this call, and the dispatch that holds it. */
     run_id: z.uuid().optional(),
     dispatch: z.uuid().optional(),
