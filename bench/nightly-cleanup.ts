@@ -1,13 +1,9 @@
 // Benchmark 5: the nightly cleanup of 10,000 finished permissions over 50 buildings, SALTO taking 20 ms
-// per call, by the salto-cleanup function of the local stack (Deno), as pg_cron would call it.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
+// per call, by the salto-cleanup function of the local stack (Deno), fanned out by the database as at
+// night.
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Sql } from 'postgres';
-import { freePort, paths, repoRoot } from '../local/config.ts';
 import { callFunction } from '../local/functions-client.ts';
-import { denoEnv } from '../local/stack.ts';
 import type { CleanupSummary } from '../src/shared/cleanup/engine.ts';
 import {
   type BenchBuilding,
@@ -112,80 +108,64 @@ export function localDate(offsetDays: number) {
   return new Date(Date.parse(`${today}T00:00:00Z`) + offsetDays * 86_400_000).toISOString().slice(0, 10);
 }
 
-/** How the salto-cleanup of a round is reached: the stack's edge runtime, or a worker of its own. */
+/** How the salto-cleanup of a round is reached: fanned out by the database, or one operator's call. */
 interface CleanupCaller {
   label: string;
+  /** Buildings cleaned at once at most (the database's fan-out keeps a dozen under way). */
+  inFlight: number;
   call: (buildingIds: string[]) => Promise<CleanupSummary>;
 }
 
+/**
+ * The night's way (decision 0035): the five-minute job's integration.wake_cleanup() makes the database
+ * call salto-cleanup once per due building, at most a dozen under way, each call cleaning a slice of
+ * its building's access levels and the database calling again for the rest. The call resolves when
+ * every named building's run is completed (or none moves for two minutes), with the runs' reports
+ * read from integration.cleanup_runs.
+ */
+function fannedOutCaller(sql: Sql): CleanupCaller {
+  return {
+    label: 'fanned out by the database to the local edge runtime, 2 connections per instance',
+    // integration.dispatch_cleanups' default (decision 0024).
+    inFlight: 12,
+    call: async (buildingIds) => {
+      await sql`select integration.wake_cleanup()`;
+      let lastProgress = Date.now();
+      let lastDone = -1;
+      for (;;) {
+        const [row] = await sql<{ done: number }[]>`
+          select count(*)::int as done from integration.cleanup_runs
+          where building_id = any (${buildingIds}::uuid[]) and status <> 'running'`;
+        if (row!.done === buildingIds.length) break;
+        if (row!.done !== lastDone) [lastDone, lastProgress] = [row!.done, Date.now()];
+        if (Date.now() - lastProgress > 120_000)
+          throw new Error(`${row!.done} of ${buildingIds.length} runs ended, none for 2 minutes`);
+        await sleep(100);
+      }
+      const runs = await sql<{ id: string; building_id: string; status: string; cleared: number; repaired: number }[]>`
+        select id, building_id, status, cleared, repaired from integration.cleanup_runs
+        where building_id = any (${buildingIds}::uuid[])`;
+      return {
+        runs: runs.map((r) => ({
+          runId: r.id,
+          buildingId: r.building_id,
+          status: r.status,
+          counts: { cleared: r.cleared, repaired: r.repaired },
+        })),
+      } as unknown as CleanupSummary;
+    },
+  };
+}
+
 const stackCaller: CleanupCaller = {
-  label: 'the local edge runtime, 2 connections',
+  label: 'one operator call naming every building, the local edge runtime, 2 connections',
+  inFlight: Number.POSITIVE_INFINITY,
   call: (buildingIds) =>
     callFunction(stackEnv(), 'salto-cleanup', {
       query: 'wait=true',
       body: { reason: 'benchmark', building_ids: buildingIds },
     }) as Promise<CleanupSummary>,
 };
-
-/**
- * A salto-cleanup worker of its own, started as the local edge runtime starts one (local/edge-worker.ts),
- * with the benchmark knob BENCHMARK_CONNECTIONS_PER_INSTANCE: the same code with 2 or with 4
- * connections, side by side in one run. No CPU limit is enforced on it (the runtime does that).
- */
-async function startWorker(connections: number): Promise<CleanupCaller & { stop: () => void }> {
-  const port = await freePort();
-  const dir = join(paths.functionsDir, 'salto-cleanup');
-  const child: ChildProcess = spawn(
-    paths.bin('deno'),
-    [
-      'run',
-      '--allow-net',
-      '--allow-env',
-      '--allow-read',
-      '--no-prompt',
-      `--config=${join(dir, 'deno.json')}`,
-      `--env-file=${paths.functionsEnvFile}`,
-      join(repoRoot, 'local', 'edge-worker.ts'),
-      join(dir, 'index.ts'),
-    ],
-    {
-      env: {
-        ...process.env,
-        ...denoEnv,
-        BENCHMARK_CONNECTIONS_PER_INSTANCE: String(connections),
-        EDGE_WORKER_PORT: String(port),
-      },
-      stdio: 'ignore',
-      // Its own process group: node_modules/.bin/deno is a wrapper that starts Deno as its child.
-      detached: true,
-    },
-  );
-  const env = { ...stackEnv(), FUNCTIONS_URL: `http://127.0.0.1:${port}` };
-  const call = (buildingIds: string[]) =>
-    callFunction(env, 'salto-cleanup', {
-      query: 'wait=true',
-      body: { reason: 'benchmark', building_ids: buildingIds },
-    }) as Promise<CleanupSummary>;
-  const stop = () => {
-    if (child.pid) process.kill(-child.pid, 'SIGKILL');
-  };
-  try {
-    // Warm: a call naming a building that does not exist leases nothing, but loads and connects.
-    for (let waited = 0; ; waited += 250) {
-      try {
-        await call([randomUUID()]);
-        break;
-      } catch (error) {
-        if (waited > 60_000) throw error;
-        await sleep(250);
-      }
-    }
-  } catch (error) {
-    stop();
-    throw error;
-  }
-  return { label: `own worker, ${connections} connections`, call, stop };
-}
 
 interface Round {
   label: string;
@@ -301,7 +281,8 @@ async function cleanupRound(sql: Sql, caller: CleanupCaller): Promise<Round> {
       label: caller.label,
       load,
       elapsed,
-      bound: busiest * LATENCY,
+      // The busiest building's calls one at a time, or every call spread over the buildings under way.
+      bound: Math.max(busiest, totalCalls / Math.min(caller.inFlight, buildings.length)) * LATENCY,
       busiest,
       totalCalls,
       cleared,
@@ -342,9 +323,10 @@ function describe(r: Round) {
 }
 
 export async function nightlyCleanup(sql: Sql): Promise<BenchResult> {
-  // First the stack's salto-cleanup (the local edge runtime, with hosted's CPU limits and two
-  // connections). Then the same call to workers of the benchmark's own (no CPU limit) with 4 and with
-  // 2 connections, interleaved, each round on fresh buildings: the figure is the 2-connection rounds'.
+  // The night's shape is the figure: one call per building, fanned out by the database.
+  const night = await cleanupRound(sql, fannedOutCaller(sql));
+  // One operator call naming the 50 buildings: refused since decision 0035 (at most 10 per call), kept
+  // as the record of the earlier shape.
   let runtime: string;
   try {
     runtime = describe(await cleanupRound(sql, stackCaller));
@@ -359,44 +341,24 @@ export async function nightlyCleanup(sql: Sql): Promise<BenchResult> {
       `${stackCaller.label}: ${(error as Error).message}` +
       (killed ? ` (the worker was killed at the CPU time hard limit, ${killed.cpuMs} ms)` : '');
   }
-  const workers = { 2: await startWorker(2), 4: await startWorker(4) };
-  const split: Round[] = [];
-  try {
-    for (const connections of [4, 2, 4, 2] as const) split.push(await cleanupRound(sql, workers[connections]));
-  } finally {
-    workers[2].stop();
-    workers[4].stop();
-  }
-  const rounds = (connections: number) => split.filter((r) => r.label.endsWith(`${connections} connections`));
-  const medianFactor = (connections: number) =>
-    percentile(
-      rounds(connections).map((r) => r.elapsed / r.bound),
-      50,
-    );
-  // The figure: the faster 2-connection round.
-  const main = rounds(2).sort((a, b) => a.elapsed / a.bound - b.elapsed / b.bound)[0]!;
-  const factor = main.elapsed / main.bound;
-  const callsPerLevel = main.totalCalls / (BUILDINGS * APARTMENTS);
+  const factor = night.elapsed / night.bound;
+  const callsPerLevel = night.totalCalls / (BUILDINGS * APARTMENTS);
   return {
     name: '5. Nightly cleanup',
-    figure: `${(main.elapsed / 1000).toFixed(1)} s = ${ratio(factor)} the lower bound (${(main.bound / 1000).toFixed(1)} s), 2 connections; 4 connections ${ratio(medianFactor(4))}; ${callsPerLevel.toFixed(2)} calls per affected access level (load average ${main.load})`,
+    figure: `${(night.elapsed / 1000).toFixed(1)} s = ${ratio(factor)} the lower bound (${(night.bound / 1000).toFixed(1)} s), fanned out by the database; ${callsPerLevel.toFixed(2)} calls per affected access level (load average ${night.load})`,
     goal: 'at most 1.50x the lower bound, at most 2 calls per affected access level',
     met: factor <= 1.5 && callsPerLevel <= 2,
     method:
       `${(BUILDINGS * APARTMENTS).toLocaleString('en')} permissions finished yesterday (${BUILDINGS} buildings x ${APARTMENTS} access levels, ` +
       `each holding yesterday's 10:00-11:00 booking in SALTO, in integration.written_permissions and as an active booking), every simulator ` +
       `adding ${LATENCY} ms per call and reached over STP (SHIP over TCP, the lighter of its two transports: the 50 simulators run in the ` +
-      `benchmark's process on the same two cores); one salto-cleanup call naming those buildings (?wait=true, an operator's call), timed from the ` +
-      `call to its report. Lower bound = the busiest building's SALTO calls (${main.busiest}, one at a time under the building lease) x ${LATENCY} ms. ` +
-      `${main.cleared.toLocaleString('en')} permissions cleared, ${main.totalCalls.toLocaleString('en')} SALTO calls. ` +
-      "The call goes first to the stack's salto-cleanup (the local edge runtime, with hosted's CPU limits), then, each time on 50 fresh buildings, " +
-      "to salto-cleanup workers of the benchmark's own (local/edge-worker.ts, as the runtime starts one, but no CPU limit), one with 4 " +
-      'connections and one with 2 (the benchmark knob BENCHMARK_CONNECTIONS_PER_INSTANCE), in the order 4, 2, 4, 2: what the ' +
-      "two-connection limit costs against the machine's load, within one run. The figure is the faster 2-connection round; the " +
-      "4-connection figure the median of its two. Phases of a building, from its simulator's log: its first SALTO request (after " +
-      'leasing and reading the building), its listing answered (zones and access levels, while the database folds its finished bookings), ' +
-      'its first write (after reading what its access levels need). Connections running a query: pg_stat_activity of the salto-cleanup ' +
-      'connections, sampled every 50 ms.',
-    details: [runtime, ...split.map(describe)],
+      "benchmark's process on the same two cores). The buildings are made due together and the five-minute job's integration.wake_cleanup() " +
+      'runs: the database calls salto-cleanup once per building, at most a dozen under way, each call cleaning a slice of at most ' +
+      'CLEANUP_ACCESS_LEVELS access levels and the database calling again for the rest (decisions 0024, 0035); timed from the wake-up ' +
+      `until every run is completed. Lower bound = the busiest building's SALTO calls (${night.busiest}, one at a time under the building ` +
+      `lease) x ${LATENCY} ms. ${night.cleared.toLocaleString('en')} permissions cleared, ${night.totalCalls.toLocaleString('en')} SALTO calls. ` +
+      "Then, on 50 fresh buildings, one operator call naming all 50 to the stack's salto-cleanup, as measured before decision 0035: " +
+      'now refused (at most 10 buildings per call). Earlier runs compared 2 and 4 connections per instance on that one call: see BENCHMARKS.md.',
+    details: [describe(night), runtime],
   };
 }
