@@ -3,6 +3,7 @@
 // net.http_request_queue, sends them, and records each outcome in net._http_response, with pg_net's
 // timing. Rows of uncommitted transactions are invisible here, so nothing is sent before commit and a
 // rollback sends nothing. Like pg_net: no retries, at most pg_net.batch_size requests in flight.
+import dns, { type LookupAddress, type LookupAllOptions, type LookupOneOptions } from 'node:dns';
 import http from 'node:http';
 import https from 'node:https';
 import postgres from 'postgres';
@@ -46,6 +47,36 @@ const agents = {
   'http:': new http.Agent({ keepAlive: true }),
   'https:': new https.Agent({ keepAlive: true }),
 };
+
+/**
+ * Name resolution as libcurl's: "localhost" and names under ".localhost" are the loopback addresses,
+ * IPv6 and IPv4, without asking the system's resolver (whose hosts file may list only one of them);
+ * both are tried in turn (autoSelectFamily), as libcurl tries both families. Other names as Node.
+ */
+function curlLookup(
+  hostname: string,
+  options: LookupOneOptions | LookupAllOptions,
+  callback: (error: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void,
+): void {
+  if (hostname !== 'localhost' && !hostname.endsWith('.localhost')) {
+    dns.lookup(
+      hostname,
+      options as LookupAllOptions,
+      callback as (e: NodeJS.ErrnoException | null, a: LookupAddress[]) => void,
+    );
+    return;
+  }
+  const loopback = [
+    { address: '::1', family: 6 },
+    { address: '127.0.0.1', family: 4 },
+  ].filter((a) => !options.family || a.family === options.family);
+  // Answered on a later turn, as a lookup is: the socket's 'lookup' event (the DNS time of pg_net's
+  // timeout message) is listened for after the request starts.
+  setImmediate(() => {
+    if (options.all) callback(null, loopback);
+    else callback(null, loopback[0]!.address, loopback[0]!.family);
+  });
+}
 
 /** libcurl's texts for the failures a request meets most (pg_net records curl_easy_strerror). */
 function curlError(error: NodeJS.ErrnoException): string {
@@ -120,6 +151,9 @@ function send(request: QueuedRequest): Promise<Outcome> {
           // A body's length stated, as libcurl does (Node sends no framing of its own for a DELETE's body).
           headers: body ? { ...request.headers, 'Content-Length': String(body.length) } : request.headers,
           agent: agents[url.protocol as 'http:' | 'https:'],
+          lookup: curlLookup as unknown as typeof dns.lookup,
+          // Passed on to net.connect (Node 20 has it; its http types do not name it).
+          ...({ autoSelectFamily: true } as object),
         },
         (response) => {
           const location = response.headers.location;
