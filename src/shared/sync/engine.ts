@@ -181,7 +181,6 @@ export async function runSync(options: SyncOptions): Promise<SyncReport> {
   // pass that found nothing to write does not linger).
   let workedAt: number | undefined;
   const lingerMs = options.lingerMs ?? 0;
-  const lingering = () => workedAt !== undefined && Date.now() < workedAt + lingerMs && !spent();
   // Building tasks that ran out of due work while the pass lingers wait for the next round (which
   // folds the bookings committed meanwhile) rather than end: their building stays leased, its SALTO
   // client open and its timetables read, for the next booking.
@@ -215,6 +214,8 @@ export async function runSync(options: SyncOptions): Promise<SyncReport> {
     workedAt = Date.now();
   };
   const lingers = (since: number) => !ending && Date.now() < since + lingerMs && !spent();
+  // The pass itself lingers: for lingerMs after its last work.
+  const lingering = () => workedAt !== undefined && lingers(workedAt);
   const linger: Linger = {
     worked,
     lingers,
