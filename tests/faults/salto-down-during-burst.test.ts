@@ -3,7 +3,15 @@
 // permission is lost, and every double booking is emailed once.
 import { afterAll, describe, expect, it } from 'vitest';
 import { connect } from '../support/stack.ts';
-import { buildings, burst, closeAll, expectAlertsEmailedOnce, expectSaltoExactlyAsDesired, settle } from './support.ts';
+import {
+  buildings,
+  burst,
+  closeAll,
+  endBackoff,
+  expectAlertsEmailedOnce,
+  expectSaltoExactlyAsDesired,
+  settle,
+} from './support.ts';
 
 const sql = connect(6);
 afterAll(() => sql.end());
@@ -35,7 +43,7 @@ describe('SALTO down during a burst', { timeout: 110_000 }, () => {
       await down1.simulator.clearFaults();
       await down2.simulator.clearFaults();
       // The backoff has run out (time moved, not waited for: up to ten minutes in production).
-      await sql`update integration.access_level_work set not_before = now() where building_id = any (${[down1.id, down2.id]}::uuid[])`;
+      await endBackoff(sql, [down1.id, down2.id]);
       await settle(sql, targets, made, { timeoutMs: 80_000 });
       for (const building of targets) await expectSaltoExactlyAsDesired(sql, building);
       for (const building of targets) await expectAlertsEmailedOnce(sql, building, made.doubleBookingIds);

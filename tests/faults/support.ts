@@ -119,6 +119,20 @@ async function unsettled(sql: Sql, targets: TestBuilding[], burst: Burst) {
 }
 
 /**
+ * Time moved rather than waited for: the retry backoff of these buildings' access level work has run
+ * out. One row per statement: the sync updates the same rows meanwhile, and one statement locking
+ * many rows in its own order could deadlock with it.
+ */
+export async function endBackoff(sql: Sql, buildingIds: string[]) {
+  const waiting = await sql<{ building_id: string; access_level_id: string }[]>`
+    select building_id, access_level_id from integration.access_level_work
+    where building_id = any (${buildingIds}::uuid[]) and not_before > now()`;
+  for (const w of waiting)
+    await sql`update integration.access_level_work set not_before = now()
+      where building_id = ${w.building_id} and access_level_id = ${w.access_level_id} and not_before > now()`;
+}
+
+/**
  * Waits until the pipeline has settled, asking salto-sync for a pass now and then as the minute job
  * would. `nudge: false` relies on the wake-ups alone; `skipBackoff` lets retries fall due at once.
  */
@@ -134,7 +148,10 @@ export async function settle(
       if (left.states === 0 && left.work === 0) return true;
       // Time moved rather than waited for: the retry backoff (up to ten minutes) has run out.
       if (skipBackoff) {
-        await sql`update integration.access_level_work set not_before = now() where building_id = any (${targets.map((b) => b.id)}::uuid[]) and not_before > now()`;
+        await endBackoff(
+          sql,
+          targets.map((b) => b.id),
+        );
       }
       if (nudge) await syncNow(functionsUrl, functionsSecret).catch(() => undefined);
       await new Promise((r) => setTimeout(r, 250));
