@@ -13,8 +13,8 @@
 //     then exits ("early drop"); until then the hard limits still apply.
 // A request whose worker is killed for a limit is answered 546 WORKER_LIMIT, one whose worker fails
 // to boot 503 BOOT_ERROR, one whose worker dies otherwise 500 WORKER_ERROR, with the CLI's bodies.
-// GET answers with Content-Type text/html are rewritten to text/plain (hosted serves HTML only on a
-// custom domain).
+// As hosted's relay, Set-Cookie headers are dropped and GET answers in HTML are rewritten to plain
+// text (hosted serves HTML only on a custom domain): see hostedHeaders.
 //
 // Each worker is a process of the edge runtime's Deno (local/edge-worker.ts loading the function's
 // index.ts) so that it can be killed at any instant; its CPU time is its main thread's (where Deno
@@ -145,16 +145,17 @@ function freePort(): Promise<number> {
   });
 }
 
-/** GET answers in HTML reach the caller as plain text, as hosted (HTML needs a custom domain there). */
+/**
+ * What hosted's relay in front of the functions does to every answer (its code is Supabase's
+ * functions-relay, the limit its Edge Functions docs describe): Set-Cookie headers are dropped, and a
+ * GET answer whose Content-Type contains `text/html` gets exactly `text/plain` (the charset goes too;
+ * hosted serves HTML only on a custom domain). Nothing else is added or changed.
+ */
 export function hostedHeaders(method: string | undefined, headers: http.IncomingHttpHeaders): http.IncomingHttpHeaders {
-  const type = headers['content-type'];
-  if (method !== 'GET' || typeof type !== 'string' || !/^\s*text\/html\b/i.test(type)) return headers;
-  return {
-    ...headers,
-    'content-type': type.replace(/^\s*text\/html/i, 'text/plain'),
-    // So that no browser sniffs the text back into a page.
-    'x-content-type-options': 'nosniff',
-  };
+  const { 'set-cookie': _dropped, ...kept } = headers;
+  const type = kept['content-type'];
+  if (method === 'GET' && typeof type === 'string' && type.includes('text/html')) kept['content-type'] = 'text/plain';
+  return kept;
 }
 
 export interface EdgeRuntimeOptions {

@@ -1,6 +1,6 @@
 // A test-only function for the local edge runtime's limits (tests/local-stack/edge-runtime.test.ts):
 // never deployed, served only by runtimes the tests start over this folder.
-//   GET  /limits/html          an HTML page
+//   GET  /limits/html          an HTML page that also sets a cookie
 //   GET  /limits/version       the Deno it runs on, and which worker answers (a number per worker)
 //   POST /limits/spin?ms=N     computes for N ms (at most N ms of CPU time) before answering
 //   POST /limits/sleep?ms=N    answers after N ms of wall clock, using no CPU
@@ -29,7 +29,7 @@ Deno.serve(async (request) => {
   switch (url.pathname) {
     case '/limits/html':
       return new Response('<!doctype html><title>page</title><p>Hello</p>', {
-        headers: { 'content-type': 'text/html; charset=utf-8' },
+        headers: { 'content-type': 'text/html; charset=utf-8', 'set-cookie': 'seen=1; Path=/' },
       });
     case '/limits/version':
       return Response.json({ deno: Deno.version.deno, worker, backgroundDone });
