@@ -8,7 +8,7 @@
 // sent nowhere) so that a sync pass can be run between two slices, every time.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { lastNightInSalto, loadLastNight, localDate } from '../../bench/nightly-cleanup.ts';
+import { lastNightInSalto, leftInSalto, loadLastNight, localDate } from '../../bench/nightly-cleanup.ts';
 import { type BenchBuilding, createBuildings, dropBuildings, withoutWakeUps } from '../../bench/support.ts';
 import { CLEANUP_ACCESS_LEVELS, runCleanup } from '../../src/shared/cleanup/engine.ts';
 import { createCleanupStore } from '../../src/shared/cleanup/store.ts';
@@ -36,6 +36,9 @@ let before: Map<string, unknown[]>;
 /** The writes to this building's SALTO by a sync pass run between two slices. */
 const syncWrites: number[] = [];
 let run: RunReport;
+let yesterday: string;
+/** Benchmarks 5 and 9's check of SALTO's side (leftInSalto), before the night. */
+let leftBefore: ReturnType<typeof leftInSalto>;
 
 const notGym = (id: string) =>
   building.simulator
@@ -44,7 +47,7 @@ const notGym = (id: string) =>
     .zonePermissions.filter((p) => p.zoneId !== gym);
 
 beforeAll(async () => {
-  const yesterday = localDate(-1);
+  yesterday = localDate(-1);
   const slot = 200;
   // Last night's state: every access level holds yesterday's gym booking, written and recorded,
   // beside the building's permanent MAIN zone (not written by this project).
@@ -75,6 +78,7 @@ beforeAll(async () => {
       .permissions.push({ zoneId: pool, timetableId: 0, usePeriod: false, extra: [] });
   }
   before = new Map(ordered.map((id) => [id, notGym(id)]));
+  leftBefore = leftInSalto([building], yesterday);
   building.simulator.clearRequests();
 
   const syncStore = createSyncStore(sql);
@@ -138,6 +142,9 @@ describe(`a building of ${APARTMENTS} finished permissions cleaned in slices, th
       .snapshot()
       .accessLevels.filter((l) => l.zonePermissions.some((p) => p.zoneId === gym));
     expect(holding.map((l) => l.id)).toEqual([]);
+    // The benchmarks' check of the simulators sees them before the night and none after.
+    expect(leftBefore).toEqual({ finished: APARTMENTS, permanentLost: 0 });
+    expect(leftInSalto([building], yesterday)).toEqual({ finished: 0, permanentLost: 0 });
     const [row] = await sql<{ n: number }[]>`
       select count(*)::int as n from integration.written_permissions where building_id = ${building.id}`;
     expect(row!.n).toBe(0);
