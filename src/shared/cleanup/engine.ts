@@ -114,21 +114,27 @@ export const CLEANUP_BUDGET_MS = 25_000;
 export const CLEANUP_MAX_BUILDINGS = 10;
 
 /**
- * What a call may still spend, shared by its runs: each run reserves its access levels as its slice
- * starts (it hands over exactly those, see cleanBuilding), at least one, so every run moves on.
+ * What a call may still spend, shared by its runs: each run reserves its share of the access levels
+ * as its slice starts (it hands over exactly those, see cleanBuilding), at least one, so every run
+ * moves on.
  */
 class CallBudget {
   private left: number;
   private readonly deadline: number;
 
-  constructor(accessLevels: number, ms: number) {
+  constructor(
+    accessLevels: number,
+    deadline: number,
+    private runsLeft: number,
+  ) {
     this.left = accessLevels;
-    this.deadline = Date.now() + ms;
+    this.deadline = deadline;
   }
 
-  /** The access levels a run's slice may clean: what is left, at least one. */
+  /** The access levels a run's slice may clean: an even share of what is left, at least one. */
   reserve(): number {
-    const reserved = Math.max(this.left, 1);
+    const reserved = Math.max(Math.ceil(this.left / Math.max(this.runsLeft, 1)), 1);
+    this.runsLeft--;
     this.left -= reserved;
     return reserved;
   }
@@ -148,7 +154,7 @@ export async function runCleanup(options: CleanupOptions): Promise<CleanupSummar
     accessLevelBudget = CLEANUP_ACCESS_LEVELS,
     budgetMs = CLEANUP_BUDGET_MS,
   } = options;
-  const budget = new CallBudget(accessLevelBudget, budgetMs);
+  const deadline = Date.now() + budgetMs;
   const leased = options.dispatched
     ? await store.takeDispatchedRun(
         options.dispatched.runId,
@@ -157,6 +163,7 @@ export async function runCleanup(options: CleanupOptions): Promise<CleanupSummar
         runLeaseSeconds,
       )
     : await store.leaseRuns(invocationId, runLeaseSeconds, options.buildingIds, maxRuns);
+  const budget = new CallBudget(accessLevelBudget, deadline, leased.length);
   const runs: CleanupRunReport[] = [];
   // A pool of workers over the leased runs: a slow or unreachable building never holds up the others.
   const queue = [...leased];
