@@ -98,6 +98,37 @@ export function lastNightInSalto(yesterday: string, slot: number) {
   };
 }
 
+/**
+ * SALTO's side after the night, read from the buildings' simulators (their live state, not the
+ * database's record of what was written): permissions on a facility's zone whose period ended by
+ * `yesterday` (finished, the cleanup's to remove), and access levels that lost their permanent zone
+ * (not written by this project, never to be touched).
+ */
+export function leftInSalto(buildings: BenchBuilding[], yesterday: string) {
+  let finished = 0;
+  let permanentLost = 0;
+  for (const building of buildings) {
+    const facilityZones = new Set(building.facilities.map((f) => f.zoneId));
+    for (const level of building.simulator.site.accessLevels.values()) {
+      for (const p of level.permissions) {
+        if (facilityZones.has(p.zoneId) && p.usePeriod && (p.endDate ?? '').slice(0, 10) <= yesterday) finished++;
+      }
+      for (const zoneId of building.permanentZones) {
+        if (!level.permissions.some((p) => p.zoneId === zoneId && p.timetableId === 0 && !p.usePeriod)) permanentLost++;
+      }
+    }
+  }
+  return { finished, permanentLost };
+}
+
+/** Throws unless SALTO itself holds no finished permission of these buildings and kept every permanent one. */
+export function assertCleanInSalto(buildings: BenchBuilding[], yesterday: string) {
+  const { finished, permanentLost } = leftInSalto(buildings, yesterday);
+  if (finished !== 0)
+    throw new Error(`${finished} finished permissions still in SALTO (the simulators) after the cleanup`);
+  if (permanentLost !== 0) throw new Error(`${permanentLost} access levels lost their permanent zone in SALTO`);
+}
+
 export function localDate(offsetDays: number) {
   const today = new Intl.DateTimeFormat('sv-SE', {
     timeZone: TIME_ZONE,
@@ -252,6 +283,7 @@ async function cleanupRound(sql: Sql, caller: CleanupCaller): Promise<Round> {
       { n: number }[]
     >`select count(*)::int as n from integration.written_permissions where building_id = any (${buildings.map((b) => b.id)}::uuid[])`;
     if (left!.n !== 0) throw new Error(`${left!.n} finished permissions still recorded after the cleanup`);
+    assertCleanInSalto(buildings, yesterday);
     // Where the time went, from the simulators' request logs: until each building's first SALTO
     // request (leasing the building, reading it, connecting to SALTO), until its listing is answered
     // (zones and access levels, while the database folds), until its first write (the database reads

@@ -6,7 +6,7 @@
 import type { Sql } from 'postgres';
 import { callFunction } from '../local/functions-client.ts';
 import { CLEANUP_ACCESS_LEVELS, type CleanupSummary } from '../src/shared/cleanup/engine.ts';
-import { lastNightInSalto, loadLastNight, localDate } from './nightly-cleanup.ts';
+import { assertCleanInSalto, lastNightInSalto, loadLastNight, localDate } from './nightly-cleanup.ts';
 import {
   type BenchBuilding,
   type BenchResult,
@@ -194,6 +194,7 @@ export async function nightlyFanOut(sql: Sql): Promise<BenchResult> {
     const [left] = await sql<{ n: number }[]>`
       select count(*)::int as n from integration.written_permissions where building_id = any (${nightIds}::uuid[])`;
     if (left!.n !== 0) throw new Error(`${left!.n} finished permissions still recorded after the cleanup`);
+    assertCleanInSalto(night, yesterday);
     const lastReport = Math.max(...runs.map((r) => r.finished_s));
     const walls = runs.map((r) => r.seconds);
     const maxWall = Math.max(...walls);
@@ -231,7 +232,7 @@ export async function nightlyFanOut(sql: Sql): Promise<BenchResult> {
         `backends (the benchmark's own included). Locally a worker serves overlapping calls, sharing its 2 connections; hosted, ` +
         `each invocation under way may be its own instance: at most 2 x ${IN_FLIGHT}.`,
       details: [
-        `${cleared.toLocaleString('en')} permissions cleared; ${retried} runs needed more than one attempt`,
+        `${cleared.toLocaleString('en')} of ${(night.length * APARTMENTS).toLocaleString('en')} finished permissions reported cleared; SALTO (the simulators) holds none of them; ${retried} runs needed more than one attempt`,
         `invocation wall time (dispatch to report): median ${percentile(walls, 50).toFixed(1)} s, p99 ${percentile(walls, 99).toFixed(1)} s, largest ${maxWall.toFixed(1)} s (limit ${WALL_LIMIT_S} s)`,
         `invocation CPU, one building alone (its largest call of ${probeCalls.join(', ')} calls): ${probeCpu.map((c) => c.toFixed(2)).join(', ')} s (largest ${maxProbeCpu.toFixed(2)} s; retired after about ${CPU_SOFT_LIMIT_S} s, killed at 2 s), wall of the building ${probeWall.map((w) => w.toFixed(1)).join(', ')} s`,
         `the night's CPU in the salto-cleanup workers: ${functionCpu.toFixed(1)} s, ${((functionCpu / night.length) * 1000).toFixed(0)} ms per building`,

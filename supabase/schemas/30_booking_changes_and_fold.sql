@@ -807,10 +807,15 @@ $$;
 revoke execute on function integration.pair_changed(uuid, uuid) from public;
 grant execute on function integration.pair_changed(uuid, uuid) to service_role;
 
--- The nightly cleanup's hand-overs: the building's finished pairs are recorded as changed; the cleanup
--- then folds the building's pending changes (integration.apply_booking_changes, in bounded batches)
--- before it reconciles.
-create function integration.refresh_finished_pairs(p_building_id uuid)
+-- The nightly cleanup's hand-overs: the finished pairs are recorded as changed; the cleanup then folds
+-- the building's pending changes (integration.apply_booking_changes, in bounded batches) before it
+-- reconciles. A cleanup call cleans a slice of the building's access levels (docs/decisions/0035) and
+-- hands over only that slice's pairs (p_access_level_ids): the fold queues access level work for the
+-- apartments' access levels, and work queued for a later slice's access levels would be taken by the
+-- sync between two slices (the building's lease is free then), its finished permissions removed from
+-- SALTO but left out of the cleanup's report. Pairs of apartments without an Access Control ID have
+-- nothing in SALTO and go with any slice; null: every pair of the building.
+create function integration.refresh_finished_pairs(p_building_id uuid, p_access_level_ids text[] default null)
 returns integer
 language plpgsql
 security definer
@@ -822,18 +827,22 @@ begin
   insert into integration.booking_changes (building_id, apartment_id, facility_id)
   select distinct ba.building_id, ba.apartment_id, ba.facility_id
   from integration.booking_access as ba
+  join public.apartments as a on a.id = ba.apartment_id
   where ba.building_id = p_building_id
     and ba.state <> 'released'
-    and (ba.window_end <= integration.now() or (ba.state = 'waiting' and ba.write_at <= integration.now()));
+    and (ba.window_end <= integration.now() or (ba.state = 'waiting' and ba.write_at <= integration.now()))
+    and (p_access_level_ids is null or a.access_control_id is null or a.access_control_id = any (p_access_level_ids));
   get diagnostics refreshed = row_count;
   return refreshed;
 end;
 $$;
-comment on function integration.refresh_finished_pairs(uuid) is
+comment on function integration.refresh_finished_pairs(uuid, text[]) is
   'Records the finished pairs of one building (finished bookings to release, waiting bookings whose '
-  'holder finished) as booking changes, for integration.apply_booking_changes; returns how many.';
-revoke execute on function integration.refresh_finished_pairs(uuid) from public;
-grant execute on function integration.refresh_finished_pairs(uuid) to service_role;
+  'holder finished) as booking changes, for integration.apply_booking_changes: of the apartments '
+  'whose Access Control ID is one of p_access_level_ids (and of those without one), or of every '
+  'apartment when null; returns how many.';
+revoke execute on function integration.refresh_finished_pairs(uuid, text[]) from public;
+grant execute on function integration.refresh_finished_pairs(uuid, text[]) to service_role;
 
 /*
  * What the app sees: every booking, `pending` until its change is folded.

@@ -15,8 +15,10 @@
  * A call cleans a slice of a building's access levels, in the order of their IDs, within its budget
  * (CLEANUP_ACCESS_LEVELS, CLEANUP_BUDGET_MS): a building with more ends the slice 'paused', the
  * database records the last access level done (integration.cleanup_runs.resume_after) and dispatches
- * the run again at once, and the next call goes on after it. The first slice hands finished bookings
- * over and checks the building's IDs; the last recycles the timetable slots.
+ * the run again at once, and the next call goes on after it. Each slice hands over the finished
+ * bookings of its own access levels (work queued for a later slice's would be the sync's between two
+ * slices, missing from the report); the first checks the building's IDs; the last recycles the
+ * timetable slots.
  *
  * One access level, or one booking, that cannot be brought in line is reported in the run's failed
  * details, and the run goes on with the others; only what concerns the building (its SALTO server
@@ -111,26 +113,34 @@ export const CLEANUP_BUDGET_MS = 25_000;
  */
 export const CLEANUP_MAX_BUILDINGS = 10;
 
-/** What a call may still spend, shared by its runs. */
+/**
+ * What a call may still spend, shared by its runs: each run reserves its share of the access levels
+ * as its slice starts (it hands over exactly those, see cleanBuilding), at least one, so every run
+ * moves on.
+ */
 class CallBudget {
   private left: number;
   private readonly deadline: number;
 
-  constructor(accessLevels: number, ms: number) {
+  constructor(
+    accessLevels: number,
+    deadline: number,
+    private runsLeft: number,
+  ) {
     this.left = accessLevels;
-    this.deadline = Date.now() + ms;
+    this.deadline = deadline;
   }
 
-  get accessLevels() {
-    return Math.max(this.left, 0);
+  /** The access levels a run's slice may clean: an even share of what is left, at least one. */
+  reserve(): number {
+    const reserved = Math.max(Math.ceil(this.left / Math.max(this.runsLeft, 1)), 1);
+    this.runsLeft--;
+    this.left -= reserved;
+    return reserved;
   }
 
-  spent() {
-    return this.left <= 0 || Date.now() >= this.deadline;
-  }
-
-  take() {
-    this.left--;
+  timeIsUp() {
+    return Date.now() >= this.deadline;
   }
 }
 
@@ -144,7 +154,7 @@ export async function runCleanup(options: CleanupOptions): Promise<CleanupSummar
     accessLevelBudget = CLEANUP_ACCESS_LEVELS,
     budgetMs = CLEANUP_BUDGET_MS,
   } = options;
-  const budget = new CallBudget(accessLevelBudget, budgetMs);
+  const deadline = Date.now() + budgetMs;
   const leased = options.dispatched
     ? await store.takeDispatchedRun(
         options.dispatched.runId,
@@ -153,6 +163,7 @@ export async function runCleanup(options: CleanupOptions): Promise<CleanupSummar
         runLeaseSeconds,
       )
     : await store.leaseRuns(invocationId, runLeaseSeconds, options.buildingIds, maxRuns);
+  const budget = new CallBudget(accessLevelBudget, deadline, leased.length);
   const runs: CleanupRunReport[] = [];
   // A pool of workers over the leased runs: a slow or unreachable building never holds up the others.
   const queue = [...leased];
@@ -234,40 +245,41 @@ async function cleanBuilding(run: LeasedRun, budget: CallBudget, options: Cleanu
     // permission: neither needs the other, and on a busy night each takes a good part of a second.
     const saltoClient = options.saltoClient(building.endpoint, { onCall: () => void counts.salto_calls++ });
     client = saltoClient;
-    // Where the run got to: the first slice hands over and checks the IDs, later ones go on after it.
+    // Where the run got to: the first slice checks the IDs, later ones go on after it.
     const resumeAfter = await store.resumeAfter(run.runId);
     const firstSlice = resumeAfter === null;
-    const handedOver = (async () => {
-      if (!firstSlice) return;
-      await store.refreshFinishedPairs(buildingId);
-      // A batch at a time, until none is pending.
-      while ((await syncStore.applyBookingChanges(buildingId)) > 0);
-    })();
     const listing = (async () => ({
       zones: await saltoClient.listZones(),
       listed: await saltoClient.listAccessLevels(),
     }))();
-    await Promise.allSettled([handedOver, listing]);
-    await handedOver;
+    // The slice (the access levels after the last one done, one more than the budget allows, to know
+    // whether any is left) and, while SALTO is listed, its hand-over: the finished bookings of the
+    // access levels this call cleans are released and waiting ones handed the permission, then what
+    // they need is read. Only this slice's: work the fold queued for a later slice's access levels
+    // would be the sync's between two slices, and its clearing missing from this report.
+    const reserved = budget.reserve();
+    const slice = (async () => {
+      const levels = await store.accessLevels(buildingId, resumeAfter, reserved + 1);
+      const ids = levels.map((l) => l.accessLevelId);
+      await store.refreshFinishedPairs(buildingId, ids.slice(0, reserved));
+      // A batch at a time, until none is pending.
+      while ((await syncStore.applyBookingChanges(buildingId)) > 0);
+      const [desired, written, work] = await Promise.all([
+        desiredOfAll(buildingId, ids, options),
+        store.writtenPermissions(buildingId, ids),
+        store.accessLevelWork(buildingId, ids),
+      ]);
+      return { levels, desired, written, work };
+    })();
+    await Promise.allSettled([slice, listing]);
     const { zones, listed } = await listing;
     const knownZoneIds = new Set(zones.map((z) => z.id));
     const actual = new Map(listed.map((l) => [l.id, l.zonePermissions]));
 
-    // The IDs check, and everything the access levels need from the database, read once for the
-    // building: independent round trips, at once.
-    // The slice: the access levels after the last one done, one more than the budget allows (to know
-    // whether any is left).
+    // The IDs check and the building's timetables: independent round trips, at once.
     const [unknown, { levels, desired, written, work }, timetables] = await Promise.all([
       firstSlice ? store.recordSaltoIdsCheck(buildingId, [...knownZoneIds], [...actual.keys()]) : undefined,
-      store.accessLevels(buildingId, resumeAfter, Math.max(budget.accessLevels, 1) + 1).then(async (levels) => {
-        const ids = levels.map((l) => l.accessLevelId);
-        const [desired, written, work] = await Promise.all([
-          desiredOfAll(buildingId, ids, options),
-          store.writtenPermissions(buildingId, ids),
-          store.accessLevelWork(buildingId, ids),
-        ]);
-        return { levels, desired, written, work };
-      }),
+      slice,
       syncStore.timetables(buildingId),
     ]);
     if (unknown) {
@@ -277,13 +289,12 @@ async function cleanBuilding(run: LeasedRun, budget: CallBudget, options: Cleanu
     const permanent = new PermanentPermissions();
     for (const level of levels) {
       const { accessLevelId } = level;
-      // The budget spent (at least one access level per run, so every call moves the run on): the
-      // rest is the next call's.
-      if (lastDone !== undefined && budget.spent()) {
+      // The slice's access levels done, or the call's time spent (at least one access level per
+      // run, so every call moves the run on): the rest is the next call's.
+      if (lastDone !== undefined && (counts.access_levels_checked >= reserved || budget.timeIsUp())) {
         status = 'paused';
         break;
       }
-      budget.take();
       counts.access_levels_checked++;
       // Written only while a confirmed renewal of the lease is recent enough, and recorded in
       // batches while the next ones are written.

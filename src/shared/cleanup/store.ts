@@ -103,8 +103,13 @@ export function createCleanupStore(sql: Sql) {
       return row?.ok ?? false;
     },
 
-    async refreshFinishedPairs(buildingId: string): Promise<number> {
-      const [row] = await sql<{ n: number }[]>`select integration.refresh_finished_pairs(${buildingId}) as n`;
+    /**
+     * Records the finished pairs of the apartments whose access levels a slice cleans (and of those
+     * without one) as booking changes, to be folded before the slice reads what they desire.
+     */
+    async refreshFinishedPairs(buildingId: string, accessLevelIds: readonly string[]): Promise<number> {
+      const [row] = await sql<{ n: number }[]>`
+        select integration.refresh_finished_pairs(${buildingId}, ${accessLevelIds as string[]}::text[]) as n`;
       return row?.n ?? 0;
     },
 
