@@ -49,7 +49,7 @@ import {
   zonePermission,
 } from './desired.ts';
 import { type PlannedWrite, shadowClient } from './shadow.ts';
-import { specialDatesFor } from './site-calendar.ts';
+import { SiteCalendars, specialDatesFor } from './site-calendar.ts';
 import type {
   AccessLevelWork,
   AlertInput,
@@ -109,8 +109,16 @@ export interface SyncOptions {
    * nothing is due.
    */
   lingerMs?: number;
+  /**
+   * The SALTO sites' calendars as read by earlier passes (each kept for at most
+   * CALENDARS_MAX_AGE_MS, site-calendar.ts). Default: the worker's own, shared by its passes.
+   */
+  calendars?: SiteCalendars;
   log?: (line: string) => void;
 }
+
+/** The calendars the passes of this worker read (SyncOptions.calendars). */
+const workerCalendars = new SiteCalendars();
 
 export interface SyncReport {
   buildings: number;
@@ -511,6 +519,7 @@ async function syncAccessLevel(
       store,
       timetables,
       current: current && (await current),
+      calendars: options.calendars ?? workerCalendars,
     });
     // SALTO holds it now, recorded or not: the rest of the pass never recycles the slots it uses.
     timetables.recordWritten(
@@ -564,6 +573,7 @@ async function planAccessLevel(
       },
       timetables,
       current: current && (await current),
+      calendars: options.calendars ?? workerCalendars,
     });
     const leased = await store.recordPlanned(building.buildingId, work, planned, lease);
     return { outcome: result.written ? 'writes' : 'unchanged', leased };
@@ -682,6 +692,11 @@ export interface ReconcileOptions {
   current?: readonly ZonePermission[];
   /** The Zone IDs SALTO lists: a permission for another zone fails up front instead of failing the write. */
   knownZoneIds?: ReadonlySet<string>;
+  /**
+   * The building's calendars as read within their bound (the sync's passes); without it they are read
+   * once per client (the nightly cleanup's run).
+   */
+  calendars?: SiteCalendars;
 }
 
 export interface AccessLevelReconciliation {
@@ -717,9 +732,12 @@ export async function reconcileAccessLevel(
 ): Promise<AccessLevelReconciliation> {
   const { buildingId } = building;
   const { client } = options;
-  // The site's holidays and special days (read once per client) while the access level is read.
+  // The site's holidays and special days (read once per client, or kept within their bound by the
+  // sync) while the access level is read.
   const [specialDates, current] = await Promise.all([
-    specialDatesFor(client, desiredLevel.windows),
+    options.calendars
+      ? options.calendars.specialDates(building, client, desiredLevel.windows)
+      : specialDatesFor(client, desiredLevel.windows),
     options.current ?? client.readAccessLevel(accessLevelId).then((level) => level.zonePermissions),
   ]);
   const { desired, unwritable } = desiredPermissions(desiredLevel.windows, building.timeZone, specialDates);
