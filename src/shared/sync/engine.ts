@@ -174,8 +174,17 @@ export async function runSync(options: SyncOptions): Promise<SyncReport> {
   const { store, budgetMs = PASS_BUDGET_MS, concurrency = 32, accessLevelBudget = PASS_ACCESS_LEVELS } = options;
   const deadline = Date.now() + budgetMs;
   const report: SyncReport = { buildings: 0, accessLevels: 0, writes: 0, unchanged: 0, retries: 0, failures: 0 };
-  // The pass's budget is spent: no new building, no new batch; what is left waits for the next pass.
-  const spent = () => Date.now() >= deadline || report.accessLevels >= accessLevelBudget;
+  // Access levels taken in this pass (read from SALTO, or about to be): a building's task takes one
+  // before it reads it, so the pass never reads an access level its budget then leaves unwritten (a
+  // read the next pass would make again).
+  let taken = 0;
+  // The pass's budget is spent: no new building, no new access level; what is left waits for the next pass.
+  const spent = () => Date.now() >= deadline || taken >= accessLevelBudget;
+  const take = () => {
+    if (spent()) return false;
+    taken++;
+    return true;
+  };
   let stoppedAtBudget = false;
   // The buildings this pass is writing, each by one task.
   const writing = new Map<string, Promise<void>>();
@@ -248,7 +257,8 @@ export async function runSync(options: SyncOptions): Promise<SyncReport> {
       }
       // Lease only what can start now: a leased building waiting for a free slot would hold its lease
       // idle (and could lose it to another invocation while still queued here).
-      const free = concurrency - writing.size;
+      // And no more buildings than access levels left to take: each leased building reads one at once.
+      const free = Math.min(concurrency - writing.size, accessLevelBudget - taken);
       roundAt = Date.now();
       // Bookings' changes become access states and access level work first, a batch per round.
       let round: Awaited<ReturnType<SyncStore['takeWork']>>;
@@ -292,7 +302,7 @@ export async function runSync(options: SyncOptions): Promise<SyncReport> {
         worked();
         writing.set(
           buildingId,
-          syncBuilding(leased, options, report, spent, linger)
+          syncBuilding(leased, options, report, take, linger)
             .catch((error: unknown) => {
               // One building's failure (its database reads, say) is that building's: the others go on.
               failed.add(buildingId);
@@ -363,7 +373,8 @@ async function syncBuilding(
   leased: LeasedBuilding,
   options: SyncOptions,
   report: SyncReport,
-  spent: () => boolean,
+  /** Takes one access level of the pass's budget; false when it is spent. */
+  take: () => boolean,
   linger: Linger,
 ) {
   const { store, invocationId, leaseSeconds = 60 } = options;
@@ -384,15 +395,17 @@ async function syncBuilding(
     // its bookings ask, the building's timetable slots, in one call): neither needs the other, and on
     // the way from a booking to the door each takes about as long as the other.
     const first = firstDue[0];
+    if (first && !take()) return;
     const firstRead = first && readAhead(client, first.accessLevelId);
     const { timetables, firstBatch } = await firstBatchOf(building, firstDue, options);
     let lastWork = Date.now();
     for (let due = firstBatch; due.length > 0; ) {
       for (const level of due) {
-        // The pass's budget spent: the rest of the batch stays queued for the next pass.
-        if (spent()) return;
         const { work } = level;
         const current = work === first ? firstRead : undefined;
+        // The pass's budget spent: the rest of the batch stays queued for the next pass (the first
+        // access level was taken when it was read ahead).
+        if (current === undefined && !take()) return;
         const { outcome, leased } =
           'error' in level
             ? await accessLevelFailed(building, work, level.error, lease, options)
