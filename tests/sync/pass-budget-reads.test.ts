@@ -53,25 +53,27 @@ describe('a sync pass at its budget', { timeout: 120_000 }, () => {
       for (const b of targets) b.simulator.clearRequests();
 
       const store = createSyncStore(sql);
-      let passes = 0;
+      const synced: number[] = [];
       for (;;) {
-        passes++;
-        await runSync({
+        const report = await runSync({
           store,
           saltoClient: (endpoint) => createSaltoClient(endpoint),
           invocationId: randomUUID(),
           maxIdleWaitMs: 0,
           accessLevelBudget: BUDGET,
         });
+        synced.push(report.accessLevels);
         const [left] = await sql<{ n: number }[]>`
           select count(*)::int as n from integration.access_level_work where building_id = any (${ids}::uuid[])`;
-        if (left!.n === 0 || passes === 20) break;
+        if (left!.n === 0 || synced.length === 20) break;
       }
       const levels = [...readsAndWrites(targets)];
       // 4 buildings x 3 apartments, one access level each, written across passes of BUDGET.
       expect(levels).toHaveLength(12);
       // At most BUDGET access levels a pass, each read only once taken: never more, never read twice.
-      expect(passes).toBeGreaterThanOrEqual(12 / BUDGET);
+      // (Every count is of access levels: one the stack's own salto-sync wrote meanwhile counts once too.)
+      expect(synced.filter((n) => n > BUDGET)).toEqual([]);
+      expect(synced.length).toBeGreaterThan(1);
       expect(levels.filter(([, e]) => e.reads !== 1 || e.writes !== 1)).toEqual([]);
     } finally {
       await sql`update vault.secrets set secret = ${original!.url} where name = 'project_url'`;
