@@ -49,7 +49,7 @@ import {
   zonePermission,
 } from './desired.ts';
 import { type PlannedWrite, shadowClient } from './shadow.ts';
-import { specialDatesFor } from './site-calendar.ts';
+import { SiteCalendars, specialDatesFor } from './site-calendar.ts';
 import type {
   AccessLevelWork,
   AlertInput,
@@ -109,8 +109,16 @@ export interface SyncOptions {
    * nothing is due.
    */
   lingerMs?: number;
+  /**
+   * The SALTO sites' calendars as read by earlier passes (each kept for at most
+   * CALENDARS_MAX_AGE_MS, site-calendar.ts). Default: the worker's own, shared by its passes.
+   */
+  calendars?: SiteCalendars;
   log?: (line: string) => void;
 }
+
+/** The calendars the passes of this worker read (SyncOptions.calendars). */
+const workerCalendars = new SiteCalendars();
 
 export interface SyncReport {
   buildings: number;
@@ -166,8 +174,17 @@ export async function runSync(options: SyncOptions): Promise<SyncReport> {
   const { store, budgetMs = PASS_BUDGET_MS, concurrency = 32, accessLevelBudget = PASS_ACCESS_LEVELS } = options;
   const deadline = Date.now() + budgetMs;
   const report: SyncReport = { buildings: 0, accessLevels: 0, writes: 0, unchanged: 0, retries: 0, failures: 0 };
-  // The pass's budget is spent: no new building, no new batch; what is left waits for the next pass.
-  const spent = () => Date.now() >= deadline || report.accessLevels >= accessLevelBudget;
+  // Access levels taken in this pass (read from SALTO, or about to be): a building's task takes one
+  // before it reads it, so the pass never reads an access level its budget then leaves unwritten (a
+  // read the next pass would make again).
+  let taken = 0;
+  // The pass's budget is spent: no new building, no new access level; what is left waits for the next pass.
+  const spent = () => Date.now() >= deadline || taken >= accessLevelBudget;
+  const take = () => {
+    if (spent()) return false;
+    taken++;
+    return true;
+  };
   let stoppedAtBudget = false;
   // The buildings this pass is writing, each by one task.
   const writing = new Map<string, Promise<void>>();
@@ -240,7 +257,8 @@ export async function runSync(options: SyncOptions): Promise<SyncReport> {
       }
       // Lease only what can start now: a leased building waiting for a free slot would hold its lease
       // idle (and could lose it to another invocation while still queued here).
-      const free = concurrency - writing.size;
+      // And no more buildings than access levels left to take: each leased building reads one at once.
+      const free = Math.min(concurrency - writing.size, accessLevelBudget - taken);
       roundAt = Date.now();
       // Bookings' changes become access states and access level work first, a batch per round.
       let round: Awaited<ReturnType<SyncStore['takeWork']>>;
@@ -284,7 +302,7 @@ export async function runSync(options: SyncOptions): Promise<SyncReport> {
         worked();
         writing.set(
           buildingId,
-          syncBuilding(leased, options, report, spent, linger)
+          syncBuilding(leased, options, report, take, linger)
             .catch((error: unknown) => {
               // One building's failure (its database reads, say) is that building's: the others go on.
               failed.add(buildingId);
@@ -355,7 +373,8 @@ async function syncBuilding(
   leased: LeasedBuilding,
   options: SyncOptions,
   report: SyncReport,
-  spent: () => boolean,
+  /** Takes one access level of the pass's budget; false when it is spent. */
+  take: () => boolean,
   linger: Linger,
 ) {
   const { store, invocationId, leaseSeconds = 60 } = options;
@@ -376,15 +395,17 @@ async function syncBuilding(
     // its bookings ask, the building's timetable slots, in one call): neither needs the other, and on
     // the way from a booking to the door each takes about as long as the other.
     const first = firstDue[0];
+    if (first && !take()) return;
     const firstRead = first && readAhead(client, first.accessLevelId);
     const { timetables, firstBatch } = await firstBatchOf(building, firstDue, options);
     let lastWork = Date.now();
     for (let due = firstBatch; due.length > 0; ) {
       for (const level of due) {
-        // The pass's budget spent: the rest of the batch stays queued for the next pass.
-        if (spent()) return;
         const { work } = level;
         const current = work === first ? firstRead : undefined;
+        // The pass's budget spent: the rest of the batch stays queued for the next pass (the first
+        // access level was taken when it was read ahead).
+        if (current === undefined && !take()) return;
         const { outcome, leased } =
           'error' in level
             ? await accessLevelFailed(building, work, level.error, lease, options)
@@ -511,6 +532,7 @@ async function syncAccessLevel(
       store,
       timetables,
       current: current && (await current),
+      calendars: options.calendars ?? workerCalendars,
     });
     // SALTO holds it now, recorded or not: the rest of the pass never recycles the slots it uses.
     timetables.recordWritten(
@@ -564,6 +586,7 @@ async function planAccessLevel(
       },
       timetables,
       current: current && (await current),
+      calendars: options.calendars ?? workerCalendars,
     });
     const leased = await store.recordPlanned(building.buildingId, work, planned, lease);
     return { outcome: result.written ? 'writes' : 'unchanged', leased };
@@ -682,6 +705,11 @@ export interface ReconcileOptions {
   current?: readonly ZonePermission[];
   /** The Zone IDs SALTO lists: a permission for another zone fails up front instead of failing the write. */
   knownZoneIds?: ReadonlySet<string>;
+  /**
+   * The building's calendars as read within their bound (the sync's passes); without it they are read
+   * once per client (the nightly cleanup's run).
+   */
+  calendars?: SiteCalendars;
 }
 
 export interface AccessLevelReconciliation {
@@ -717,9 +745,12 @@ export async function reconcileAccessLevel(
 ): Promise<AccessLevelReconciliation> {
   const { buildingId } = building;
   const { client } = options;
-  // The site's holidays and special days (read once per client) while the access level is read.
+  // The site's holidays and special days (read once per client, or kept within their bound by the
+  // sync) while the access level is read.
   const [specialDates, current] = await Promise.all([
-    specialDatesFor(client, desiredLevel.windows),
+    options.calendars
+      ? options.calendars.specialDates(building, client, desiredLevel.windows)
+      : specialDatesFor(client, desiredLevel.windows),
     options.current ?? client.readAccessLevel(accessLevelId).then((level) => level.zonePermissions),
   ]);
   const { desired, unwritable } = desiredPermissions(desiredLevel.windows, building.timeZone, specialDates);
