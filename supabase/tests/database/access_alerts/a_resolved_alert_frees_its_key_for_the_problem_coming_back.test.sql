@@ -76,23 +76,8 @@ as $$
       'dedupe_key', 'unwritable_window:' || ba.building_id || ':' || ba.booking_id)))
   from integration.booking_access as ba where ba.booking_id = p_booking_id
 $$;
-create function pg_temp.written_to_salto(p_booking_id uuid)
-returns void
-language sql
-as $$
-  select integration.record_reconciled_level(ba.building_id, ba.access_level_id, 0,
-    jsonb_build_array(jsonb_build_object(
-      'zone_id', ba.zone_id, 'timetable_id', 200,
-      'period_start', ba.window_start::date, 'period_end', ba.window_end::date,
-      'booking_ids', jsonb_build_array(ba.booking_id),
-      'window_start', date_trunc('milliseconds', ba.window_start),
-      'window_end', date_trunc('milliseconds', ba.window_end),
-      'exact', true, 'reason', null)),
-    '[]'::jsonb, '[]'::jsonb)
-  from integration.booking_access as ba where ba.booking_id = p_booking_id
-$$;
 select pg_temp.sync_fails_to_write(tests.booking_of('B-102'));
-select pg_temp.written_to_salto(tests.booking_of('B-102'));
+select tests.written_to_salto(tests.booking_of('B-102'));
 select pg_temp.sync_fails_to_write(tests.booking_of('B-102'));
 select results_eq(
   format($$ select * from pg_temp.alerts_of('unwritable_window:%s:%s') $$,
