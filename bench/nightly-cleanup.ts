@@ -16,6 +16,7 @@ import {
   ratio,
   sleep,
   stackEnv,
+  untilCleanupRunsComplete,
 } from './support.ts';
 
 const BUILDINGS = 50;
@@ -151,8 +152,8 @@ interface CleanupCaller {
  * The night's way (decision 0035): the five-minute job's integration.wake_cleanup() makes the database
  * call salto-cleanup once per due building, at most a dozen under way, each call cleaning a slice of
  * its building's access levels and the database calling again for the rest. The call resolves when
- * every named building's run is completed (or none moves for two minutes), with the runs' reports
- * read from integration.cleanup_runs.
+ * every named building's run is completed (or throws when none completes for two minutes), with the
+ * runs' reports read from integration.cleanup_runs.
  */
 function fannedOutCaller(sql: Sql): CleanupCaller {
   return {
@@ -161,18 +162,7 @@ function fannedOutCaller(sql: Sql): CleanupCaller {
     inFlight: 12,
     call: async (buildingIds) => {
       await sql`select integration.wake_cleanup()`;
-      let lastProgress = Date.now();
-      let lastDone = -1;
-      for (;;) {
-        const [row] = await sql<{ done: number }[]>`
-          select count(*)::int as done from integration.cleanup_runs
-          where building_id = any (${buildingIds}::uuid[]) and status <> 'running'`;
-        if (row!.done === buildingIds.length) break;
-        if (row!.done !== lastDone) [lastDone, lastProgress] = [row!.done, Date.now()];
-        if (Date.now() - lastProgress > 120_000)
-          throw new Error(`${row!.done} of ${buildingIds.length} runs ended, none for 2 minutes`);
-        await sleep(100);
-      }
+      await untilCleanupRunsComplete(sql, buildingIds, { pollMs: 100, stallMs: 120_000 });
       const runs = await sql<{ id: string; building_id: string; status: string; cleared: number; repaired: number }[]>`
         select id, building_id, status, cleared, repaired from integration.cleanup_runs
         where building_id = any (${buildingIds}::uuid[])`;

@@ -17,6 +17,7 @@ import {
   percentile,
   sleep,
   stackEnv,
+  untilCleanupRunsComplete,
 } from './support.ts';
 
 const BUILDINGS = 1_000;
@@ -169,15 +170,7 @@ export async function nightlyFanOut(sql: Sql): Promise<BenchResult> {
     // Midnight: from here every building is due; the five-minute job's call comes at once.
     const [{ midnight }] = await sql<{ midnight: Date }[]>`select clock_timestamp() as midnight`;
     await sql`select integration.wake_cleanup()`;
-    const deadline = Date.now() + 25 * 60_000;
-    for (;;) {
-      const [row] = await sql<{ completed: number }[]>`
-        select count(*)::int as completed from integration.cleanup_runs
-        where building_id = any (${nightIds}::uuid[]) and status = 'completed'`;
-      if (row!.completed === night.length) break;
-      if (Date.now() > deadline) throw new Error(`${row!.completed} of ${night.length} cleaned after 25 minutes`);
-      await sleep(500);
-    }
+    await untilCleanupRunsComplete(sql, nightIds, { pollMs: 500, timeoutMs: 25 * 60_000 });
     sampling = false;
     await sampler;
     const functionCpu = (await cleanupFunctionCpu()) - functionCpuBefore;

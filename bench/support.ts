@@ -330,3 +330,53 @@ export async function withDispatcherHeld<T>(sql: Sql, work: () => Promise<T>): P
     }
   }
 }
+
+/**
+ * Waits until the cleanup run of each of these buildings is completed (a failed attempt counts once
+ * the database has run it again and it completed), asking every `pollMs`. Gives up, throwing, when
+ * no further run has completed for `stallMs` (the fan-out stopped) or `timeoutMs` after the call (the
+ * night took too long); the error counts the runs by status and quotes the latest errors.
+ */
+export async function untilCleanupRunsComplete(
+  sql: Sql,
+  buildingIds: string[],
+  {
+    pollMs,
+    stallMs = Number.POSITIVE_INFINITY,
+    timeoutMs = Number.POSITIVE_INFINITY,
+  }: {
+    pollMs: number;
+    stallMs?: number;
+    timeoutMs?: number;
+  },
+) {
+  const started = Date.now();
+  let lastProgress = started;
+  let lastCompleted = -1;
+  for (;;) {
+    const [row] = await sql<{ completed: number }[]>`
+      select count(*)::int as completed from integration.cleanup_runs
+      where building_id = any (${buildingIds}::uuid[]) and status = 'completed'`;
+    const completed = row!.completed;
+    if (completed === buildingIds.length) return;
+    const now = Date.now();
+    if (completed !== lastCompleted) [lastCompleted, lastProgress] = [completed, now];
+    const why =
+      now - lastProgress > stallMs
+        ? `none for ${Math.round(stallMs / 1000)} s`
+        : now - started > timeoutMs
+          ? `after ${Math.round(timeoutMs / 1000)} s`
+          : undefined;
+    if (why) {
+      const runs = await sql<{ status: string; n: number; errors: string[] }[]>`
+        select status, count(*)::int as n,
+          (array_agg(errors -> -1 ->> 'message') filter (where jsonb_array_length(errors) > 0))[1:3] as errors
+        from integration.cleanup_runs where building_id = any (${buildingIds}::uuid[]) group by status`;
+      throw new Error(
+        `${completed} of ${buildingIds.length} cleanup runs completed, ${why}: ` +
+          runs.map((r) => `${r.status} ${r.n}${r.errors?.length ? ` (${r.errors.join('; ')})` : ''}`).join(', '),
+      );
+    }
+    await sleep(pollMs);
+  }
+}

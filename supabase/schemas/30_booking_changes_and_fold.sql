@@ -72,7 +72,9 @@ create index booking_access_unreleased_pair_idx on integration.booking_access (a
  * Alerts
  */
 -- Facts a building manager must hear about. One row per fact (dedupe_key), so repeating the same
--- situation never repeats the alert; the email outbox (80_alerts_and_email.sql) sends them.
+-- situation never repeats the alert; the email outbox (80_alerts_and_email.sql) sends them. The key
+-- is unique among all alerts, open and resolved (every raise is `on conflict (dedupe_key) do
+-- nothing`); resolving an alert frees it (integration.free_key_of_resolved_alert below).
 create table integration.alerts (
   id uuid primary key default gen_random_uuid(),
   building_id uuid not null references public.buildings (id) on delete cascade,
@@ -104,8 +106,32 @@ create policy "Managers can read alerts of their buildings"
   on integration.alerts for select to authenticated
   using (building_id = any (array(select private.managed_building_ids())));
 
--- Marks the open alert with this dedupe key resolved, saying what resolved it. Its dedupe key gets the
--- alert's id appended, so that the same problem coming back later is a new alert (and a new email).
+-- Resolving an alert frees its dedupe key: the alert's id is appended to it, so the same problem
+-- coming back after this one ended (an ID wrong again, a booking waiting again, SALTO failing again)
+-- raises a new alert, and a new email, instead of meeting the resolved alert's key. The one rule for
+-- every kind, whoever resolves the alert. The trigger fires after resolve_when_booking_deleted
+-- (in 80_alerts_and_email.sql), which resolves an alert in the same update: a row's before triggers
+-- fire in the order of their names, and the WHEN clause reads the row as the earlier ones left it.
+create function integration.free_key_of_resolved_alert()
+returns trigger
+language plpgsql
+set search_path = ''
+as $$
+begin
+  new.dedupe_key := new.dedupe_key || ':resolved:' || new.id;
+  return new;
+end;
+$$;
+comment on function integration.free_key_of_resolved_alert() is
+  'Trigger: appends a resolved alert''s id to its dedupe key, so the same problem can be alerted again.';
+revoke execute on function integration.free_key_of_resolved_alert() from public;
+create trigger resolved_alert_frees_its_key
+  before update on integration.alerts
+  for each row
+  when (old.resolved_at is null and new.resolved_at is not null)
+  execute function integration.free_key_of_resolved_alert();
+
+-- Marks the open alert with this dedupe key resolved, saying what resolved it (which frees the key).
 create function integration.resolve_alert(p_dedupe_key text, p_resolution text)
 returns integer
 language plpgsql
@@ -116,16 +142,14 @@ declare
   resolved integer;
 begin
   update integration.alerts as a
-  set resolved_at = pg_catalog.now(),
-    resolution = p_resolution,
-    dedupe_key = a.dedupe_key || ':resolved:' || a.id
+  set resolved_at = pg_catalog.now(), resolution = p_resolution
   where a.dedupe_key = p_dedupe_key and a.resolved_at is null;
   get diagnostics resolved = row_count;
   return resolved;
 end;
 $$;
 comment on function integration.resolve_alert(text, text) is
-  'Resolves the open alert with the dedupe key (resolved_at, resolution) and frees its key for a '
+  'Resolves the open alert with the dedupe key (resolved_at, resolution), which frees the key for a '
   'later recurrence; returns how many (0 or 1).';
 revoke execute on function integration.resolve_alert(text, text) from public;
 grant execute on function integration.resolve_alert(text, text) to service_role;

@@ -707,8 +707,7 @@ as $$
   resolved_alerts as (
     update integration.alerts as a
     set resolved_at = pg_catalog.now(),
-      resolution = 'The nightly check found no unknown ID here any more.',
-      dedupe_key = a.dedupe_key || ':resolved:' || a.id
+      resolution = 'The nightly check found no unknown ID here any more.'
     where a.building_id = p_building_id and a.kind = 'unknown_salto_id' and a.resolved_at is null
       and not exists (
         select from unknown as n

@@ -588,6 +588,8 @@ grant execute on function integration.check_access_in_place() to service_role;
 
 -- Tracks outages and raises "SALTO unreachable" once per outage, when it has lasted the building's
 -- unreachable_after. Failing means: SALTO work of the building in backoff after failed attempts.
+-- The alert's dedupe key names the building, like every alert's names its problem: at most one
+-- outage alert of a building is open, and resolving it frees the key for the next outage.
 create function integration.check_salto_reachable()
 returns integer
 language plpgsql
@@ -601,7 +603,7 @@ declare
 begin
   -- An outage: the building's work failing because SALTO cannot be reached. An access level failing
   -- for a reason of its own (its data, a reply about it) is its own alert, not an outage.
-  -- Outages that ended: their alert is resolved.
+  -- Outages that ended: their alert is resolved (and its key freed).
   with ended as (
     delete from integration.salto_outages as o
     where not exists (
@@ -641,7 +643,7 @@ begin
         'server', coalesce(outage.server, 'not configured'),
         'pending_access_levels', outage.pending,
         'last_error', outage.last_error),
-      pg_catalog.format('salto_unreachable:%s:%s', outage.building_id, extract(epoch from outage.failing_since)))
+      'salto_unreachable:' || outage.building_id)
     on conflict (dedupe_key) do nothing
     returning id into new_alert;
     update integration.salto_outages as o set alert_id = new_alert where o.building_id = outage.building_id;
@@ -824,19 +826,31 @@ grant execute on function integration.act_on_alert(uuid, uuid, uuid) to service_
  * sync recording what SALTO accepted, the nightly cleanup), the booking deleted (the alert's
  * booking_id set to null), and, for a booking that simply ends (its state is left as it was until the
  * nightly cleanup or the pair's next change), the minute job (integration.resolve_booking_alerts_due).
- * As for every alert, resolving appends the alert's id to its dedupe key.
+ * As for every alert, resolving frees the dedupe key (integration.free_key_of_resolved_alert).
  */
 -- What ended the problem of a double_booking or access_not_in_place alert, in words; null while it
--- lasts. p_state: the booking's access state; p_written: its permission was in SALTO at some time;
--- p_overridden: a manager gave it the permission ahead of its turn (an alert email's link).
+-- lasts. p_deleted: the booking was deleted; p_state: the booking's access state; p_cancelled,
+-- p_ended: the booking was cancelled, has finished; p_written: its permission was in SALTO at some
+-- time; p_overridden: a manager gave it the permission ahead of its turn (an alert email's link).
+-- Callers name the facts they know (p_state => ...); the others default to false (p_state to null).
 create function integration.booking_alert_resolution(
-  p_kind text, p_state text, p_cancelled boolean, p_ended boolean, p_written boolean, p_overridden boolean)
+  p_kind text,
+  p_deleted boolean default false,
+  p_state text default null,
+  p_cancelled boolean default false,
+  p_ended boolean default false,
+  p_written boolean default false,
+  p_overridden boolean default false)
 returns text
 language sql
 immutable
 set search_path = ''
 as $$
   select case
+    when p_deleted then case p_kind
+      when 'double_booking' then 'The waiting booking was deleted.'
+      else 'The booking was deleted.'
+    end
     when p_state = 'active' then case
       when p_kind = 'access_not_in_place' then 'The booking''s permission is written to SALTO.'
       when p_overridden then 'A manager moved the permission to the waiting booking: its permission is written to SALTO.'
@@ -856,11 +870,11 @@ as $$
     end
   end
 $$;
-comment on function integration.booking_alert_resolution(text, text, boolean, boolean, boolean, boolean) is
-  'What ended a double_booking or access_not_in_place alert (written to SALTO, cancelled, finished), '
-  'in words; null while the problem lasts.';
-revoke execute on function integration.booking_alert_resolution(text, text, boolean, boolean, boolean, boolean) from public;
-grant execute on function integration.booking_alert_resolution(text, text, boolean, boolean, boolean, boolean) to service_role;
+comment on function integration.booking_alert_resolution(text, boolean, text, boolean, boolean, boolean, boolean) is
+  'What ended a double_booking or access_not_in_place alert (booking deleted, written to SALTO, '
+  'cancelled, finished), in words; null while the problem lasts.';
+revoke execute on function integration.booking_alert_resolution(text, boolean, text, boolean, boolean, boolean, boolean) from public;
+grant execute on function integration.booking_alert_resolution(text, boolean, text, boolean, boolean, boolean, boolean) to service_role;
 
 -- The open alerts about bookings (double_booking, access_not_in_place): what the triggers below and
 -- the minute job look up, however many resolved alerts the table holds.
@@ -880,10 +894,12 @@ as $$
 begin
   update integration.alerts as a
   set resolved_at = pg_catalog.now(),
-    resolution = integration.booking_alert_resolution(a.kind, new.state, b.status = 'cancelled',
-      b.ends_at <= integration.now(), new.written_at is not null,
-      exists (select from integration.permission_overrides as o where o.booking_id = new.booking_id)),
-    dedupe_key = a.dedupe_key || ':resolved:' || a.id
+    resolution = integration.booking_alert_resolution(a.kind,
+      p_state => new.state,
+      p_cancelled => b.status = 'cancelled',
+      p_ended => b.ends_at <= integration.now(),
+      p_written => new.written_at is not null,
+      p_overridden => exists (select from integration.permission_overrides as o where o.booking_id = new.booking_id))
   from public.bookings as b,
     (
       select open.id from integration.alerts as open
@@ -911,7 +927,8 @@ create trigger resolve_alerts_when_access_starts_released
   execute function integration.resolve_alerts_of_booking();
 
 -- The booking was deleted (the alert's booking_id set to null by its foreign key): its double_booking
--- or access_not_in_place alert is resolved in the same update.
+-- or access_not_in_place alert is resolved in the same update. The trigger's name sorts before
+-- resolved_alert_frees_its_key (30_booking_changes_and_fold.sql), which then frees the alert's key.
 create function integration.resolve_alert_of_deleted_booking()
 returns trigger
 language plpgsql
@@ -919,11 +936,7 @@ set search_path = ''
 as $$
 begin
   new.resolved_at := pg_catalog.now();
-  new.resolution := case new.kind
-    when 'double_booking' then 'The waiting booking was deleted.'
-    else 'The booking was deleted.'
-  end;
-  new.dedupe_key := new.dedupe_key || ':resolved:' || new.id;
+  new.resolution := integration.booking_alert_resolution(new.kind, p_deleted => true);
   return new;
 end;
 $$;
@@ -949,12 +962,13 @@ set search_path = ''
 as $$
   with due as (
     select a.id,
-      case when b.id is null
-        then case a.kind when 'double_booking' then 'The waiting booking was deleted.' else 'The booking was deleted.' end
-        else integration.booking_alert_resolution(a.kind, ba.state, b.status = 'cancelled',
-          b.ends_at <= integration.now(), ba.written_at is not null,
-          exists (select from integration.permission_overrides as o where o.booking_id = b.id))
-      end as resolution
+      integration.booking_alert_resolution(a.kind,
+        p_deleted => b.id is null,
+        p_state => ba.state,
+        p_cancelled => b.status = 'cancelled',
+        p_ended => b.ends_at <= integration.now(),
+        p_written => ba.written_at is not null,
+        p_overridden => exists (select from integration.permission_overrides as o where o.booking_id = b.id)) as resolution
     from integration.alerts as a
     left join public.bookings as b on b.id = a.booking_id
     left join integration.booking_access as ba on ba.booking_id = b.id
@@ -969,8 +983,7 @@ as $$
   ),
   resolved as (
     update integration.alerts as a
-    set resolved_at = pg_catalog.now(), resolution = locked.resolution,
-      dedupe_key = a.dedupe_key || ':resolved:' || a.id
+    set resolved_at = pg_catalog.now(), resolution = locked.resolution
     from locked
     where a.id = locked.id
     returning 1

@@ -10,6 +10,7 @@
  *    `request.jwt.claims` setting transaction-locally, as PostgREST does for each request, so policies
  *    and auth.uid() see exactly what they see in production.
  * 2. A fixture for this project: tests.create_two_buildings() and name lookups.
+ * 3. The sync's side: tests.written_to_salto().
  *
  * Signed-in users and the service role may execute the helpers (a test switches users and names rows
  * while acting as one); anon may not, nor may anyone through PUBLIC: once a test has become anon it runs
@@ -255,6 +256,28 @@ begin
   return found_it;
 end;
 $$;
+
+/*
+ * The sync's side
+ */
+-- What the sync records once SALTO accepted a booking's permission, as its window stands now
+-- (integration.record_reconciled_level, timetable 200): the booking's access state becomes active.
+create or replace function tests.written_to_salto(p_booking_id uuid)
+returns void
+language sql
+as $$
+  select integration.record_reconciled_level(ba.building_id, ba.access_level_id, 0,
+    pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object(
+      'zone_id', ba.zone_id, 'timetable_id', 200,
+      'period_start', ba.window_start::date, 'period_end', ba.window_end::date,
+      'booking_ids', pg_catalog.jsonb_build_array(ba.booking_id),
+      'window_start', pg_catalog.date_trunc('milliseconds', ba.window_start),
+      'window_end', pg_catalog.date_trunc('milliseconds', ba.window_end),
+      'exact', true, 'reason', null)),
+    '[]'::jsonb, '[]'::jsonb)
+  from integration.booking_access as ba where ba.booking_id = p_booking_id
+$$;
+revoke execute on function tests.written_to_salto(uuid) from public, anon, authenticated, service_role;
 
 revoke execute on function
   tests.building_id(text), tests.apartment_id(text), tests.facility_id(text), tests.booking_of(text),

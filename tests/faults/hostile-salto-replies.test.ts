@@ -6,7 +6,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MALFORMED_KINDS, seededRandom } from '../../src/simulator/faults.ts';
-import { book, createTestBuilding, syncNow, type TestBuilding } from '../support/fixtures.ts';
+import { book, createTestBuilding, endBackoff, syncNow, type TestBuilding } from '../support/fixtures.ts';
 import { connect, eventually, failedWorkerIds, functionAuthorization, stackEnv } from '../support/stack.ts';
 import { expectReadable } from './support.ts';
 
@@ -164,7 +164,7 @@ describe('hostile SALTO replies', { timeout: 110_000 }, () => {
       for (let round = 0; round < 14 && new Set(served).size < Object.keys(replies).length; round++) {
         // Time moved, not waited for: whatever is in backoff is due again; a pass also re-tries
         // failed access levels once a booking changes, so ask again for every one of them.
-        await sql`update integration.access_level_work set not_before = now() where building_id = ${evil.id}`;
+        await endBackoff(sql, [evil.id]);
         await sql`select integration.request_sync(${evil.id}, a.access_control_id) from public.apartments as a where a.building_id = ${evil.id}`;
         await syncNow(functionsUrl, functionsSecret);
         expect(await syncFailures(), 'the sync function never crashed').toEqual(failures);
@@ -219,7 +219,7 @@ describe('hostile SALTO replies', { timeout: 110_000 }, () => {
             async () => {
               const last = building.simulator.requests({ requestName: 'SaltoDBGroupList.Read' }).slice(-2);
               if (last[0]?.fault === 'malformed no-reply' && last[1] && last[1].fault === undefined) return last;
-              await sql`update integration.access_level_work set not_before = now() where building_id = ${building.id}`;
+              await endBackoff(sql, [building.id]);
               await syncNow(functionsUrl, functionsSecret);
               return undefined;
             },

@@ -2,16 +2,9 @@
 // booking's permission is in SALTO exactly as desired, nothing is written twice, no permanent
 // permission is lost, and every double booking is emailed once.
 import { afterAll, describe, expect, it } from 'vitest';
+import { endBackoff } from '../support/fixtures.ts';
 import { connect } from '../support/stack.ts';
-import {
-  buildings,
-  burst,
-  closeAll,
-  endBackoff,
-  expectAlertsEmailedOnce,
-  expectSaltoExactlyAsDesired,
-  settle,
-} from './support.ts';
+import { buildings, burst, closeAll, expectAlertsEmailedOnce, expectSaltoExactlyAsDesired, settle } from './support.ts';
 
 const sql = connect(6);
 afterAll(() => sql.end());

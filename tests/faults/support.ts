@@ -5,7 +5,7 @@
 import type { Sql } from 'postgres';
 import { expect } from 'vitest';
 import { captureUrl, sendAlertsNow } from '../alerts/helpers.ts';
-import { book, createTestBuilding, syncNow, type TestBuilding } from '../support/fixtures.ts';
+import { book, createTestBuilding, endBackoff, syncNow, type TestBuilding } from '../support/fixtures.ts';
 import { eventually, stackEnv } from '../support/stack.ts';
 
 const HOUR = 3_600_000;
@@ -116,20 +116,6 @@ async function unsettled(sql: Sql, targets: TestBuilding[], burst: Burst) {
       (select count(*)::int from integration.access_level_work where building_id = any (${targets.map((b) => b.id)}::uuid[]))
         + (select count(*)::int from integration.booking_changes where building_id = any (${targets.map((b) => b.id)}::uuid[])) as work`;
   return row!;
-}
-
-/**
- * Time moved rather than waited for: the retry backoff of these buildings' access level work has run
- * out. One row per statement: the sync updates the same rows meanwhile, and one statement locking
- * many rows in its own order could deadlock with it.
- */
-export async function endBackoff(sql: Sql, buildingIds: string[]) {
-  const waiting = await sql<{ building_id: string; access_level_id: string }[]>`
-    select building_id, access_level_id from integration.access_level_work
-    where building_id = any (${buildingIds}::uuid[]) and not_before > now()`;
-  for (const w of waiting)
-    await sql`update integration.access_level_work set not_before = now()
-      where building_id = ${w.building_id} and access_level_id = ${w.access_level_id} and not_before > now()`;
 }
 
 /**

@@ -15,7 +15,7 @@ import { createSaltoClient, type SaltoClient } from '../../src/shared/salto/inde
 import { runSync, type SyncReport } from '../../src/shared/sync/engine.ts';
 import { createSyncStore, type SyncStore } from '../../src/shared/sync/store.ts';
 import { dueAndDispatched, existsSince, runsOf, storedPermissions } from '../cleanup/support.ts';
-import { book, createTestBuilding, type TestBuilding } from '../support/fixtures.ts';
+import { book, createTestBuilding, endBackoff, type TestBuilding } from '../support/fixtures.ts';
 import { connect, eventually } from '../support/stack.ts';
 
 const HOUR = 3_600_000;
@@ -205,7 +205,7 @@ describe('an error with one access level fails that access level alone', { timeo
 
   it('once the error is gone, the stack writes the two access levels', async () => {
     await sql`select integration.release_lease(${building.id}, ${invocationId})`;
-    await sql`update integration.access_level_work set not_before = now() where building_id = ${building.id}`;
+    await endBackoff(sql, [building.id]);
     await sql`select integration.request_sync(${building.id}, ${level('computed')})`;
     await eventually(async () => (gymOf('computed') && gymOf('replied') ? true : undefined), 20_000, 'both written');
   });

@@ -197,6 +197,20 @@ export async function setClockShift(sql: Sql, minutes: number) {
     on conflict (id) do update set shift = excluded.shift`;
 }
 
+/**
+ * Time moved rather than waited for: the retry backoff of these buildings' access level work has run
+ * out. One row per statement: the sync updates the same rows meanwhile, and one statement locking
+ * many rows in its own order could deadlock with it.
+ */
+export async function endBackoff(sql: Sql, buildingIds: string[]) {
+  const waiting = await sql<{ building_id: string; access_level_id: string }[]>`
+    select building_id, access_level_id from integration.access_level_work
+    where building_id = any (${buildingIds}::uuid[]) and not_before > now()`;
+  for (const w of waiting)
+    await sql`update integration.access_level_work set not_before = now()
+      where building_id = ${w.building_id} and access_level_id = ${w.access_level_id} and not_before > now()`;
+}
+
 /** Asks the stack's salto-sync function for one pass and waits for its report. */
 export function syncNow(functionsUrl: string, secret: string) {
   return callFunction({ FUNCTIONS_URL: functionsUrl, FUNCTIONS_SECRET: secret }, 'salto-sync', { query: 'wait=true' });

@@ -12,23 +12,6 @@ delete from integration.booking_changes;
 select tests.create_two_buildings();
 select integration.apply_booking_changes(null);
 
--- What the sync records once SALTO accepted the booking's permission (integration.record_reconciled).
-create function pg_temp.written_to_salto(p_booking_id uuid)
-returns void
-language sql
-as $$
-  select integration.record_reconciled_level(ba.building_id, ba.access_level_id, 0,
-    jsonb_build_array(jsonb_build_object(
-      'zone_id', ba.zone_id, 'timetable_id', 200,
-      'period_start', ba.window_start::date, 'period_end', ba.window_end::date,
-      'booking_ids', jsonb_build_array(ba.booking_id),
-      'window_start', date_trunc('milliseconds', ba.window_start),
-      'window_end', date_trunc('milliseconds', ba.window_end),
-      'exact', true, 'reason', null)),
-    '[]'::jsonb, '[]'::jsonb)
-  from integration.booking_access as ba where ba.booking_id = p_booking_id
-$$;
-
 -- A-101 and A-102 each book the gym again a week later: two double bookings.
 insert into bookings (facility_id, apartment_id, starts_at, ends_at)
 values
@@ -58,7 +41,7 @@ select results_eq(
   'a waiting booking scheduled to be written keeps its alert open until SALTO has the permission'
 );
 
-select pg_temp.written_to_salto((select id from waiting where label = 'A-101'));
+select tests.written_to_salto((select id from waiting where label = 'A-101'));
 select tests.authenticate_as('manager_alpha');
 select results_eq(
   $$ select resolved_at is not null, resolution from access_alerts
@@ -79,7 +62,7 @@ select is(
     (select a.id from integration.alerts as a where a.kind = 'double_booking' and a.booking_id = (select id from waiting where label = 'A-102')),
     tests.building_id('Alpha Towers'), (select id from waiting where label = 'A-102')),
   'granted', 'the manager''s action gives the waiting booking the permission');
-select pg_temp.written_to_salto((select id from waiting where label = 'A-102'));
+select tests.written_to_salto((select id from waiting where label = 'A-102'));
 select results_eq(
   $$ select resolution from integration.alerts
      where kind = 'double_booking' and booking_id = (select id from waiting where label = 'A-102') $$,

@@ -11,22 +11,6 @@ delete from integration.booking_changes;
 select tests.create_two_buildings();
 select integration.apply_booking_changes(null);
 
-create function pg_temp.written_to_salto(p_booking_id uuid)
-returns void
-language sql
-as $$
-  select integration.record_reconciled_level(ba.building_id, ba.access_level_id, 0,
-    jsonb_build_array(jsonb_build_object(
-      'zone_id', ba.zone_id, 'timetable_id', 200,
-      'period_start', ba.window_start::date, 'period_end', ba.window_end::date,
-      'booking_ids', jsonb_build_array(ba.booking_id),
-      'window_start', date_trunc('milliseconds', ba.window_start),
-      'window_end', date_trunc('milliseconds', ba.window_end),
-      'exact', true, 'reason', null)),
-    '[]'::jsonb, '[]'::jsonb)
-  from integration.booking_access as ba where ba.booking_id = p_booking_id
-$$;
-
 -- A pool without a Zone ID yet, booked by A-101 and A-102 within the lead time: their access fails.
 insert into facilities (building_id, name)
 values (tests.building_id('Alpha Towers'), 'Alpha pool');
@@ -79,7 +63,7 @@ select results_eq(
   $$ values ('scheduled', true) $$,
   'a booking scheduled to be written keeps its alert open until SALTO has the permission'
 );
-select pg_temp.written_to_salto((select id from pool where n = 3));
+select tests.written_to_salto((select id from pool where n = 3));
 select tests.authenticate_as('manager_alpha');
 select results_eq(
   $$ select resolved_at is not null, resolution from access_alerts
