@@ -43,11 +43,11 @@ export interface CpuCosts {
  * rounded up: they may overstate the CPU, never understate it.
  */
 export const SYNC_CPU_COSTS: Readonly<CpuCosts> = Object.freeze({
-  round: 2,
+  round: 3,
   accessLevel: 3,
   zone: 0.5,
   exchange: 0.5,
-  perThousandChars: 0.15,
+  perThousandChars: 0.2,
   idCheck: 0.03,
   idComparison: 0.003,
 });
