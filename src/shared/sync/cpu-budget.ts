@@ -26,7 +26,7 @@ export interface CpuCosts {
   round: number;
   /** An access level synced (or failed): its database calls, what the engine computes for it, its outcome recorded. */
   accessLevel: number;
-  /** Each zone window the bookings ask for and each zone this project wrote, of an access level synced. */
+  /** Each zone window the bookings ask for, and each zone this project wrote that none asks for any more, of an access level synced. */
   zone: number;
   /** A SALTO request sent and its reply read, whatever their size. */
   exchange: number;
@@ -43,7 +43,7 @@ export interface CpuCosts {
  * rounded up: they may overstate the CPU, never understate it.
  */
 export const SYNC_CPU_COSTS: Readonly<CpuCosts> = Object.freeze({
-  round: 3,
+  round: 2,
   accessLevel: 3,
   zone: 0.5,
   exchange: 0.5,

@@ -393,8 +393,9 @@ async function syncBuilding(
         // The pass's budget spent: the rest of the batch stays queued for the next pass.
         if (spent()) return;
         const { work } = level;
-        // Charged before the work, so that the building tasks beside this one see it at once.
-        cpu.accessLevel('error' in level ? 0 : level.desired.windows.length + level.desired.managed.length);
+        // Charged before the work, so that the building tasks beside this one see it at once: its zone
+        // windows, and the zones this project wrote that no window asks for any more.
+        cpu.accessLevel('error' in level ? 0 : zonesOf(level.desired));
         const current = work === first ? firstRead : undefined;
         const { outcome, leased } =
           'error' in level
@@ -434,6 +435,12 @@ async function syncBuilding(
     });
     await store.releaseLease(buildingId, invocationId);
   }
+}
+
+/** The zone windows an access level's bookings ask for and the zones written that none asks for any more. */
+function zonesOf(desired: DesiredAccessLevel): number {
+  const asked = new Set(desired.windows.map((w) => w.zoneId));
+  return desired.windows.length + desired.managed.filter((zone) => !asked.has(zone)).length;
 }
 
 /** Due access level work with what its bookings desire, or why that could not be read. */
