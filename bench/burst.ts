@@ -5,7 +5,8 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Sql } from 'postgres';
 import { createSaltoClient } from '../src/shared/salto/index.ts';
-import { PASS_ACCESS_LEVELS, runSync } from '../src/shared/sync/engine.ts';
+import { CpuBudget, PASS_CPU_MS } from '../src/shared/sync/cpu-budget.ts';
+import { runSync } from '../src/shared/sync/engine.ts';
 import { CALENDARS_MAX_AGE_MS, SiteCalendars } from '../src/shared/sync/site-calendar.ts';
 import { createSyncStore } from '../src/shared/sync/store.ts';
 import { MAX_CONNECTIONS_PER_INSTANCE } from '../supabase/functions/_shared/database-settings.ts';
@@ -78,8 +79,8 @@ async function holdLeases(sql: Sql, ids: string[], holder: string) {
 }
 
 /**
- * How the engine is run: as the function runs it (its connections, at most PASS_ACCESS_LEVELS access
- * levels a pass: decisions 0018 and 0025), or as it was before those limits (8 connections, one pass
+ * How the engine is run: as the function runs it (its connections, a pass's estimated CPU budget,
+ * PASS_CPU_MS: decisions 0025 and 0036), or as it was before those limits (8 connections, one pass
  * for all the work), the old figures' yardstick.
  */
 type EngineShape = 'function' | 'one pass' | 'unbounded';
@@ -115,7 +116,7 @@ async function syncUntilDone(
           saltoClient: (endpoint) => createSaltoClient(endpoint),
           invocationId: randomUUID(),
           maxIdleWaitMs: 0,
-          ...(shape === 'function' ? {} : { accessLevelBudget: Number.POSITIVE_INFINITY }),
+          ...(shape === 'function' ? {} : { cpu: CpuBudget.unlimited() }),
         });
         const [left] = await sql<
           { n: number }[]
@@ -227,7 +228,7 @@ export async function callsPerBooking(sql: Sql): Promise<BenchResult> {
       `${BOOKINGS.toLocaleString('en')} bookings over ${BUILDINGS} buildings x 100 apartments x 3 facilities (100 per building on apartment-facility pairs drawn at random without repetition, ` +
       `${levels.toLocaleString('en')} access levels), committed as the app writes them while wake-ups go nowhere, once the buildings' SALTO ID checks are done and no wake-up waits in pg_net's queue, ` +
       "the buildings' leases held by the benchmark meanwhile (so the stack's own salto-sync cannot write them); then the sync engine (runSync, the code " +
-      `salto-sync runs, with its ${MAX_CONNECTIONS_PER_INSTANCE} connections and at most ${PASS_ACCESS_LEVELS} access levels a pass) pass after pass until no work is left, ` +
+      `salto-sync runs, with its ${MAX_CONNECTIONS_PER_INSTANCE} connections and a pass's estimated ${PASS_CPU_MS} ms of CPU) pass after pass until no work is left, ` +
       "wake-ups still going nowhere, each building with its own in-process simulator; calls counted from the simulators' request logs (the buildings' ID checks at their creation included, as before). " +
       `Then the same on fresh buildings with each pass reading SALTO's calendars afresh, as before decision 0038 (now kept across passes for at most ${CALENDARS_MAX_AGE_MS / 1000} s).`,
     details: [
@@ -270,7 +271,7 @@ export async function burstThroughput(sql: Sql): Promise<BenchResult> {
     method:
       `The burst of benchmark 3 on fresh buildings, every simulator adding ${r.LATENCY} ms to every call; time from the start of the sync ` +
       `(bookings already committed) until every access level is written and every booking active, the engine run as the function runs it ` +
-      `(${MAX_CONNECTIONS_PER_INSTANCE} connections, at most ${PASS_ACCESS_LEVELS} access levels a pass, pass after pass). Lower bound = the busiest ` +
+      `(${MAX_CONNECTIONS_PER_INSTANCE} connections, a pass's estimated ${PASS_CPU_MS} ms of CPU, pass after pass). Lower bound = the busiest ` +
       `building's SALTO calls (${r.busiest}, made one at a time as the building lease requires) x ${r.LATENCY} ms. Then the same on fresh ` +
       'buildings with the engine as it ran before those limits (8 connections, one pass for all the work): the yardstick of the old figures; ' +
       "and with the function's connections but one pass for all the work, which tells the two limits apart.",

@@ -3,7 +3,7 @@
 // building X commits 10,000 bookings in one statement (flood) and the pipeline folds and writes them.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Sql } from 'postgres';
@@ -20,6 +20,7 @@ import {
   ms,
   percentile,
   sleep,
+  stackEnv,
 } from './support.ts';
 
 const FLOOD_APARTMENTS = 1_000;
@@ -29,6 +30,49 @@ const Y_FACILITIES = 5;
 /** Building Y's steady rate: one booking every 500 ms, in each phase. */
 const Y_GAP_MS = 500;
 const Y_BOOKINGS_PER_PHASE = 40;
+
+interface SyncWorker {
+  id: number;
+  cpuMs: number;
+  endedBy: string | null;
+}
+
+/** The local edge runtime's salto-sync workers, live and ended (GET /_runtime/workers). */
+async function syncWorkers(): Promise<SyncWorker[]> {
+  const response = await fetch(`${new URL(stackEnv().FUNCTIONS_URL).origin}/_runtime/workers`);
+  const { workers } = (await response.json()) as { workers: (SyncWorker & { functionName: string })[] };
+  return workers.filter((w) => w.functionName === 'salto-sync');
+}
+
+/**
+ * Watches the salto-sync workers started from now on, every 50 ms, until stop(): how each ended and
+ * the most CPU it was seen with.
+ */
+async function watchSyncWorkers() {
+  const before = Math.max(0, ...(await syncWorkers()).map((w) => w.id));
+  const seen = new Map<number, SyncWorker>();
+  let watching = true;
+  const read = async () => {
+    for (const w of await syncWorkers()) {
+      if (w.id <= before) continue;
+      seen.set(w.id, { ...w, cpuMs: Math.max(w.cpuMs, seen.get(w.id)?.cpuMs ?? 0) });
+    }
+  };
+  const loop = (async () => {
+    while (watching) {
+      await read().catch(() => {});
+      await sleep(50);
+    }
+  })();
+  return async () => {
+    watching = false;
+    await loop;
+    await read();
+    return [...seen.values()];
+  };
+}
+
+const loadAverage = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 
 /** X's SALTO runs in a process of its own, so its 1,000 writes do not share a thread with Y's. */
 async function startSimulatorProcess(building: BenchBuilding, key: string) {
@@ -126,6 +170,7 @@ export async function floodFairness(sql: Sql): Promise<BenchResult> {
   const [x] = await createBuildings(sql, 1, FLOOD_APARTMENTS, FLOOD_FACILITIES, { withSalto: false });
   const key = randomBytes(18).toString('base64url');
   const xSalto = await startSimulatorProcess(x!, key);
+  let stopWatching: (() => Promise<SyncWorker[]>) | undefined;
   try {
     await sql.begin(async (tx) => {
       await tx`select vault.create_secret(${key}, ${`salto_ship_key:${x!.id}`})`;
@@ -138,6 +183,8 @@ export async function floodFairness(sql: Sql): Promise<BenchResult> {
     await bookSteadily(sql, y!, 2 * Y_BOOKINGS_PER_PHASE, base);
     y!.simulator.clearRequests();
 
+    const loadBefore = loadAverage();
+    stopWatching = await watchSyncWorkers();
     const quiet = await bookSteadily(sql, y!, 0, base);
 
     // X's flood: every apartment books every facility, one statement, as the service role.
@@ -157,6 +204,12 @@ export async function floodFairness(sql: Sql): Promise<BenchResult> {
     const [left] = await sql<{ n: number }[]>`
       select count(*)::int as n from integration.booking_changes where building_id = ${x!.id}`;
     const xWrites = await xSalto.writes();
+    const loadAfter = loadAverage();
+    const workers = await stopWatching();
+    stopWatching = undefined;
+    const ended = new Map<string, number>();
+    for (const w of workers)
+      ended.set(w.endedBy ?? 'still serving', (ended.get(w.endedBy ?? 'still serving') ?? 0) + 1);
 
     const quietP95 = percentile(quiet, 95);
     const floodP95 = percentile(during, 95);
@@ -176,9 +229,13 @@ export async function floodFairness(sql: Sql): Promise<BenchResult> {
         `quiet p50 ${ms(percentile(quiet, 50))}, p95 ${ms(quietP95)}; during the flood p50 ${ms(percentile(during, 50))}, p95 ${ms(floodP95)}, max ${ms(Math.max(...during))}`,
         `X's flood: ${FLOOD_APARTMENTS * FLOOD_FACILITIES} bookings committed in ${ms(floodCommitMs)}; when Y's phase ended, ${left!.n} of X's ` +
           `booking changes were still to fold and X's SALTO had answered ${xWrites} access level writes`,
+        `salto-sync workers over both phases: ${workers.length}, ${[...ended].map(([why, n]) => `${why} ${n}`).join(', ')}; ` +
+          `the most CPU any was seen with ${Math.max(0, ...workers.map((w) => w.cpuMs))} ms (retired at 1000, killed at 2000; ` +
+          `all: ${workers.map((w) => w.cpuMs).join(', ')} ms); load average ${loadBefore} before, ${loadAfter} after`,
       ],
     };
   } finally {
+    await stopWatching?.();
     xSalto.stop();
     await dropBuildings(sql, [x!, y!]);
   }

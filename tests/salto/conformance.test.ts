@@ -53,6 +53,17 @@ describe.each(VARIANTS)('SHIP client over $label', (variant) => {
     expect(levels[1]!.zonePermissions.map((p) => p.zoneId)).toEqual(['MAIN-ENTRANCE', 'LIFTS']);
   });
 
+  it('lists the IDs of every access level across pages without their permissions', async () => {
+    simulator.clearRequests();
+    expect(await pagingClient.listAccessLevelIds()).toEqual(['APT-501-56', 'APT-502-56', 'APT-601-56', 'APT-602-56']);
+    const pages = simulator.requests({ requestName: 'SaltoDBGroupList.Read' });
+    expect(pages.length).toBeGreaterThan(1);
+    for (const page of pages) {
+      expect(page.request).not.toContain('ReturnAccessPermissions');
+      expect(page.reply).not.toContain('AccessPermission');
+    }
+  });
+
   it('reads one access level and its permanent permissions', async () => {
     const level = await client.readAccessLevel('APT-501-56');
     expect(level.name).toBe('Apartment 501/56');

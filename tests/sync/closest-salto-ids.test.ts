@@ -34,7 +34,7 @@ describe('closestSaltoIds', () => {
 describe('checkSaltoIds', () => {
   const client = {
     listZones: async () => [{ id: 'POOL' }, { id: 'GYM' }],
-    listAccessLevels: async () => [{ id: 'APT-501', zonePermissions: [] }],
+    listAccessLevelIds: async () => ['APT-501'],
     readAccessLevel: async (id: string) => {
       if (id === 'APT-501') return { id, zonePermissions: [] };
       throw SaltoError.ship(ShipCode.elementNotFound, `access level ${id} not found`, 'SaltoDBGroup.Read');

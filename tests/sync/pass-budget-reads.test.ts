@@ -1,12 +1,13 @@
-// A sync pass stops at its budget of access levels (decision 0018), counted as they are taken, not
-// as they end (several buildings at once used to take one each past it), and never reads from SALTO
-// an access level it then leaves for the next pass: a backlog over more buildings than the budget is
+// A sync pass stops at its budget (decision 0036; here a budget that only access levels spend),
+// charged as access levels are taken, not as they end (several buildings at once used to take one
+// each past it), and never reads from SALTO an access level it then leaves for the next pass: a backlog over more buildings than the budget is
 // written pass after pass with each access level read once and written once. The engine run here
 // (runSync, the code salto-sync runs) with wake-ups going nowhere and the buildings held from the
 // stack's own salto-sync while the bookings commit, so every SALTO call counted is one of its passes.
 import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createSaltoClient } from '../../src/shared/salto/index.ts';
+import { CpuBudget, type CpuCosts } from '../../src/shared/sync/cpu-budget.ts';
 import { runSync } from '../../src/shared/sync/engine.ts';
 import { createSyncStore } from '../../src/shared/sync/store.ts';
 import { buildings, burst, closeAll } from '../faults/support.ts';
@@ -17,6 +18,15 @@ const sql = connect(4);
 afterAll(() => sql.end());
 
 const BUDGET = 2;
+const NOTHING_COSTS: CpuCosts = {
+  round: 0,
+  accessLevel: 0,
+  zone: 0,
+  exchange: 0,
+  perThousandChars: 0,
+  idCheck: 0,
+  idComparison: 0,
+};
 
 /** SALTO reads and writes of each access level (a read names it as where to start). */
 function readsAndWrites(targets: TestBuilding[]) {
@@ -60,7 +70,8 @@ describe('a sync pass at its budget', { timeout: 120_000 }, () => {
           saltoClient: (endpoint) => createSaltoClient(endpoint),
           invocationId: randomUUID(),
           maxIdleWaitMs: 0,
-          accessLevelBudget: BUDGET,
+          // A budget of BUDGET access levels: only access levels cost anything.
+          cpu: new CpuBudget(BUDGET, { ...NOTHING_COSTS, accessLevel: 1 }),
         });
         synced.push(report.accessLevels);
         const [left] = await sql<{ n: number }[]>`

@@ -4,6 +4,7 @@
 // waiting for its own wake-up. The pass still ends: lingerMs after its last work, and at once when it
 // found nothing to write.
 import { describe, expect, it } from 'vitest';
+import { CpuBudget, SYNC_CPU_COSTS } from '../../src/shared/sync/cpu-budget.ts';
 import { runSync } from '../../src/shared/sync/engine.ts';
 import type { LeasedBuilding, SyncStore } from '../../src/shared/sync/store.ts';
 
@@ -102,7 +103,8 @@ describe('a pass that has written lingers', () => {
 describe('a building task waiting for the lingering pass', () => {
   it('ends when the pass stops at its budget meanwhile', { timeout: 20_000 }, async () => {
     // Building A: one access level, then its task waits for new work. Building B, leased by the
-    // pass's next round: two access levels, of which the first spends the pass's budget (2). Every
+    // pass's next round: two access levels, of which the first spends the pass's budget (a CPU budget
+    // of two access levels, rounds costing nothing). Every
     // access level fails to be computed (so no SALTO is needed): each counts as synced, with its
     // backoff recorded.
     const work = (id: string) => ({ accessLevelId: id, generation: 1, attempts: 0 });
@@ -149,7 +151,7 @@ describe('a building task waiting for the lingering pass', () => {
         }) as unknown as ReturnType<Parameters<typeof runSync>[0]['saltoClient']>,
       invocationId: '00000000-0000-4000-8000-000000000033',
       budgetMs: 30_000,
-      accessLevelBudget: 2,
+      cpu: new CpuBudget(2, { ...SYNC_CPU_COSTS, round: 0, accessLevel: 1 }),
       maxIdleWaitMs: 0,
       lingerMs: 10_000,
     });

@@ -1,6 +1,6 @@
 // The sync keeps a building's SALTO calendars across its passes, for at most their bound: a building
-// synced pass after pass (a pass ends after 40 access levels) reads its site's calendars once, not
-// once per pass, and never computes a timetable from calendars read longer ago than the bound. A
+// synced pass after pass (a pass ends at its budget) reads its site's calendars once, not once per
+// pass, and never computes a timetable from calendars read longer ago than the bound. A
 // simulator of its own in this process, read through the SHIP client; a clock the test moves.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createSaltoClient, type SaltoClient } from '../../src/shared/salto/index.ts';

@@ -82,6 +82,11 @@ export interface SaltoClient {
   /** Every access level with its zone permissions, all pages. */
   listAccessLevels(options?: CallOptions): Promise<AccessLevel[]>;
   /**
+   * The EXT IDs of every access level, all pages, listed without their permissions (a reply a fraction
+   * of listAccessLevels's size, which a real server fills with zone, door and user lists).
+   */
+  listAccessLevelIds(options?: CallOptions): Promise<string[]>;
+  /**
    * Replaces the whole zone permission list of an access level (SHIP: list present replaces). Prefer
    * `setZonePermissions` (permissions.ts), which keeps the zones this product does not manage.
    */
@@ -313,6 +318,20 @@ export function createSaltoClient(
         (level) => level.id,
         callOptions,
       );
+    },
+
+    async listAccessLevelIds(callOptions) {
+      const levels = await readAll(
+        'SaltoDBGroupList.Read',
+        'SaltoDBGroupList',
+        'SaltoDBGroup',
+        'StartingFromExtGroupID',
+        [],
+        decodeAccessLevel,
+        (level) => level.id,
+        callOptions,
+      );
+      return levels.map((level) => level.id);
     },
 
     async replaceZonePermissions(accessLevelId, permissions, callOptions) {

@@ -39,6 +39,7 @@ import {
 } from '../salto/index.ts';
 import { MAX_RETRY_MS, nextAttemptDelayMs } from './backoff.ts';
 import type { BuildingTimetables } from './building-timetables.ts';
+import { CpuBudget } from './cpu-budget.ts';
 import {
   ALWAYS_KEY,
   type DesiredPermission,
@@ -73,10 +74,11 @@ export interface SyncOptions {
   /** Stop leasing new work after this long (the pass's wall-clock budget; see PASS_BUDGET_MS). */
   budgetMs?: number;
   /**
-   * Stop leasing new work once this many access levels were synced in the pass (its CPU budget, see
-   * PASS_ACCESS_LEVELS).
+   * The worker's CPU budget (cpu-budget.ts), shared with whatever runs beside the pass: the pass
+   * starts no new building, batch or access level once its grant is spent. The caller grants it when
+   * the pass starts; without one, the pass has a budget of its own with one grant (PASS_CPU_MS).
    */
-  accessLevelBudget?: number;
+  cpu?: CpuBudget;
   /**
    * Asks for the next invocation (after a pass that stopped at its budget with work left): the pass
    * leaves the rest to it rather than outliving its worker's limits.
@@ -133,15 +135,13 @@ export interface SyncReport {
 const BATCH_SIZE = 50;
 
 /**
- * A pass's budgets, well inside the edge runtime's limits on its worker (docs/decisions/0018): CPU
- * accumulates over the worker's life, the worker is retired at 1 s and killed at 2 s, and a retired
- * worker still finishes the pass it runs and at most one pass asked for before it was retired. So a
- * pass may use at most half the gap between the two (0.5 s). The function spends 4 to 6 ms of CPU
- * per access level synced (measured by tests/sync/sync-within-limits.test.ts in the local edge
- * runtime, wake-ups included): 40 access levels stay near 0.25 s. The wall clock (150 s, retired at
- * half) likewise leaves room for two passes of 25 s.
+ * A pass's wall-clock budget, well inside the edge runtime's limit on its worker (docs/decisions/
+ * 0018): the worker is retired at half its 150 s and killed at 150 s, and a retired worker still
+ * finishes the pass it runs and at most one pass asked for before it was retired, so two passes of
+ * 25 s fit, with room for their last SALTO calls. Its CPU budget is estimated (SyncOptions.cpu,
+ * PASS_CPU_MS in cpu-budget.ts, docs/decisions/0036): a count of access levels says little about
+ * the CPU they cost (an access level of ten zones costs several times one of one).
  */
-export const PASS_ACCESS_LEVELS = 40;
 export const PASS_BUDGET_MS = 25_000;
 
 /** Least time between two rounds started by wake-ups while buildings are being written. */
@@ -171,18 +171,18 @@ const FAILED_ROUND_MAX_DELAY_MS = 2_000;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export async function runSync(options: SyncOptions): Promise<SyncReport> {
-  const { store, budgetMs = PASS_BUDGET_MS, concurrency = 32, accessLevelBudget = PASS_ACCESS_LEVELS } = options;
+  const { store, budgetMs = PASS_BUDGET_MS, concurrency = 32 } = options;
+  const cpu = options.cpu ?? new CpuBudget();
   const deadline = Date.now() + budgetMs;
   const report: SyncReport = { buildings: 0, accessLevels: 0, writes: 0, unchanged: 0, retries: 0, failures: 0 };
-  // Access levels taken in this pass (read from SALTO, or about to be): a building's task takes one
-  // before it reads it, so the pass never reads an access level its budget then leaves unwritten (a
-  // read the next pass would make again).
-  let taken = 0;
   // The pass's budget is spent: no new building, no new access level; what is left waits for the next pass.
-  const spent = () => Date.now() >= deadline || taken >= accessLevelBudget;
+  const spent = () => Date.now() >= deadline || cpu.exhausted();
+  // A building's task takes an access level of the budget before it reads it from SALTO (charged at
+  // once, so the tasks beside it see it), so the pass never reads an access level its budget then
+  // leaves unwritten (a read the next pass would make again).
   const take = () => {
     if (spent()) return false;
-    taken++;
+    cpu.accessLevel(0);
     return true;
   };
   let stoppedAtBudget = false;
@@ -257,11 +257,13 @@ export async function runSync(options: SyncOptions): Promise<SyncReport> {
       }
       // Lease only what can start now: a leased building waiting for a free slot would hold its lease
       // idle (and could lose it to another invocation while still queued here).
-      // And no more buildings than access levels left to take: each leased building reads one at once.
-      const free = Math.min(concurrency - writing.size, accessLevelBudget - taken);
+      // And no more buildings than access levels the budget can still start: each leased building
+      // reads one at once.
+      const free = Math.min(concurrency - writing.size, cpu.accessLevelsLeft());
       roundAt = Date.now();
       // Bookings' changes become access states and access level work first, a batch per round.
       let round: Awaited<ReturnType<SyncStore['takeWork']>>;
+      cpu.round();
       try {
         round = await store.takeWork(
           options.invocationId,
@@ -302,7 +304,7 @@ export async function runSync(options: SyncOptions): Promise<SyncReport> {
         worked();
         writing.set(
           buildingId,
-          syncBuilding(leased, options, report, take, linger)
+          syncBuilding(leased, options, cpu, report, { take, spent }, linger)
             .catch((error: unknown) => {
               // One building's failure (its database reads, say) is that building's: the others go on.
               failed.add(buildingId);
@@ -372,9 +374,10 @@ interface Linger {
 async function syncBuilding(
   leased: LeasedBuilding,
   options: SyncOptions,
+  cpu: CpuBudget,
   report: SyncReport,
-  /** Takes one access level of the pass's budget; false when it is spent. */
-  take: () => boolean,
+  /** take: takes one access level of the pass's budget (false when it is spent); spent: whether it is. */
+  { take, spent }: { take: () => boolean; spent: () => boolean },
   linger: Linger,
 ) {
   const { store, invocationId, leaseSeconds = 60 } = options;
@@ -389,7 +392,12 @@ async function syncBuilding(
       await store.recordNoSaltoServer(buildingId, new Date(Date.now() + MAX_RETRY_MS));
       return;
     }
-    client = options.saltoClient(building.endpoint, { onExchange: (exchange) => traffic.push(exchange) });
+    client = options.saltoClient(building.endpoint, {
+      onExchange: (exchange) => {
+        traffic.push(exchange);
+        cpu.exchange(exchange);
+      },
+    });
     const lease = { invocation: invocationId, seconds: leaseSeconds };
     // The first access level is read from SALTO while the database reads what the batch desires (what
     // its bookings ask, the building's timetable slots, in one call): neither needs the other, and on
@@ -397,6 +405,7 @@ async function syncBuilding(
     const first = firstDue[0];
     if (first && !take()) return;
     const firstRead = first && readAhead(client, first.accessLevelId);
+    cpu.round();
     const { timetables, firstBatch } = await firstBatchOf(building, firstDue, options);
     let lastWork = Date.now();
     for (let due = firstBatch; due.length > 0; ) {
@@ -406,6 +415,9 @@ async function syncBuilding(
         // The pass's budget spent: the rest of the batch stays queued for the next pass (the first
         // access level was taken when it was read ahead).
         if (current === undefined && !take()) return;
+        // Its zones charged before the work, so that the building tasks beside this one see them at
+        // once: its zone windows, and the zones this project wrote that no window asks for any more.
+        cpu.zones('error' in level ? 0 : zonesOf(level.desired));
         const { outcome, leased } =
           'error' in level
             ? await accessLevelFailed(building, work, level.error, lease, options)
@@ -417,14 +429,20 @@ async function syncBuilding(
         if (outcome === 'retries') return; // the server is failing: the rest of the building waits for the backoff
         if (!leased) return; // lease lost (we were too slow): another invocation owns the building now
       }
+      if (spent()) return;
+      cpu.round();
       due = await nextBatch(buildingId, options);
       if (due.length > 0 || !linger.lingers(lastWork)) continue;
       // Nothing due: while the pass lingers, look again after each of its rounds. Meanwhile the lease
       // is short (a worker killed now would hold the building seconds, not a minute), and it is
       // lengthened again before anything is written.
       if (!(await store.renewLease(buildingId, invocationId, LINGER_LEASE_SECONDS))) return;
-      while (due.length === 0 && (await linger.waitForRound(lastWork))) due = await nextBatch(buildingId, options);
+      while (due.length === 0 && (await linger.waitForRound(lastWork))) {
+        cpu.round();
+        due = await nextBatch(buildingId, options);
+      }
       if (due.length === 0) return;
+      cpu.round();
       if (!(await store.renewLease(buildingId, invocationId, leaseSeconds))) return;
       // The building's settings (its SALTO server, its timetable range, shadow or live) may have
       // changed while the task waited: it goes on only with what it was leased with, else the pass's
@@ -438,6 +456,12 @@ async function syncBuilding(
     });
     await store.releaseLease(buildingId, invocationId);
   }
+}
+
+/** The zone windows an access level's bookings ask for and the zones written that none asks for any more. */
+function zonesOf(desired: DesiredAccessLevel): number {
+  const asked = new Set(desired.windows.map((w) => w.zoneId));
+  return desired.windows.length + desired.managed.filter((zone) => !asked.has(zone)).length;
 }
 
 /** Due access level work with what its bookings desire, or why that could not be read. */

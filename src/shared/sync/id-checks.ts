@@ -12,7 +12,14 @@
  * that differs from one SALTO lists only in case gets that one as its first suggestion.
  */
 import type { Sql } from 'postgres';
-import { isSaltoError, type SaltoClient, type SaltoEndpointInput, ShipCode } from '../salto/index.ts';
+import {
+  isSaltoError,
+  type SaltoClient,
+  type SaltoEndpointInput,
+  ShipCode,
+  type ShipExchange,
+} from '../salto/index.ts';
+import type { CpuBudget } from './cpu-budget.ts';
 import { type BuildingContext, type BuildingContextJson, buildingContext } from './store.ts';
 
 export type SaltoIdKind = 'zone' | 'access_level';
@@ -85,19 +92,25 @@ export function closestSaltoIds(wanted: string, known: Iterable<string>, limit =
   return scored.slice(0, limit).map((s) => s.id);
 }
 
-/** Asks SALTO about each ID: zones from one list read; access levels read one by one, or listed once. */
+/**
+ * Asks SALTO about each ID: zones from one list read; access levels read one by one, or listed once.
+ * `cpu` is charged for each ID judged (an unknown one is compared with every ID SALTO lists).
+ */
 export async function checkSaltoIds(
   client: SaltoClient,
   checks: readonly SaltoIdCheck[],
+  cpu?: CpuBudget,
 ): Promise<SaltoIdCheckResult[]> {
   const results: SaltoIdCheckResult[] = [];
-  const judge = (check: SaltoIdCheck, known: ReadonlySet<string>) =>
+  const judge = (check: SaltoIdCheck, known: ReadonlySet<string>) => {
+    cpu?.idChecks(1, known.has(check.saltoId) ? 0 : known.size);
     results.push({
       id: check.id,
       saltoId: check.saltoId,
       status: known.has(check.saltoId) ? 'known' : 'unknown',
       suggestions: known.has(check.saltoId) ? [] : closestSaltoIds(check.saltoId, known),
     });
+  };
 
   const zones = checks.filter((c) => c.kind === 'zone');
   if (zones.length > 0) {
@@ -108,7 +121,7 @@ export async function checkSaltoIds(
   const levels = checks.filter((c) => c.kind === 'access_level');
   let listed: Set<string> | undefined;
   const list = async () => {
-    listed ??= new Set((await client.listAccessLevels()).map((l) => l.id));
+    listed ??= new Set(await client.listAccessLevelIds());
     return listed;
   };
   if (levels.length > READS_BEFORE_LIST) {
@@ -178,11 +191,18 @@ export type IdCheckStore = ReturnType<typeof createIdCheckStore>;
 
 export interface IdCheckOptions {
   store: IdCheckStore;
-  saltoClient: (endpoint: SaltoEndpointInput) => SaltoClient;
+  saltoClient: (endpoint: SaltoEndpointInput, hooks?: { onExchange?: (exchange: ShipExchange) => void }) => SaltoClient;
   invocationId: string;
   leaseSeconds?: number;
-  /** Buildings checked per round. */
+  /** Buildings checked per round (at once). */
   limit?: number;
+  /**
+   * The worker's CPU budget (cpu-budget.ts), shared with the sync pass beside the checks: no round
+   * starts once the current grant is spent.
+   */
+  cpu?: CpuBudget;
+  /** Asks for the next invocation when the checks stop at the CPU budget with checks still due. */
+  wakeNextInvocation?: () => Promise<void>;
   /**
    * How long to keep taking checks whose building another invocation holds (a sync pass writing its
    * access levels): they are taken as soon as it lets go, not at the next minute's wake-up.
@@ -195,24 +215,39 @@ export interface IdCheckOptions {
 const LEASE_RETRY_MS = 250;
 
 /**
- * Makes the due ID checks, `limit` buildings a round, until none is due or `waitForLeasesMs` has
- * passed; returns how many checks were recorded.
+ * Makes the due ID checks, `limit` buildings a round, until none is due, `waitForLeasesMs` has
+ * passed or the CPU budget is spent (then, with checks still due, it asks for the next invocation);
+ * returns how many checks were recorded.
  */
 export async function runSaltoIdChecks(options: IdCheckOptions): Promise<number> {
+  const { cpu } = options;
   const deadline = Date.now() + (options.waitForLeasesMs ?? 15_000);
   let recorded = 0;
   for (;;) {
+    if (cpu?.exhausted()) {
+      cpu.round();
+      if (options.wakeNextInvocation && (await options.store.anyDue())) {
+        await options.wakeNextInvocation().catch((error: unknown) => {
+          options.log?.(
+            `could not ask for the next invocation for the SALTO ID checks (the minute job will): ${error instanceof Error ? error.message : String(error)}`,
+          );
+        });
+      }
+      return recorded;
+    }
     const { taken, checked } = await checkRound(options);
     recorded += checked;
     if (Date.now() >= deadline) return recorded;
     if (taken > 0) continue;
+    cpu?.round();
     if (!(await options.store.anyDue())) return recorded;
     await new Promise((resolve) => setTimeout(resolve, LEASE_RETRY_MS));
   }
 }
 
 async function checkRound(options: IdCheckOptions): Promise<{ taken: number; checked: number }> {
-  const { store, invocationId, leaseSeconds = 60, limit = 10 } = options;
+  const { store, invocationId, leaseSeconds = 60, limit = 10, cpu } = options;
+  cpu?.round();
   const taken = await store.take(invocationId, leaseSeconds, limit);
   const recorded = await Promise.all(
     taken.map(async ({ building, checks }) => {
@@ -220,10 +255,13 @@ async function checkRound(options: IdCheckOptions): Promise<{ taken: number; che
         await store.releaseLease(building.buildingId, invocationId);
         return 0;
       }
-      const client = options.saltoClient(building.endpoint);
+      const client = options.saltoClient(
+        building.endpoint,
+        cpu && { onExchange: (exchange) => cpu.exchange(exchange) },
+      );
       let results: SaltoIdCheckResult[];
       try {
-        results = await checkSaltoIds(client, checks);
+        results = await checkSaltoIds(client, checks, cpu);
       } catch (error) {
         // SALTO did not answer (or not usably): the checks are tried again within minutes.
         const text = error instanceof Error ? error.message : String(error);

@@ -39,6 +39,7 @@ export function shadowClient(client: SaltoClient, planned: PlannedWrite[]): Salt
     listZones: (o) => client.listZones(o),
     readAccessLevel: (id, o) => client.readAccessLevel(id, o),
     listAccessLevels: (o) => client.listAccessLevels(o),
+    listAccessLevelIds: (o) => client.listAccessLevelIds(o),
     listTimetables: (o) => client.listTimetables(o),
     listCalendars: (o) => client.listCalendars(o),
     readYearCalendar: (id, year, o) => client.readYearCalendar(id, year, o),
