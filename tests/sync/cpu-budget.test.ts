@@ -39,6 +39,7 @@ describe('SALTO ID checks under the budget', () => {
     let due = 3;
     const store = {
       take: async () => {
+        if (due === 0) return [];
         taken.push(due);
         return [{ building: building(`b${due}`), checks: [{ id: `c${due}`, kind: 'zone', saltoId: 'POOL' }] }];
       },
