@@ -17,9 +17,13 @@ if (!databaseUrl) throw new Error('SUPABASE_DB_URL is required');
 // The worker's name, by which net.check_worker_is_up(), net.wait_until_running() and
 // net.worker_restart() find it (stand-in local-4).
 const WORKER = 'pg_net worker (local stand-in)';
+// Connecting again every half second while the database is away, rather than postgres.js's growing
+// backoff (up to 20 s between attempts): pg_net's worker starts again with the database.
+const RECONNECT_S = 0.5;
 const sql = postgres(databaseUrl, {
   max: 2,
   onnotice: () => {},
+  backoff: () => RECONNECT_S,
   connection: { application_name: WORKER },
 });
 
@@ -444,6 +448,7 @@ const listener = postgres(databaseUrl, {
   max_lifetime: null,
   fetch_types: false,
   onnotice: () => {},
+  backoff: () => RECONNECT_S,
   connection: { application_name: WORKER },
   // Not in postgres.js's types; what its sql.listen() uses underneath.
   ...({ onnotify: (channel: string) => channel === 'pg_net_local' && woken() } as object),
