@@ -15,7 +15,7 @@ if (!databaseUrl) throw new Error('SUPABASE_DB_URL is required');
 // worker is a background worker and takes none of the connection slots a hosted project has; these
 // three do, so locally the stack has three fewer to spare (never more than hosted).
 // The worker's name, by which net.check_worker_is_up(), net.wait_until_running() and
-// net.worker_restart() find it (stand-in local-4).
+// net.worker_restart() find it (stand-in local-5; the dispatcher needs that version).
 const WORKER = 'pg_net worker (local stand-in)';
 // Connecting again every half second while the database is away, rather than postgres.js's growing
 // backoff (up to 20 s between attempts): pg_net's worker starts again with the database.
@@ -231,7 +231,7 @@ async function batch(lowerFlag: boolean): Promise<{ consumed: number; expired: n
       // As pg_net: a batch runs only if the extension's tables can be locked at once; while someone
       // holds them (a TRUNCATE, a DROP EXTENSION) the worker goes back to waiting for a wake.
       tx`lock table net.http_request_queue, net._http_response in access share mode nowait`,
-      tx<(QueuedRequest & { expired: string })[]>`
+      tx<(QueuedRequest & { expired: string } & ConfigLoad)[]>`
         with settings as materialized (
           select coalesce(nullif(current_setting('pg_net.ttl', true), ''), '6 hours')::interval as ttl,
                  coalesce(nullif(current_setting('pg_net.batch_size', true), '')::int, 200) as batch_size
@@ -255,7 +255,8 @@ async function batch(lowerFlag: boolean): Promise<{ consumed: number; expired: n
           delete from net.http_request_queue as q using picked where q.id = picked.id
           returning q.id, q.method, q.url, q.headers, q.body, q.timeout_milliseconds
         )
-        select (select count(*) from expired) as expired, taken.*
+        select (select count(*) from expired) as expired, pg_backend_pid() as backend,
+               pg_conf_load_time()::text as loaded, taken.*
         from (values (1)) as one left join taken on true`,
     ]);
     const [flag, , lock, picked] = start;
@@ -267,6 +268,7 @@ async function batch(lowerFlag: boolean): Promise<{ consumed: number; expired: n
       throw picked?.status === 'rejected' ? picked.reason : new Error('the batch did not start');
     }
     const rows = picked.value;
+    if (rows[0]) configLoads.set(rows[0].backend, rows[0].loaded);
     const expired = Number(rows[0]?.expired ?? 0);
     const taken = rows.filter((r) => r.id !== null);
     if (taken.length > 0) {
@@ -285,6 +287,43 @@ async function batch(lowerFlag: boolean): Promise<{ consumed: number; expired: n
   } finally {
     tx.release();
   }
+}
+
+/**
+ * pg_net's worker handles a configuration reload (pg_reload_conf(), net.worker_restart()) as a signal
+ * that sets its latch: its 1 s wait between batches ends at once, and the next batch reads the new
+ * pg_net.ttl and pg_net.batch_size. The stand-in sees a reload through pg_conf_load_time(), which
+ * each backend sets when it takes the reload (before its next statement): a connection's value
+ * changed since its last statement means a reload came in between. Looked at every RELOAD_POLL_MS,
+ * only during those 1 s waits (a reload during the wait for a wake changes nothing in pg_net either).
+ */
+interface ConfigLoad {
+  backend: number;
+  loaded: string;
+}
+const RELOAD_POLL_MS = 25;
+const configLoads = new Map<number, string>();
+
+function reloaded({ backend, loaded }: ConfigLoad) {
+  const before = configLoads.get(backend);
+  configLoads.set(backend, loaded);
+  return before !== undefined && before !== loaded;
+}
+
+/** The wait between batches: up to 1 s, shorter if the latch is set or the configuration reloaded. */
+async function waitBetweenBatches() {
+  let waiting = true;
+  void (async () => {
+    while (waiting) {
+      await sleep(RELOAD_POLL_MS);
+      if (!waiting) return;
+      const [load] = await sql<ConfigLoad[]>`
+        select pg_backend_pid() as backend, pg_conf_load_time()::text as loaded`.catch(() => []);
+      if (waiting && load && reloaded(load)) setLatch();
+    }
+  })();
+  await waitLatch(1000);
+  waiting = false;
 }
 
 const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
@@ -425,7 +464,7 @@ async function work() {
       lowerFlag = false;
       // "slow down queue processing to avoid using too much CPU" (pg_net): up to 1 s, shorter only
       // if a commit raised the flag since the worker lowered it.
-      await waitLatch(1000);
+      await waitBetweenBatches();
     } while (!restartRequested && (consumed > 0 || expired > 0));
   }
 }
@@ -470,7 +509,17 @@ async function listen(): Promise<void> {
         await listener.unsafe('listen "pg_net_local"');
         await listener.unsafe('listen "pg_net_local_restart"');
         // Both on the same connection: not lost in between.
-        if (closes === before) return;
+        if (closes !== before) continue;
+        // A net.worker_restart() that ended no connection (it came while this one listened again) is
+        // still recorded (net._worker_restart_asked, stand-in local-5); its exit, if one is under way,
+        // acknowledges what came before it.
+        await exited?.written;
+        const missed = await sql`
+          select from net._worker_restart_asked as a, net._worker_state as w where a.last_value > w.restart_seen`
+          // The extension may not exist yet (pg_net's tests create it after the worker started).
+          .catch(() => []);
+        if (missed.length > 0) requestRestart();
+        return;
       } catch (error) {
         if (stopping) return;
         console.error('listen failed:', message(error));
@@ -482,6 +531,12 @@ async function listen(): Promise<void> {
   }
 }
 
+// A new worker: restarts asked for before it started are behind it, and it runs.
+await sql`
+  update net._worker_state
+  set running = true, restart_seen = greatest(restart_seen, (select last_value from net._worker_restart_asked))`
+  // The extension may not exist yet (pg_net's tests create it after the worker started).
+  .catch(() => {});
 let listening = listen();
 await listening;
 console.log("net dispatcher: sending committed net.http_* requests with pg_net 0.19.5's timing");
