@@ -77,7 +77,9 @@ grant execute on function integration.function_authorization(text, text) to serv
  */
 -- Queues a POST to <Vault project_url>/functions/v1/<p_function> with a fresh single-use token for
 -- POST <p_function>; pg_net sends it after commit. Returns pg_net's request id, or null when the Vault
--- secrets are not set (then nothing is sent and the minute jobs are the only wake-ups).
+-- secrets are not set or project_url is not an http(s) URL (then nothing is sent, with a warning, and
+-- the minute jobs are the only wake-ups): pg_net refuses a URL its parser refuses when the request is
+-- queued, and a wake-up must never fail the booking's transaction that asks for it.
 create function integration.call_function(p_function text, p_body jsonb)
 returns bigint
 language plpgsql
@@ -92,6 +94,10 @@ begin
   select s.decrypted_secret into project_url from vault.decrypted_secrets as s where s.name = 'project_url';
   authorization_header := integration.function_authorization(p_function, 'POST');
   if project_url is null or authorization_header is null then
+    return null;
+  end if;
+  if project_url !~* '^https?://[^/?#[:space:]]' or project_url ~ '[[:space:]]' then
+    raise warning 'Vault secret project_url is not an http(s) URL: no call to % was queued', p_function;
     return null;
   end if;
   return net.http_post(

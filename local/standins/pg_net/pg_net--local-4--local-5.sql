@@ -85,3 +85,28 @@ $$;
 
 grant select, update on net._worker_restart_asked to postgres, service_role;
 grant execute on function net._acknowledge_restart() to postgres, service_role;
+
+-- pg_net parses a request's URL with libcurl's URL parser when the request is queued
+-- (net._encode_url_with_params_array: curl_url_set without a default scheme) and raises libcurl's
+-- error text, so a URL libcurl refuses fails the statement that queues it, not the request later.
+-- pg_net prints the parser's code through curl_easy_strerror, so an unknown scheme ("localhost:8888")
+-- reads "Couldn't resolve proxy name". The stand-in refuses what libcurl refuses for an HTTP request:
+-- no scheme, a scheme other than http or https, no host, or white space.
+create or replace function net._url_with_params(url text, params jsonb) returns text
+language plpgsql immutable
+as $$
+begin
+  if url ~ '^[A-Za-z][A-Za-z0-9+.-]*:' and url !~* '^https?:' then
+    raise exception 'Couldn''t resolve proxy name';
+  end if;
+  if url !~* '^https?://[^/?#[:space:]]' or url ~ '[[:space:]]' then
+    raise exception 'URL using bad/illegal format or missing URL';
+  end if;
+  if params is null or params = '{}'::jsonb then
+    return url;
+  end if;
+  return url || case when strpos(url, '?') > 0 then '&' else '?' end || (
+    select string_agg(net._urlencode(key) || '=' || net._urlencode(value), '&' order by key)
+    from jsonb_each_text(params));
+end
+$$;
