@@ -481,6 +481,8 @@ async function work() {
 let stopping = false;
 let closes = 0;
 let relistening = false;
+// When the PostgreSQL this worker started with started (pg_postmaster_start_time()).
+let postmasterStarted: string | undefined;
 const listener = postgres(databaseUrl, {
   max: 1,
   // Never ended by postgres.js itself (its default ends a connection after 30 to 60 minutes).
@@ -510,6 +512,16 @@ async function listen(): Promise<void> {
         await listener.unsafe('listen "pg_net_local_restart"');
         // Both on the same connection: not lost in between.
         if (closes !== before) continue;
+        // PostgreSQL restarted (not net.worker_restart()): its background workers, pg_net's among them,
+        // end with it and start again with the new postmaster. This process exits likewise and the
+        // stack's loop starts a fresh one, rather than resuming with state (its flag, a write under
+        // way on a connection that died) from before the restart.
+        const [{ started }] = await listener<{ started: string }[]>`select pg_postmaster_start_time()::text as started`;
+        if (postmasterStarted !== undefined && started !== postmasterStarted) {
+          console.log('net dispatcher: PostgreSQL restarted; the worker exits to start again with it');
+          process.exit(1);
+        }
+        postmasterStarted = started;
         // A net.worker_restart() that ended no connection (it came while this one listened again) is
         // still recorded (net._worker_restart_asked, stand-in local-5); its exit, if one is under way,
         // acknowledges what came before it.
