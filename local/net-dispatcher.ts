@@ -508,10 +508,7 @@ async function listen(): Promise<void> {
     for (;;) {
       const before = closes;
       try {
-        await listener.unsafe('listen "pg_net_local"');
-        await listener.unsafe('listen "pg_net_local_restart"');
-        // Both on the same connection: not lost in between.
-        if (closes !== before) continue;
+        // Asked before listening: net.worker_restart() finds this connection by its last statement.
         // PostgreSQL restarted (not net.worker_restart()): its background workers, pg_net's among them,
         // end with it and start again with the new postmaster. This process exits likewise and the
         // stack's loop starts a fresh one, rather than resuming with state (its flag, a write under
@@ -522,6 +519,10 @@ async function listen(): Promise<void> {
           process.exit(1);
         }
         postmasterStarted = started;
+        await listener.unsafe('listen "pg_net_local"');
+        await listener.unsafe('listen "pg_net_local_restart"');
+        // Both on the same connection: not lost in between.
+        if (closes !== before) continue;
         // A net.worker_restart() that ended no connection (it came while this one listened again) is
         // still recorded (net._worker_restart_asked, stand-in local-5); its exit, if one is under way,
         // acknowledges what came before it.
