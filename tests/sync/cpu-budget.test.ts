@@ -22,7 +22,8 @@ describe('the CPU budget', () => {
 
   it('charges an access level by its zones and a SALTO exchange by its size', () => {
     const cpu = new CpuBudget(1_000);
-    cpu.accessLevel(12);
+    cpu.accessLevel();
+    cpu.zones(12);
     expect(cpu.spentMs).toBeCloseTo(SYNC_CPU_COSTS.accessLevel + 12 * SYNC_CPU_COSTS.zone);
     const before = cpu.spentMs;
     cpu.exchange({ request: 'x'.repeat(1_000), reply: 'y'.repeat(9_000) });

@@ -132,14 +132,16 @@ export class CpuBudget {
     this.charge(this.costs.round);
   }
 
-  /** An access level about to be synced, with its zones (charged before its work, so that tasks beside it see it). */
-  accessLevel(zones: number): void {
+  /**
+   * An access level taken, before it is read (charged at once, so that the tasks beside it see it);
+   * its zones are charged once they are known (zones).
+   */
+  accessLevel(): void {
     this.tally.accessLevels++;
     this.charge(this.costs.accessLevel);
-    this.zones(zones);
   }
 
-  /** Zones of an access level taken before its zones were known (accessLevel(0) when it was taken). */
+  /** The zones of an access level about to be synced. */
   zones(zones: number): void {
     this.tally.zones += zones;
     this.charge(this.costs.zone * zones);

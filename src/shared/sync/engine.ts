@@ -182,7 +182,7 @@ export async function runSync(options: SyncOptions): Promise<SyncReport> {
   // leaves unwritten (a read the next pass would make again).
   const take = () => {
     if (spent()) return false;
-    cpu.accessLevel(0);
+    cpu.accessLevel();
     return true;
   };
   let stoppedAtBudget = false;
@@ -430,17 +430,13 @@ async function syncBuilding(
         if (!leased) return; // lease lost (we were too slow): another invocation owns the building now
       }
       if (spent()) return;
-      cpu.round();
-      due = await nextBatch(buildingId, options);
+      due = await nextBatch(buildingId, options, cpu);
       if (due.length > 0 || !linger.lingers(lastWork)) continue;
       // Nothing due: while the pass lingers, look again after each of its rounds. Meanwhile the lease
       // is short (a worker killed now would hold the building seconds, not a minute), and it is
       // lengthened again before anything is written.
       if (!(await store.renewLease(buildingId, invocationId, LINGER_LEASE_SECONDS))) return;
-      while (due.length === 0 && (await linger.waitForRound(lastWork))) {
-        cpu.round();
-        due = await nextBatch(buildingId, options);
-      }
+      while (due.length === 0 && (await linger.waitForRound(lastWork))) due = await nextBatch(buildingId, options, cpu);
       if (due.length === 0) return;
       cpu.round();
       if (!(await store.renewLease(buildingId, invocationId, leaseSeconds))) return;
@@ -495,8 +491,10 @@ async function firstBatchOf(
 }
 
 /** The building's next due batch with what it desires; one access level at a time when the batch cannot be read. */
-async function nextBatch(buildingId: string, options: SyncOptions): Promise<DueLevel[]> {
+/** The building's next due batch (a round of the CPU budget). */
+async function nextBatch(buildingId: string, options: SyncOptions, cpu: CpuBudget): Promise<DueLevel[]> {
   const { store, batchSize = BATCH_SIZE } = options;
+  cpu.round();
   try {
     return await store.dueWork(buildingId, batchSize);
   } catch (error) {

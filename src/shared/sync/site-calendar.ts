@@ -83,8 +83,8 @@ export const CALENDARS_MAX_AGE_MS = 60_000;
 /**
  * The calendars of each building's SALTO site as the sync read them, kept across its passes in one
  * worker (a pass ends at its CPU budget, after a few dozen access levels: reading them once per pass
- * cost two SALTO calls per building per pass), each used for at most `maxAgeMs` after its list read was sent, then read
- * again. Keyed by building and by the server's address, so a building moved to another server reads
+ * cost two SALTO calls per building per pass), each used for at most `maxAgeMs` after its list read
+ * was sent, then read again. Keyed by building and by the server's address, so a building moved to another server reads
  * that one's. A read that failed for a reason of the moment is not kept: the next access level asks
  * again.
  */
